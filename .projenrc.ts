@@ -1,0 +1,56 @@
+import { cdk8s, javascript } from 'projen';
+
+const project = new cdk8s.ConstructLibraryCdk8s({
+  name: 'cdk8s-stateful',
+  description: 'Typed, production-grade stateful workloads for cdk8s: storage classes, volumes, StatefulSets and replicated MySQL, PostgreSQL, MongoDB, Cassandra and Kafka, without an operator.',
+  author: 'cdk8s-stateful developers',
+  authorAddress: 'maintainers@cdk8s-stateful.dev',
+  repositoryUrl: 'https://github.com/cdk8s-stateful/cdk8s-stateful.git',
+  defaultReleaseBranch: 'main',
+  keywords: ['cdk8s', 'kubernetes', 'statefulset', 'postgres', 'mysql', 'mongodb', 'cassandra', 'kafka', 'storage'],
+
+  // projen's defaults still resolve to cdk8s 1: pin the 2.x line and constructs 10.x explicitly.
+  cdk8sVersion: '2.70.0',
+  constructsVersion: '10.4.2',
+  cdk8sPlusVersionPinning: false,
+  peerDeps: ['cdk8s-plus-27@^2.9.5'],
+  devDeps: ['cdk8s-plus-27@2.9.5', 'cdk8s-cli@2.207.56', 'yaml@2.8.1'],
+  jsiiVersion: '~6.0.0',
+  packageManager: javascript.NodePackageManager.NPM,
+  projenrcTs: true,
+
+  publishToPypi: {
+    distName: 'cdk8s-stateful',
+    module: 'cdk8s_stateful',
+  },
+
+  // No hosted CI here: .ci/run is the pipeline.
+  github: false,
+  release: false,
+
+  // A snapshot that drifts must fail the run, never be rewritten by it.
+  jestOptions: {
+    updateSnapshot: javascript.UpdateSnapshot.NEVER,
+    jestConfig: {
+      testPathIgnorePatterns: ['/node_modules/', '/examples/.*/dist/'],
+    },
+  },
+  tsconfigDev: {
+    include: ['../src/**/*.ts', '../examples/**/*.ts', '../scripts/**/*.ts'],
+    compilerOptions: {},
+  },
+  gitignore: ['examples/*/dist/', '/bench-results/', '.venv/'],
+});
+
+// Python reserved words in the public API must stay visible, not silenced.
+project.compileTask.reset('jsii');
+
+// Tests are type-checked as a whole (ts-jest transpiles each file alone because of isolatedModules).
+project.testTask.prependExec('tsc -p test/tsconfig.json --noEmit', { name: 'type-check src, tests and examples' });
+
+project.addTask('synth', {
+  description: 'Synthesize every example app to examples/<name>/dist/*.k8s.yaml',
+  exec: 'ts-node --project test/tsconfig.json scripts/synth-examples.ts',
+});
+
+project.synth();
