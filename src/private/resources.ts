@@ -1,0 +1,44 @@
+import { SizeRoundingBehavior } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-27';
+import { IConstruct } from 'constructs';
+import { invalid } from './errors';
+
+/** Millicores of a cdk8s-plus Cpu ("500m", "2", "0.5"). */
+export function millicoresOf(cpu: kplus.Cpu): number {
+  const amount = cpu.amount;
+  return amount.endsWith('m') ? Number(amount.slice(0, -1)) : Number(amount) * 1000;
+}
+
+/** Requests above limits are refused: the API server would reject the pod anyway, later and less clearly. */
+export function requireRequestsWithinLimits(scope: IConstruct, prop: string, resources: kplus.ContainerResources | undefined): void {
+  const cpu = resources?.cpu;
+  if (cpu?.request && cpu.limit && millicoresOf(cpu.request) > millicoresOf(cpu.limit)) {
+    invalid(scope, `${prop}.cpu`, `request (${cpu.request.amount}) must not exceed the limit (${cpu.limit.amount})`);
+  }
+  const mem = resources?.memory;
+  if (mem?.request && mem.limit) {
+    const req = mem.request.toKibibytes({ rounding: SizeRoundingBehavior.NONE });
+    const lim = mem.limit.toKibibytes({ rounding: SizeRoundingBehavior.NONE });
+    if (req > lim) {
+      invalid(scope, `${prop}.memory`, `request (${mem.request.asString()}) must not exceed the limit (${mem.limit.asString()})`);
+    }
+  }
+  for (const [what, size] of [['memory.request', mem?.request], ['memory.limit', mem?.limit]] as const) {
+    if (size && !(size.toKibibytes({ rounding: SizeRoundingBehavior.NONE }) > 0)) {
+      invalid(scope, `${prop}.${what}`, 'must be a positive size', size.asString());
+    }
+  }
+}
+
+/**
+ * An image must be pinned to a tag other than `latest`, or to a digest, so that two synths of one
+ * app run the same software and a restart never upgrades a database by surprise.
+ */
+export function requirePinnedImage(scope: IConstruct, prop: string, image: string): void {
+  if (image.includes('@sha256:')) { return; }
+  const lastSegment = image.split('/').pop() ?? '';
+  const tag = lastSegment.includes(':') ? lastSegment.split(':').pop() : undefined;
+  if (!tag || tag === 'latest') {
+    invalid(scope, prop, 'must pin a version tag (not \'latest\') or a digest, e.g. \'postgres:17.2\'', image);
+  }
+}

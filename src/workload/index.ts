@@ -1,0 +1,5 @@
+export * from './labels';
+export * from './placement';
+export * from './disruption-budget';
+export * from './volume-claim';
+export * from './stateful-workload';

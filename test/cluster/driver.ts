@@ -1,0 +1,456 @@
+// Checks synthesized manifests against the local control plane started by up.sh (kwok nodes).
+//
+//   KUBECTL=<bin>/kubectl KUBECONFIG=<state>/kubeconfig \
+//     npx ts-node --project test/tsconfig.json test/cluster/driver.ts <state-dir> <example-dist-dir>...
+//
+// For each example: namespaces (Pod Security "restricted"), server-side apply without warnings,
+// StatefulSets Ready and spread over zones and nodes with bound claims, Service endpoints,
+// PodDisruptionBudget-guarded eviction, and scaling with claim retention. Prints PASS/FAIL lines
+// and, last, `N passed, M failed`; exits 1 on any failure.
+import { execFileSync, spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
+import { Yaml } from 'cdk8s';
+import { staticVolumesFor } from './static-volumes';
+
+const KUBECTL = process.env.KUBECTL ?? 'kubectl';
+const FIELD_MANAGER = 'cdk8s-stateful-test';
+const WAIT_SECONDS = Number(process.env.CLUSTER_TEST_WAIT_SECONDS ?? 180);
+const ZONE = 'topology.kubernetes.io/zone';
+const NODES = 6;
+
+interface Obj {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string>; [k: string]: any };
+  spec?: any;
+  status?: any;
+  [k: string]: any;
+}
+
+let passed = 0;
+let failed = 0;
+let current = '';
+
+function pass(check: string, detail = ''): void {
+  passed++;
+  console.log(`PASS [${current}] ${check}${detail ? `: ${detail}` : ''}`);
+}
+function fail(check: string, detail: string): void {
+  failed++;
+  console.log(`FAIL [${current}] ${check}: ${detail}`);
+}
+function info(msg: string): void {
+  console.log(`     [${current}] ${msg}`);
+}
+
+function sleep(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+interface Run { status: number; stdout: string; stderr: string }
+function kubectl(args: string[], input?: string): Run {
+  const r = spawnSync(KUBECTL, args, { input, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  if (r.error) { throw r.error; }
+  return { status: r.status ?? 1, stdout: r.stdout, stderr: r.stderr };
+}
+function getJson(args: string[]): any {
+  const out = execFileSync(KUBECTL, [...args, '-o', 'json'], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  return JSON.parse(out);
+}
+function list(kind: string, namespace: string, selector?: string): Obj[] {
+  const args = ['get', kind, '-n', namespace];
+  if (selector !== undefined) { args.push('-l', selector); }
+  return getJson(args).items as Obj[];
+}
+function tryGet(kind: string, namespace: string, name: string): Obj | undefined {
+  const r = kubectl(['get', kind, name, '-n', namespace, '-o', 'json']);
+  return r.status === 0 ? JSON.parse(r.stdout) : undefined;
+}
+
+/** Polls `probe` until it returns a value that is not undefined, or the timeout passes. */
+function waitFor<T>(seconds: number, probe: () => T | undefined): T | undefined {
+  const deadline = Date.now() + seconds * 1000;
+  for (;;) {
+    const v = probe();
+    if (v !== undefined) { return v; }
+    if (Date.now() > deadline) { return undefined; }
+    sleep(500);
+  }
+}
+
+function selectorString(matchLabels: Record<string, string>): string {
+  return Object.entries(matchLabels).map(([k, v]) => `${k}=${v}`).join(',');
+}
+function matches(selector: any, labels: Record<string, string> = {}): boolean {
+  if (!selector) { return false; }
+  for (const [k, v] of Object.entries(selector.matchLabels ?? {})) {
+    if (labels[k] !== v) { return false; }
+  }
+  for (const e of (selector.matchExpressions ?? []) as any[]) {
+    const has = e.key in labels;
+    const val = labels[e.key];
+    if (e.operator === 'In' && !(has && e.values.includes(val))) { return false; }
+    if (e.operator === 'NotIn' && has && e.values.includes(val)) { return false; }
+    if (e.operator === 'Exists' && !has) { return false; }
+    if (e.operator === 'DoesNotExist' && has) { return false; }
+  }
+  return true;
+}
+function podReady(p: Obj): boolean {
+  return !p.metadata.deletionTimestamp &&
+    (p.status?.conditions ?? []).some((c: any) => c.type === 'Ready' && c.status === 'True');
+}
+
+const CLUSTER_SCOPED = new Set([
+  'Namespace', 'StorageClass', 'PersistentVolume', 'ClusterRole', 'ClusterRoleBinding', 'PriorityClass',
+  'CustomResourceDefinition', 'ValidatingWebhookConfiguration', 'MutatingWebhookConfiguration', 'IngressClass',
+  'CSIDriver', 'VolumeAttributesClass',
+]);
+function nsOf(o: Obj): string | undefined {
+  return CLUSTER_SCOPED.has(o.kind) ? undefined : (o.metadata.namespace ?? 'default');
+}
+
+// ---------------------------------------------------------------------------------------------
+
+function applyFile(file: string, label: string): boolean {
+  const r = kubectl(['apply', '--server-side', `--field-manager=${FIELD_MANAGER}`, '--validate=strict', '-f', file]);
+  const warnings = r.stderr.split('\n').filter(l => /^\s*Warning:/i.test(l) || /^W\d{4} /.test(l));
+  if (r.status !== 0) {
+    fail(`apply ${label}`, `kubectl exited ${r.status}: ${r.stderr.trim()}`);
+    return false;
+  }
+  if (warnings.length > 0) {
+    fail(`apply ${label}`, `warnings: ${warnings.join(' | ')}`);
+    return false;
+  }
+  const n = r.stdout.trim().split('\n').filter(Boolean).length;
+  pass(`apply ${label}`, `${n} objects, no warnings`);
+  return true;
+}
+
+function ensureNamespaces(namespaces: string[]): boolean {
+  let ok = true;
+  for (const ns of namespaces) {
+    const manifest = {
+      apiVersion: 'v1', kind: 'Namespace',
+      metadata: {
+        name: ns,
+        labels: {
+          'pod-security.kubernetes.io/enforce': 'restricted',
+          'pod-security.kubernetes.io/enforce-version': 'latest',
+          'pod-security.kubernetes.io/warn': 'restricted',
+          'pod-security.kubernetes.io/audit': 'restricted',
+        },
+      },
+    };
+    const r = kubectl(['apply', '--server-side', '--field-manager=cdk8s-stateful-test-namespaces', '-f', '-'], JSON.stringify(manifest));
+    if (r.status !== 0) { fail(`namespace ${ns}`, r.stderr.trim()); ok = false; }
+  }
+  if (ok) { pass('namespaces', `${namespaces.join(', ')} created with pod-security.kubernetes.io/enforce=restricted`); }
+  return ok;
+}
+
+function stsReady(ns: string, name: string, replicas: number): Obj | undefined {
+  const s = tryGet('statefulset', ns, name);
+  if (!s) { return undefined; }
+  const st = s.status ?? {};
+  const ok = s.spec.replicas === replicas && st.observedGeneration >= s.metadata.generation &&
+    st.replicas === replicas && st.readyReplicas === replicas && st.availableReplicas === replicas &&
+    st.updatedReplicas === replicas && st.currentRevision === st.updateRevision;
+  if (!ok) { return undefined; }
+  const pods = list('pods', ns, selectorString(s.spec.selector.matchLabels ?? {}))
+    .filter(p => matches(s.spec.selector, p.metadata.labels));
+  return pods.length === replicas && pods.every(podReady) ? s : undefined;
+}
+
+function stsPods(s: Obj): Obj[] {
+  return list('pods', s.metadata.namespace!, selectorString(s.spec.selector.matchLabels ?? {}))
+    .filter(p => matches(s.spec.selector, p.metadata.labels) && !p.metadata.deletionTimestamp);
+}
+
+function describeNotReady(ns: string, name: string): string {
+  const s = tryGet('statefulset', ns, name);
+  if (!s) { return 'StatefulSet not found'; }
+  const st = s.status ?? {};
+  const parts = [`ready ${st.readyReplicas ?? 0}/${s.spec.replicas}`];
+  for (const p of stsPods(s)) {
+    const cond = (p.status?.conditions ?? []).filter((c: any) => c.status !== 'True')
+      .map((c: any) => `${c.type}=${c.status}${c.message ? ` (${c.message})` : ''}`);
+    parts.push(`${p.metadata.name}: ${p.status?.phase ?? '?'} on ${p.spec.nodeName ?? '-'} ${cond.join('; ')}`);
+  }
+  const events = list('events', ns).filter(e => e.type === 'Warning').slice(-6)
+    .map(e => `${e.involvedObject?.kind}/${e.involvedObject?.name}: ${e.reason}: ${e.message}`);
+  if (events.length) { parts.push(`warning events: ${events.join(' | ')}`); }
+  return parts.join('; ');
+}
+
+function nodeZones(): Map<string, string> {
+  const m = new Map<string, string>();
+  for (const n of getJson(['get', 'nodes']).items as Obj[]) {
+    m.set(n.metadata.name, n.metadata.labels?.[ZONE] ?? '');
+  }
+  return m;
+}
+
+function checkPlacement(s: Obj, replicas: number): void {
+  const name = s.metadata.name;
+  const pods = stsPods(s);
+  const zones = nodeZones();
+  const nodes = pods.map(p => p.spec.nodeName as string);
+  const perZone = new Map<string, number>();
+  for (const n of nodes) { perZone.set(zones.get(n)!, (perZone.get(zones.get(n)!) ?? 0) + 1); }
+  const where = [...perZone.entries()].sort().map(([z, c]) => `${z}:${c}`).join(' ');
+  if (new Set(nodes).size !== nodes.length) {
+    fail(`statefulset ${name} one pod per node`, `pods share nodes: ${nodes.join(', ')}`);
+  } else {
+    pass(`statefulset ${name} one pod per node`, `${nodes.length} pods on ${nodes.length} nodes`);
+  }
+  const counts = [...perZone.values()];
+  const want = Math.min(replicas, 3);
+  if (perZone.size < want || Math.max(...counts) - Math.min(...counts) > 1) {
+    fail(`statefulset ${name} spread across zones`, `${where} (want ${want} zones, skew <= 1)`);
+  } else {
+    pass(`statefulset ${name} spread across zones`, where);
+  }
+}
+
+function claimNames(s: Obj, ordinals: number[]): string[] {
+  const templates = (s.spec.volumeClaimTemplates ?? []) as any[];
+  return templates.flatMap(t => ordinals.map(i => `${t.metadata.name}-${s.metadata.name}-${i}`));
+}
+
+function checkClaimsBound(s: Obj, ordinals: number[], label: string): void {
+  const ns = s.metadata.namespace!;
+  const names = claimNames(s, ordinals);
+  if (names.length === 0) {
+    info(`statefulset ${s.metadata.name} has no volumeClaimTemplates`);
+    return;
+  }
+  const problems = waitFor(60, () => {
+    const bad = names.map(n => [n, tryGet('pvc', ns, n)] as const)
+      .filter(([, c]) => !c || c.status?.phase !== 'Bound')
+      .map(([n, c]) => `${n}: ${c ? c.status?.phase : 'missing'}`);
+    return bad.length === 0 ? [] : undefined;
+  });
+  if (problems) {
+    pass(`statefulset ${s.metadata.name} ${label}`, `${names.join(', ')} Bound`);
+  } else {
+    const bad = names.map(n => [n, tryGet('pvc', ns, n)] as const)
+      .filter(([, c]) => !c || c.status?.phase !== 'Bound')
+      .map(([n, c]) => `${n}: ${c ? c.status?.phase : 'missing'}`);
+    fail(`statefulset ${s.metadata.name} ${label}`, bad.join(', '));
+  }
+}
+
+function evict(ns: string, pod: string): Run {
+  const body = JSON.stringify({ apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name: pod, namespace: ns } });
+  return kubectl(['create', '--raw', `/api/v1/namespaces/${ns}/pods/${pod}/eviction`, '-f', '-'], body);
+}
+
+function checkEviction(s: Obj, pdbs: Obj[], replicas: number): void {
+  const ns = s.metadata.namespace!;
+  const name = s.metadata.name;
+  const podLabels = s.spec.template.metadata?.labels ?? {};
+  const pdb = pdbs.find(p => (p.metadata.namespace ?? 'default') === ns && matches(p.spec.selector, podLabels));
+  if (!pdb) {
+    fail(`statefulset ${name} eviction`, 'no PodDisruptionBudget selects its pods');
+    return;
+  }
+  // The disruption controller must have seen all pods healthy.
+  const status = waitFor(60, () => {
+    const p = tryGet('pdb', ns, pdb.metadata.name);
+    const st = p?.status;
+    return st && st.observedGeneration >= p!.metadata.generation && st.currentHealthy === replicas &&
+      st.disruptionsAllowed > 0 ? st : undefined;
+  });
+  if (!status) {
+    const st = tryGet('pdb', ns, pdb.metadata.name)?.status;
+    fail(`statefulset ${name} eviction`, `PodDisruptionBudget ${pdb.metadata.name} allows no disruption with all ${replicas} pods healthy: ${JSON.stringify(st)}`);
+    return;
+  }
+  const allowed: number = status.disruptionsAllowed;
+  if (allowed >= replicas) {
+    fail(`statefulset ${name} eviction`, `PodDisruptionBudget ${pdb.metadata.name} allows ${allowed} disruptions of ${replicas} pods`);
+    return;
+  }
+  // Evict `allowed` pods in a row (each succeeds), then one more right away: refused with 429.
+  const order = [...Array(replicas).keys()].map(i => `${name}-${i}`);
+  const evicted: string[] = [];
+  for (const pod of order.slice(0, allowed)) {
+    const r = evict(ns, pod);
+    if (r.status !== 0) {
+      fail(`statefulset ${name} eviction`, `evicting ${pod} (PDB allowed ${allowed}) was refused: ${r.stderr.trim()}`);
+      return;
+    }
+    evicted.push(pod);
+  }
+  pass(`statefulset ${name} eviction`, `evicted ${evicted.join(', ')} (PDB ${pdb.metadata.name} allowed ${allowed})`);
+  const next = order[allowed];
+  const r = evict(ns, next);
+  if (r.status === 0) {
+    fail(`statefulset ${name} eviction blocked by PDB`, `evicting ${next} while ${evicted.join(', ')} was gone succeeded`);
+  } else if (/TooManyRequests|429|disruption budget/i.test(r.stderr)) {
+    pass(`statefulset ${name} eviction blocked by PDB`, `${next} refused: ${r.stderr.trim().replace(/\s+/g, ' ').slice(0, 160)}`);
+  } else {
+    fail(`statefulset ${name} eviction blocked by PDB`, `evicting ${next} failed for another reason: ${r.stderr.trim()}`);
+  }
+  if (!waitFor(WAIT_SECONDS, () => stsReady(ns, name, replicas))) {
+    fail(`statefulset ${name} recovers after eviction`, describeNotReady(ns, name));
+  } else {
+    pass(`statefulset ${name} recovers after eviction`, `${replicas}/${replicas} ready`);
+  }
+}
+
+function checkScaling(s: Obj, replicas: number): void {
+  const ns = s.metadata.namespace!;
+  const name = s.metadata.name;
+  const up = Math.min(replicas + 2, NODES);
+  if (up === replicas) { info(`statefulset ${name}: no room to scale beyond ${replicas} on ${NODES} nodes`); return; }
+  const added = [...Array(up - replicas).keys()].map(i => replicas + i);
+  const scale = (n: number) => kubectl(['scale', 'statefulset', name, '-n', ns, `--replicas=${n}`]);
+  let r = scale(up);
+  if (r.status !== 0) { fail(`statefulset ${name} scale ${replicas}->${up}`, r.stderr.trim()); return; }
+  const ready = waitFor(WAIT_SECONDS, () => stsReady(ns, name, up));
+  if (!ready) {
+    fail(`statefulset ${name} scale ${replicas}->${up}`, describeNotReady(ns, name));
+  } else {
+    pass(`statefulset ${name} scale ${replicas}->${up}`, `pods ${added.map(i => `${name}-${i}`).join(', ')} ready`);
+    checkClaimsBound(ready, added, `claims of pods ${added.join(', ')} bound`);
+    checkPlacement(ready, up);
+  }
+  r = scale(replicas);
+  if (r.status !== 0) { fail(`statefulset ${name} scale ${up}->${replicas}`, r.stderr.trim()); return; }
+  const down = waitFor(WAIT_SECONDS, () => {
+    const st = stsReady(ns, name, replicas);
+    return st && stsPods(st).length === replicas ? st : undefined;
+  });
+  if (!down) {
+    fail(`statefulset ${name} scale ${up}->${replicas}`, describeNotReady(ns, name));
+    return;
+  }
+  pass(`statefulset ${name} scale ${up}->${replicas}`, `${replicas}/${replicas} ready`);
+  const kept = claimNames(s, added);
+  if (kept.length === 0) { return; }
+  sleep(2000); // give the StatefulSet controller's claim clean-up a chance to act, if it (wrongly) would
+  const missing = kept.filter(n => {
+    const c = tryGet('pvc', ns, n);
+    return !c || c.metadata.deletionTimestamp;
+  });
+  if (missing.length) {
+    fail(`statefulset ${name} claims retained on scale-down`, `deleted: ${missing.join(', ')}`);
+  } else {
+    pass(`statefulset ${name} claims retained on scale-down`, kept.join(', '));
+  }
+}
+
+function checkServices(services: Obj[]): void {
+  for (const svc of services) {
+    const ns = svc.metadata.namespace ?? 'default';
+    const name = svc.metadata.name;
+    const sel = svc.spec?.selector as Record<string, string> | undefined;
+    if (svc.spec?.type === 'ExternalName' || !sel || Object.keys(sel).length === 0) {
+      info(`service ${name} has no selector: endpoints not checked`);
+      continue;
+    }
+    const expected = () => list('pods', ns, selectorString(sel))
+      .filter(p => !p.metadata.deletionTimestamp && p.status?.podIP &&
+        (svc.spec.publishNotReadyAddresses || podReady(p)))
+      .map(p => p.metadata.name).sort();
+    const actual = () => list('endpointslices', ns, `kubernetes.io/service-name=${name}`)
+      .flatMap(es => (es.endpoints ?? []) as any[])
+      .filter(e => svc.spec.publishNotReadyAddresses || e.conditions?.ready !== false)
+      .map(e => e.targetRef?.name as string).sort();
+    const ok = waitFor(60, () => {
+      const want = expected();
+      const got = actual();
+      return want.length > 0 && JSON.stringify(want) === JSON.stringify(got) ? got : undefined;
+    });
+    if (ok) {
+      pass(`service ${name} endpoints`, ok.join(', '));
+    } else {
+      fail(`service ${name} endpoints`, `pods [${expected().join(', ')}], endpoints [${actual().join(', ')}]`);
+    }
+  }
+}
+
+function cleanUp(objects: Obj[], namespaces: string[], volumesFile: string | undefined): void {
+  for (const ns of namespaces) {
+    kubectl(['delete', 'namespace', ns, '--wait=true', '--timeout=120s', '--ignore-not-found']);
+  }
+  if (volumesFile) { kubectl(['delete', '-f', volumesFile, '--wait=true', '--timeout=60s', '--ignore-not-found']); }
+  for (const o of objects.filter(x => CLUSTER_SCOPED.has(x.kind) && x.kind !== 'Namespace')) {
+    kubectl(['delete', o.kind, o.metadata.name, '--ignore-not-found', '--wait=false']);
+  }
+}
+
+function runExample(dir: string, stateDir: string): void {
+  current = path.basename(dir) === 'dist' ? path.basename(path.dirname(dir)) : path.basename(dir);
+  const files = fs.readdirSync(dir).filter(f => f.endsWith('.k8s.yaml')).sort().map(f => path.join(dir, f));
+  if (files.length === 0) { fail('manifests', `no *.k8s.yaml in ${dir}`); return; }
+  const objects = files.flatMap(f => (Yaml.load(f) as Obj[]).filter(o => o && o.kind));
+  const namespaces = [...new Set([
+    ...objects.map(nsOf).filter((n): n is string => !!n),
+    ...objects.filter(o => o.kind === 'Namespace').map(o => o.metadata.name),
+  ])].sort();
+  info(`${files.length} file(s), ${objects.length} objects, namespaces: ${namespaces.join(', ')}`);
+
+  // 1. namespaces, static volumes, server-side apply
+  let volumesFile: string | undefined;
+  try {
+    if (!ensureNamespaces(namespaces)) { return; }
+    const volumes = staticVolumesFor(objects);
+    if (volumes) {
+      volumesFile = path.join(stateDir, `${current}-volumes.yaml`);
+      fs.writeFileSync(volumesFile, volumes);
+      applyFile(volumesFile, 'pre-bound PersistentVolumes (StaticVolumeSet)');
+    }
+    for (const f of files) {
+      applyFile(f, path.relative(process.cwd(), f));
+    }
+
+    // 2. StatefulSets ready, placement, claims
+    const sets = objects.filter(o => o.kind === 'StatefulSet');
+    const readySets: Array<[Obj, number]> = [];
+    for (const s0 of sets) {
+      const ns = s0.metadata.namespace ?? 'default';
+      const replicas = s0.spec?.replicas ?? 1;
+      const s = waitFor(WAIT_SECONDS, () => stsReady(ns, s0.metadata.name, replicas));
+      if (!s) { fail(`statefulset ${s0.metadata.name} ready`, describeNotReady(ns, s0.metadata.name)); continue; }
+      pass(`statefulset ${s0.metadata.name} ready`, `${replicas}/${replicas}`);
+      if (replicas > 1) { checkPlacement(s, replicas); }
+      checkClaimsBound(s, [...Array(replicas).keys()], 'claims bound');
+      readySets.push([s, replicas]);
+    }
+
+    // 5. Services reach their pods
+    checkServices(objects.filter(o => o.kind === 'Service'));
+
+    // 3. eviction under the PodDisruptionBudget, 4. scaling with claim retention
+    const pdbs = objects.filter(o => o.kind === 'PodDisruptionBudget');
+    for (const [s, replicas] of readySets.filter(([, r]) => r > 1)) {
+      checkEviction(s, pdbs, replicas);
+      checkScaling(s, replicas);
+    }
+  } catch (e) {
+    fail('driver', `unexpected error: ${(e as Error).stack ?? e}`);
+  } finally {
+    if (process.env.CLUSTER_TEST_KEEP !== '1') { cleanUp(objects, namespaces, volumesFile); }
+  }
+}
+
+function main(): void {
+  const [stateDir, ...dirs] = process.argv.slice(2);
+  if (!stateDir || dirs.length === 0) {
+    console.error('usage: driver.ts <state-dir> <dist-dir>...');
+    process.exit(2);
+  }
+  for (const d of dirs) {
+    runExample(d, stateDir);
+    current = '';
+  }
+  console.log(`${passed} passed, ${failed} failed`);
+  process.exit(failed === 0 && passed > 0 ? 0 : 1);
+}
+
+main();
