@@ -133,7 +133,8 @@ function ensureNamespaces(namespaces: string[]): boolean {
   let ok = true;
   for (const ns of namespaces) {
     const manifest = {
-      apiVersion: 'v1', kind: 'Namespace',
+      apiVersion: 'v1',
+      kind: 'Namespace',
       metadata: {
         name: ns,
         labels: {

@@ -22,8 +22,19 @@ export function sizeOf(quantity: string): Size {
   const m = /^([0-9.]+)([KMGTPE]i?)?$/.exec(quantity.trim());
   if (!m) { throw new Error(`cannot read storage request '${quantity}'`); }
   const factors: Record<string, number> = {
-    '': 1, 'Ki': 2 ** 10, 'Mi': 2 ** 20, 'Gi': 2 ** 30, 'Ti': 2 ** 40, 'Pi': 2 ** 50, 'Ei': 2 ** 60,
-    'K': 1e3, 'M': 1e6, 'G': 1e9, 'T': 1e12, 'P': 1e15, 'E': 1e18,
+    '': 1,
+    'Ki': 2 ** 10,
+    'Mi': 2 ** 20,
+    'Gi': 2 ** 30,
+    'Ti': 2 ** 40,
+    'Pi': 2 ** 50,
+    'Ei': 2 ** 60,
+    'K': 1e3,
+    'M': 1e6,
+    'G': 1e9,
+    'T': 1e12,
+    'P': 1e15,
+    'E': 1e18,
   };
   const bytes = parseFloat(m[1]) * factors[m[2] ?? ''];
   return Size.mebibytes(Math.max(1, Math.ceil(bytes / 2 ** 20)));
