@@ -10,6 +10,7 @@ import { renderClaimTemplate, resolveClaimTemplate, ResolvedClaimTemplate } from
 import { invalid, requireInteger, warn } from '../private/errors';
 import { ensureUniqueNames, namespaceOf, setSpecField } from '../private/k8s';
 import { requireDnsLabel } from '../private/names';
+import { hardened, podSecurityContext, secureContainer } from '../private/pod';
 import { requirePinnedImage, requireRequestsWithinLimits } from '../private/resources';
 
 /** How the pods of a set are started and stopped. */
@@ -223,14 +224,7 @@ export class StatefulWorkload extends Construct {
             automountServiceAccountToken: false,
             enableServiceLinks: false,
             terminationGracePeriodSeconds: (props.terminationGracePeriod ?? Duration.seconds(30)).toSeconds(),
-            securityContext: {
-              runAsNonRoot: true,
-              runAsUser: identity.user,
-              runAsGroup: identity.group,
-              fsGroup: identity.fsGroup ?? identity.group,
-              fsGroupChangePolicy: 'OnRootMismatch',
-              seccompProfile: { type: 'RuntimeDefault' },
-            },
+            securityContext: podSecurityContext(identity.user, identity.group, identity.fsGroup),
             ...placement,
             initContainers: initContainers.length > 0 ? initContainers.map(hardened) : undefined,
             containers: containers.map(hardened),
@@ -311,19 +305,7 @@ export class StatefulWorkload extends Construct {
     const claimVolumeMounts: kplus.VolumeMount[] = this.claims
       .filter((c) => c.mountPath !== undefined)
       .map((c) => ({ volume: claimMounts.get(c.name)!, path: c.mountPath! }));
-    return new kplus.Container({
-      // Images are pinned, so pulling again on every start only adds a dependency on the registry.
-      imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
-      ...props,
-      volumeMounts: [...claimVolumeMounts, ...(props.volumeMounts ?? [])],
-      securityContext: {
-        ensureNonRoot: true,
-        readOnlyRootFilesystem: true,
-        allowPrivilegeEscalation: false,
-        privileged: false,
-        ...props.securityContext,
-      },
-    });
+    return secureContainer({ ...props, volumeMounts: [...claimVolumeMounts, ...(props.volumeMounts ?? [])] });
   }
 
   private collectVolumes(containers: kplus.Container[], standIns: Set<kplus.Volume>): k8s.Volume[] {
@@ -414,12 +396,3 @@ export class StatefulWorkload extends Construct {
   }
 }
 
-/**
- * The container as Kubernetes sees it, with every Linux capability dropped: the restricted Pod
- * Security Standard asks for `drop: [ALL]`, which cdk8s-plus-27's Capability enum cannot spell.
- */
-function hardened(container: kplus.Container): k8s.Container {
-  const kube = container._toKube();
-  const add = kube.securityContext?.capabilities?.add;
-  return { ...kube, securityContext: { ...kube.securityContext, capabilities: { drop: ['ALL'], add } } };
-}

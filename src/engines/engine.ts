@@ -1,0 +1,64 @@
+import { Size } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-27';
+import { AccessMode } from '../storage/access-mode';
+import { IStorageClass } from '../storage/storage-class';
+import { PlacementProps } from '../workload/placement';
+
+/** The per-pod data volume of an engine. */
+export interface EngineStorage {
+  /** Size of each pod's volume. @default - the engine's default (documented on its props) */
+  readonly size?: Size;
+  /** Storage class of the claims. @default - the cluster's default class */
+  readonly storageClass?: IStorageClass;
+  /**
+   * Access modes of the claims. ReadWriteOncePod keeps any second pod off the volume.
+   * @default [AccessMode.READ_WRITE_ONCE]
+   */
+  readonly accessModes?: AccessMode[];
+}
+
+/** CPU and memory of an engine's server container. The configuration is tuned from `memory`. */
+export interface EngineResources {
+  /** CPU request. @default - the engine's default (documented on its props) */
+  readonly cpu?: kplus.Cpu;
+  /**
+   * CPU limit. Databases suffer from CFS throttling, so none is set unless asked for.
+   * @default - no CPU limit
+   */
+  readonly cpuLimit?: kplus.Cpu;
+  /**
+   * Memory request and limit (equal, so the server is not killed for using what it was tuned for).
+   * @default - the engine's default (documented on its props)
+   */
+  readonly memory?: Size;
+}
+
+/** Properties every engine shares. */
+export interface EngineProps {
+  /**
+   * Name of the StatefulSet, its Services and its claims; renaming the construct id later does
+   * not change it once set, so data is not orphaned.
+   * @default - the construct id
+   */
+  readonly name?: string;
+  /** Per-pod data volume. @default - the engine's default size on the cluster's default storage class */
+  readonly storage?: EngineStorage;
+  /** CPU and memory. @default - the engine's defaults */
+  readonly resources?: EngineResources;
+  /**
+   * Image to run instead of the official one (a private registry's copy); must be pinned.
+   * @default - the official image of `version`
+   */
+  readonly image?: string;
+  /** Where the pods may run. @default - one pod per node and an even spread over zones */
+  readonly placement?: PlacementProps;
+  /**
+   * Who may connect to the client ports. The instance's own pods are always allowed.
+   * @default - nobody else: add your apps' pods or namespaces here
+   */
+  readonly allowFrom?: kplus.INetworkPolicyPeer[];
+  /** Extra pod annotations. @default - none */
+  readonly podAnnotations?: { [key: string]: string };
+  /** The cluster's DNS domain. @default 'cluster.local' */
+  readonly clusterDomain?: string;
+}

@@ -1,0 +1,126 @@
+import { Size } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-27';
+import { k8s } from 'cdk8s-plus-27';
+import { Construct } from 'constructs';
+import { ensureUniqueNames } from '../private/k8s';
+import { hardened, podSecurityContext, secureContainer } from '../private/pod';
+import { requireDnsLabel } from '../private/names';
+
+/** Properties of a {@link GeneratedSecret}. */
+export interface GeneratedSecretProps {
+  /** Name of the Secret to create. */
+  readonly secretName: string;
+  /** Keys to fill with random values (32 letters and digits each). */
+  readonly keys: string[];
+  /** Labels for the Secret and the generator's objects. @default - none */
+  readonly labels?: { [key: string]: string };
+  /** Image with `sh`, `head`, `tr`, `base64` and `curl`. @default 'curlimages/curl:8.11.1' */
+  readonly image?: string;
+}
+
+/**
+ * A Secret with random values, created inside the cluster on first install and never changed
+ * afterwards: a one-shot Job reads the Secret through the API, and creates it only when it is
+ * missing. No value is ever written into the synthesized YAML, and re-applying the manifests
+ * (Argo CD, Flux) leaves an existing Secret alone.
+ *
+ * The Job's ServiceAccount may create Secrets in its namespace (Kubernetes cannot restrict
+ * `create` by name) and read only this one.
+ */
+export class GeneratedSecret extends Construct {
+  /** Name of the Secret. */
+  public readonly secretName: string;
+  /** The one-shot Job. */
+  public readonly job: k8s.KubeJob;
+
+  constructor(scope: Construct, id: string, props: GeneratedSecretProps) {
+    super(scope, id);
+    this.secretName = props.secretName;
+    const name = requireDnsLabel(this, 'secretName', `${props.secretName}-init`.slice(0, 63).replace(/-+$/, ''));
+    const labels = props.labels ?? {};
+    for (const key of props.keys) {
+      if (!/^[A-Za-z0-9._-]+$/.test(key)) {
+        throw new Error(`${this.node.path}: 'keys' must be valid Secret keys (letters, digits, '.', '_' and '-'), got '${key}'`);
+      }
+    }
+
+    const account = new kplus.ServiceAccount(this, 'ServiceAccount', {
+      metadata: { name, labels },
+      automountToken: true,
+    });
+    const role = new k8s.KubeRole(this, 'Role', {
+      metadata: { name, labels },
+      rules: [
+        { apiGroups: [''], resources: ['secrets'], verbs: ['create'] },
+        { apiGroups: [''], resources: ['secrets'], resourceNames: [props.secretName], verbs: ['get'] },
+      ],
+    });
+    new k8s.KubeRoleBinding(this, 'RoleBinding', {
+      metadata: { name, labels },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: role.name },
+      subjects: [{ kind: 'ServiceAccount', name: account.name }],
+    });
+
+    const tmp = kplus.Volume.fromEmptyDir(this, 'tmp', 'tmp', { sizeLimit: Size.mebibytes(1) });
+    const container = secureContainer({
+      name: 'generate',
+      image: props.image ?? 'curlimages/curl:8.11.1',
+      command: ['/bin/sh', '-c', GENERATOR_SCRIPT],
+      volumeMounts: [{ volume: tmp, path: '/tmp' }],
+      envVariables: {
+        SECRET_NAME: kplus.EnvValue.fromValue(props.secretName),
+        SECRET_KEYS: kplus.EnvValue.fromValue(props.keys.join(' ')),
+        SECRET_LABELS: kplus.EnvValue.fromValue(JSON.stringify(labels)),
+      },
+      resources: {
+        cpu: { request: kplus.Cpu.millis(10), limit: kplus.Cpu.millis(100) },
+        memory: { request: Size.mebibytes(16), limit: Size.mebibytes(64) },
+      },
+    });
+    this.job = new k8s.KubeJob(this, 'Job', {
+      metadata: { name, labels },
+      spec: {
+        backoffLimit: 6,
+        template: {
+          metadata: { labels },
+          spec: {
+            serviceAccountName: account.name,
+            restartPolicy: 'OnFailure',
+            securityContext: podSecurityContext(100, 101),
+            containers: [hardened(container)],
+            volumes: [tmp._toKube()],
+          },
+        },
+      },
+    });
+    ensureUniqueNames(this);
+  }
+}
+
+/**
+ * POSIX sh for the generator Job. Reads the Secret first so that an existing one is never touched;
+ * a 409 on create means another run won the race, which is just as good.
+ */
+const GENERATOR_SCRIPT = `set -eu
+sa=/var/run/secrets/kubernetes.io/serviceaccount
+api="https://kubernetes.default.svc/api/v1/namespaces/$(cat "$sa/namespace")/secrets"
+call() { curl -sS -o /tmp/response -w '%{http_code}' --cacert "$sa/ca.crt" -H "Authorization: Bearer $(cat "$sa/token")" "$@"; }
+code=$(call "$api/$SECRET_NAME")
+if [ "$code" = 200 ]; then echo "secret $SECRET_NAME exists: left unchanged"; exit 0; fi
+if [ "$code" != 404 ]; then echo "reading secret $SECRET_NAME: HTTP $code" >&2; cat /tmp/response >&2; exit 1; fi
+data=''
+for key in $SECRET_KEYS; do
+  value=$(head -c 96 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 32)
+  data="$data\\"$key\\":\\"$value\\","
+done
+body="{\\"apiVersion\\":\\"v1\\",\\"kind\\":\\"Secret\\",\\"type\\":\\"Opaque\\",\\"metadata\\":{\\"name\\":\\"$SECRET_NAME\\",\\"labels\\":$SECRET_LABELS},\\"stringData\\":{\${data%,}}}"
+code=$(call -X POST -H 'Content-Type: application/json' --data "$body" "$api")
+case "$code" in
+  201) echo "secret $SECRET_NAME created with keys: $SECRET_KEYS" ;;
+  409) echo "secret $SECRET_NAME was created concurrently: left unchanged" ;;
+  *) echo "creating secret $SECRET_NAME: HTTP $code" >&2; cat /tmp/response >&2; exit 1 ;;
+esac
+`;
+
+/** The generator script, for tests that run it. @internal */
+export const _GENERATOR_SCRIPT = GENERATOR_SCRIPT;

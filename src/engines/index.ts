@@ -1,0 +1,3 @@
+export * from './engine';
+export * from './credentials';
+export { GeneratedSecret, GeneratedSecretProps } from './generated-secret';

@@ -1,0 +1,35 @@
+import { Size, SizeRoundingBehavior } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-27';
+import { IConstruct } from 'constructs';
+import { invalid } from './errors';
+import { mebibytesOf } from './quantity';
+import { EngineResources } from '../engines/engine';
+
+/** Container resources of an engine: memory request = limit, CPU request, optional CPU limit. */
+export function engineResources(scope: IConstruct, resources: EngineResources | undefined, defaults: { cpu: kplus.Cpu; memory: Size }): kplus.ContainerResources {
+  const memory = resources?.memory ?? defaults.memory;
+  if (!(memory.toKibibytes({ rounding: SizeRoundingBehavior.NONE }) > 0)) {
+    invalid(scope, 'resources.memory', 'must be a positive size', memory.asString());
+  }
+  return {
+    cpu: { request: resources?.cpu ?? defaults.cpu, limit: resources?.cpuLimit },
+    memory: { request: memory, limit: memory },
+  };
+}
+
+/** Memory in MiB of an engine's resources (the tuning input). */
+export function memoryMiB(resources: kplus.ContainerResources): number {
+  return mebibytesOf(resources.memory!.limit!);
+}
+
+/**
+ * A JVM heap of `fraction` of the container memory, clamped to [min, max] MiB, and refused when
+ * the container is too small to hold it plus the JVM's own overhead.
+ */
+export function jvmHeapMiB(scope: IConstruct, memory: number, fraction: number, min: number, max: number): number {
+  const heap = Math.min(max, Math.max(min, Math.floor(memory * fraction)));
+  if (heap > memory * 0.75) {
+    invalid(scope, 'resources.memory', `must leave room for a ${heap} MiB heap plus off-heap memory: use at least ${Math.ceil(heap / 0.75)} MiB`, `${memory} MiB`);
+  }
+  return heap;
+}
