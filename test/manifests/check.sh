@@ -66,7 +66,7 @@ go_tool() { # go_tool NAME MODULE_DIR PACKAGE -> prints the path of the built bi
 want() { case ",$CHECKS," in *",$1,"*) return 0 ;; *) return 1 ;; esac; }
 if want schema || want yaml; then locked bash -c "$(declare -f install_venv); venv='$venv' PY='$PY' HERE='$HERE'; install_venv" || die "could not install the Python tools"; fi
 if want pss || want lint; then command -v go >/dev/null || die "go is required (to build the PSS checker and kube-score)"; fi
-if want pss; then PSA=$(locked bash -c "$(declare -f go_tool hash_of); CACHE='$CACHE'; go_tool psa '$HERE/psa' ." | tail -1) && [ -x "$PSA" ] || die "could not build the PSS checker"; fi
+if want pss || want yaml || want schema; then PSA=$(locked bash -c "$(declare -f go_tool hash_of); CACHE='$CACHE'; go_tool psa '$HERE/psa' ." | tail -1) && [ -x "$PSA" ] || die "could not build the PSS checker"; fi
 if want lint; then KUBE_SCORE=$(locked bash -c "$(declare -f go_tool hash_of); CACHE='$CACHE'; go_tool kube-score '$HERE/lint' github.com/zegl/kube-score/cmd/kube-score" | tail -1) && [ -x "$KUBE_SCORE" ] || die "could not build kube-score"; fi
 echo "check.sh: tools ready in $(since "$t0")"
 
@@ -101,8 +101,8 @@ lint() {
   return $rc
 }
 
-run schema "strict schema validation, every object" "$venv/bin/python" "$HERE/checks.py" schema "${files[@]}"
-run yaml "YAML 1.1 (what Kubernetes reads) must equal YAML 1.2" "$venv/bin/python" "$HERE/checks.py" yaml "${files[@]}"
+run schema "strict schema validation, every object" env K8S_YAML_READER="${PSA:-}" "$venv/bin/python" "$HERE/checks.py" schema "${files[@]}"
+run yaml "YAML 1.1 and Kubernetes' own reading must equal YAML 1.2" env K8S_YAML_READER="$PSA" "$venv/bin/python" "$HERE/checks.py" yaml "${files[@]}"
 run pss "Pod Security Standards restricted (latest), k8s.io/pod-security-admission" "${PSA:-}" "${files[@]}"
 run lint "best practices, kube-score (exceptions in kube-score.conf)" lint
 

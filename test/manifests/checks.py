@@ -10,8 +10,9 @@
 Exit status: 0 when every object passes, 1 otherwise. Run through check.sh,
 which installs the pinned packages from requirements.txt into a venv.
 """
-import datetime
+import json
 import os
+import subprocess
 import sys
 from collections import defaultdict
 
@@ -81,14 +82,17 @@ def newest_version():
 
 def check_schema(files):
     versions = [OLDEST, newest_version()]
-    print("kubernetes-validate %s: strict schemas, Kubernetes %s (oldest supported) and %s (newest known)"
-          % (kubernetes_validate.__version__, versions[0], versions[1]))
+    reader = os.environ.get("K8S_YAML_READER")
+    print("kubernetes-validate %s: strict schemas, Kubernetes %s (oldest supported) and %s (newest known); "
+          "objects as read by %s" % (kubernetes_validate.__version__, versions[0], versions[1],
+                                     "Kubernetes (sigs.k8s.io/yaml)" if reader else "PyYAML (YAML 1.1)"))
     failures = 0
     seen = defaultdict(list)  # (dir, apiGroup, kind, ns, name) -> files
     for path in files:
         try:
-            docs = [d for d in load_yaml11(path) if d is not None]
-        except yaml.YAMLError as e:
+            docs = read_kubernetes(reader, path) if reader else load_yaml11(path)
+            docs = [d for d in docs if d is not None]
+        except (yaml.YAMLError, ValueError) as e:
             print("FAIL %s: not YAML: %s" % (path, e))
             failures += 1
             continue
@@ -148,68 +152,111 @@ def show(v):
     return "%r (%s)" % (v, type(v).__name__)
 
 
-def compare(a, b, path, out):
-    """a: YAML 1.1 reading, b: YAML 1.2 reading. Appends (path, message) to out."""
+def same_scalar(a, b, loose_numbers):
+    if loose_numbers and isinstance(a, (int, float)) and isinstance(b, (int, float)) \
+            and not isinstance(a, bool) and not isinstance(b, bool):
+        return a == b  # JSON does not tell 1000 from 1000.0
+    return type(a) is type(b) and a == b
+
+
+def compare(a, b, path, out, who, loose_numbers=False):
+    """a: the reading of `who`, b: the YAML 1.2 reading. Appends (path, message) to out."""
     if isinstance(a, dict) and isinstance(b, dict):
-        for k in a:
-            if not isinstance(k, str):
-                out.append((path, "key %s is not a string in YAML 1.1" % show(k)))
         ta = {(type(k), k) for k in a}
         tb = {(type(k), k) for k in b}
         only_a, only_b = ta - tb, tb - ta
         if only_a or only_b:
-            out.append((path, "keys differ: YAML 1.1 reads %s, YAML 1.2 reads %s"
-                        % (", ".join(show(k) for _, k in only_a) or "-",
+            out.append((path, "keys differ: %s reads %s, YAML 1.2 reads %s"
+                        % (who, ", ".join(show(k) for _, k in only_a) or "-",
                            ", ".join(show(k) for _, k in only_b) or "-")))
         for k in a:
             if (type(k), k) in tb:
-                compare(a[k], b[k], path + [k], out)
+                compare(a[k], b[k], path + [k], out, who, loose_numbers)
         return
     if isinstance(a, list) and isinstance(b, list):
         if len(a) != len(b):
-            out.append((path, "YAML 1.1 reads %d items, YAML 1.2 reads %d" % (len(a), len(b))))
+            out.append((path, "%s reads %d items, YAML 1.2 reads %d" % (who, len(a), len(b))))
         for i, (x, y) in enumerate(zip(a, b)):
-            compare(x, y, path + [i], out)
+            compare(x, y, path + [i], out, who, loose_numbers)
         return
-    if type(a) is not type(b) or a != b:
-        out.append((path, "YAML 1.1 (Kubernetes) reads %s, YAML 1.2 reads %s" % (show(a), show(b))))
-        return
-    if not isinstance(a, JSON_SCALARS) or isinstance(a, (datetime.date, datetime.datetime)):
-        out.append((path, "%s is not a JSON value (quote it)" % show(a)))
+    if not same_scalar(a, b, loose_numbers):
+        out.append((path, "%s reads %s, YAML 1.2 reads %s" % (who, show(a), show(b))))
+
+
+def not_json(a, path, out):
+    if isinstance(a, dict):
+        for k, v in a.items():
+            if not isinstance(k, str):
+                out.append((path, "key %s is not a string in YAML 1.1" % show(k)))
+            not_json(v, path + [k], out)
+    elif isinstance(a, list):
+        for i, v in enumerate(a):
+            not_json(v, path + [i], out)
+    elif not isinstance(a, JSON_SCALARS):
+        out.append((path, "%s is not a JSON value in YAML 1.1 (quote it)" % show(a)))
+
+
+def read_kubernetes(reader, path):
+    """The documents as the Kubernetes API machinery reads them (sigs.k8s.io/yaml),
+    converted to JSON by the Go helper built from psa/."""
+    res = subprocess.run([reader, "-yaml-to-json", path], capture_output=True, text=True)
+    if res.returncode != 0:
+        raise ValueError(res.stderr.strip() or "exit %d" % res.returncode)
+    return [json.loads(line) for line in res.stdout.splitlines() if line.strip()]
 
 
 def check_yaml(files):
-    print("YAML 1.1 (PyYAML %s, as Kubernetes reads) vs YAML 1.2 (ruamel.yaml %s, pure, safe)"
-          % (yaml.__version__, __import__("ruamel.yaml").yaml.__version__))
+    reader = os.environ.get("K8S_YAML_READER")
+    print("Readings compared with YAML 1.2 (ruamel.yaml %s, pure, safe): YAML 1.1 (PyYAML %s)%s"
+          % (__import__("ruamel.yaml").yaml.__version__, yaml.__version__,
+             ", Kubernetes (sigs.k8s.io/yaml, Go)" if reader else
+             "; Kubernetes' own reader not available (K8S_YAML_READER unset)"))
     failures = 0
     for path in files:
         try:
-            a = load_yaml11(path)
+            a = [d for d in load_yaml11(path) if d is not None]
         except yaml.YAMLError as e:
             print("FAIL %s: YAML 1.1 reader: %s" % (path, e))
             failures += 1
             continue
         try:
-            b = load_yaml12(path)
+            b = [d for d in load_yaml12(path) if d is not None]
         except DuplicateKeyError as e:
-            print("FAIL %s: duplicate key: %s" % (path, " ".join(str(e).split())))
+            print("FAIL %s: duplicate key: %s" % (path, " ".join(str(e).split("To suppress")[0].split())))
             failures += 1
             continue
         except Exception as e:  # any ruamel error
             print("FAIL %s: YAML 1.2 reader: %s" % (path, e))
             failures += 1
             continue
+        readings = [("YAML 1.1 (PyYAML)", a, False)]
+        if reader:
+            try:
+                k = [d for d in read_kubernetes(reader, path) if d is not None]
+                readings.insert(0, ("Kubernetes (sigs.k8s.io/yaml)", k, True))
+            except ValueError as e:
+                print("FAIL %s: Kubernetes reader: %s" % (path, e))
+                failures += 1
+                continue
         problems = []
-        if len(a) != len(b):
-            problems.append(("", "YAML 1.1 reads %d documents, YAML 1.2 reads %d" % (len(a), len(b))))
-        for i, (x, y) in enumerate(zip(a, b), 1):
-            out = []
-            compare(x, y, [], out)
-            for p, msg in out:
-                problems.append(("document %d (%s) at %s" % (i, describe(x), fmt_path(p)), msg))
+        for who, docs, loose in readings:
+            if len(docs) != len(b):
+                problems.append(("", "%s reads %d documents, YAML 1.2 reads %d" % (who, len(docs), len(b))))
+        for i, y in enumerate(b):
+            found = []
+            for who, docs, loose in readings:
+                if i < len(docs):
+                    compare(docs[i], y, [], found, who, loose)
+            if i < len(a):
+                not_json(a[i], [], found)
+            by_path = {}
+            for p, msg in found:
+                by_path.setdefault(fmt_path(p), []).append(msg)
+            for p, msgs in by_path.items():
+                problems.append(("document %d (%s) at %s" % (i + 1, describe(y), p), "; ".join(msgs)))
         for where, msg in problems:
             print("FAIL %s: %s: %s" % (path, where, msg))
-        print("%s: %d document(s), %d difference(s)" % (path, len(a), len(problems)))
+        print("%s: %d document(s), %d difference(s)" % (path, len(b), len(problems)))
         failures += len(problems)
     print("yaml: %s (%d problem(s))" % ("FAIL" if failures else "ok", failures))
     return 1 if failures else 0

@@ -5,6 +5,11 @@
 //
 // Usage: psa FILE...
 // Exit status: 0 all pod templates pass, 1 violations, 2 usage/parse errors.
+//
+// Usage: psa -yaml-to-json FILE
+// prints each non-empty document of FILE as one line of JSON, converted the way
+// the Kubernetes clients and API machinery read YAML (sigs.k8s.io/yaml), so that
+// check.sh can compare that reading with a YAML 1.2 one.
 package main
 
 import (
@@ -85,6 +90,9 @@ func main() {
 		fmt.Fprintln(os.Stderr, "usage: psa FILE...")
 		os.Exit(2)
 	}
+	if os.Args[1] == "-yaml-to-json" {
+		os.Exit(yamlToJSON(os.Args[2:]))
+	}
 	evaluator, err := policy.NewEvaluator(policy.DefaultChecks(), nil)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "psa: cannot build evaluator:", err)
@@ -155,6 +163,27 @@ func main() {
 		fmt.Printf("psa: %d violation(s) of restricted:%s\n", failed, level.Version.String())
 		os.Exit(1)
 	}
+}
+
+func yamlToJSON(files []string) int {
+	if len(files) != 1 {
+		fmt.Fprintln(os.Stderr, "usage: psa -yaml-to-json FILE")
+		return 2
+	}
+	docs, err := readDocs(files[0])
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "%s: %v\n", files[0], err)
+		return 2
+	}
+	for i, d := range docs {
+		j, err := yaml.YAMLToJSON(d)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "%s: document %d: %v\n", files[0], i+1, err)
+			return 2
+		}
+		fmt.Println(string(j))
+	}
+	return 0
 }
 
 func readDocs(file string) ([][]byte, error) {
