@@ -1,3 +1,4 @@
 export * from './engine';
 export * from './credentials';
-export { GeneratedSecret, GeneratedSecretProps } from './generated-secret';
+export { GeneratedSecret } from './generated-secret';
+export type { GeneratedSecretProps } from './generated-secret';
