@@ -102,7 +102,7 @@ export class GeneratedSecret extends Construct {
  * a 409 on create means another run won the race, which is just as good.
  */
 const GENERATOR_SCRIPT = `set -eu
-sa=/var/run/secrets/kubernetes.io/serviceaccount
+sa=\${SERVICE_ACCOUNT_DIR:-/var/run/secrets/kubernetes.io/serviceaccount}
 api="https://kubernetes.default.svc/api/v1/namespaces/$(cat "$sa/namespace")/secrets"
 call() { curl -sS -o /tmp/response -w '%{http_code}' --cacert "$sa/ca.crt" -H "Authorization: Bearer $(cat "$sa/token")" "$@"; }
 code=$(call "$api/$SECRET_NAME")
@@ -121,6 +121,3 @@ case "$code" in
   *) echo "creating secret $SECRET_NAME: HTTP $code" >&2; cat /tmp/response >&2; exit 1 ;;
 esac
 `;
-
-/** The generator script, for tests that run it. @internal */
-export const _GENERATOR_SCRIPT = GENERATOR_SCRIPT;

@@ -1,4 +1,3 @@
 export * from './engine';
 export * from './credentials';
-export { GeneratedSecret } from './generated-secret';
-export type { GeneratedSecretProps } from './generated-secret';
+export * from './generated-secret';

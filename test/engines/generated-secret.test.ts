@@ -1,0 +1,91 @@
+import { execFileSync } from 'child_process';
+import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'fs';
+import { tmpdir } from 'os';
+import { join } from 'path';
+import { newChart, only, synth } from '../util';
+import { GeneratedSecret } from '../../src';
+
+function generator() {
+  const chart = newChart('shop');
+  new GeneratedSecret(chart, 'creds', { secretName: 'orders-credentials', keys: ['password', 'replication-password'], labels: { app: 'orders' } });
+  return synth(chart);
+}
+
+describe('GeneratedSecret', () => {
+  test('a Job with least privilege and no secret value in the YAML', () => {
+    const objects = generator();
+    expect(objects.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual([
+      'ServiceAccount/orders-credentials-init', 'Role/orders-credentials-init', 'RoleBinding/orders-credentials-init', 'Job/orders-credentials-init',
+    ]);
+    expect(objects.filter((o) => o.kind === 'Secret')).toEqual([]);
+    expect(only(objects, 'Role').rules).toEqual([
+      { apiGroups: [''], resources: ['secrets'], verbs: ['create'] },
+      { apiGroups: [''], resources: ['secrets'], resourceNames: ['orders-credentials'], verbs: ['get'] },
+    ]);
+    const pod = only(objects, 'Job').spec.template.spec;
+    expect(pod.serviceAccountName).toBe('orders-credentials-init');
+    expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } });
+    expect(pod.containers[0].securityContext).toMatchObject({ readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } });
+    expect(pod.containers[0].env).toEqual(expect.arrayContaining([{ name: 'SECRET_KEYS', value: 'password replication-password' }]));
+  });
+
+  describe('the generator script, run with a stand-in for curl', () => {
+    const script: string = only(generator(), 'Job').spec.template.spec.containers[0].command[2];
+
+    function run(getCode: number, postCode: number) {
+      const dir = mkdtempSync(join(tmpdir(), 'gen-secret-'));
+      writeFileSync(join(dir, 'namespace'), 'shop');
+      writeFileSync(join(dir, 'token'), 'token');
+      writeFileSync(join(dir, 'ca.crt'), '');
+      // The stand-in logs its arguments, keeps a POSTed body, and answers with the configured status.
+      const fakeCurl = join(dir, 'curl');
+      writeFileSync(fakeCurl, `#!/bin/sh
+echo "$*" >> "${dir}/calls"
+case "$*" in
+  *"-X POST"*) for a in "$@"; do [ "$prev" = "--data" ] && printf '%s' "$a" > "${dir}/body"; prev="$a"; done; printf '%s' ${postCode} ;;
+  *) printf '%s' ${getCode} ;;
+esac
+`);
+      chmodSync(fakeCurl, 0o755);
+      const env = {
+        PATH: `${dir}:${process.env.PATH}`, SERVICE_ACCOUNT_DIR: dir,
+        SECRET_NAME: 'orders-credentials', SECRET_KEYS: 'password replication-password', SECRET_LABELS: '{"app":"orders"}',
+      };
+      const tmpScript = script.replace(/\/tmp\/response/g, join(dir, 'response'));
+      let output = '';
+      let status = 0;
+      try {
+        output = execFileSync('/bin/sh', ['-c', tmpScript], { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+      } catch (e: any) {
+        status = e.status; output = `${e.stdout}${e.stderr}`;
+      }
+      const read = (f: string) => { try { return readFileSync(join(dir, f), 'utf8'); } catch { return undefined; } };
+      return { output, status, calls: read('calls')?.trim().split('\n') ?? [], body: read('body') };
+    }
+
+    test('an existing Secret is left unchanged', () => {
+      const r = run(200, 201);
+      expect(r.status).toBe(0);
+      expect(r.output).toContain('secret orders-credentials exists: left unchanged');
+      expect(r.calls).toHaveLength(1);
+    });
+
+    test('a missing Secret is created with a random value per key', () => {
+      const r = run(404, 201);
+      expect(r.status).toBe(0);
+      expect(r.calls[1]).toContain('-X POST');
+      const secret = JSON.parse(r.body!);
+      expect(secret.metadata).toEqual({ name: 'orders-credentials', labels: { app: 'orders' } });
+      expect(Object.keys(secret.stringData)).toEqual(['password', 'replication-password']);
+      for (const value of Object.values<string>(secret.stringData)) { expect(value).toMatch(/^[A-Za-z0-9]{32}$/); }
+      expect(secret.stringData.password).not.toBe(secret.stringData['replication-password']);
+    });
+
+    test('losing a creation race is fine; other errors fail the Job', () => {
+      expect(run(404, 409).output).toContain('created concurrently: left unchanged');
+      const forbidden = run(403, 201);
+      expect(forbidden.status).not.toBe(0);
+      expect(forbidden.output).toContain('reading secret orders-credentials: HTTP 403');
+    });
+  });
+});
