@@ -51,6 +51,7 @@ project.testTask.prependExec('tsc -p test/tsconfig.json --noEmit', { name: 'type
 project.addTask('synth', {
   description: 'Synthesize every example app to examples/<name>/dist/*.k8s.yaml',
   exec: 'ts-node --project test/tsconfig.json scripts/synth-examples.ts',
+  receiveArgs: true,
 });
 
 project.synth();
