@@ -3,8 +3,8 @@ import * as kplus from 'cdk8s-plus-27';
 import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { ensureUniqueNames } from '../private/k8s';
-import { hardened, podSecurityContext, secureContainer } from '../private/pod';
 import { requireDnsLabel } from '../private/names';
+import { hardened, podSecurityContext, secureContainer } from '../private/pod';
 
 /** Properties of a {@link GeneratedSecret}. */
 export interface GeneratedSecretProps {

@@ -29,7 +29,14 @@ export function resolveClaimTemplate(scope: IConstruct, index: number, props: Vo
     requireAccessModes(scope, `${prop}.accessModes`, accessModes, caps.accessModes,
       `storage class '${props.storageClass!.storageClassName}'`);
   }
-  return { name, mountPath: props.mountPath, size: props.size, accessModes, storageClass: props.storageClass, volumeMode: props.volumeMode ?? VolumeMode.FILESYSTEM };
+  return {
+    name,
+    mountPath: props.mountPath,
+    size: props.size,
+    accessModes,
+    storageClass: props.storageClass,
+    volumeMode: props.volumeMode ?? VolumeMode.FILESYSTEM,
+  };
 }
 
 /** */

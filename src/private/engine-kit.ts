@@ -6,7 +6,11 @@ import { mebibytesOf } from './quantity';
 import { EngineResources } from '../engines/engine';
 
 /** Container resources of an engine: memory request = limit, CPU request, optional CPU limit. */
-export function engineResources(scope: IConstruct, resources: EngineResources | undefined, defaults: { cpu: kplus.Cpu; memory: Size }): kplus.ContainerResources {
+export function engineResources(
+  scope: IConstruct,
+  resources: EngineResources | undefined,
+  defaults: { cpu: kplus.Cpu; memory: Size },
+): kplus.ContainerResources {
   const memory = resources?.memory ?? defaults.memory;
   if (!(memory.toKibibytes({ rounding: SizeRoundingBehavior.NONE }) > 0)) {
     invalid(scope, 'resources.memory', 'must be a positive size', memory.asString());

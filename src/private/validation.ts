@@ -1,7 +1,7 @@
 import { Size, SizeRoundingBehavior } from 'cdk8s';
 import { IConstruct } from 'constructs';
-import { AccessMode } from '../storage/access-mode';
 import { invalid } from './errors';
+import { AccessMode } from '../storage/access-mode';
 
 /** A size must be a positive quantity. */
 export function requirePositiveSize(scope: IConstruct, prop: string, size: Size): void {

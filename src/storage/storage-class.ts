@@ -1,5 +1,5 @@
-import { Construct } from 'constructs';
 import { k8s } from 'cdk8s-plus-27';
+import { Construct } from 'constructs';
 import { ReclaimPolicy, VolumeBindingMode } from './access-mode';
 import { Provisioner, ProvisionerCapabilities, VolumeLocality } from './provisioner';
 import { invalid, warn } from '../private/errors';

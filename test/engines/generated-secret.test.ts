@@ -2,8 +2,8 @@ import { execFileSync } from 'child_process';
 import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
-import { newChart, only, synth } from '../util';
 import { GeneratedSecret } from '../../src';
+import { newChart, only, synth } from '../util';
 
 function generator() {
   const chart = newChart('shop');
@@ -48,8 +48,11 @@ esac
 `);
       chmodSync(fakeCurl, 0o755);
       const env = {
-        PATH: `${dir}:${process.env.PATH}`, SERVICE_ACCOUNT_DIR: dir,
-        SECRET_NAME: 'orders-credentials', SECRET_KEYS: 'password replication-password', SECRET_LABELS: '{"app":"orders"}',
+        PATH: `${dir}:${process.env.PATH}`,
+        SERVICE_ACCOUNT_DIR: dir,
+        SECRET_NAME: 'orders-credentials',
+        SECRET_KEYS: 'password replication-password',
+        SECRET_LABELS: '{"app":"orders"}',
       };
       const tmpScript = script.replace(/\/tmp\/response/g, join(dir, 'response'));
       let output = '';

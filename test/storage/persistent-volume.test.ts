@@ -1,8 +1,8 @@
 import { Size } from 'cdk8s';
-import { newChart, only, synth } from '../util';
 import {
   AccessMode, PersistentVolume, PersistentVolumeSource, Provisioner, ReclaimPolicy, StaticVolumeSet, StorageClass,
 } from '../../src';
+import { newChart, only, synth } from '../util';
 
 describe('PersistentVolume', () => {
   test("the seed's NFS volume, made safe: Retain, no namespace, capacity as a quantity", () => {

@@ -1,8 +1,8 @@
 import { Testing } from 'cdk8s';
-import { newChart, only, synth } from '../util';
 import {
   AccessMode, AzureDiskSku, EbsVolumeType, OpenEbsEngine, Provisioner, ReclaimPolicy, StorageClass, VolumeBindingMode, VolumeLocality,
 } from '../../src';
+import { newChart, only, synth } from '../util';
 
 describe('StorageClass', () => {
   test('defaults for state: Retain, WaitForFirstConsumer for zonal disks, expansion where supported, no namespace', () => {

@@ -1,9 +1,9 @@
 import { Chart, Duration, Size, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
-import { appYaml, newChart, only, selects, synth } from '../util';
 import {
   AccessMode, DisruptionBudget, PodManagementPolicy, Provisioner, SpreadMode, StatefulWorkload, StatefulWorkloadProps, StorageClass,
 } from '../../src';
+import { appYaml, newChart, only, selects, synth } from '../util';
 
 const web = (overrides: Partial<StatefulWorkloadProps> = {}): StatefulWorkloadProps => ({
   replicas: 3,
