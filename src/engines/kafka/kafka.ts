@@ -1,0 +1,311 @@
+import { createHash } from 'crypto';
+import { Duration, Size } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-27';
+import { k8s } from 'cdk8s-plus-27';
+import { Construct } from 'constructs';
+import {
+  BROKER_PORT, CONTROLLER_ID_OFFSET, CONTROLLER_PORT, DATA_MOUNT, deriveClusterId, NodeRole,
+  renderServerProperties, requireClusterId,
+} from './config';
+import { KafkaVersion } from './kafka-version';
+import { START_SCRIPT } from './scripts';
+import { engineResources, jvmHeapMiB, memoryMiB } from '../../private/engine-kit';
+import { invalid, requireInteger, warn } from '../../private/errors';
+import { namespaceOf } from '../../private/k8s';
+import { WellKnownLabels } from '../../workload/labels';
+import { PodManagementPolicy, StatefulWorkload } from '../../workload/stateful-workload';
+import { EngineProps, EngineResources, EngineStorage } from '../engine';
+
+/** How a client reaches a {@link Kafka} cluster: plain values usable with any cdk8s-plus version. */
+export interface KafkaConnection {
+  /** `bootstrap.servers` for clients: `<name>.<namespace>.svc.<domain>:9092`. */
+  readonly bootstrapServers: string;
+  /** DNS name of the bootstrap Service. */
+  readonly host: string;
+  /** Port of the broker listener (PLAINTEXT). */
+  readonly port: number;
+  /** Name of the bootstrap Service. */
+  readonly serviceName: string;
+}
+
+/** Properties of a {@link Kafka} cluster. */
+export interface KafkaProps extends EngineProps {
+  /**
+   * Kafka release; the default image is `apache/kafka:<fullVersion>`.
+   * @default KafkaVersion.V4_4
+   */
+  readonly version?: KafkaVersion;
+  /**
+   * Number of brokers. Without `controllers`, every broker is also a KRaft controller voter
+   * (combined mode), so the number must be odd.
+   * @default 3
+   */
+  readonly brokers?: number;
+  /**
+   * Run this many dedicated KRaft controllers in their own StatefulSet `<name>-controller`
+   * (node ids from 1000), instead of combined broker+controller nodes. Must be odd: 3 survives one
+   * loss, 5 survives two. The voter set is fixed at creation (see the docs before changing it).
+   * @see https://kafka.apache.org/documentation/#kraft_role
+   * @default - none: the brokers are the controllers (combined mode)
+   */
+  readonly controllers?: number;
+  /**
+   * The KRaft cluster id storage is formatted with: 22 characters of base64url (16 bytes).
+   * Pin it to adopt volumes of an existing cluster or to keep the id when renaming.
+   * @default - derived from the namespace and name, the same on every synth
+   */
+  readonly clusterId?: string;
+  /**
+   * server.properties overrides; they win over the rendered values. Applied to brokers and
+   * controllers. The keys the construct manages per pod or per quorum (node.id, process.roles,
+   * controller.quorum.*, controller.listener.names, log.dirs) are refused.
+   * @see https://kafka.apache.org/documentation/#brokerconfigs
+   * @default - none
+   */
+  readonly config?: { [key: string]: string };
+  /**
+   * Per-pod volume of the dedicated controllers (their metadata log only).
+   * @default - 5 GiB on the cluster's default storage class
+   */
+  readonly controllerStorage?: EngineStorage;
+  /**
+   * CPU and memory of each dedicated controller; the heap is half the memory (256 MiB to 2 GiB).
+   * @default - 250m CPU, 1 GiB memory
+   */
+  readonly controllerResources?: EngineResources;
+  /**
+   * Time a node gets after SIGTERM for its controlled shutdown (leadership moves to other brokers
+   * and the logs are flushed) before it is killed.
+   * @default Duration.seconds(180)
+   */
+  readonly terminationGracePeriod?: Duration;
+}
+
+/** Defaults of a broker: 1 CPU, 2 GiB of memory (a 1 GiB heap, the rest page cache), 20 GiB of disk. */
+const BROKER_DEFAULTS = { cpu: kplus.Cpu.millis(1000), memory: Size.gibibytes(2), storage: Size.gibibytes(20) };
+const CONTROLLER_DEFAULTS = { cpu: kplus.Cpu.millis(250), memory: Size.gibibytes(1), storage: Size.gibibytes(5) };
+/** The official image runs as `appuser`, uid and gid 1000. */
+const KAFKA_UID = 1000;
+const SCRIPTS_MOUNT = '/etc/kafka/scripts';
+const TEMPLATE_MOUNT = '/etc/kafka/template';
+const RUNTIME_MOUNT = '/etc/kafka/runtime';
+const LOG_DIR = '/var/log/kafka';
+const MIN_KRAFT = [3, 3];
+
+/**
+ * An Apache Kafka cluster in KRaft mode (no ZooKeeper).
+ *
+ * By default three combined broker+controller nodes in one StatefulSet; with `controllers`, a
+ * separate StatefulSet of dedicated controllers. Every pod advertises its stable headless DNS name,
+ * clients bootstrap through the Service `<name>` on 9092, storage is formatted once with a cluster
+ * id that is the same on every synth, and topics default to replication factor min(3, brokers)
+ * with min.insync.replicas min(2, brokers) and no unclean leader election.
+ */
+export class Kafka extends Construct {
+  /** The brokers' StatefulWorkload (combined nodes in the default mode). */
+  public readonly workload: StatefulWorkload;
+  /** The brokers' StatefulSet. */
+  public readonly statefulSet: k8s.KubeStatefulSet;
+  /** The bootstrap Service `<name>` (port 9092, brokers only). */
+  public readonly service: kplus.Service;
+  /** The brokers' headless Service `<name>-headless`. */
+  public readonly headlessService: kplus.Service;
+  /** The brokers' PodDisruptionBudget (at most one unavailable), unless there is a single broker. */
+  public readonly podDisruptionBudget?: k8s.KubePodDisruptionBudget;
+  /** The brokers' server.properties template, `<name>-config`. */
+  public readonly configMap: kplus.ConfigMap;
+  /** The start script, `<name>-scripts`. */
+  public readonly scriptsConfigMap: kplus.ConfigMap;
+  /** The dedicated controllers' StatefulWorkload, when `controllers` is set. */
+  public readonly controllerWorkload?: StatefulWorkload;
+  /** The dedicated controllers' server.properties template, `<name>-controller-config`. */
+  public readonly controllerConfigMap?: kplus.ConfigMap;
+  /** How clients connect. */
+  public readonly connection: KafkaConnection;
+  /** The KRaft cluster id storage is formatted with. */
+  public readonly clusterId: string;
+  /** The Kafka release. */
+  public readonly version: KafkaVersion;
+
+  constructor(scope: Construct, id: string, props: KafkaProps = {}) {
+    super(scope, id);
+    const name = props.name ?? id;
+    const namespace = namespaceOf(this);
+    const domain = props.clusterDomain ?? 'cluster.local';
+    this.version = props.version ?? KafkaVersion.V4_4;
+    requireKraftVersion(this, this.version);
+    const image = props.image ?? `apache/kafka:${this.version.fullVersion}`;
+    const brokers = requireInteger(this, 'brokers', props.brokers ?? 3, 1);
+    const controllers = props.controllers === undefined ? undefined : requireInteger(this, 'controllers', props.controllers, 1);
+    const voterCount = controllers ?? brokers;
+    if (voterCount % 2 === 0) {
+      if (controllers === undefined) {
+        invalid(this, 'brokers', `must be odd when the brokers are also the KRaft controllers (combined mode): a quorum of ${voterCount} voters tolerates no more failures than ${voterCount - 1}, and an even split can stop it. Valid: 1, 3, 5, ...; or set 'controllers' (odd) to run dedicated controllers with any number of brokers`, brokers);
+      }
+      invalid(this, 'controllers', 'must be odd (1, 3, 5, ...): a KRaft quorum of an even number of voters tolerates no more failures than one voter fewer', controllers);
+    }
+    if (voterCount === 1) {
+      warn(this, `a single KRaft controller voter is a single point of failure: losing it stops the cluster's metadata (no leader elections, no new topics); use ${controllers === undefined ? "3 brokers or 'controllers: 3'" : "'controllers: 3'"}`);
+    }
+    this.clusterId = props.clusterId === undefined ? deriveClusterId(namespace, name) : requireClusterId(this, props.clusterId);
+    const grace = props.terminationGracePeriod ?? Duration.seconds(180);
+
+    const controllerName = `${name}-controller`;
+    const podDomain = (set: string) => `${set}-headless.${namespace}.svc.${domain}`;
+    const voters = controllers === undefined
+      ? range(brokers).map((i) => `${i}@${name}-${i}.${podDomain(name)}:${CONTROLLER_PORT}`)
+      : range(controllers).map((i) => `${CONTROLLER_ID_OFFSET + i}@${controllerName}-${i}.${podDomain(controllerName)}:${CONTROLLER_PORT}`);
+    const overrides = props.config ?? {};
+
+    const labels = {
+      [WellKnownLabels.NAME]: 'kafka',
+      [WellKnownLabels.INSTANCE]: name,
+      [WellKnownLabels.MANAGED_BY]: 'cdk8s-stateful',
+      [WellKnownLabels.VERSION]: this.version.fullVersion,
+    };
+    this.scriptsConfigMap = new kplus.ConfigMap(this, 'Scripts', {
+      metadata: { name: `${name}-scripts`, labels },
+      data: { 'start.sh': START_SCRIPT },
+    });
+
+    const brokerRole = controllers === undefined ? NodeRole.COMBINED : NodeRole.BROKER;
+    const brokerProperties = renderServerProperties(this, { role: brokerRole, voters, podDomain: podDomain(name), brokers, overrides });
+    this.configMap = new kplus.ConfigMap(this, 'Config', {
+      metadata: { name: `${name}-config`, labels: { ...labels, [WellKnownLabels.COMPONENT]: 'broker' } },
+      data: { 'server.properties': brokerProperties },
+    });
+
+    const common = {
+      appName: 'kafka',
+      instance: name,
+      version: this.version.fullVersion,
+      identity: { user: KAFKA_UID, group: KAFKA_UID, fsGroup: KAFKA_UID },
+      placement: props.placement,
+      clusterDomain: props.clusterDomain,
+      // A quorum needs its peers: every pod starts at once, and is in DNS before it is Ready.
+      podManagementPolicy: PodManagementPolicy.PARALLEL,
+      publishNotReadyAddresses: true,
+      terminationGracePeriod: grace,
+    };
+
+    if (controllers !== undefined) {
+      const controllerProperties = renderServerProperties(this, { role: NodeRole.CONTROLLER, voters, podDomain: podDomain(controllerName), brokers, overrides });
+      this.controllerConfigMap = new kplus.ConfigMap(this, 'ControllerConfig', {
+        metadata: { name: `${controllerName}-config`, labels: { ...labels, [WellKnownLabels.COMPONENT]: 'controller' } },
+        data: { 'server.properties': controllerProperties },
+      });
+      const resources = engineResources(this, props.controllerResources, CONTROLLER_DEFAULTS);
+      const heap = jvmHeapMiB(this, memoryMiB(resources), 0.5, 256, 2048);
+      this.controllerWorkload = new StatefulWorkload(this, 'Controllers', {
+        ...common,
+        name: controllerName,
+        component: 'controller',
+        replicas: controllers,
+        containers: [this.container('Controller', {
+          image, resources, heap, role: NodeRole.CONTROLLER, configMap: this.controllerConfigMap, idOffset: CONTROLLER_ID_OFFSET,
+        })],
+        volumeClaims: [claim(props.controllerStorage, CONTROLLER_DEFAULTS.storage)],
+        podAnnotations: { ...props.podAnnotations, ...checksum(controllerProperties) },
+        clientService: false,
+      });
+    }
+
+    const resources = engineResources(this, props.resources, BROKER_DEFAULTS);
+    const heap = jvmHeapMiB(this, memoryMiB(resources), 0.5, 256, 6144);
+    this.workload = new StatefulWorkload(this, 'Workload', {
+      ...common,
+      name,
+      component: 'broker',
+      replicas: brokers,
+      containers: [this.container('Broker', {
+        image, resources, heap, role: brokerRole, configMap: this.configMap, idOffset: 0,
+      })],
+      volumeClaims: [claim(props.storage, BROKER_DEFAULTS.storage)],
+      podAnnotations: { ...props.podAnnotations, ...checksum(brokerProperties) },
+      allowFrom: props.allowFrom,
+      clientService: false,
+    });
+    this.service = this.workload.addClientService('Service', {
+      name,
+      ports: [{ name: 'broker', port: BROKER_PORT, targetPort: BROKER_PORT }],
+    });
+    this.statefulSet = this.workload.statefulSet;
+    this.headlessService = this.workload.headlessService;
+    this.podDisruptionBudget = this.workload.podDisruptionBudget;
+
+    const host = this.workload.serviceDnsName(name);
+    this.connection = { bootstrapServers: `${host}:${BROKER_PORT}`, host, port: BROKER_PORT, serviceName: name };
+  }
+
+  private container(id: string, options: {
+    image: string;
+    resources: kplus.ContainerResources;
+    heap: number;
+    role: NodeRole;
+    configMap: kplus.ConfigMap;
+    idOffset: number;
+  }): kplus.ContainerProps {
+    const scope = new Construct(this, `${id}Pod`);
+    const emptyDir = (volumeName: string) => kplus.Volume.fromEmptyDir(scope, volumeName, volumeName);
+    const probePort = options.role === NodeRole.CONTROLLER ? CONTROLLER_PORT : BROKER_PORT;
+    const ports: kplus.ContainerPort[] = [];
+    if (options.role !== NodeRole.CONTROLLER) { ports.push({ name: 'broker', number: BROKER_PORT }); }
+    if (options.role !== NodeRole.BROKER) { ports.push({ name: 'controller', number: CONTROLLER_PORT }); }
+    return {
+      name: 'kafka',
+      image: options.image,
+      command: [`${SCRIPTS_MOUNT}/start.sh`],
+      ports,
+      envVariables: {
+        POD_NAME: kplus.EnvValue.fromFieldRef(kplus.EnvFieldPaths.POD_NAME),
+        KAFKA_NODE_ID_OFFSET: kplus.EnvValue.fromValue(String(options.idOffset)),
+        KAFKA_CLUSTER_ID: kplus.EnvValue.fromValue(this.clusterId),
+        KAFKA_CONFIG_TEMPLATE: kplus.EnvValue.fromValue(`${TEMPLATE_MOUNT}/server.properties`),
+        KAFKA_CONFIG: kplus.EnvValue.fromValue(`${RUNTIME_MOUNT}/server.properties`),
+        KAFKA_HEAP_OPTS: kplus.EnvValue.fromValue(`-Xms${options.heap}m -Xmx${options.heap}m`),
+        LOG_DIR: kplus.EnvValue.fromValue(LOG_DIR),
+      },
+      resources: options.resources,
+      // A restart after an unclean stop recovers its logs before it listens: give it 15 minutes.
+      startup: kplus.Probe.fromTcpSocket({ port: probePort, periodSeconds: Duration.seconds(10), failureThreshold: 90, timeoutSeconds: Duration.seconds(5) }),
+      readiness: kplus.Probe.fromTcpSocket({ port: probePort, periodSeconds: Duration.seconds(10), failureThreshold: 3, timeoutSeconds: Duration.seconds(5) }),
+      liveness: kplus.Probe.fromTcpSocket({ port: probePort, periodSeconds: Duration.seconds(10), failureThreshold: 6, timeoutSeconds: Duration.seconds(5) }),
+      volumeMounts: [
+        { volume: kplus.Volume.fromConfigMap(scope, 'scripts', this.scriptsConfigMap, { name: 'scripts', defaultMode: 0o555 }), path: SCRIPTS_MOUNT, readOnly: true },
+        { volume: kplus.Volume.fromConfigMap(scope, 'template', options.configMap, { name: 'config-template' }), path: TEMPLATE_MOUNT, readOnly: true },
+        { volume: emptyDir('config'), path: RUNTIME_MOUNT },
+        { volume: emptyDir('logs'), path: LOG_DIR },
+        { volume: emptyDir('tmp'), path: '/tmp' },
+      ],
+    };
+  }
+}
+
+function claim(storage: EngineStorage | undefined, defaultSize: Size) {
+  return {
+    name: 'data',
+    size: storage?.size ?? defaultSize,
+    storageClass: storage?.storageClass,
+    accessModes: storage?.accessModes,
+    mountPath: DATA_MOUNT,
+  };
+}
+
+/** A pod annotation that changes with the configuration, so that a new configuration rolls the pods. */
+function checksum(properties: string): { [key: string]: string } {
+  return { 'cdk8s-stateful/config-sha256': createHash('sha256').update(properties).digest('hex') };
+}
+
+function range(n: number): number[] {
+  return Array.from({ length: n }, (_, i) => i);
+}
+
+function requireKraftVersion(scope: Construct, version: KafkaVersion): void {
+  const match = /^(\d+)\.(\d+)/.exec(version.majorVersion);
+  const ok = match !== null
+    && (Number(match[1]) > MIN_KRAFT[0] || (Number(match[1]) === MIN_KRAFT[0] && Number(match[2]) >= MIN_KRAFT[1]))
+    && version.fullVersion.startsWith(`${match[1]}.${match[2]}`);
+  if (!ok) {
+    invalid(scope, 'version', 'must be Kafka 3.3 or newer (KRaft without ZooKeeper), with a fullVersion of its majorVersion, e.g. KafkaVersion.of(\'4.3.1\', \'4.3\')', `${version.fullVersion} (${version.majorVersion})`);
+  }
+}
