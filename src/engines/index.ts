@@ -2,3 +2,7 @@ export * from './engine';
 export * from './credentials';
 export * from './generated-secret';
 export * from './kafka';
+export * from './mongodb';
+export * from './postgres';
+export * from './mysql';
+export * from './cassandra';

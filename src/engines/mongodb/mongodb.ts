@@ -1,0 +1,420 @@
+import { createHash } from 'crypto';
+import { Duration, Size } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-27';
+import { k8s } from 'cdk8s-plus-27';
+import { Construct } from 'constructs';
+import {
+  CACHE_SIZE_KEY, CONFIG_DIR, CONFIG_FILE, DATA_MOUNT, KEYFILE_DIR, KEYFILE_SECRET_DIR, MIN_MEMORY_MIB, MONGODB_PORT,
+  REPLICA_SET_FILE, SCRIPTS_DIR, mongodOptions, renderMongodConf, renderReplicaSetSettings, wiredTigerCacheSizeGB,
+} from './config';
+import { MongoDbVersion } from './mongodb-version';
+import { AGENT_JS, AGENT_SCRIPT, PING_JS, READY_JS, SETUP_SCRIPT } from './scripts';
+import { engineResources, memoryMiB } from '../../private/engine-kit';
+import { invalid, requireInteger, warn } from '../../private/errors';
+import { namespaceOf } from '../../private/k8s';
+import { requireDnsLabel } from '../../private/names';
+import { PodManagementPolicy, StatefulWorkload } from '../../workload/stateful-workload';
+import { Credentials } from '../credentials';
+import { EngineProps, EngineResources } from '../engine';
+import { GeneratedSecret } from '../generated-secret';
+
+/** Properties of a {@link MongoDb} replica set. */
+export interface MongoDbProps extends EngineProps {
+  /**
+   * MongoDB version: the official `mongo` image of this version runs, unless `image` says otherwise.
+   * @default MongoDbVersion.V8_0
+   */
+  readonly version?: MongoDbVersion;
+
+  /**
+   * Number of data-bearing, voting members (one pod each). An even number of voters cannot always
+   * elect a primary, so an even number is refused unless `arbiter` adds the odd voter. 1 runs a
+   * single-member replica set (transactions and change streams work, failover does not). At most 7
+   * voters in all.
+   * @see https://www.mongodb.com/docs/manual/core/replica-set-architectures/
+   * @default 3
+   */
+  readonly replicas?: number;
+
+  /**
+   * Add an arbiter (a voting member without data, in its own small StatefulSet `<name>-arbiter`) to
+   * make an even number of `replicas` an odd number of voters. Only allowed with an even `replicas`.
+   * @see https://www.mongodb.com/docs/manual/core/replica-set-arbiter/
+   * @default false
+   */
+  readonly arbiter?: boolean;
+
+  /**
+   * CPU and memory of the arbiter's mongod (its WiredTiger cache is the minimum, 0.25 GB).
+   * @default - 100m CPU and 1 GiB
+   */
+  readonly arbiterResources?: EngineResources;
+
+  /**
+   * Name of the replica set (`replication.replSetName`, the `replicaSet` of connection strings).
+   * It cannot be changed once the set is initiated.
+   * @default - the `name`
+   */
+  readonly replicaSetName?: string;
+
+  /**
+   * Where the root password and the internal-authentication keyfile come from. The Secret holds
+   * `password` (user `root`) and `keyfile` (6 to 1024 base64 characters, shared by every member).
+   * @default Credentials.generated()
+   */
+  readonly credentials?: Credentials;
+
+  /**
+   * mongod.conf options that win over the rendered ones, by dotted path
+   * (`{ 'operationProfiling.slowOpThresholdMs': '200' }`). Numbers and `true`/`false` are written as
+   * such, everything else as a string. Options the replica-set bootstrap depends on (port, bind
+   * address, replSetName, keyFile, authorization, dbPath, log destination, fork) are refused.
+   * Setting `storage.wiredTiger.engineConfig.cacheSizeGB` replaces the cache sized from memory.
+   * @see https://www.mongodb.com/docs/manual/reference/configuration-options/
+   * @default - none
+   */
+  readonly config?: { [key: string]: string };
+
+  /**
+   * Time a member gets to shut down cleanly after SIGTERM (a primary steps down first).
+   * @default Duration.minutes(2)
+   */
+  readonly terminationGracePeriod?: Duration;
+}
+
+/** How an app connects to a {@link MongoDb} replica set: plain values, usable from any cdk8s-plus version. */
+export interface MongoDbConnection {
+  /** DNS name of the client Service (for tools that do not speak replica sets). */
+  readonly host: string;
+  /** Port of every member. */
+  readonly port: number;
+  /** The replica-set seed list: `host:port` of every data-bearing member, by pod DNS name. */
+  readonly hosts: string[];
+  /** Name of the replica set (`replicaSet=` of the connection string). */
+  readonly replicaSetName: string;
+  /** The administrative user (role `root` on `admin`). */
+  readonly username: string;
+  /** Database the user authenticates against. */
+  readonly authSource: string;
+  /** Secret that holds the password. */
+  readonly secretName: string;
+  /** Key of the password in the Secret. */
+  readonly passwordKey: string;
+  /**
+   * Name of the environment variable `connectionStringTemplate` expects the password in: define it
+   * from the Secret before the variable that holds the template, and Kubernetes expands `$(...)`.
+   */
+  readonly passwordVariable: string;
+  /**
+   * Connection string with `$(MONGODB_PASSWORD)` in place of the password (never a password):
+   * `mongodb://root:$(MONGODB_PASSWORD)@h0:27017,h1:27017,h2:27017/?replicaSet=rs&authSource=admin`.
+   * A password from your own Secret must be URL-safe for this template (generated ones are).
+   */
+  readonly connectionStringTemplate: string;
+}
+
+const ROOT_USER = 'root';
+const PASSWORD_VARIABLE = 'MONGODB_PASSWORD';
+const MAX_VOTERS = 7;
+const IMAGE_USER = 999;
+
+/**
+ * A MongoDB replica set on the official `mongo` image: one StatefulSet of data-bearing voting
+ * members (plus an optional arbiter), internal authentication with a keyfile, a root user, and
+ * automatic failover through MongoDB's own elections. A sidecar agent initiates the set once (pod 0,
+ * only when no member has a set yet), adds new pods when scaling up, and never starts a second set.
+ *
+ * Clients use the seed list and replica-set name of `connection`.
+ */
+export class MongoDb extends Construct {
+  /** The StatefulSet of data-bearing members and its Services. */
+  public readonly workload: StatefulWorkload;
+  /** The StatefulSet of data-bearing members. */
+  public readonly statefulSet: k8s.KubeStatefulSet;
+  /** The client Service `<name>` (any member; replica-set aware clients use the seed list). */
+  public readonly service: kplus.Service;
+  /** The headless Service that gives every member its DNS name. */
+  public readonly headlessService: kplus.Service;
+  /** At most one member down at a time through voluntary disruptions (absent for a single member). */
+  public readonly podDisruptionBudget?: k8s.KubePodDisruptionBudget;
+  /** `<name>-config`: mongod.conf and the replica-set member list the agent reads. */
+  public readonly configMap: kplus.ConfigMap;
+  /** `<name>-scripts`: the setup script and the replica-set agent. */
+  public readonly scriptsConfigMap: kplus.ConfigMap;
+  /** The arbiter's StatefulWorkload `<name>-arbiter`, when `arbiter` is set. */
+  public readonly arbiterWorkload?: StatefulWorkload;
+  /** The in-cluster generator of the credentials Secret, when the credentials are generated. */
+  public readonly generatedSecret?: GeneratedSecret;
+  /** How apps connect. */
+  public readonly connection: MongoDbConnection;
+  /** The version that runs. */
+  public readonly version: MongoDbVersion;
+  /** The WiredTiger cache of each data-bearing member, in GB (`--wiredTigerCacheSizeGB`). */
+  public readonly wiredTigerCacheSizeGB: number;
+
+  constructor(scope: Construct, id: string, props: MongoDbProps = {}) {
+    super(scope, id);
+    const name = requireDnsLabel(this, 'name', props.name ?? id, 52);
+    this.version = props.version ?? MongoDbVersion.V8_0;
+    if (this.version.isEndOfLife) {
+      warn(this, `MongoDB ${this.version.majorVersion} is past its end of life and gets no fixes: upgrade to ${MongoDbVersion.V8_0.majorVersion}`);
+    }
+    const image = props.image ?? `mongo:${this.version.fullVersion}`;
+
+    const replicas = requireInteger(this, 'replicas', props.replicas ?? 3, 1);
+    const arbiter = props.arbiter ?? false;
+    const voters = replicas + (arbiter ? 1 : 0);
+    if (voters > MAX_VOTERS) {
+      invalid(this, 'replicas', `must make at most ${MAX_VOTERS} voting members (a replica set allows no more)${arbiter ? ', counting the arbiter' : ''}: valid 1 to ${arbiter ? MAX_VOTERS - 1 : MAX_VOTERS}`, replicas);
+    }
+    if (!arbiter && replicas % 2 === 0) {
+      invalid(this, 'replicas', 'must be odd: an even number of voters cannot always elect a primary; use an odd number, or arbiter: true to add a voter without data', replicas);
+    }
+    if (arbiter && replicas % 2 === 1) {
+      invalid(this, 'arbiter', `needs an even number of replicas: with ${replicas} the arbiter would make the voters even; remove the arbiter or use ${replicas + 1} replicas`, replicas);
+    }
+    if (arbiter) {
+      // The arbiter's StatefulSet is `<name>-arbiter`, which must itself stay within 52 characters.
+      requireDnsLabel(this, 'name', name, 52 - '-arbiter'.length);
+    }
+    if (replicas === 1) {
+      warn(this, 'a single-member replica set has no failover: use replicas: 3 for high availability');
+    }
+
+    const replicaSetName = props.replicaSetName ?? name;
+    if (!/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/.test(replicaSetName)) {
+      invalid(this, 'replicaSetName', 'must be 1 to 64 letters, digits, \'-\' or \'_\', starting with a letter or digit', replicaSetName);
+    }
+
+    const resources = engineResources(this, props.resources, { cpu: kplus.Cpu.millis(500), memory: Size.gibibytes(2) });
+    const memory = memoryMiB(resources);
+    if (memory < MIN_MEMORY_MIB) {
+      invalid(this, 'resources.memory', `must be at least ${MIN_MEMORY_MIB} MiB: mongod's minimum 0.25 GB WiredTiger cache, its own memory and the mongosh probes share the container`, `${memory} MiB`);
+    }
+    const options = mongodOptions(this, replicaSetName, props.config ?? {});
+    const userCache = options[CACHE_SIZE_KEY];
+    this.wiredTigerCacheSizeGB = userCache !== undefined ? Number(userCache) : wiredTigerCacheSizeGB(memory);
+
+    const credentials = props.credentials ?? Credentials.generated();
+    const secretName = credentials.secretNameFor(name);
+    const passwordKey = credentials.keyFor('password');
+    const keyfileKey = credentials.keyFor('keyfile');
+
+    // Member addresses: the pods' DNS names through the headless Services.
+    const namespace = namespaceOf(this);
+    const clusterDomain = props.clusterDomain ?? 'cluster.local';
+    const podHost = (set: string, ordinal: number) => `${set}-${ordinal}.${set}-headless.${namespace}.svc.${clusterDomain}:${MONGODB_PORT}`;
+    const arbiterName = `${name}-arbiter`;
+    const hosts = Array.from({ length: replicas }, (_, i) => podHost(name, i));
+
+    const mongodConf = renderMongodConf(options);
+    this.configMap = new kplus.ConfigMap(this, 'Config', {
+      metadata: { name: `${name}-config` },
+      data: {
+        [CONFIG_FILE]: mongodConf,
+        [REPLICA_SET_FILE]: renderReplicaSetSettings({
+          name: replicaSetName,
+          port: MONGODB_PORT,
+          members: hosts,
+          arbiter: arbiter ? podHost(arbiterName, 0) : undefined,
+          rootUser: ROOT_USER,
+        }),
+      },
+    });
+    this.scriptsConfigMap = new kplus.ConfigMap(this, 'Scripts', {
+      metadata: { name: `${name}-scripts` },
+      data: { 'setup.sh': SETUP_SCRIPT, 'agent.sh': AGENT_SCRIPT, 'replica-set.js': AGENT_JS },
+    });
+    const secret = kplus.Secret.fromSecretName(this, 'CredentialsRef', secretName);
+
+    const pod = (scopeId: string, role: 'data' | 'arbiter', set: string, containerResources: kplus.ContainerResources, cacheSizeGB: number) =>
+      this.podSpec(scopeId, {
+        role, set, namespace, clusterDomain, image, secret, passwordKey, keyfileKey, resources: containerResources, cacheSizeGB,
+        cacheFromConfig: userCache !== undefined && role === 'data',
+      });
+
+    const checksum = createHash('sha256').update(mongodConf).digest('hex').slice(0, 16);
+    const data = pod('DataPod', 'data', name, resources, this.wiredTigerCacheSizeGB);
+    this.workload = new StatefulWorkload(this, 'Workload', {
+      name,
+      appName: 'mongodb',
+      instance: name,
+      component: 'server',
+      version: this.version.fullVersion,
+      replicas,
+      identity: { user: IMAGE_USER, group: IMAGE_USER, fsGroup: IMAGE_USER },
+      containers: data.containers,
+      initContainers: data.initContainers,
+      volumeClaims: [{
+        name: 'data',
+        size: props.storage?.size ?? Size.gibibytes(10),
+        storageClass: props.storage?.storageClass,
+        accessModes: props.storage?.accessModes,
+        mountPath: DATA_MOUNT,
+      }],
+      // replSetInitiate needs every member up, so the pods start together.
+      podManagementPolicy: PodManagementPolicy.PARALLEL,
+      terminationGracePeriod: props.terminationGracePeriod ?? Duration.minutes(2),
+      placement: props.placement,
+      allowFrom: props.allowFrom,
+      podAnnotations: { ...props.podAnnotations, 'cdk8s-stateful/config-checksum': checksum },
+      clusterDomain,
+    });
+    this.statefulSet = this.workload.statefulSet;
+    this.service = this.workload.service!;
+    this.headlessService = this.workload.headlessService;
+    this.podDisruptionBudget = this.workload.podDisruptionBudget;
+    for (const configMap of [this.configMap, this.scriptsConfigMap]) {
+      for (const [key, value] of Object.entries(this.workload.labels)) {
+        configMap.metadata.addLabel(key, value);
+      }
+    }
+
+    if (arbiter) {
+      const arbiterResources = engineResources(this, props.arbiterResources, { cpu: kplus.Cpu.millis(100), memory: Size.gibibytes(1) });
+      if (memoryMiB(arbiterResources) < MIN_MEMORY_MIB) {
+        invalid(this, 'arbiterResources.memory', `must be at least ${MIN_MEMORY_MIB} MiB: mongod and the mongosh probes share the container`, `${memoryMiB(arbiterResources)} MiB`);
+      }
+      const arb = pod('ArbiterPod', 'arbiter', arbiterName, arbiterResources, 0.25);
+      this.arbiterWorkload = new StatefulWorkload(this, 'Arbiter', {
+        name: arbiterName,
+        appName: 'mongodb',
+        instance: name,
+        component: 'arbiter',
+        version: this.version.fullVersion,
+        replicas: 1,
+        identity: { user: IMAGE_USER, group: IMAGE_USER, fsGroup: IMAGE_USER },
+        containers: arb.containers,
+        initContainers: arb.initContainers,
+        clientService: false,
+        podManagementPolicy: PodManagementPolicy.PARALLEL,
+        terminationGracePeriod: Duration.seconds(30),
+        placement: props.placement,
+        podAnnotations: { ...props.podAnnotations, 'cdk8s-stateful/config-checksum': checksum },
+        clusterDomain,
+      });
+    }
+
+    if (credentials.generatesSecret) {
+      this.generatedSecret = new GeneratedSecret(this, 'Credentials', {
+        secretName,
+        keys: [passwordKey, keyfileKey],
+        labels: this.workload.labels,
+        image: credentials.generatorImage,
+      });
+    }
+
+    const seedList = hosts.join(',');
+    this.connection = {
+      host: this.workload.serviceDnsName(this.service.name),
+      port: MONGODB_PORT,
+      hosts,
+      replicaSetName,
+      username: ROOT_USER,
+      authSource: 'admin',
+      secretName,
+      passwordKey,
+      passwordVariable: PASSWORD_VARIABLE,
+      connectionStringTemplate: `mongodb://${ROOT_USER}:$(${PASSWORD_VARIABLE})@${seedList}/?replicaSet=${replicaSetName}&authSource=admin`,
+    };
+  }
+
+  private podSpec(scopeId: string, o: PodOptions): { containers: kplus.ContainerProps[]; initContainers: kplus.ContainerProps[] } {
+    const scope = new Construct(this, scopeId);
+    const configVolume = kplus.Volume.fromConfigMap(scope, 'config', this.configMap, { name: 'config', defaultMode: 0o444 });
+    const scriptsVolume = kplus.Volume.fromConfigMap(scope, 'scripts', this.scriptsConfigMap, { name: 'scripts', defaultMode: 0o555 });
+    const secretVolume = kplus.Volume.fromSecret(scope, 'keyfile-secret', o.secret, {
+      name: 'keyfile-secret',
+      defaultMode: 0o400,
+      items: { [o.keyfileKey]: { path: 'keyfile' } },
+    });
+    const keyfileVolume = kplus.Volume.fromEmptyDir(scope, 'keyfile', 'keyfile', { medium: kplus.EmptyDirMedium.MEMORY, sizeLimit: Size.mebibytes(1) });
+    const tmpVolume = kplus.Volume.fromEmptyDir(scope, 'tmp', 'tmp', { sizeLimit: Size.mebibytes(256) });
+    const dataMounts: kplus.VolumeMount[] = o.role === 'arbiter'
+      // An arbiter holds no data, only its local replica-set state: a fresh pod gets the config back from the primary.
+      ? [{ volume: kplus.Volume.fromEmptyDir(scope, 'data', 'data', { sizeLimit: Size.gibibytes(1) }), path: DATA_MOUNT }]
+      : [];
+    const home = kplus.EnvValue.fromValue('/tmp');
+    const small: kplus.ContainerResources = {
+      cpu: { request: kplus.Cpu.millis(10) },
+      memory: { request: Size.mebibytes(256), limit: Size.mebibytes(256) },
+    };
+    const mongosh = (script: string) => ['mongosh', '--quiet', '--norc', '--eval', script];
+
+    const setup: kplus.ContainerProps = {
+      name: 'setup',
+      image: o.image,
+      command: ['/bin/bash', `${SCRIPTS_DIR}/setup.sh`],
+      resources: small,
+      volumeMounts: [
+        ...dataMounts,
+        { volume: scriptsVolume, path: SCRIPTS_DIR },
+        { volume: secretVolume, path: KEYFILE_SECRET_DIR },
+        { volume: keyfileVolume, path: KEYFILE_DIR },
+      ],
+    };
+    const args = ['--config', `${CONFIG_DIR}/${CONFIG_FILE}`];
+    if (!o.cacheFromConfig) {
+      args.push('--wiredTigerCacheSizeGB', String(o.cacheSizeGB));
+    }
+    const mongod: kplus.ContainerProps = {
+      name: 'mongod',
+      image: o.image,
+      command: ['mongod'],
+      args,
+      ports: [{ name: 'mongodb', number: MONGODB_PORT }],
+      resources: o.resources,
+      envVariables: { HOME: home },
+      volumeMounts: [
+        ...dataMounts,
+        { volume: configVolume, path: CONFIG_DIR },
+        { volume: keyfileVolume, path: KEYFILE_DIR },
+        { volume: tmpVolume, path: '/tmp' },
+      ],
+      // Up to 10 minutes for crash recovery of a large data set before liveness takes over.
+      startup: kplus.Probe.fromCommand(mongosh(PING_JS), {
+        periodSeconds: Duration.seconds(10), timeoutSeconds: Duration.seconds(10), failureThreshold: 60,
+      }),
+      liveness: kplus.Probe.fromCommand(mongosh(PING_JS), {
+        periodSeconds: Duration.seconds(20), timeoutSeconds: Duration.seconds(10), failureThreshold: 6,
+      }),
+      readiness: kplus.Probe.fromCommand(mongosh(READY_JS), {
+        periodSeconds: Duration.seconds(10), timeoutSeconds: Duration.seconds(10), failureThreshold: 3,
+      }),
+    };
+    const agent: kplus.ContainerProps = {
+      name: 'replica-set-agent',
+      image: o.image,
+      command: ['/bin/bash', `${SCRIPTS_DIR}/agent.sh`],
+      resources: small,
+      envVariables: {
+        HOME: home,
+        POD_NAME: kplus.EnvValue.fromFieldRef(kplus.EnvFieldPaths.POD_NAME),
+        MEMBER_HOST: kplus.EnvValue.fromValue(`$(POD_NAME).${o.set}-headless.${o.namespace}.svc.${o.clusterDomain}:${MONGODB_PORT}`),
+        MEMBER_ROLE: kplus.EnvValue.fromValue(o.role),
+        REPLICA_SET_FILE: kplus.EnvValue.fromValue(`${CONFIG_DIR}/${REPLICA_SET_FILE}`),
+        MONGODB_ROOT_PASSWORD: kplus.EnvValue.fromSecretValue({ secret: o.secret, key: o.passwordKey }),
+      },
+      volumeMounts: [
+        { volume: configVolume, path: CONFIG_DIR },
+        { volume: scriptsVolume, path: SCRIPTS_DIR },
+        { volume: tmpVolume, path: '/tmp' },
+      ],
+    };
+    return { containers: [mongod, agent], initContainers: [setup] };
+  }
+}
+
+interface PodOptions {
+  readonly role: 'data' | 'arbiter';
+  readonly set: string;
+  readonly namespace: string;
+  readonly clusterDomain: string;
+  readonly image: string;
+  readonly secret: kplus.ISecret;
+  readonly passwordKey: string;
+  readonly keyfileKey: string;
+  readonly resources: kplus.ContainerResources;
+  readonly cacheSizeGB: number;
+  readonly cacheFromConfig: boolean;
+}
