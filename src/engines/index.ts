@@ -3,6 +3,3 @@ export * from './credentials';
 export * from './generated-secret';
 export * from './kafka';
 export * from './mongodb';
-export * from './postgres';
-export * from './mysql';
-export * from './cassandra';
