@@ -286,7 +286,7 @@ export class PersistentVolumeSource {
 
   private constructor(
     /** The volume type, as it appears in the PersistentVolume spec (`csi`, `nfs`, `local`...). */
-    public readonly type: string,
+    public readonly volumeType: string,
     private readonly spec: k8s.PersistentVolumeSpec,
     /** Access modes this source can serve. */
     public readonly accessModes: AccessMode[],

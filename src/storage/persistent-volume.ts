@@ -70,7 +70,7 @@ export class PersistentVolume extends Construct {
     }
     requirePositiveSize(this, 'capacity', props.capacity);
     this.accessModes = props.accessModes ?? [AccessMode.READ_WRITE_ONCE];
-    requireAccessModes(this, 'accessModes', this.accessModes, source.accessModes, `a ${source.type} volume`);
+    requireAccessModes(this, 'accessModes', this.accessModes, source.accessModes, `a ${source.volumeType} volume`);
     const reclaim = props.reclaimPolicy ?? ReclaimPolicy.RETAIN;
     if (reclaim === ReclaimPolicy.RECYCLE) {
       invalid(this, 'reclaimPolicy', "must be 'Retain' or 'Delete': Recycle (rm -rf of the volume) is deprecated upstream and loses data; use Retain and clean volumes deliberately");
@@ -78,7 +78,7 @@ export class PersistentVolume extends Construct {
     if (reclaim === ReclaimPolicy.DELETE) {
       warn(this, "reclaimPolicy 'Delete' destroys the disk when its claim is deleted; prefer 'Retain' for state");
     }
-    if (source.type === 'hostPath') {
+    if (source.volumeType === 'hostPath') {
       warn(this, 'a hostPath volume lives on one node\'s filesystem: for tests and single-node clusters only');
     }
 

@@ -62,7 +62,7 @@ export class StorageClass extends Construct implements IStorageClass {
   }
 
   public readonly storageClassName: string;
-  public readonly capabilities: ProvisionerCapabilities;
+  public readonly capabilities?: ProvisionerCapabilities;
   /** The provisioner. */
   public readonly provisioner: Provisioner;
   /** The reclaim policy written into the class. */

@@ -42,7 +42,7 @@ export interface ClientServiceOptions {
   /** Reach the pods of every set of this instance, not only this set's. @default false */
   readonly wholeInstance?: boolean;
   /** Service type. @default kplus.ServiceType.CLUSTER_IP */
-  readonly type?: kplus.ServiceType;
+  readonly serviceType?: kplus.ServiceType;
   /** Annotations of the Service. @default - none */
   readonly annotations?: { [key: string]: string };
 }
@@ -277,7 +277,7 @@ export class StatefulWorkload extends Construct {
     }
     const service = new kplus.Service(this, id, {
       metadata: { name: options.name, labels: this.labels, annotations: options.annotations },
-      type: headless ? kplus.ServiceType.CLUSTER_IP : options.type ?? kplus.ServiceType.CLUSTER_IP,
+      type: headless ? kplus.ServiceType.CLUSTER_IP : options.serviceType ?? kplus.ServiceType.CLUSTER_IP,
       clusterIP: headless ? 'None' : undefined,
       ports,
     });
