@@ -3,3 +3,4 @@ export * from './credentials';
 export * from './generated-secret';
 export * from './kafka';
 export * from './mongodb';
+export * from './mysql';

@@ -1,0 +1,2 @@
+export * from './mysql';
+export * from './mysql-version';

@@ -1,0 +1,80 @@
+/*
+ * Every SQL statement the bootstrap scripts send, built here so that unit tests assert them exactly.
+ * Passwords are only known inside the pod: builders take them as an already quoted SQL literal,
+ * which the scripts produce at run time (`sql_quote`, in scripts.ts). Everything else is known
+ * at synth time and quoted here. Supported versions are 8.0.23 and newer, which all speak the
+ * CHANGE REPLICATION SOURCE / START REPLICA syntax (8.4 and 9.x no longer know the old one).
+ */
+
+/** The account replicas replicate and clone with. */
+export const REPLICATION_USER = 'replication';
+
+/** A MySQL string literal (default sql_mode: backslash is an escape character). */
+export function sqlString(value: string): string {
+  return `'${value.replace(/\\/g, '\\\\').replace(/'/g, '\'\'')}'`;
+}
+
+/** Run on the source when its data directory is initialised (first boot only). */
+export function createReplicationUserSql(passwordLiteral: string): string[] {
+  const user = `${sqlString(REPLICATION_USER)}@'%'`;
+  return [
+    `CREATE USER IF NOT EXISTS ${user} IDENTIFIED BY ${passwordLiteral};`,
+    // REPLICATION SLAVE streams the binary log; BACKUP_ADMIN lets the account be a clone donor's user.
+    `GRANT REPLICATION SLAVE, BACKUP_ADMIN ON *.* TO ${user};`,
+  ];
+}
+
+/** Run on a throwaway local instance of a replica whose data directory is empty: copies the source into `cloneDir`. */
+export function cloneSql(sourceHost: string, port: number, passwordLiteral: string, cloneDir: string): string[] {
+  return [
+    `SET GLOBAL clone_valid_donor_list = ${sqlString(`${sourceHost}:${port}`)};`,
+    `CLONE INSTANCE FROM ${sqlString(REPLICATION_USER)}@${sqlString(sourceHost)}:${port} IDENTIFIED BY ${passwordLiteral} DATA DIRECTORY = ${sqlString(cloneDir)};`,
+  ];
+}
+
+/**
+ * Run on every replica start, with the server started without networking and with replication
+ * not started (so nothing to stop): points the channel at the current source. With GTID auto-positioning this is
+ * idempotent, and it follows a change of `primary` or of the replication password.
+ */
+export function changeSourceSql(sourceHost: string, port: number, passwordLiteral: string): string[] {
+  return [
+    'CHANGE REPLICATION SOURCE TO ' + [
+      `SOURCE_HOST = ${sqlString(sourceHost)}`,
+      `SOURCE_PORT = ${port}`,
+      `SOURCE_USER = ${sqlString(REPLICATION_USER)}`,
+      `SOURCE_PASSWORD = ${passwordLiteral}`,
+      'SOURCE_AUTO_POSITION = 1',
+      'SOURCE_SSL = 1',
+      'GET_SOURCE_PUBLIC_KEY = 1',
+    ].join(', ') + ';',
+  ];
+}
+
+/** Run on a live replica (repoint.sh): re-points it without a restart. */
+export function repointSql(sourceHost: string, port: number, passwordLiteral: string): string[] {
+  return ['STOP REPLICA;', ...changeSourceSql(sourceHost, port, passwordLiteral), 'START REPLICA;'];
+}
+
+/** Run by hand (promote.sh) on the replica that becomes the source during a failover. */
+export function promoteSql(): string[] {
+  return [
+    'STOP REPLICA;',
+    'RESET REPLICA ALL;',
+    'SET GLOBAL super_read_only = OFF;',
+    'SET GLOBAL read_only = OFF;',
+  ];
+}
+
+/** Readiness of the source: it answers and accepts writes. Prints 0. */
+export const SOURCE_READY_SQL = 'SELECT @@global.read_only;';
+/** The answer of {@link SOURCE_READY_SQL} on a ready source. */
+export const SOURCE_READY_ANSWER = '0';
+
+/** Readiness of a replica: both replication threads run (receiver connected, applier on). Prints ON/ON. */
+export const REPLICA_READY_SQL = 'SELECT CONCAT(c.SERVICE_STATE, \'/\', a.SERVICE_STATE)'
+  + ' FROM performance_schema.replication_connection_status AS c'
+  + ' JOIN performance_schema.replication_applier_status AS a ON a.CHANNEL_NAME = c.CHANNEL_NAME'
+  + ' WHERE c.CHANNEL_NAME = \'\';';
+/** The answer of {@link REPLICA_READY_SQL} on a ready replica. */
+export const REPLICA_READY_ANSWER = 'ON/ON';

@@ -1,0 +1,35 @@
+// Synthesizes MySql instances with the real construct and writes what their pods run: every
+// script of the `<name>-scripts` ConfigMap and the rendered my.cnf, one folder per case.
+// Usage: node -r ts-node/register/transpile-only test/integration/mysql/extract.ts OUT_DIR
+import { mkdirSync, writeFileSync } from 'fs';
+import { join } from 'path';
+import { Chart, Testing } from 'cdk8s';
+import { MySql, MySqlProps, MySqlVersion } from '../../../src';
+
+const out = process.argv[2];
+if (!out) { throw new Error('usage: extract.ts OUT_DIR'); }
+
+const cases: { [name: string]: MySqlProps } = {
+  'v8-4-single': { version: MySqlVersion.V8_4 },
+  'v8-4-three': { version: MySqlVersion.V8_4, replicas: 3, metrics: true },
+  // eslint-disable-next-line @typescript-eslint/no-deprecated
+  'v8-0-three': { version: MySqlVersion.V8_0, replicas: 3, primary: 1 },
+  'v8-0-25-two': { version: MySqlVersion.of('8.0.25', '8.0'), replicas: 2 },
+  'v9-4-two': { version: MySqlVersion.V9_4, replicas: 2 },
+};
+
+for (const [name, props] of Object.entries(cases)) {
+  const app = Testing.app();
+  const chart = new Chart(app, 'test', { namespace: 'db' });
+  new MySql(chart, 'db', props);
+  const objects = Testing.synth(chart);
+  const dir = join(out, name);
+  mkdirSync(dir, { recursive: true });
+  const scripts = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === 'db-scripts');
+  const config = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === 'db-config');
+  for (const [file, text] of Object.entries(scripts.data as { [k: string]: string })) {
+    writeFileSync(join(dir, file), text);
+  }
+  writeFileSync(join(dir, 'my.cnf'), config.data['my.cnf']);
+  console.log(`${name}: ${Object.keys(scripts.data).join(' ')} my.cnf`);
+}
