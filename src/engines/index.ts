@@ -4,3 +4,4 @@ export * from './generated-secret';
 export * from './kafka';
 export * from './mongodb';
 export * from './mysql';
+export * from './postgres';

@@ -1,0 +1,52 @@
+// The orders database of a shop: a primary and two streaming standbys on SSDs, with metrics,
+// and the API Deployment that uses it. main.ts synthesizes it; the real-binary test
+// (test/integration/postgres) builds the same construct to extract its config and scripts.
+import { Chart, Size } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-27';
+import { Postgres, PostgresVersion, Provisioner, StorageClass } from '../../src';
+
+/** Adds the orders database and its API to `chart`. */
+export function addOrders(chart: Chart, version: PostgresVersion = PostgresVersion.V17): Postgres {
+  const ssd = new StorageClass(chart, 'ssd', { provisioner: Provisioner.awsEbs() });
+
+  const orders = new Postgres(chart, 'orders', {
+    version,
+    replicas: 3, // pod orders-0 is the primary, orders-1 and orders-2 stream from it
+    storage: { size: Size.gibibytes(20), storageClass: ssd },
+    resources: { cpu: kplus.Cpu.millis(1000), memory: Size.gibibytes(2) },
+    database: 'orders',
+    maxConnections: 200,
+    config: { log_min_duration_statement: '500ms' },
+    metrics: true,
+    // credentials: Credentials.generated() by default: the Secret orders-credentials is created in the cluster
+  });
+
+  const { connection } = orders;
+  const password = kplus.Secret.fromSecretName(chart, 'orders-password', connection.secretName);
+  const api = new kplus.Deployment(chart, 'orders-api', {
+    replicas: 2,
+    securityContext: { user: 999, group: 999, ensureNonRoot: true },
+    containers: [{
+      name: 'api',
+      // Stands in for your application: it only needs the connection settings below.
+      image: `postgres:${version.fullVersion}`,
+      command: ['/bin/sh', '-c', 'while true; do psql -c "SELECT count(*) FROM pg_stat_replication"; sleep 30; done'],
+      envVariables: {
+        PGHOST: kplus.EnvValue.fromValue(connection.host),
+        PGPORT: kplus.EnvValue.fromValue(String(connection.port)),
+        PGDATABASE: kplus.EnvValue.fromValue(connection.database),
+        PGUSER: kplus.EnvValue.fromValue(connection.username),
+        PGPASSWORD: kplus.EnvValue.fromSecretValue({ secret: password, key: connection.passwordKey }),
+        READ_ONLY_HOST: kplus.EnvValue.fromValue(connection.readOnlyHost),
+      },
+      resources: {
+        cpu: { request: kplus.Cpu.millis(50) },
+        memory: { request: Size.mebibytes(64), limit: Size.mebibytes(64) },
+      },
+      securityContext: { user: 999, group: 999, ensureNonRoot: true, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false },
+    }],
+  });
+  // The database's NetworkPolicy admits the instance's own pods and what allowFrom adds.
+  orders.workload.allowFrom(api);
+  return orders;
+}

@@ -1,0 +1,47 @@
+/**
+ * A PostgreSQL version: the full version pins the official image (`postgres:<full>`), the major
+ * version selects the data layout and is what replication compatibility depends on (a standby
+ * must run the same major version as its primary).
+ *
+ * @see https://www.postgresql.org/support/versioning/
+ */
+export class PostgresVersion {
+  /**
+   * PostgreSQL 13.23, the last release of 13.
+   * @deprecated PostgreSQL 13 reached end of life in November 2025 and gets no more fixes: upgrade to V17 or V18.
+   */
+  public static readonly V13 = PostgresVersion.of('13.23', '13');
+  /** PostgreSQL 14 (supported upstream until November 2026). */
+  public static readonly V14 = PostgresVersion.of('14.20', '14');
+  /** PostgreSQL 15 (supported upstream until November 2027). */
+  public static readonly V15 = PostgresVersion.of('15.15', '15');
+  /** PostgreSQL 16 (supported upstream until November 2028). */
+  public static readonly V16 = PostgresVersion.of('16.11', '16');
+  /** PostgreSQL 17 (supported upstream until November 2029). */
+  public static readonly V17 = PostgresVersion.of('17.7', '17');
+  /**
+   * PostgreSQL 18 (supported upstream until November 2030). Its official image keeps data under
+   * `/var/lib/postgresql/18/docker`, so the volume is mounted at `/var/lib/postgresql`.
+   */
+  public static readonly V18 = PostgresVersion.of('18.1', '18');
+
+  /**
+   * A version that has no constant here yet, such as a newer patch release.
+   *
+   * @param fullVersion the full version, the official image's tag (`17.7`)
+   * @param majorVersion the major version (`17`)
+   */
+  public static of(fullVersion: string, majorVersion: string): PostgresVersion {
+    return new PostgresVersion(fullVersion, majorVersion);
+  }
+
+  /** The full version (`17.7`). */
+  public readonly fullVersion: string;
+  /** The major version (`17`). */
+  public readonly majorVersion: string;
+
+  private constructor(fullVersion: string, majorVersion: string) {
+    this.fullVersion = fullVersion;
+    this.majorVersion = majorVersion;
+  }
+}
