@@ -54,4 +54,32 @@ project.addTask('synth', {
   receiveArgs: true,
 });
 
+// The slower checks, each installing what it needs; .ci/run runs them all after `npm test`.
+project.addTask('test:manifests', {
+  description: 'Strict schema (1.27 + newest), YAML 1.1 reading, Pod Security restricted and kube-score on every example',
+  exec: 'bash test/manifests/check.sh',
+});
+project.addTask('test:integration', {
+  description: 'Real binaries: PostgreSQL, Kafka and Cassandra on loopback; shellcheck and script checks for every engine',
+  exec: 'bash scripts/run-integration.sh',
+  receiveArgs: true,
+});
+project.addTask('test:cluster', {
+  description: 'A real control plane (kube-apiserver, controller-manager, scheduler, etcd, kwok): apply, schedule, evict, scale every example',
+  exec: 'bash test/cluster/run.sh',
+});
+project.addTask('test:python', {
+  description: 'Build the Python wheel, install it in a fresh virtualenv and compare the Python example with its TypeScript twin',
+  exec: 'bash scripts/check-python.sh',
+});
+project.addTask('test:npm-consumer', {
+  description: 'npm pack, then a fresh cdk8s app outside the repository synthesizes two engines from the tarball',
+  exec: 'bash scripts/check-npm-consumer.sh',
+});
+project.addTask('bench', {
+  description: 'Synth time and peak memory for 1..1000 instances of each engine against a plain ApiObject floor',
+  exec: 'ts-node --project test/tsconfig.json bench/synth.ts',
+  receiveArgs: true,
+});
+
 project.synth();
