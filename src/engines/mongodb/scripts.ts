@@ -206,6 +206,10 @@ function main() {
     }
     return status.myState === 2 || status.myState === 7 ? OK : RETRY;
   }
+  if (status.code === UNAUTHORIZED) {
+    log('rs.status() refused: this mongod has users, and ' + user + ' cannot log in with the password of the Secret (was the Secret replaced?)');
+    return RETRY;
+  }
   if (status.code !== NOT_YET_INITIALIZED) {
     log('rs.status() failed: ' + status.errmsg);
     return RETRY;

@@ -1,0 +1,278 @@
+// The replica-set agent's decisions, with the very script text the pods run (read from the
+// synthesized ConfigMaps), against a fake replica set (test/integration/mongodb/fake-replica-set.ts).
+import { Chart, Testing } from 'cdk8s';
+import { MongoDb, MongoDbProps } from '../../src';
+import { FakeCluster, runAgent } from '../integration/mongodb/fake-replica-set';
+
+process.env.CDK8S_STATEFUL_QUIET = '1';
+
+const OK = 0;
+const RETRY = 3;
+const FATAL = 4;
+
+function synthesize(props: MongoDbProps = {}) {
+  const app = Testing.app();
+  const chart = new Chart(app, 'test', { namespace: 'db' });
+  const db = new MongoDb(chart, 'orders', props);
+  const objects = Testing.synth(chart);
+  const data = (name: string) => objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === name).data;
+  return { script: data('orders-scripts')['replica-set.js'] as string, settings: data('orders-config')['replica-set.json'] as string, db };
+}
+
+const host = (i: number) => `orders-${i}.orders-headless.db.svc.cluster.local:27017`;
+const arbiterHost = 'orders-arbiter-0.orders-arbiter-headless.db.svc.cluster.local:27017';
+
+describe('MongoDb replica-set agent (the shipped mongosh script, against a fake set)', () => {
+  const three = synthesize({ replicas: 3 });
+  const agent = (cluster: FakeCluster, ordinal: number, password = 's3cret') =>
+    runAgent(three.script, three.settings, cluster, { podName: `orders-${ordinal}`, selfHost: host(ordinal), password });
+
+  test('the settings list every member by its pod DNS name', () => {
+    expect(JSON.parse(three.settings)).toEqual({ name: 'orders', port: 27017, members: [host(0), host(1), host(2)], arbiter: null, rootUser: 'root' });
+    expect(three.db.connection.hosts).toEqual([host(0), host(1), host(2)]);
+  });
+
+  test('a fresh set: pod 0 initiates once with all members when rs.status() says NotYetInitialized, then creates root', () => {
+    // GIVEN three fresh members
+    const cluster = new FakeCluster();
+    [0, 1, 2].forEach((i) => cluster.node(host(i)));
+
+    // WHEN the other pods run first, they only wait
+    expect(agent(cluster, 1).code).toBe(RETRY);
+    expect(agent(cluster, 2).code).toBe(RETRY);
+    expect(cluster.commands('replSetInitiate')).toHaveLength(0);
+
+    // WHEN pod 0 runs
+    const first = agent(cluster, 0);
+
+    // THEN it initiated the set with every member, once
+    expect(first.code).toBe(RETRY);
+    const initiates = cluster.commands('replSetInitiate');
+    expect(initiates).toHaveLength(1);
+    expect(initiates[0].host).toBe(host(0));
+    expect(initiates[0].body.replSetInitiate).toEqual({ _id: 'orders', members: [0, 1, 2].map((i) => ({ _id: i, host: host(i) })) });
+    // rs.status() was asked first and answered NotYetInitialized
+    const before = cluster.calls.slice(0, cluster.calls.indexOf(initiates[0]));
+    expect(before.some((c) => c.host === host(0) && c.command === 'replSetGetStatus')).toBe(true);
+
+    // WHEN it runs again as the primary THEN it creates the root user through the localhost exception
+    expect(agent(cluster, 0).code).toBe(OK);
+    expect(cluster.commands('createUser')).toHaveLength(1);
+    expect(cluster.commands('createUser')[0].body).toMatchObject({ createUser: 'root', pwd: 's3cret', roles: [{ role: 'root', db: 'admin' }] });
+    expect(cluster.node(host(1)).users.get('root')).toBe('s3cret');
+
+    // AND later runs change nothing
+    expect(agent(cluster, 0).code).toBe(OK);
+    expect(agent(cluster, 1).code).toBe(OK);
+    expect(agent(cluster, 2).code).toBe(OK);
+    expect(cluster.commands('replSetInitiate')).toHaveLength(1);
+    expect(cluster.commands('createUser')).toHaveLength(1);
+    expect(cluster.commands('replSetReconfig')).toHaveLength(0);
+  });
+
+  test('pod 0 retries while a member is down (replSetInitiate needs all of them) and never initiates a partial set', () => {
+    const cluster = new FakeCluster();
+    [0, 1, 2].forEach((i) => cluster.node(host(i)));
+    cluster.node(host(2)).up = false;
+
+    const run = agent(cluster, 0);
+
+    expect(run.code).toBe(RETRY);
+    expect(run.output.join('\n')).toMatch(/rs.initiate not accepted yet/);
+    expect(cluster.node(host(0)).config).toBeUndefined();
+    cluster.node(host(2)).up = true;
+    expect(agent(cluster, 0).code).toBe(RETRY);
+    expect(cluster.node(host(2)).config?.members).toHaveLength(3);
+  });
+
+  test('a restarted pod 0 whose volume has the set config never initiates again', () => {
+    const cluster = new FakeCluster();
+    cluster.establish('orders', [host(0), host(1), host(2)], host(1), { password: 's3cret' });
+
+    expect(agent(cluster, 0).code).toBe(OK);
+
+    expect(cluster.commands('replSetInitiate')).toHaveLength(0);
+    expect(cluster.commands('replSetReconfig')).toHaveLength(0);
+  });
+
+  test('pod 0 with an empty volume while the others run joins them instead of starting a new set', () => {
+    // GIVEN a running set whose primary is pod 1, and pod 0 rescheduled on a new, empty volume
+    const cluster = new FakeCluster();
+    cluster.establish('orders', [host(0), host(1), host(2)], host(1), { password: 's3cret' });
+    const zero = cluster.node(host(0));
+    zero.config = undefined;
+    zero.state = 'STARTUP';
+    zero.users.clear();
+
+    // WHEN its agent runs
+    const run = agent(cluster, 0);
+
+    // THEN it does not initiate, and does not add itself twice: it is in the config, the primary brings it in
+    expect(run.code).toBe(RETRY);
+    expect(cluster.commands('replSetInitiate')).toHaveLength(0);
+    expect(cluster.commands('replSetReconfig')).toHaveLength(0);
+    expect(run.output.join('\n')).toMatch(/already in the set config/);
+  });
+
+  test('pod 0 with an empty volume waits while the set has no primary, and still does not initiate', () => {
+    const cluster = new FakeCluster();
+    cluster.establish('orders', [host(0), host(1), host(2)], host(1), { password: 's3cret' });
+    cluster.node(host(0)).config = undefined;
+    cluster.node(host(0)).users.clear();
+    cluster.node(host(1)).up = false;
+
+    expect(agent(cluster, 0).code).toBe(RETRY);
+    expect(cluster.commands('replSetInitiate')).toHaveLength(0);
+  });
+
+  test('pods other than 0 never initiate, even when no member has a set', () => {
+    const cluster = new FakeCluster();
+    [0, 1, 2].forEach((i) => cluster.node(host(i)));
+    cluster.node(host(0)).up = false;
+
+    expect(agent(cluster, 1).code).toBe(RETRY);
+    expect(agent(cluster, 2).code).toBe(RETRY);
+
+    expect(cluster.commands('replSetInitiate')).toHaveLength(0);
+  });
+
+  test('rs.status() failing for another reason than NotYetInitialized never leads to an initiate', () => {
+    // GIVEN fresh-looking members that have users (so no localhost exception) but not root with the Secret's password
+    const cluster = new FakeCluster();
+    [0, 1, 2].forEach((i) => cluster.node(host(i)).users.set('root', 'other'));
+
+    const run = agent(cluster, 0);
+
+    expect(run.code).toBe(RETRY);
+    expect(run.output.join('\n')).toMatch(/cannot log in with the password of the Secret/);
+    expect(cluster.commands('replSetInitiate')).toHaveLength(0);
+  });
+
+  test('a root user with another password than the Secret\'s is reported, never overwritten', () => {
+    // GIVEN a set whose root was created with the old password (the Secret was replaced since)
+    const cluster = new FakeCluster();
+    cluster.establish('orders', [host(0), host(1), host(2)], host(0), { password: 'old' });
+
+    const run = agent(cluster, 0, 'new');
+
+    expect(run.code).not.toBe(OK);
+    expect(run.output.join('\n')).toMatch(/cannot log in with the password of the Secret/);
+    expect(cluster.commands('createUser')).toHaveLength(0);
+    expect(cluster.commands('replSetInitiate')).toHaveLength(0);
+    expect(cluster.node(host(0)).users.get('root')).toBe('old');
+  });
+
+  test('a mongod that belongs to another replica set is left alone', () => {
+    const cluster = new FakeCluster();
+    cluster.establish('billing', [host(0), host(1), host(2)], host(0), { password: 's3cret' });
+
+    const run = agent(cluster, 0);
+
+    expect(run.code).toBe(FATAL);
+    expect(run.output.join('\n')).toMatch(/belongs to replica set billing, not orders/);
+  });
+
+  test('scaling up: a new pod asks the primary to add it, with its ordinal as member id', () => {
+    // GIVEN a running 3-member set, and the manifests re-synthesized with 5 replicas
+    const five = synthesize({ replicas: 5 });
+    const cluster = new FakeCluster();
+    const original = cluster.establish('orders', [host(0), host(1), host(2)], host(2), { password: 's3cret' });
+    cluster.node(host(3));
+    cluster.node(host(4)).up = false;
+
+    // WHEN pod 3 starts
+    const run = runAgent(five.script, five.settings, cluster, { podName: 'orders-3', selfHost: host(3) });
+
+    // THEN the primary got a reconfig that adds it (version + 1), and nothing was initiated
+    expect(run.code).toBe(RETRY);
+    const reconfigs = cluster.commands('replSetReconfig');
+    expect(reconfigs).toHaveLength(1);
+    expect(reconfigs[0].host).toBe(host(2));
+    expect(reconfigs[0].auth).toBe(true);
+    expect(reconfigs[0].body.replSetReconfig.version).toBe(original.version + 1);
+    expect(reconfigs[0].body.replSetReconfig.members).toContainEqual({ _id: 3, host: host(3) });
+    expect(cluster.commands('replSetInitiate')).toHaveLength(0);
+
+    // AND the next run finds it a secondary with nothing to do
+    expect(runAgent(five.script, five.settings, cluster, { podName: 'orders-3', selfHost: host(3) }).code).toBe(OK);
+    expect(cluster.commands('replSetReconfig')).toHaveLength(1);
+  });
+
+  test('an eighth data member is added without a vote (a set has at most 7 voters)', () => {
+    const seven = synthesize({ replicas: 7 });
+    const cluster = new FakeCluster();
+    cluster.establish('orders', [0, 1, 2, 3, 4, 5, 6].map(host), host(0), { password: 's3cret' });
+    cluster.node(host(7));
+
+    runAgent(seven.script, seven.settings, cluster, { podName: 'orders-7', selfHost: host(7) });
+
+    expect(cluster.commands('replSetReconfig')[0].body.replSetReconfig.members).toContainEqual({ _id: 7, host: host(7), votes: 0, priority: 0 });
+  });
+
+  describe('with an arbiter', () => {
+    const two = synthesize({ replicas: 2, arbiter: true });
+
+    test('pod 0 initiates with the arbiter as an arbiterOnly member', () => {
+      const cluster = new FakeCluster();
+      [host(0), host(1), arbiterHost].forEach((h) => cluster.node(h));
+
+      runAgent(two.script, two.settings, cluster, { podName: 'orders-0', selfHost: host(0) });
+
+      expect(cluster.commands('replSetInitiate')[0].body.replSetInitiate.members).toEqual([
+        { _id: 0, host: host(0) }, { _id: 1, host: host(1) }, { _id: 2, host: arbiterHost, arbiterOnly: true },
+      ]);
+      expect(cluster.node(arbiterHost).state).toBe('ARBITER');
+    });
+
+    test('the arbiter never initiates, and a missing arbiter adds itself as arbiterOnly', () => {
+      const cluster = new FakeCluster();
+      cluster.node(arbiterHost);
+      cluster.node(host(0)).up = false;
+      cluster.node(host(1)).up = false;
+      const arbiterRun = () => runAgent(two.script, two.settings, cluster, { podName: 'orders-arbiter-0', selfHost: arbiterHost, role: 'arbiter' });
+      expect(arbiterRun().code).toBe(RETRY);
+      expect(cluster.commands('replSetInitiate')).toHaveLength(0);
+
+      // a set without the arbiter in its config
+      cluster.node(host(0)).up = true;
+      cluster.node(host(1)).up = true;
+      cluster.establish('orders', [host(0), host(1)], host(0), { password: 's3cret' });
+      expect(arbiterRun().code).toBe(RETRY);
+      expect(cluster.commands('replSetReconfig')[0].body.replSetReconfig.members).toContainEqual({ _id: 2, host: arbiterHost, arbiterOnly: true });
+      expect(arbiterRun().code).toBe(OK);
+    });
+
+    test('an arbiter restarted with an empty emptyDir waits for the primary: it is still in the config', () => {
+      const cluster = new FakeCluster();
+      cluster.establish('orders', [host(0), host(1)], host(0), { password: 's3cret', arbiter: arbiterHost });
+      cluster.node(arbiterHost).config = undefined;
+
+      const run = runAgent(two.script, two.settings, cluster, { podName: 'orders-arbiter-0', selfHost: arbiterHost, role: 'arbiter' });
+
+      expect(run.code).toBe(RETRY);
+      expect(cluster.commands('replSetReconfig')).toHaveLength(0);
+      expect(cluster.commands('replSetInitiate')).toHaveLength(0);
+    });
+  });
+
+  test('a single-member set: pod 0 initiates itself and creates root', () => {
+    const one = synthesize({ replicas: 1 });
+    const cluster = new FakeCluster();
+    cluster.node(host(0));
+    const run = () => runAgent(one.script, one.settings, cluster, { podName: 'orders-0', selfHost: host(0) });
+
+    expect(run().code).toBe(RETRY);
+    expect(run().code).toBe(OK);
+
+    expect(cluster.commands('replSetInitiate')[0].body.replSetInitiate.members).toEqual([{ _id: 0, host: host(0) }]);
+    expect(cluster.node(host(0)).users.get('root')).toBe('s3cret');
+  });
+
+  test('passwords with URL characters reach the server intact', () => {
+    const cluster = new FakeCluster();
+    cluster.establish('orders', [host(0), host(1), host(2)], host(0), { password: 'p@ss:w/rd%' });
+
+    expect(agent(cluster, 0, 'p@ss:w/rd%').code).toBe(OK);
+    expect(cluster.commands('createUser')).toHaveLength(0);
+  });
+});
