@@ -5,3 +5,4 @@ export * from './kafka';
 export * from './mongodb';
 export * from './mysql';
 export * from './postgres';
+export * from './cassandra';

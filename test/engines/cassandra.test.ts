@@ -1,0 +1,492 @@
+import { execFileSync, spawnSync } from 'child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'fs';
+import { tmpdir } from 'os';
+import { join } from 'path';
+import { Duration, Size, Testing } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-27';
+import { AccessMode, Cassandra, CassandraProps, CassandraVersion, Provisioner, SpreadMode, StorageClass } from '../../src';
+import { appYaml, newChart, only, selects, synth } from '../util';
+
+process.env.CDK8S_STATEFUL_QUIET = '1';
+
+const threeRacks = [
+  { name: 'a', zone: 'eu-west-1a' },
+  { name: 'b', zone: 'eu-west-1b' },
+  { name: 'c', zone: 'eu-west-1c' },
+];
+
+function ring(props: CassandraProps = {}, id = 'ring') {
+  const chart = newChart();
+  const cassandra = new Cassandra(chart, id, props);
+  return { chart, cassandra, objects: synth(chart) };
+}
+
+const cassandraYaml = (objects: any[], name = 'ring'): string => only(objects, 'ConfigMap', `${name}-config`).data['cassandra.yaml'];
+const setting = (yaml: string, key: string): string | undefined =>
+  yaml.split('\n').find((l) => l.startsWith(`${key}: `))?.slice(key.length + 2);
+const mainContainer = (sts: any) => sts.spec.template.spec.containers[0];
+const envOf = (container: any): { [k: string]: any } =>
+  Object.fromEntries(container.env.map((e: any) => [e.name, e.value ?? e.valueFrom]));
+
+describe('Cassandra', () => {
+  describe('a default ring', () => {
+    test('one StatefulSet of 3 nodes, headless and client Services, one PDB, ConfigMaps, NetworkPolicy', () => {
+      // GIVEN / WHEN
+      const { objects } = ring();
+      // THEN
+      expect(objects.map((o) => `${o.kind}/${o.metadata.name}`).sort()).toEqual([
+        'ConfigMap/ring-config', 'ConfigMap/ring-scripts', 'NetworkPolicy/ring', 'PodDisruptionBudget/ring',
+        'Service/ring', 'Service/ring-headless', 'ServiceAccount/ring', 'StatefulSet/ring',
+      ]);
+      const sts = only(objects, 'StatefulSet');
+      expect(sts.spec.replicas).toBe(3);
+      expect(sts.spec.podManagementPolicy).toBe('OrderedReady');
+      expect(sts.spec.serviceName).toBe('ring-headless');
+      expect(sts.spec.template.spec.terminationGracePeriodSeconds).toBe(300);
+    });
+
+    test('the official image pinned to the version, as uid/gid 999', () => {
+      const { objects } = ring();
+      const pod = only(objects, 'StatefulSet').spec.template.spec;
+      expect(pod.containers[0].image).toBe('cassandra:5.0.9');
+      expect(pod.initContainers[0].image).toBe('cassandra:5.0.9');
+      expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 999, runAsGroup: 999, fsGroup: 999 });
+    });
+
+    test('hardened: read-only root with emptyDirs for the config copy, logs and /tmp', () => {
+      const { objects } = ring();
+      const pod = only(objects, 'StatefulSet').spec.template.spec;
+      for (const c of [...pod.containers, ...pod.initContainers]) {
+        expect(c.securityContext).toMatchObject({ readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } });
+      }
+      const mounts = Object.fromEntries(pod.containers[0].volumeMounts.map((m: any) => [m.mountPath, m.name]));
+      expect(mounts).toEqual({
+        '/var/lib/cassandra': 'data', '/opt/cdk8s-stateful': 'scripts', '/etc/cassandra': 'conf', '/var/log/cassandra': 'logs', '/tmp': 'tmp',
+      });
+      const volumes = Object.fromEntries(pod.volumes.map((v: any) => [v.name, v]));
+      expect(volumes.conf.emptyDir).toEqual({});
+      expect(volumes.logs.emptyDir).toEqual({});
+      expect(volumes.tmp.emptyDir).toEqual({});
+      expect(volumes.scripts.configMap).toEqual({ name: 'ring-scripts', defaultMode: 0o555 });
+      expect(volumes.config.configMap).toEqual({ name: 'ring-config' });
+      // The init container writes the prepared configuration into the emptyDir the server reads.
+      const init = pod.initContainers[0];
+      expect(init.command).toEqual(['/opt/cdk8s-stateful/prepare-config.sh']);
+      expect(Object.fromEntries(init.volumeMounts.map((m: any) => [m.mountPath, m.name]))).toEqual({
+        '/var/lib/cassandra': 'data', '/config': 'config', '/opt/cdk8s-stateful': 'scripts', '/prepared-conf': 'conf',
+      });
+      expect(envOf(init)).toMatchObject({ SOURCE_CONF: '/etc/cassandra', RENDERED_CONF: '/config', TARGET_CONF: '/prepared-conf', CASSANDRA_RACK: 'rack1' });
+      expect(envOf(init).POD_IP).toEqual({ fieldRef: { fieldPath: 'status.podIP' } });
+    });
+
+    test('the server starts directly (not the entrypoint that edits its config in place)', () => {
+      const { objects } = ring();
+      const c = mainContainer(only(objects, 'StatefulSet'));
+      expect(c.command).toEqual(['cassandra', '-f']);
+      expect(c.ports).toEqual([
+        { name: 'cql', containerPort: 9042 },
+        { name: 'intra-node', containerPort: 7000 },
+      ]);
+      expect(envOf(c)).toMatchObject({ CASSANDRA_CONF: '/etc/cassandra' });
+    });
+
+    test('probes: startup on CQL for 2 hours, readiness = Up/Normal via nodetool, liveness on the storage port', () => {
+      const { objects } = ring();
+      const c = mainContainer(only(objects, 'StatefulSet'));
+      expect(c.startupProbe).toMatchObject({ tcpSocket: { port: 9042 }, periodSeconds: 15, failureThreshold: 480 });
+      expect(c.readinessProbe).toMatchObject({ exec: { command: ['/opt/cdk8s-stateful/ready.sh'] }, periodSeconds: 20, timeoutSeconds: 45 });
+      expect(c.livenessProbe).toMatchObject({ tcpSocket: { port: 7000 } });
+      expect(c.lifecycle).toEqual({ preStop: { exec: { command: ['/opt/cdk8s-stateful/drain.sh'] } } });
+    });
+
+    test('client Service: CQL only, every node; headless Service publishes not-ready pods', () => {
+      const { objects } = ring();
+      const svc = only(objects, 'Service', 'ring');
+      expect(svc.spec.ports).toEqual([{ name: 'cql', port: 9042, targetPort: 9042 }]);
+      const headless = only(objects, 'Service', 'ring-headless');
+      expect(headless.spec.clusterIP).toBe('None');
+      expect(headless.spec.publishNotReadyAddresses).toBe(true);
+      const podLabels = only(objects, 'StatefulSet').spec.template.metadata.labels;
+      for (const s of [svc, headless]) { expect(selects(s.spec.selector, podLabels)).toBe(true); }
+    });
+
+    test('one PodDisruptionBudget, at most one node down, selecting the pods', () => {
+      const { objects } = ring();
+      const pdb = only(objects, 'PodDisruptionBudget');
+      expect(pdb.spec.maxUnavailable).toBe(1);
+      expect(selects(pdb.spec.selector.matchLabels, only(objects, 'StatefulSet').spec.template.metadata.labels)).toBe(true);
+    });
+
+    test('cassandra.yaml: cluster name, 16 tokens, seeds, snitch, pod-IP placeholders, data under the mount', () => {
+      const { objects } = ring();
+      const yaml = cassandraYaml(objects);
+      expect(setting(yaml, 'cluster_name')).toBe('"ring"');
+      expect(setting(yaml, 'num_tokens')).toBe('16');
+      expect(setting(yaml, 'allocate_tokens_for_local_replication_factor')).toBe('3');
+      expect(setting(yaml, 'endpoint_snitch')).toBe('GossipingPropertyFileSnitch');
+      expect(setting(yaml, 'listen_address')).toBe('__POD_IP__');
+      expect(setting(yaml, 'broadcast_rpc_address')).toBe('__POD_IP__');
+      expect(setting(yaml, 'rpc_address')).toBe('0.0.0.0');
+      expect(setting(yaml, 'seed_provider')).toBe(
+        '[{class_name: org.apache.cassandra.locator.SimpleSeedProvider, parameters: [{seeds: "ring-0.ring-headless.db.svc.cluster.local,ring-1.ring-headless.db.svc.cluster.local"}]}]');
+      expect(setting(yaml, 'data_file_directories')).toBe('[/var/lib/cassandra/data]');
+      for (const dir of ['commitlog', 'hints', 'saved_caches', 'cdc_raw']) {
+        expect(setting(yaml, `${dir === 'commitlog' ? 'commitlog' : dir}_directory`)).toBe(`/var/lib/cassandra/${dir}`);
+      }
+      expect(setting(yaml, 'commitlog_sync_period')).toBe('10000ms');
+      // Deterministic: keys sorted.
+      const keys = yaml.split('\n').filter((l) => l && !l.startsWith('#')).map((l) => l.split(':')[0]);
+      expect(keys).toEqual([...keys].sort());
+      expect(only(objects, 'ConfigMap', 'ring-config').data['rackdc-rack1.properties']).toBe('# Rendered by cdk8s-stateful.\ndc=dc1\nrack=rack1\nprefer_local=true\n');
+    });
+
+    test('heap from memory: 4 GiB -> 2048M heap, 100M young generation per core', () => {
+      const { objects } = ring();
+      const c = mainContainer(only(objects, 'StatefulSet'));
+      expect(envOf(c)).toMatchObject({ MAX_HEAP_SIZE: '2048M', HEAP_NEWSIZE: '100M' });
+      expect(c.resources).toEqual({ requests: { cpu: '1000m', memory: '4096Mi' }, limits: { memory: '4096Mi' } });
+    });
+
+    test('claims: 50Gi per pod on the default class', () => {
+      const { objects } = ring();
+      const [claim] = only(objects, 'StatefulSet').spec.volumeClaimTemplates;
+      expect(claim.metadata.name).toBe('data');
+      expect(claim.spec.resources.requests.storage).toBe('50Gi');
+      expect(claim.spec.storageClassName).toBeUndefined();
+    });
+
+    test('connection: client Service, CQL port, seed contact points, datacenter', () => {
+      const { cassandra } = ring();
+      expect(cassandra.connection).toEqual({
+        host: 'ring.db.svc.cluster.local',
+        port: 9042,
+        contactPoints: ['ring-0.ring-headless.db.svc.cluster.local', 'ring-1.ring-headless.db.svc.cluster.local'],
+        datacenter: 'dc1',
+        clusterName: 'ring',
+      });
+      expect(cassandra.seeds).toEqual(cassandra.connection.contactPoints);
+      expect(cassandra.workload.podDnsName(0)).toBe(cassandra.seeds[0]);
+    });
+
+    test('no Secret with data; two synths are byte-identical', () => {
+      const { objects } = ring();
+      expect(objects.filter((o) => o.kind === 'Secret')).toEqual([]);
+      const build = (app: any) => new Cassandra(new (require('cdk8s').Chart)(app, 'c', { namespace: 'db' }), 'ring', { racks: threeRacks });
+      expect(appYaml(build)).toBe(appYaml(build));
+    });
+
+    test('snapshot of a small default ring', () => {
+      expect(ring().objects).toMatchSnapshot();
+    });
+  });
+
+  describe('versions', () => {
+    test.each([
+      [CassandraVersion.V5_0, 'cassandra:5.0.9', 'commitlog_sync_period', '10000ms'],
+      [CassandraVersion.V4_1, 'cassandra:4.1.10', 'commitlog_sync_period', '10000ms'],
+      [CassandraVersion.V4_0, 'cassandra:4.0.19', 'commitlog_sync_period_in_ms', '10000'],
+    ])('%o: image %s, %s: %s', (version, image, key, value) => {
+      const { objects } = ring({ version });
+      const sts = only(objects, 'StatefulSet');
+      expect(mainContainer(sts).image).toBe(image);
+      expect(sts.metadata.labels['app.kubernetes.io/version']).toBe(version.fullVersion);
+      const yaml = cassandraYaml(objects);
+      expect(setting(yaml, key)).toBe(value);
+      const other = key === 'commitlog_sync_period' ? 'commitlog_sync_period_in_ms' : 'commitlog_sync_period';
+      expect(setting(yaml, other)).toBeUndefined();
+    });
+
+    test('of() for a newer release; image override', () => {
+      const { objects } = ring({ version: CassandraVersion.of('5.0.10', '5.0'), image: 'registry.example.com/cassandra:5.0.10' });
+      expect(mainContainer(only(objects, 'StatefulSet')).image).toBe('registry.example.com/cassandra:5.0.10');
+    });
+
+    test('an unpinned image is refused', () => {
+      expect(() => ring({ image: 'cassandra:latest' })).toThrow(/image/);
+    });
+  });
+
+  describe('racks', () => {
+    test('one StatefulSet per rack, pinned to its zone, component rack-<name>', () => {
+      const { objects, cassandra } = ring({ racks: threeRacks, replicas: 2 });
+      const sets = objects.filter((o) => o.kind === 'StatefulSet');
+      expect(sets.map((s) => s.metadata.name)).toEqual(['ring-a', 'ring-b', 'ring-c']);
+      sets.forEach((sts, i) => {
+        expect(sts.spec.replicas).toBe(2);
+        expect(sts.spec.serviceName).toBe(`ring-${threeRacks[i].name}-headless`);
+        expect(sts.spec.template.metadata.labels['app.kubernetes.io/component']).toBe(`rack-${threeRacks[i].name}`);
+        expect(sts.spec.template.spec.nodeSelector).toEqual({ 'topology.kubernetes.io/zone': threeRacks[i].zone });
+        expect(sts.spec.template.spec.topologySpreadConstraints).toBeUndefined();
+        expect(envOf(sts.spec.template.spec.initContainers[0]).CASSANDRA_RACK).toBe(threeRacks[i].name);
+      });
+      expect(cassandra.statefulSets).toHaveLength(3);
+      expect(cassandra.workloads).toHaveLength(3);
+      const data = only(objects, 'ConfigMap', 'ring-config').data;
+      expect(Object.keys(data).sort()).toEqual(['cassandra.yaml', 'rackdc-a.properties', 'rackdc-b.properties', 'rackdc-c.properties']);
+      expect(data['rackdc-b.properties']).toContain('dc=dc1\nrack=b\n');
+    });
+
+    test('seeds: the first pod of each rack, by its own headless Service', () => {
+      const { cassandra, objects } = ring({ racks: threeRacks });
+      expect(cassandra.seeds).toEqual([
+        'ring-a-0.ring-a-headless.db.svc.cluster.local',
+        'ring-b-0.ring-b-headless.db.svc.cluster.local',
+        'ring-c-0.ring-c-headless.db.svc.cluster.local',
+      ]);
+      cassandra.workloads.forEach((w, i) => expect(w.podDnsName(0)).toBe(cassandra.seeds[i]));
+      expect(setting(cassandraYaml(objects), 'seed_provider')).toContain(`seeds: "${cassandra.seeds.join(',')}"`);
+      for (const h of objects.filter((o) => o.kind === 'Service' && o.spec.clusterIP === 'None')) {
+        expect(h.spec.publishNotReadyAddresses).toBe(true);
+      }
+    });
+
+    test('seeds: at most three racks contribute', () => {
+      const racks = ['a', 'b', 'c', 'd'].map((n) => ({ name: n, zone: `z-${n}` }));
+      const { cassandra } = ring({ racks });
+      expect(cassandra.seeds.map((s) => s.split('.')[0])).toEqual(['ring-a-0', 'ring-b-0', 'ring-c-0']);
+    });
+
+    test('a single node: one seed', () => {
+      const { cassandra, objects } = ring({ replicas: 1 });
+      expect(cassandra.seeds).toEqual(['ring-0.ring-headless.db.svc.cluster.local']);
+      expect(objects.filter((o) => o.kind === 'PodDisruptionBudget')).toEqual([]);
+      expect(cassandra.podDisruptionBudget).toBeUndefined();
+    });
+
+    test('one client Service and one PDB across every rack, selecting every pod', () => {
+      const { objects } = ring({ racks: threeRacks });
+      const svc = only(objects, 'Service', 'ring');
+      expect(svc.spec.ports).toEqual([{ name: 'cql', port: 9042, targetPort: 9042 }]);
+      const pdb = only(objects, 'PodDisruptionBudget');
+      expect(pdb.metadata.name).toBe('ring');
+      expect(pdb.spec.maxUnavailable).toBe(1);
+      for (const sts of objects.filter((o) => o.kind === 'StatefulSet')) {
+        const labels = sts.spec.template.metadata.labels;
+        expect(selects(svc.spec.selector, labels)).toBe(true);
+        expect(selects(pdb.spec.selector.matchLabels, labels)).toBe(true);
+        // Each rack's headless Service selects only its own pods.
+        const headless = only(objects, 'Service', `${sts.metadata.name}-headless`);
+        expect(selects(headless.spec.selector, labels)).toBe(true);
+        expect(selects(sts.spec.selector.matchLabels, labels)).toBe(true);
+      }
+      const a = only(objects, 'StatefulSet', 'ring-a').spec.template.metadata.labels;
+      expect(selects(only(objects, 'Service', 'ring-b-headless').spec.selector, a)).toBe(false);
+    });
+
+    test('replicas defaults to 1 per rack', () => {
+      const { objects } = ring({ racks: threeRacks });
+      expect(objects.filter((o) => o.kind === 'StatefulSet').map((s) => s.spec.replicas)).toEqual([1, 1, 1]);
+    });
+
+    test('the NetworkPolicies admit the whole ring on every port and allowFrom on CQL only', () => {
+      const chart = newChart();
+      const app = kplus.Pods.select(chart, 'App', { labels: { app: 'shop' } });
+      new Cassandra(chart, 'ring', { racks: threeRacks, allowFrom: [app] });
+      const objects = synth(chart);
+      const policies = objects.filter((o) => o.kind === 'NetworkPolicy');
+      expect(policies).toHaveLength(3);
+      for (const p of policies) {
+        const rules = p.spec.ingress;
+        expect(rules).toContainEqual({ from: [{ podSelector: { matchLabels: { 'app.kubernetes.io/name': 'cassandra', 'app.kubernetes.io/instance': 'ring' } } }], ports: [] });
+        const appRules = rules.filter((r: any) => r.from.some((f: any) => f.podSelector?.matchLabels?.app === 'shop'));
+        expect(appRules).toHaveLength(1);
+        expect(appRules[0].ports).toEqual([{ port: 9042, protocol: 'TCP' }]);
+      }
+    });
+
+    test.each([
+      [[], /'racks' must list at least one rack/],
+      [[{ name: 'a', zone: 'z1' }, { name: 'a', zone: 'z2' }], /'racks\[1\]\.name' must be unique: every rack is its own StatefulSet, got 'a'/],
+      [[{ name: 'a', zone: 'z1' }, { name: 'b', zone: 'z1' }], /'racks\[1\]\.zone' must differ from the other racks' zones.*got 'z1'/],
+      [[{ name: 'Rack_A', zone: 'z1' }], /'racks\[0\]\.name' must be 1 to 20 lower-case letters.*got 'Rack_A'/],
+      [[{ name: 'a'.repeat(21), zone: 'z1' }], /'racks\[0\]\.name' must be 1 to 20/],
+      [[{ name: 'a', zone: '' }], /'racks\[0\]\.zone' must be a zone name/],
+    ])('racks %j are refused', (racks, message) => {
+      expect(() => ring({ racks })).toThrow(message);
+    });
+
+    test('placement.zone cannot be combined with racks', () => {
+      expect(() => ring({ racks: threeRacks, placement: { zone: 'z1' } })).toThrow(/'placement.zone' cannot be combined with racks/);
+    });
+  });
+
+  describe('props', () => {
+    test('clusterName and datacenter', () => {
+      const { objects, cassandra } = ring({ clusterName: 'Shop Ring', datacenter: 'eu-west' });
+      expect(setting(cassandraYaml(objects), 'cluster_name')).toBe('"Shop Ring"');
+      expect(only(objects, 'ConfigMap', 'ring-config').data['rackdc-rack1.properties']).toContain('dc=eu-west\n');
+      expect(cassandra.connection.datacenter).toBe('eu-west');
+      expect(cassandra.connection.clusterName).toBe('Shop Ring');
+    });
+
+    test('name overrides the id', () => {
+      const { objects, cassandra } = ring({ name: 'events' }, 'SomeId');
+      expect(only(objects, 'StatefulSet').metadata.name).toBe('events');
+      expect(setting(cassandraYaml(objects, 'events'), 'cluster_name')).toBe('"events"');
+      expect(cassandra.connection.host).toBe('events.db.svc.cluster.local');
+    });
+
+    test('clusterDomain is used in the seeds', () => {
+      const { cassandra } = ring({ clusterDomain: 'corp.internal', replicas: 1 });
+      expect(cassandra.seeds).toEqual(['ring-0.ring-headless.db.svc.corp.internal']);
+    });
+
+    test('storage: size, class, access modes', () => {
+      const chart = newChart();
+      const ssd = new StorageClass(chart, 'ssd', { provisioner: Provisioner.awsEbs() });
+      new Cassandra(chart, 'ring', { storage: { size: Size.gibibytes(500), storageClass: ssd, accessModes: [AccessMode.READ_WRITE_ONCE_POD] } });
+      const [claim] = only(synth(chart), 'StatefulSet').spec.volumeClaimTemplates;
+      expect(claim.spec).toMatchObject({ storageClassName: 'ssd', accessModes: ['ReadWriteOncePod'], resources: { requests: { storage: '500Gi' } } });
+    });
+
+    test.each([
+      [2048, 1000, '1024M', '100M'],
+      [8192, 4000, '4096M', '400M'],
+      [16384, 2000, '8192M', '200M'],
+      [65536, 8000, '16384M', '800M'],
+      [131072, 16000, '16384M', '1600M'],
+      [3072, 16000, '1536M', '384M'],
+    ])('memory %d MiB, %d millicores: MAX_HEAP_SIZE %s, HEAP_NEWSIZE %s', (mem, cpu, heap, young) => {
+      const { objects } = ring({ resources: { memory: Size.mebibytes(mem), cpu: kplus.Cpu.millis(cpu) } });
+      expect(envOf(mainContainer(only(objects, 'StatefulSet')))).toMatchObject({ MAX_HEAP_SIZE: heap, HEAP_NEWSIZE: young });
+    });
+
+    test('memory too small for the heap is refused, with the minimum', () => {
+      expect(() => ring({ resources: { memory: Size.mebibytes(1536) } }))
+        .toThrow(/test\/ring: 'resources.memory' must be at least 2048 MiB.*got '1536 MiB'/);
+    });
+
+    test('cpu limit passes through', () => {
+      const { objects } = ring({ resources: { cpu: kplus.Cpu.millis(2000), cpuLimit: kplus.Cpu.millis(4000) } });
+      expect(mainContainer(only(objects, 'StatefulSet')).resources.limits).toEqual({ cpu: '4000m', memory: '4096Mi' });
+    });
+
+    test('config overrides win and stay sorted', () => {
+      const { objects } = ring({
+        config: {
+          authenticator: 'PasswordAuthenticator',
+          num_tokens: '8',
+          concurrent_reads: '64',
+          commitlog_sync_period_in_ms: '5000',
+          table_properties_requires: '[a, b]',
+          key_cache_size: '100 MiB',
+        },
+      });
+      const yaml = cassandraYaml(objects);
+      expect(setting(yaml, 'authenticator')).toBe('PasswordAuthenticator');
+      expect(setting(yaml, 'num_tokens')).toBe('8');
+      expect(setting(yaml, 'concurrent_reads')).toBe('64');
+      expect(setting(yaml, 'commitlog_sync_period_in_ms')).toBe('5000');
+      expect(setting(yaml, 'commitlog_sync_period')).toBeUndefined();
+      expect(setting(yaml, 'table_properties_requires')).toBe('[a, b]');
+      expect(setting(yaml, 'key_cache_size')).toBe('"100 MiB"');
+      const keys = yaml.split('\n').filter((l) => l && !l.startsWith('#')).map((l) => l.split(':')[0]);
+      expect(keys).toEqual([...keys].sort());
+    });
+
+    test('a config change rolls the pods (checksum annotation)', () => {
+      const a = only(ring().objects, 'StatefulSet').spec.template.metadata.annotations['cdk8s-stateful.dev/config-checksum'];
+      const b = only(ring({ config: { concurrent_reads: '64' } }).objects, 'StatefulSet').spec.template.metadata.annotations['cdk8s-stateful.dev/config-checksum'];
+      expect(a).toMatch(/^[0-9a-f]{64}$/);
+      expect(a).not.toBe(b);
+    });
+
+    test('podAnnotations and placement pass through', () => {
+      const { objects } = ring({ podAnnotations: { 'prometheus.io/scrape': 'true' }, placement: { nodeSpread: SpreadMode.PREFERRED, zoneSpread: SpreadMode.NONE } });
+      const pod = only(objects, 'StatefulSet').spec.template;
+      expect(pod.metadata.annotations['prometheus.io/scrape']).toBe('true');
+      expect(pod.spec.topologySpreadConstraints).toBeUndefined();
+      expect(pod.spec.affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution).toHaveLength(1);
+    });
+
+    test('startupTimeout and terminationGracePeriod', () => {
+      const { objects } = ring({ startupTimeout: Duration.hours(6), terminationGracePeriod: Duration.minutes(10) });
+      const sts = only(objects, 'StatefulSet');
+      expect(mainContainer(sts).startupProbe.failureThreshold).toBe(6 * 3600 / 15);
+      expect(sts.spec.template.spec.terminationGracePeriodSeconds).toBe(600);
+    });
+
+    test.each([
+      [{ replicas: 0 }, /'replicas' must be a positive integer, got 0/],
+      [{ replicas: 1.5 }, /'replicas' must be a positive integer, got 1.5/],
+      [{ racks: threeRacks, replicas: 0 }, /'replicas' must be a positive integer, got 0/],
+      [{ clusterName: 'bad"name' }, /'clusterName' must be 1 to 64 letters/],
+      [{ clusterName: '' }, /'clusterName' must be 1 to 64 letters/],
+      [{ datacenter: 'dc 1' }, /'datacenter' must be 1 to 48 letters/],
+      [{ name: 'Ring' }, /'name' must be a DNS label/],
+      [{ startupTimeout: Duration.seconds(60) }, /'startupTimeout' must be at least 2 minutes.*got '60s'/],
+      [{ terminationGracePeriod: Duration.seconds(10) }, /'terminationGracePeriod' must be at least 30 seconds/],
+      [{ config: { listen_address: '10.0.0.1' } }, /'config.listen_address' cannot be overridden: it is the pod IP/],
+      [{ config: { seed_provider: '[]' } }, /'config.seed_provider' cannot be overridden/],
+      [{ config: { cluster_name: 'x' } }, /'config.cluster_name' cannot be overridden: it is set from the 'clusterName' prop/],
+      [{ config: { data_file_directories: '[/x]' } }, /'config.data_file_directories' cannot be overridden: it must stay on the data volume/],
+      [{ config: { native_transport_port: '9043' } }, /'config.native_transport_port' cannot be overridden/],
+      [{ config: { 'Bad-Key': '1' } }, /'config.Bad-Key' must be a cassandra.yaml setting name/],
+      [{ config: { concurrent_reads: '1\nlisten_address: 1.2.3.4' } }, /'config.concurrent_reads' must be a one-line YAML value/],
+    ])('%j is refused', (props, message) => {
+      expect(() => ring(props as CassandraProps)).toThrow(message);
+    });
+  });
+
+  describe('scripts', () => {
+    const scripts = () => only(ring().objects, 'ConfigMap', 'ring-scripts').data as { [k: string]: string };
+
+    test('every script passes shellcheck', () => {
+      const found = spawnSync('shellcheck', ['--version']);
+      if (found.status !== 0) {
+        console.warn('SKIPPED: shellcheck is not installed (test/integration/cassandra/run.sh installs it and checks the scripts)');
+        return;
+      }
+      const dir = mkdtempSync(join(tmpdir(), 'cassandra-scripts-'));
+      try {
+        for (const [file, text] of Object.entries(scripts())) {
+          writeFileSync(join(dir, file), text);
+          expect(() => execFileSync('shellcheck', ['-s', 'sh', join(dir, file)], { encoding: 'utf8' })).not.toThrow();
+        }
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+
+    test('ready.sh reads this node\'s line of nodetool status', () => {
+      const found = spawnSync('sh', ['-c', 'command -v awk timeout']);
+      if (found.status !== 0) {
+        console.warn('SKIPPED: sh, awk or timeout missing');
+        return;
+      }
+      const dir = mkdtempSync(join(tmpdir(), 'cassandra-ready-'));
+      try {
+        writeFileSync(join(dir, 'ready.sh'), scripts()['ready.sh']);
+        writeFileSync(join(dir, 'nodetool'), [
+          '#!/bin/sh',
+          'cat <<OUT',
+          'Datacenter: dc1',
+          '===============',
+          'Status=Up/Down',
+          '|/ State=Normal/Leaving/Joining/Moving',
+          '--  Address    Load       Tokens  Owns (effective)  Host ID                               Rack',
+          'UN  10.0.0.1   70.2 KiB   16      100.0%            3f1c6f7e-0000-0000-0000-000000000001  a',
+          'UJ  10.0.0.2   10.1 KiB   16      ?                 3f1c6f7e-0000-0000-0000-000000000002  b',
+          'DN  10.0.0.3   70.2 KiB   16      100.0%            3f1c6f7e-0000-0000-0000-000000000003  c',
+          'OUT',
+          '',
+        ].join('\n'), { mode: 0o755 });
+        const run = (ip: string) => spawnSync('sh', [join(dir, 'ready.sh')], { env: { PATH: `${dir}:${process.env.PATH}`, POD_IP: ip }, encoding: 'utf8' });
+        expect(run('10.0.0.1').status).toBe(0);
+        expect(run('10.0.0.2').stdout).toContain("is 'UJ'");
+        expect(run('10.0.0.3').status).toBe(1);
+        expect(run('10.0.0.10').stdout).toContain("'not listed'");
+        expect(run('10.0.0.1.5').status).toBe(1);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  });
+
+  test('Testing.synth of an app with two rings in one namespace refuses a name clash', () => {
+    const chart = newChart();
+    new Cassandra(chart, 'ring');
+    new Cassandra(chart, 'other', { name: 'ring' });
+    expect(() => Testing.synth(chart)).toThrow(/two .* objects are named 'ring'/);
+  });
+});

@@ -1,0 +1,33 @@
+// Writes what the pods of a real Cassandra construct get from their ConfigMaps (cassandra.yaml,
+// rackdc properties, scripts) and the server container's environment into a directory, so that
+// run.sh tests exactly what the pods run.
+//   usage: ts-node render.ts <out-dir> [<full-version> <major-version>]
+import { mkdirSync, writeFileSync } from 'fs';
+import { join } from 'path';
+import { Chart, Testing } from 'cdk8s';
+import { Cassandra, CassandraVersion } from '../../../src';
+
+const [out, full, major] = process.argv.slice(2);
+if (!out) { throw new Error('usage: render.ts <out-dir> [<full-version> <major-version>]'); }
+const version = full ? CassandraVersion.of(full, major) : CassandraVersion.V5_0;
+
+const chart = new Chart(Testing.app(), 'it', { namespace: 'db' });
+new Cassandra(chart, 'ring', {
+  version,
+  replicas: 1,
+  config: { concurrent_reads: '16' },
+});
+const objects: any[] = Testing.synth(chart);
+for (const kind of ['config', 'scripts']) {
+  const cm = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === `ring-${kind}`);
+  if (!cm) { throw new Error(`no ConfigMap ring-${kind}`); }
+  mkdirSync(join(out, kind), { recursive: true });
+  for (const [file, text] of Object.entries<string>(cm.data)) {
+    writeFileSync(join(out, kind, file), text, { mode: kind === 'scripts' ? 0o755 : 0o644 });
+  }
+}
+const sts = objects.find((o) => o.kind === 'StatefulSet');
+const main = sts.spec.template.spec.containers[0];
+const env = main.env.filter((e: any) => e.value !== undefined).map((e: any) => `${e.name}=${e.value}`);
+writeFileSync(join(out, 'server.env'), env.join('\n') + '\n');
+console.log(`rendered ${version.fullVersion} into ${out}`);
