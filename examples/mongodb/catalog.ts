@@ -1,0 +1,77 @@
+// The product catalog of a shop on a 3-member MongoDB replica set, a small session store with an
+// arbiter, and the API Deployment that uses the catalog. main.ts synthesizes it; the script checks
+// (test/integration/mongodb) build the same constructs to extract the scripts the pods run.
+import { ApiObject, Chart, JsonPatch, Size } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-27';
+import { k8s } from 'cdk8s-plus-27';
+import { MongoDb, MongoDbVersion, Provisioner, StorageClass } from '../../src';
+
+/** Adds the catalog replica set, its API and a session store to `chart`. */
+export function addCatalog(chart: Chart, version: MongoDbVersion = MongoDbVersion.V8_0): { catalog: MongoDb; sessions: MongoDb } {
+  const ssd = new StorageClass(chart, 'ssd', { name: 'mongodb-ssd', provisioner: Provisioner.awsEbs() });
+
+  const catalog = new MongoDb(chart, 'catalog', {
+    version,
+    replicas: 3, // three voting members: any one can fail, MongoDB elects a new primary by itself
+    storage: { size: Size.gibibytes(50), storageClass: ssd },
+    resources: { cpu: kplus.Cpu.millis(1000), memory: Size.gibibytes(4) }, // 1.5 GB WiredTiger cache
+    config: { 'operationProfiling.mode': 'slowOp', 'operationProfiling.slowOpThresholdMs': '200' },
+    // credentials: Credentials.generated() by default: the Secret catalog-credentials (password, keyfile)
+    // is created in the cluster on first install and never appears in this YAML.
+  });
+
+  // Two data members and an arbiter: three voters, two copies of the data.
+  const sessions = new MongoDb(chart, 'sessions', {
+    version,
+    replicas: 2,
+    arbiter: true,
+    replicaSetName: 'sessions-rs',
+    storage: { size: Size.gibibytes(5), storageClass: ssd },
+    resources: { cpu: kplus.Cpu.millis(250), memory: Size.gibibytes(1) },
+  });
+
+  const { connection } = catalog;
+  const secret = kplus.Secret.fromSecretName(chart, 'catalog-password', connection.secretName);
+  const tmp = kplus.Volume.fromEmptyDir(chart, 'catalog-api-tmp', 'tmp', { sizeLimit: Size.mebibytes(64) });
+  const api = new kplus.Deployment(chart, 'catalog-api', {
+    replicas: 2,
+    securityContext: { user: 999, group: 999, ensureNonRoot: true },
+    containers: [{
+      name: 'api',
+      // Stands in for your application: it only needs MONGODB_URI (the driver finds the primary itself).
+      image: `mongo:${version.fullVersion}`,
+      command: ['/bin/bash', '-c', 'while true; do mongosh "$MONGODB_URI" --quiet --eval "db.hello().primary"; sleep 30; done'],
+      envVariables: {
+        HOME: kplus.EnvValue.fromValue('/tmp'),
+        // Defined before MONGODB_URI, so that Kubernetes expands $(MONGODB_PASSWORD) in the template.
+        [connection.passwordVariable]: kplus.EnvValue.fromSecretValue({ secret, key: connection.passwordKey }),
+        MONGODB_URI: kplus.EnvValue.fromValue(connection.connectionStringTemplate),
+      },
+      resources: {
+        cpu: { request: kplus.Cpu.millis(50) },
+        memory: { request: Size.mebibytes(256), limit: Size.mebibytes(256) },
+      },
+      volumeMounts: [{ volume: tmp, path: '/tmp' }],
+      securityContext: { user: 999, group: 999, ensureNonRoot: true, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false },
+    }],
+  });
+  // The restricted Pod Security Standard also asks for these, which cdk8s-plus-27 cannot spell.
+  ApiObject.of(api).addJsonPatch(
+    JsonPatch.add('/spec/template/spec/containers/0/securityContext/capabilities', { drop: ['ALL'] }),
+    JsonPatch.add('/spec/template/spec/securityContext/seccompProfile', { type: 'RuntimeDefault' }),
+  );
+  // The API's own availability: one pod per node, at most one down at a time, and nothing may connect to it.
+  api.scheduling.spread({ topology: kplus.Topology.HOSTNAME });
+  new k8s.KubePodDisruptionBudget(chart, 'catalog-api-budget', {
+    metadata: { name: 'catalog-api' },
+    spec: { maxUnavailable: k8s.IntOrString.fromNumber(1), selector: { matchLabels: api.matchLabels } },
+  });
+  new kplus.NetworkPolicy(chart, 'catalog-api-policy', {
+    metadata: { name: 'catalog-api' },
+    selector: api,
+    ingress: { default: kplus.NetworkPolicyTrafficDefault.DENY },
+  });
+  // The database's NetworkPolicy admits the instance's own pods and what allowFrom adds.
+  catalog.workload.allowFrom(api);
+  return { catalog, sessions };
+}
