@@ -1,0 +1,106 @@
+"""What a Python user meets beyond the web example: errors, enums, factories, every engine.
+
+Run by scripts/check-python.sh with the virtualenv that has the built wheel installed:
+    python -m unittest discover -s test/python -v
+"""
+import unittest
+
+import cdk8s
+import cdk8s_plus_27 as kplus
+import cdk8s_stateful as cs
+
+# Engines are picked up as they are exported from src/index.ts; extend the list when one is added.
+ENGINES = ["Postgres", "MySql", "MongoDb", "Cassandra", "Kafka"]
+
+
+def new_chart():
+    app = cdk8s.Testing.app()
+    return cdk8s.Chart(app, "test", namespace="db")
+
+
+def kinds(manifest):
+    return sorted({(o["kind"], o["metadata"]["name"]) for o in manifest})
+
+
+class WorkloadBindings(unittest.TestCase):
+    def test_keyword_arguments_and_generated_structs(self):
+        # GIVEN
+        chart = new_chart()
+        # WHEN
+        wl = cs.StatefulWorkload(chart, "cache",
+            replicas=3,
+            containers=[kplus.ContainerProps(
+                name="redis", image="redis:7.4.1", ports=[kplus.ContainerPort(number=6379, name="redis")],
+            )],
+            volume_claims=[cs.VolumeClaimTemplateProps(size=cdk8s.Size.gibibytes(5), mount_path="/data")],
+        )
+        manifest = cdk8s.Testing.synth(chart)
+        # THEN
+        self.assertEqual(wl.name, "cache")
+        self.assertEqual(wl.replicas, 3)
+        self.assertIn(("StatefulSet", "cache"), kinds(manifest))
+        self.assertIn(("Service", "cache-headless"), kinds(manifest))
+        sts = next(o for o in manifest if o["kind"] == "StatefulSet")
+        self.assertEqual(sts["spec"]["volumeClaimTemplates"][0]["spec"]["resources"]["requests"]["storage"], "5Gi")
+        self.assertEqual(wl.pod_dns_name(0), "cache-0.cache-headless.db.svc.cluster.local")
+
+    def test_validation_error_is_a_python_exception_naming_path_and_prop(self):
+        # GIVEN
+        chart = new_chart()
+        # WHEN / THEN
+        with self.assertRaisesRegex(Exception, r"test/bad.*replicas"):
+            cs.StatefulWorkload(chart, "bad", replicas=-1,
+                containers=[kplus.ContainerProps(name="c", image="nginx:1.27.3")])
+
+    def test_unpinned_image_is_refused(self):
+        chart = new_chart()
+        with self.assertRaisesRegex(Exception, r"image"):
+            cs.StatefulWorkload(chart, "latest",
+                containers=[kplus.ContainerProps(name="c", image="nginx")])
+
+    def test_enums_travel_by_member_name(self):
+        # GIVEN
+        chart = new_chart()
+        # WHEN
+        cs.StorageClass(chart, "gp3",
+            provisioner=cs.Provisioner.aws_ebs(type=cs.EbsVolumeType.GP3),
+            reclaim_policy=cs.ReclaimPolicy.RETAIN,
+        )
+        sc = cdk8s.Testing.synth(chart)[0]
+        # THEN
+        self.assertEqual(sc["kind"], "StorageClass")
+        self.assertEqual(sc["reclaimPolicy"], "Retain")
+        self.assertEqual(sc["parameters"]["type"], "gp3")
+        self.assertNotIn("namespace", sc["metadata"])
+
+    def test_credentials_factories(self):
+        generated = cs.Credentials.generated()
+        self.assertTrue(generated.generates_secret)
+        self.assertEqual(generated.secret_name_for("orders"), "orders-credentials")
+        mine = cs.Credentials.from_secret("vault-synced", {"password": "pw"})
+        self.assertFalse(mine.generates_secret)
+        self.assertEqual(mine.key_for("password"), "pw")
+
+
+class EngineBindings(unittest.TestCase):
+    def test_every_exported_engine_synthesizes_with_defaults(self):
+        available = [name for name in ENGINES if hasattr(cs, name)]
+        print(f"\n    engines exported to Python: {', '.join(available) or '(none yet)'}")
+        for name in available:
+            with self.subTest(engine=name):
+                # GIVEN
+                chart = new_chart()
+                # WHEN
+                engine = getattr(cs, name)(chart, "db1")
+                manifest = cdk8s.Testing.synth(chart)
+                # THEN
+                self.assertIn(("StatefulSet", "db1"), kinds(manifest))
+                self.assertIsNotNone(engine.connection)
+                self.assertIsNotNone(engine.stateful_set)
+                for obj in manifest:
+                    if obj["kind"] == "Secret":
+                        self.assertFalse(obj.get("data") or obj.get("stringData"), f"{name} wrote a Secret with data")
+
+
+if __name__ == "__main__":
+    unittest.main()
