@@ -1,0 +1,173 @@
+#!/usr/bin/env bash
+# Real-binary checks of the MySql engine's embedded scripts.
+#
+# No MySQL server can be installed here (Debian ships MariaDB, which is not MySQL: no CLONE plugin,
+# other replication syntax), so this does not run a server. It checks, on the scripts extracted
+# from the real synthesized `<name>-scripts` ConfigMap (test/integration/mysql/extract.ts):
+#   1. shellcheck over every script of every case (versions 8.0.25, 8.0, 8.4, 9.4; 1 to 3 servers);
+#   2. the quoting helpers under real bash, with passwords full of quotes and backslashes;
+#   3. the bootstrap, readiness and failover scripts run by bash against stub mysqld / mysql /
+#      mysqladmin programs that record what they are sent, with the absolute paths rewritten to a
+#      scratch directory: clone on an empty replica, idempotent restart, source path, refusal of a
+#      data directory it does not recognise, the SQL and the password handling.
+# The SQL text itself is asserted in test/engines/mysql.test.ts.
+set -euo pipefail
+cd "$(dirname "$0")/../../.."
+
+passed=0
+failed=0
+pass() { passed=$((passed + 1)); echo "PASS $*"; }
+fail() { failed=$((failed + 1)); echo "FAIL $*"; }
+check() { local what=$1; shift; if "$@"; then pass "$what"; else fail "$what"; fi; }
+# ok WHAT CMD...: CMD must succeed; refused WHAT CMD...: CMD must fail. The output is shown on a surprise.
+ok() { local what=$1; shift; if "$@"; then pass "$what"; else fail "$what"; cat "$root/out" 2>/dev/null || true; fi; }
+refused() { local what=$1; shift; if "$@"; then fail "$what"; cat "$root/out" 2>/dev/null || true; else pass "$what"; fi; }
+
+if ! command -v shellcheck >/dev/null 2>&1; then
+  echo "installing shellcheck"
+  if [ "$(id -u)" = 0 ]; then
+    apt-get install -y -qq shellcheck >/dev/null 2>&1 || { apt-get update -qq >/dev/null && apt-get install -y -qq shellcheck >/dev/null; }
+  else
+    sudo apt-get install -y -qq shellcheck >/dev/null 2>&1 || { sudo apt-get update -qq >/dev/null && sudo apt-get install -y -qq shellcheck >/dev/null; }
+  fi
+fi
+shellcheck --version | sed -n 2p
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+node -r ts-node/register/transpile-only test/integration/mysql/extract.ts "$work/extracted"
+
+# 1. shellcheck
+for script in "$work"/extracted/*/*.sh; do
+  name=${script#"$work/extracted/"}
+  if out=$(shellcheck -s bash "$script" 2>&1); then pass "shellcheck $name"; else fail "shellcheck $name"; echo "$out"; fi
+done
+
+# 2. quoting helpers, taken from the generated script
+lib="$work/lib.sh"
+sed -n '/^sql_quote() {/,/^}/p;/^password_file() {/,/^}/p' "$work/extracted/v8-4-three/bootstrap.sh" > "$lib"
+# shellcheck source=/dev/null
+. "$lib"
+check "sql_quote plain" test "$(sql_quote 'abc123')" = "'abc123'"
+check "sql_quote quotes and backslashes" test "$(sql_quote "a'b\\c\"d\$e")" = "'a''b\\\\c\"d\$e'"
+check "password_file doubles backslashes, keeps quotes" test "$(password_file 'p\w"x')" = "$(printf '[client]\npassword="p\\\\w"x"')"
+
+# 3. the scripts against stubs
+password="p'a\\ss\"w0rd"
+run_case() { # run_case CASE POD SCRIPT [ANSWER]: runs one script in its own scratch root
+  local case=$1 pod=$2 script=$3
+  root=${CASE_ROOT:-$work/root-$case}
+  mkdir -p "$root/var/lib/mysql" "$root/etc/mysql/conf.d" "$root/var/run/mysqld" "$root/config" "$root/bin" "$root/scripts"
+  cp "$work/extracted/$case/my.cnf" "$root/config/my.cnf"
+  for f in "$work/extracted/$case"/*.sh; do
+    sed -e "s#/var/lib/mysql#$root/var/lib/mysql#g" -e "s#/etc/mysql/conf.d#$root/etc/mysql/conf.d#g" \
+        -e "s#/var/run/mysqld#$root/var/run/mysqld#g" -e "s#/config/my.cnf#$root/config/my.cnf#g" \
+        "$f" > "$root/scripts/${f##*/}"
+  done
+  write_stubs "$root"
+  : > "$root/log"
+  HOSTNAME=$pod MYSQL_ROOT_PASSWORD=$password MYSQL_REPLICATION_PASSWORD=$password STUB_ROOT=$root STUB_ANSWER=${4-} \
+    PATH="$root/bin:$PATH" timeout 60 bash "$root/scripts/$script" > "$root/out" 2>&1
+}
+
+write_stubs() {
+  local root=$1
+  cat > "$root/bin/mysqld" <<'STUB'
+#!/bin/bash
+datadir=''
+for a in "$@"; do case $a in --datadir=*) datadir=${a#--datadir=} ;; esac; done
+echo "mysqld $*" >> "$STUB_ROOT/log"
+case " $* " in
+  *" --initialize-insecure "*) mkdir -p "$datadir/mysql"; exit 0 ;;
+esac
+until [ -e "$STUB_ROOT/shutdown" ]; do sleep 0.1; done
+rm -f "$STUB_ROOT/shutdown"
+STUB
+  cat > "$root/bin/mysql" <<'STUB'
+#!/bin/bash
+{
+  echo "mysql $*" | sed 's#--defaults-extra-file=[^ ]*#--defaults-extra-file=FD#'
+  case $1 in --defaults-extra-file=*) echo "option file: $(cat "${1#--defaults-extra-file=}" | tr '\n' '|')" ;; esac
+} >> "$STUB_ROOT/log"
+case " $* " in *" --execute="*) exit 0 ;; esac
+sql=$(cat)
+printf '%s\n' "$sql" >> "$STUB_ROOT/log"
+if [[ $sql == *SHUTDOWN* ]]; then touch "$STUB_ROOT/shutdown"; fi
+if [[ $sql =~ DATA\ DIRECTORY\ =\ \'([^\']*)\' ]]; then mkdir -p "${BASH_REMATCH[1]}/mysql"; fi
+if [ -n "${STUB_ANSWER-}" ]; then echo "$STUB_ANSWER"; fi
+STUB
+  cat > "$root/bin/mysqladmin" <<'STUB'
+#!/bin/bash
+echo "mysqladmin $*" >> "$STUB_ROOT/log"
+STUB
+  chmod +x "$root/bin/"*
+}
+
+data() { echo "$root/var/lib/mysql/data"; }
+has() { grep -qF -- "$1" "$2"; }
+hasnt() { ! grep -qF -- "$1" "$2"; }
+
+# A replica with an empty volume: clones, renames, points replication at the source.
+ok "replica db-1: bootstrap exits 0" run_case v8-4-three db-1 bootstrap.sh
+check "replica db-1: server_id 101, read-only, replication starts with the server" \
+  test "$(cat "$root/etc/mysql/conf.d/20-pod.cnf")" = "$(printf '[mysqld]\nserver_id = 101\nreport_host = db-1.db-headless.db.svc.cluster.local\nread_only = ON\nsuper_read_only = ON\nskip_replica_start = OFF')"
+check "replica db-1: my.cnf copied into conf.d" cmp -s "$root/config/my.cnf" "$root/etc/mysql/conf.d/10-cdk8s.cnf"
+check "replica db-1: waited for the source with the replication account" has "--host=db-0.db-headless.db.svc.cluster.local --port=3306 --user=replication" "$root/log"
+check "replica db-1: throwaway instance initialised" has "--initialize-insecure --datadir=$root/var/lib/mysql/bootstrap" "$root/log"
+check "replica db-1: clone sent with the quoted password" has "CLONE INSTANCE FROM 'replication'@'db-0.db-headless.db.svc.cluster.local':3306 IDENTIFIED BY 'p''a\\\\ss\"w0rd' DATA DIRECTORY = '$root/var/lib/mysql/clone';" "$root/log"
+check "replica db-1: clone became the data directory, scratch removed" test -d "$(data)/mysql" -a ! -e "$root/var/lib/mysql/clone" -a ! -e "$root/var/lib/mysql/bootstrap"
+check "replica db-1: channel pointed at the source" has "CHANGE REPLICATION SOURCE TO SOURCE_HOST = 'db-0.db-headless.db.svc.cluster.local', SOURCE_PORT = 3306, SOURCE_USER = 'replication', SOURCE_PASSWORD = 'p''a\\\\ss\"w0rd', SOURCE_AUTO_POSITION = 1, SOURCE_SSL = 1, GET_SOURCE_PUBLIC_KEY = 1;" "$root/log"
+check "replica db-1: local servers without networking or replication" test "$(grep -c -- '--skip-networking --mysqlx=OFF --skip-replica-start' "$root/log")" = 2
+check "replica db-1: both local servers shut down" test "$(grep -c '^SHUTDOWN;' "$root/log")" = 2
+check "replica db-1: root password only in an option file" has "option file: [client]|password=\"p'a\\\\ss\"w0rd\"|" "$root/log"
+check "replica db-1: no password on a command line" hasnt "w0rd" <(grep -E '^(mysql|mysqld|mysqladmin) ' "$root/log")
+
+# Restart with data present: no clone, the channel is pointed again.
+ok "replica db-1 restart: exits 0" run_case v8-4-three db-1 bootstrap.sh
+check "replica db-1 restart: no clone" hasnt "CLONE INSTANCE" "$root/log"
+check "replica db-1 restart: no initialisation" hasnt "--initialize-insecure" "$root/log"
+check "replica db-1 restart: channel pointed again" has "CHANGE REPLICATION SOURCE TO" "$root/log"
+
+# The source: settings only, the image's entrypoint does the rest.
+ok "source db-0: bootstrap exits 0" run_case v8-4-three db-0 bootstrap.sh
+check "source db-0: server_id 100, writable, no stale channel" \
+  test "$(cat "$root/etc/mysql/conf.d/20-pod.cnf")" = "$(printf '[mysqld]\nserver_id = 100\nreport_host = db-0.db-headless.db.svc.cluster.local\nread_only = OFF\nsuper_read_only = OFF\nskip_replica_start = ON')"
+check "source db-0: no server started, nothing sent" test ! -s "$root/log"
+
+# primary: 1, and 8.0 names before 8.0.26.
+ok "8.0 primary 1, replica db-0: bootstrap exits 0" run_case v8-0-three db-0 bootstrap.sh
+check "8.0 primary 1: db-0 clones db-1" has "CLONE INSTANCE FROM 'replication'@'db-1.db-headless.db.svc.cluster.local':3306" "$root/log"
+ok "8.0.25 replica: bootstrap exits 0" run_case v8-0-25-two db-1 bootstrap.sh
+check "8.0.25 replica: --skip-slave-start and skip_slave_start" has "--skip-slave-start" "$root/log"
+check "8.0.25 replica: skip_slave_start in the pod settings" has "skip_slave_start = OFF" "$root/etc/mysql/conf.d/20-pod.cnf"
+
+# A data directory it does not recognise is refused and left alone.
+root="$work/root-junk"
+mkdir -p "$root/var/lib/mysql/data"
+echo precious > "$root/var/lib/mysql/data/file"
+CASE_ROOT=$root refused "unknown data directory: refused" run_case v9-4-two db-1 bootstrap.sh
+check "unknown data directory: the message says why" has "has content but no MySQL system schema" "$root/out"
+check "unknown data directory: left alone" test "$(cat "$root/var/lib/mysql/data/file")" = precious
+
+# Readiness answers.
+ok "readiness replica ON/ON: ready" run_case v8-4-three db-1 readiness.sh 'ON/ON'
+check "readiness replica: asks performance_schema" has "performance_schema.replication_connection_status" "$root/log"
+refused "readiness replica CONNECTING/ON: not ready" run_case v8-4-three db-1 readiness.sh 'CONNECTING/ON'
+ok "readiness source writable: ready" run_case v8-4-three db-0 readiness.sh '0'
+refused "readiness source read-only: not ready" run_case v8-4-three db-0 readiness.sh '1'
+
+# First boot of the source (run by the image's entrypoint).
+ok "init-source.sh exits 0" run_case v8-4-single db-0 init-source.sh
+check "init-source.sh: replication account with the quoted password" has "CREATE USER IF NOT EXISTS 'replication'@'%' IDENTIFIED BY 'p''a\\\\ss\"w0rd';" "$root/log"
+check "init-source.sh: over the server's socket" has "--socket=$root/var/run/mysqld/mysqld.sock --user=root" "$root/log"
+
+# Failover helpers.
+ok "promote.sh exits 0" run_case v8-4-three db-2 promote.sh
+check "promote.sh: stops and forgets replication, writable" test "$(grep -A3 '^STOP REPLICA;' "$root/log" | tr '\n' ' ')" = "STOP REPLICA; RESET REPLICA ALL; SET GLOBAL super_read_only = OFF; SET GLOBAL read_only = OFF; "
+ok "repoint.sh on a replica exits 0" run_case v8-4-three db-2 repoint.sh
+check "repoint.sh: restarts the channel" has "START REPLICA;" "$root/log"
+refused "repoint.sh on the source: refused" run_case v8-4-three db-0 repoint.sh
+
+echo
+echo "mysql: $passed passed, $failed failed"
+[ "$failed" = 0 ]
