@@ -36,6 +36,7 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
+trap 'exit 1' INT TERM
 
 # --- tools ------------------------------------------------------------------------------------
 need_apt=()
@@ -125,11 +126,9 @@ else
   pass "prepare-config.sh refuses a rack with no rendered properties"
 fi
 
-# JVM options of the image's jvm17-server.options that the server cannot start without.
-jvm_opts=(
-  -Xms1024M -Xmx1024M -XX:+UseG1GC -Xss256k -XX:+AlwaysPreTouch
-  "-javaagent:$(ls "$lib"/jamm-*.jar)"
-  -Djdk.attach.allowAttachSelf=true -Dio.netty.tryReflectionSetAccessible=true
+# Module options of the image's jvm17-server.options and jvm17-clients.options: neither the
+# server nor nodetool runs on Java 17 without them.
+module_opts=(
   --add-exports java.base/jdk.internal.misc=ALL-UNNAMED
   --add-exports java.base/jdk.internal.ref=ALL-UNNAMED
   --add-exports java.base/sun.nio.ch=ALL-UNNAMED
@@ -159,6 +158,12 @@ jvm_opts=(
   --add-opens java.base/java.math=ALL-UNNAMED
   --add-opens java.base/java.net=ALL-UNNAMED
 )
+jvm_opts=(
+  -Xms1024M -Xmx1024M -XX:+UseG1GC -Xss256k
+  "-javaagent:$(ls "$lib"/jamm-*.jar)"
+  -Djdk.attach.allowAttachSelf=true -Dio.netty.tryReflectionSetAccessible=true
+  "${module_opts[@]}"
+)
 # As bin/cassandra does: the configuration directory first on the classpath (cassandra.yaml,
 # cassandra-rackdc.properties and logback.xml are found there), JMX on loopback port 7199.
 java "${jvm_opts[@]}" \
@@ -170,7 +175,7 @@ daemon_pid=$!
 # nodetool as the image has it, for the readiness and preStop scripts.
 cat > "$work/bin/nodetool" <<SH
 #!/bin/sh
-exec java -Xmx128m -cp "$lib/*" org.apache.cassandra.tools.NodeTool -h 127.0.0.1 -p 7199 "\$@"
+exec java -Xmx128m ${module_opts[*]} -cp "$lib/*" org.apache.cassandra.tools.NodeTool -h 127.0.0.1 -p 7199 "\$@"
 SH
 chmod +x "$work/bin/nodetool"
 
@@ -263,7 +268,7 @@ for spec in "${versions[@]:1}"; do
   cp "$dir"/render/config/rackdc-*.properties "$dir/rendered/"
   SOURCE_CONF="$work/image-conf" RENDERED_CONF="$dir/rendered" TARGET_CONF="$dir/conf" \
     POD_IP=127.0.0.1 CASSANDRA_RACK=rack1 sh "$dir/render/scripts/prepare-config.sh" >/dev/null
-  if out="$(java "${jvm_opts[@]}" -Dcassandra.storagedir="$dir/data" -Dcassandra.logdir="$work/logs" \
+  if out="$(java "${module_opts[@]}" -Dcassandra.storagedir="$dir/data" -Dcassandra.logdir="$work/logs" \
         -cp "$dir/conf:$vlib/*" "$work/LoadConfig.java" 2>&1)" \
      && grep -q 'cluster=ring tokens=16 snitch=GossipingPropertyFileSnitch dc=dc1 seeds=\[/127.0.0.1:7000\]' <<<"$out"; then
     pass "Cassandra $full's configuration loader accepts the rendered cassandra.yaml ($(grep '^cluster=' <<<"$out"))"

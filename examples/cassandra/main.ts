@@ -1,0 +1,89 @@
+// A Cassandra ring across three zones: one rack per zone, two nodes per rack, so that with
+// NetworkTopologyStrategy and RF=3 every row keeps a quorum when a whole zone is lost.
+// A small app Deployment connects through `connection` and is admitted by `allowFrom`.
+import { ApiObject, App, Chart, JsonPatch, Size } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-27';
+import { Cassandra, CassandraVersion, EbsVolumeType, Provisioner, StorageClass } from '../../src';
+
+const app = new App();
+const chart = new Chart(app, 'cassandra', { namespace: 'events' });
+
+const ssd = new StorageClass(chart, 'cassandra-ssd', {
+  provisioner: Provisioner.awsEbs({ type: EbsVolumeType.GP3 }),
+});
+
+// The app's pods, selected by label: admitted to CQL (9042) only, never to gossip (7000).
+const appPods = kplus.Pods.select(chart, 'AppPods', { labels: { 'app.kubernetes.io/name': 'events-api' } });
+
+const events = new Cassandra(chart, 'events', {
+  version: CassandraVersion.V5_0,
+  // The datacenter name goes into keyspace replication ({'eu-west-1': 3}) and the drivers' settings.
+  datacenter: 'eu-west-1',
+  racks: [
+    { name: 'a', zone: 'eu-west-1a' },
+    { name: 'b', zone: 'eu-west-1b' },
+    { name: 'c', zone: 'eu-west-1c' },
+  ],
+  replicas: 2,
+  storage: { size: Size.gibibytes(200), storageClass: ssd },
+  resources: { cpu: kplus.Cpu.millis(2000), memory: Size.gibibytes(16) },
+  config: {
+    concurrent_reads: '64',
+    concurrent_writes: '64',
+  },
+  allowFrom: [appPods],
+});
+
+const conn = events.connection;
+const appLabels = { 'app.kubernetes.io/name': 'events-api' };
+const tmp = kplus.Volume.fromEmptyDir(chart, 'events-api-tmp', 'tmp');
+const deployment = new kplus.Deployment(chart, 'events-api', {
+  metadata: { name: 'events-api' },
+  replicas: 2,
+  podMetadata: { labels: appLabels },
+  securityContext: { ensureNonRoot: true, user: 999, group: 999 },
+  automountServiceAccountToken: false,
+  containers: [{
+    name: 'client',
+    // Stand-in for an application: cqlsh from the same image writes and reads a row a minute.
+    image: `cassandra:${CassandraVersion.V5_0.fullVersion}`,
+    command: ['/bin/bash', '-c', [
+      'set -eu',
+      'while true; do',
+      '  cqlsh "$CASSANDRA_HOST" "$CASSANDRA_PORT" -e "CREATE KEYSPACE IF NOT EXISTS events WITH replication = {\'class\': \'NetworkTopologyStrategy\', \'$CASSANDRA_DATACENTER\': 3}; CREATE TABLE IF NOT EXISTS events.visits (id timeuuid PRIMARY KEY); CONSISTENCY LOCAL_QUORUM; INSERT INTO events.visits (id) VALUES (now()); SELECT COUNT(*) FROM events.visits;"',
+      '  sleep 60',
+      'done',
+    ].join('\n')],
+    envVariables: {
+      // Drivers take `contactPoints` (the seeds) and the local datacenter; cqlsh needs one host.
+      CASSANDRA_HOST: kplus.EnvValue.fromValue(conn.host),
+      CASSANDRA_PORT: kplus.EnvValue.fromValue(String(conn.port)),
+      CASSANDRA_CONTACT_POINTS: kplus.EnvValue.fromValue(conn.contactPoints.join(',')),
+      CASSANDRA_DATACENTER: kplus.EnvValue.fromValue(conn.datacenter),
+      HOME: kplus.EnvValue.fromValue('/tmp'),
+    },
+    resources: {
+      cpu: { request: kplus.Cpu.millis(50), limit: kplus.Cpu.millis(500) },
+      memory: { request: Size.mebibytes(128), limit: Size.mebibytes(256) },
+    },
+    securityContext: { readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, privileged: false },
+    volumeMounts: [{ volume: tmp, path: '/tmp' }],
+  }],
+});
+// The restricted Pod Security profile asks for what cdk8s-plus-27 cannot spell: seccomp and `drop: [ALL]`.
+ApiObject.of(deployment).addJsonPatch(
+  JsonPatch.add('/spec/template/spec/securityContext/seccompProfile', { type: 'RuntimeDefault' }),
+  JsonPatch.add('/spec/template/spec/containers/0/securityContext/capabilities', { drop: ['ALL'] }),
+);
+// The app takes no connections, and keeps one pod up through node drains.
+new kplus.NetworkPolicy(chart, 'events-api-policy', {
+  metadata: { name: 'events-api' },
+  selector: appPods,
+  ingress: { default: kplus.NetworkPolicyTrafficDefault.DENY },
+});
+new kplus.k8s.KubePodDisruptionBudget(chart, 'events-api-budget', {
+  metadata: { name: 'events-api' },
+  spec: { selector: { matchLabels: appLabels }, maxUnavailable: kplus.k8s.IntOrString.fromNumber(1) },
+});
+
+app.synth();
