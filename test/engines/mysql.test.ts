@@ -46,7 +46,7 @@ function cnfValue(myCnf: string, key: string): string | undefined {
 const VERSIONS: Array<[string, MySqlVersion]> = [
   ['8.0', MySqlVersion.V8_0],
   ['8.4', MySqlVersion.V8_4],
-  ['9.4', MySqlVersion.V9_4],
+  ['9.7', MySqlVersion.V9_7],
 ];
 /* eslint-enable @typescript-eslint/no-deprecated */
 

@@ -6,15 +6,18 @@
 export class MySqlVersion {
   /**
    * MySQL 8.0.
-   * @deprecated MySQL 8.0 reaches end of life in April 2026: upgrade to {@link MySqlVersion.V8_4} (LTS).
+   * @deprecated MySQL 8.0 reached end of life in April 2026 (no more security fixes): upgrade to {@link MySqlVersion.V8_4} (LTS).
    */
   public static readonly V8_0 = MySqlVersion.of('8.0.43', '8.0');
 
   /** MySQL 8.4, the long-term support release: the default. */
   public static readonly V8_4 = MySqlVersion.of('8.4.6', '8.4');
 
-  /** MySQL 9.4, the current innovation release (supported until the next one ships). */
-  public static readonly V9_4 = MySqlVersion.of('9.4.0', '9.4');
+  /**
+   * MySQL 9.7, the current 9.x release: the innovation line's features since 8.4, and itself a
+   * long-term support release (April 2026).
+   */
+  public static readonly V9_7 = MySqlVersion.of('9.7.0', '9.7');
 
   /**
    * Any version, for example `MySqlVersion.of('8.4.3', '8.4')`. The construct refuses versions

@@ -148,7 +148,7 @@ if [ ! -d "$datadir/mysql" ]; then
   log "empty data directory: cloning the source ${o.sourceHost}"
   rm -rf "$mount/bootstrap" "$mount/clone"
   until mysql --defaults-extra-file=<(password_file "$MYSQL_REPLICATION_PASSWORD") --host=${o.sourceHost} \\
-      --port=${o.port} --user=replication --connect-timeout=5 --execute='SELECT 1' >/dev/null 2>&1; do
+      --port=${o.port} --user=replication --connect-timeout=5 --get-server-public-key --execute='SELECT 1' >/dev/null 2>&1; do
     log "waiting for the source ${o.sourceHost} to accept the replication account"
     sleep 5
   done

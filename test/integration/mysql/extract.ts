@@ -15,7 +15,7 @@ const cases: { [name: string]: MySqlProps } = {
   // eslint-disable-next-line @typescript-eslint/no-deprecated
   'v8-0-three': { version: MySqlVersion.V8_0, replicas: 3, primary: 1 },
   'v8-0-25-two': { version: MySqlVersion.of('8.0.25', '8.0'), replicas: 2 },
-  'v9-4-two': { version: MySqlVersion.V9_4, replicas: 2 },
+  'v9-7-two': { version: MySqlVersion.V9_7, replicas: 2 },
 };
 
 for (const [name, props] of Object.entries(cases)) {

@@ -4,7 +4,7 @@
 # No MySQL server can be installed here (Debian ships MariaDB, which is not MySQL: no CLONE plugin,
 # other replication syntax), so this does not run a server. It checks, on the scripts extracted
 # from the real synthesized `<name>-scripts` ConfigMap (test/integration/mysql/extract.ts):
-#   1. shellcheck over every script of every case (versions 8.0.25, 8.0, 8.4, 9.4; 1 to 3 servers);
+#   1. shellcheck over every script of every case (versions 8.0.25, 8.0, 8.4, 9.7; 1 to 3 servers);
 #   2. the quoting helpers under real bash, with passwords full of quotes and backslashes;
 #   3. the bootstrap, readiness and failover scripts run by bash against stub mysqld / mysql /
 #      mysqladmin programs that record what they are sent, with the absolute paths rewritten to a
@@ -145,7 +145,7 @@ check "8.0.25 replica: skip_slave_start in the pod settings" has "skip_slave_sta
 root="$work/root-junk"
 mkdir -p "$root/var/lib/mysql/data"
 echo precious > "$root/var/lib/mysql/data/file"
-CASE_ROOT=$root refused "unknown data directory: refused" run_case v9-4-two db-1 bootstrap.sh
+CASE_ROOT=$root refused "unknown data directory: refused" run_case v9-7-two db-1 bootstrap.sh
 check "unknown data directory: the message says why" has "has content but no MySQL system schema" "$root/out"
 check "unknown data directory: left alone" test "$(cat "$root/var/lib/mysql/data/file")" = precious
 
