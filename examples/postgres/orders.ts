@@ -1,7 +1,7 @@
 // The orders database of a shop: a primary and two streaming standbys on SSDs, with metrics,
 // and the API Deployment that uses it. main.ts synthesizes it; the real-binary test
 // (test/integration/postgres) builds the same construct to extract its config and scripts.
-import { Chart, Size } from 'cdk8s';
+import { ApiObject, Chart, JsonPatch, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Postgres, PostgresVersion, Provisioner, StorageClass } from '../../src';
 
@@ -23,8 +23,11 @@ export function addOrders(chart: Chart, version: PostgresVersion = PostgresVersi
 
   const { connection } = orders;
   const password = kplus.Secret.fromSecretName(chart, 'orders-password', connection.secretName);
+  const appLabels = { 'app.kubernetes.io/name': 'orders-api' };
   const api = new kplus.Deployment(chart, 'orders-api', {
+    metadata: { name: 'orders-api' },
     replicas: 2,
+    podMetadata: { labels: appLabels },
     securityContext: { user: 999, group: 999, ensureNonRoot: true },
     containers: [{
       name: 'api',
@@ -46,7 +49,23 @@ export function addOrders(chart: Chart, version: PostgresVersion = PostgresVersi
       securityContext: { user: 999, group: 999, ensureNonRoot: true, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false },
     }],
   });
+  // The restricted Pod Security profile asks for what cdk8s-plus-27 cannot spell: seccomp and `drop: [ALL]`.
+  ApiObject.of(api).addJsonPatch(
+    JsonPatch.add('/spec/template/spec/securityContext/seccompProfile', { type: 'RuntimeDefault' }),
+    JsonPatch.add('/spec/template/spec/containers/0/securityContext/capabilities', { drop: ['ALL'] }),
+  );
   // The database's NetworkPolicy admits the instance's own pods and what allowFrom adds.
   orders.workload.allowFrom(api);
+  // The app takes no connections itself, and keeps one pod up through node drains.
+  const appPods = kplus.Pods.select(chart, 'orders-api-pods', { labels: appLabels });
+  new kplus.NetworkPolicy(chart, 'orders-api-policy', {
+    metadata: { name: 'orders-api' },
+    selector: appPods,
+    ingress: { default: kplus.NetworkPolicyTrafficDefault.DENY },
+  });
+  new kplus.k8s.KubePodDisruptionBudget(chart, 'orders-api-budget', {
+    metadata: { name: 'orders-api' },
+    spec: { selector: { matchLabels: appLabels }, maxUnavailable: kplus.k8s.IntOrString.fromNumber(1) },
+  });
   return orders;
 }
