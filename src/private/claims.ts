@@ -12,6 +12,7 @@ import { VolumeClaimTemplateProps } from '../workload/volume-claim';
 export interface ResolvedClaimTemplate {
   readonly name: string;
   readonly mountPath?: string;
+  readonly mountInto?: string[];
   readonly size: Size;
   readonly accessModes: AccessMode[];
   readonly storageClass?: IStorageClass;
@@ -32,6 +33,7 @@ export function resolveClaimTemplate(scope: IConstruct, index: number, props: Vo
   return {
     name,
     mountPath: props.mountPath,
+    mountInto: props.mountInto,
     size: props.size,
     accessModes,
     storageClass: props.storageClass,

@@ -11,8 +11,14 @@ export interface VolumeClaimTemplateProps {
   readonly size: Size;
   /** Template name; claims are `<name>-<statefulSet>-<ordinal>`. @default 'data' */
   readonly name?: string;
-  /** Where the volume is mounted in every container. @default - not mounted; mount it yourself by name */
+  /** Where the volume is mounted. @default - not mounted; mount it yourself by name */
   readonly mountPath?: string;
+  /**
+   * Names of the containers (and init containers) that mount it at `mountPath`; sidecars such
+   * as metrics exporters have no business with the data.
+   * @default - every container and init container
+   */
+  readonly mountInto?: string[];
   /**
    * Storage class of the claims.
    * @default - the cluster's default storage class

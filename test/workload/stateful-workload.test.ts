@@ -42,6 +42,20 @@ describe('StatefulWorkload', () => {
     expect(sts.spec.template.spec.volumes).toBeUndefined();
   });
 
+  test('a claim can be mounted into some containers only', () => {
+    const chart = newChart();
+    new StatefulWorkload(chart, 'db', web({
+      containers: [
+        { name: 'server', image: 'nginx:1.27.3', ports: [{ number: 80 }] },
+        { name: 'exporter', image: 'nginx:1.27.3' },
+      ],
+      volumeClaims: [{ size: Size.gibibytes(1), mountPath: '/data', mountInto: ['server'] }],
+    }));
+    const [server, exporter] = only(synth(chart), 'StatefulSet').spec.template.spec.containers;
+    expect(server.volumeMounts).toEqual([{ name: 'data', mountPath: '/data' }]);
+    expect(exporter.volumeMounts).toBeUndefined();
+  });
+
   test('pods are hardened to the restricted Pod Security Standard', () => {
     const chart = newChart();
     new StatefulWorkload(chart, 'web', web({ identity: { user: 101, group: 101 } }));
@@ -99,7 +113,9 @@ describe('StatefulWorkload', () => {
     expect(selects(sts.spec.selector.matchLabels, podLabels)).toBe(true);
     expect(selects(only(objects, 'Service', 'web').spec.selector, podLabels)).toBe(true);
     expect(selects(only(objects, 'Service', 'web-headless').spec.selector, podLabels)).toBe(true);
-    expect(only(objects, 'Service', 'web-primary').spec.selector).toEqual({ ...sts.spec.selector.matchLabels, 'statefulset.kubernetes.io/pod-name': 'web-0' });
+    const primary = only(objects, 'Service', 'web-primary');
+    expect(primary.spec.selector).toEqual({ ...sts.spec.selector.matchLabels, 'statefulset.kubernetes.io/pod-name': 'web-0' });
+    expect(primary.metadata.annotations).toEqual({ 'kube-score/ignore': 'service-targets-pod' });
     expect(selects(only(objects, 'PodDisruptionBudget').spec.selector.matchLabels, podLabels)).toBe(true);
     expect(selects(pod.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution[0].labelSelector.matchLabels, podLabels)).toBe(true);
     expect(selects(pod.topologySpreadConstraints[0].labelSelector.matchLabels, podLabels)).toBe(true);
