@@ -91,6 +91,7 @@ describe('topology and services', () => {
     expect(find('Service', 'pg').spec.selector['statefulset.kubernetes.io/pod-name']).toBe('pg-0');
     expect(find('Service', 'pg-ro').spec.selector['statefulset.kubernetes.io/pod-name']).toBeUndefined();
     expect(find('Service', 'pg-headless').spec.clusterIP).toBe('None');
+    expect(find('Service', 'pg').metadata.annotations).toEqual({ 'kube-score/ignore': 'service-targets-pod' });
     expect(pg.podDisruptionBudget).toBeUndefined();
   });
 
@@ -213,6 +214,8 @@ describe('pod', () => {
     for (const probe of [server.readinessProbe, server.livenessProbe, server.startupProbe]) {
       expect(probe.exec.command[0]).toBe('pg_isready');
     }
+    expect(server.readinessProbe.exec.command).toContain('--host=127.0.0.1');
+    expect(server.livenessProbe.exec.command).toContain('--host=/var/run/postgresql');
     expect(server.startupProbe.failureThreshold * server.startupProbe.periodSeconds).toBeGreaterThanOrEqual(600);
     expect(server.lifecycle.preStop.exec.command.join(' ')).toMatch(/pg_ctl stop .*--mode=fast/);
     expect(pod.terminationGracePeriodSeconds).toBe(120);
