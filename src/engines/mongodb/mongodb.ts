@@ -229,7 +229,16 @@ export class MongoDb extends Construct {
 
     const pod = (scopeId: string, role: 'data' | 'arbiter', set: string, containerResources: kplus.ContainerResources, cacheSizeGB: number) =>
       this.podSpec(scopeId, {
-        role, set, namespace, clusterDomain, image, secret, passwordKey, keyfileKey, resources: containerResources, cacheSizeGB,
+        role,
+        set,
+        namespace,
+        clusterDomain,
+        image,
+        secret,
+        passwordKey,
+        keyfileKey,
+        resources: containerResources,
+        cacheSizeGB,
         cacheFromConfig: userCache !== undefined && role === 'data',
       });
 

@@ -43,7 +43,8 @@ export class FakeCluster {
   }
 
   /** Installs a set as if it had been initiated long ago: config on every member, a primary, the root user. */
-  public establish(name: string, hosts: string[], primary: string, options: { arbiter?: string; password?: string; version?: number } = {}): FakeConfig {
+  public establish(name: string, hosts: string[], primary: string,
+    options: { arbiter?: string; password?: string; version?: number } = {}): FakeConfig {
     const members: FakeMember[] = hosts.map((host, i) => ({ _id: i, host }));
     if (options.arbiter) { members.push({ _id: hosts.length, host: options.arbiter, arbiterOnly: true }); }
     const config: FakeConfig = { _id: name, version: options.version ?? 1, members };
@@ -191,7 +192,8 @@ export interface AgentRun {
 /**
  * Runs the agent script text, as mongosh --nodb would, in the pod `podName` whose MEMBER_HOST is `selfHost`.
  */
-export function runAgent(script: string, settingsJson: string, cluster: FakeCluster, env: { podName: string; selfHost: string; role?: string; password?: string }): AgentRun {
+export function runAgent(script: string, settingsJson: string, cluster: FakeCluster,
+  env: { podName: string; selfHost: string; role?: string; password?: string }): AgentRun {
   const output: string[] = [];
   const exit = Symbol('quit');
   let code: number | undefined;
