@@ -58,3 +58,15 @@ export function ensureUniqueNames(scope: IConstruct): void {
     },
   });
 }
+
+/**
+ * Completes a cdk8s-plus pod template to the restricted Pod Security profile: cdk8s-plus-27 sets
+ * runAsNonRoot and no privilege escalation, but cannot spell a seccomp profile or `drop: [ALL]`.
+ */
+export function restrictPodTemplate(construct: IConstruct, specPath: string, containerCount: number): void {
+  const obj = ApiObject.of(construct);
+  obj.addJsonPatch(JsonPatch.add(`${specPath}/securityContext/seccompProfile`, { type: 'RuntimeDefault' }));
+  for (let i = 0; i < containerCount; i++) {
+    obj.addJsonPatch(JsonPatch.add(`${specPath}/containers/${i}/securityContext/capabilities`, { drop: ['ALL'] }));
+  }
+}

@@ -3,3 +3,4 @@ export * from './placement';
 export * from './disruption-budget';
 export * from './volume-claim';
 export * from './stateful-workload';
+export * from './pod-security';
