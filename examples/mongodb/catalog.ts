@@ -1,10 +1,10 @@
 // The product catalog of a shop on a 3-member MongoDB replica set, a small session store with an
 // arbiter, and the API Deployment that uses the catalog. main.ts synthesizes it; the script checks
 // (test/integration/mongodb) build the same constructs to extract the scripts the pods run.
-import { ApiObject, Chart, JsonPatch, Size } from 'cdk8s';
+import { Chart, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { k8s } from 'cdk8s-plus-27';
-import { MongoDb, MongoDbVersion, Provisioner, StorageClass } from '../../src';
+import { MongoDb, MongoDbVersion, Provisioner, RestrictedPodSecurity, StorageClass } from '../../src';
 
 /** Adds the catalog replica set, its API and a session store to `chart`. */
 export function addCatalog(chart: Chart, version: MongoDbVersion = MongoDbVersion.V8_0): { catalog: MongoDb; sessions: MongoDb } {
@@ -55,11 +55,8 @@ export function addCatalog(chart: Chart, version: MongoDbVersion = MongoDbVersio
       securityContext: { user: 999, group: 999, ensureNonRoot: true, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false },
     }],
   });
-  // The restricted Pod Security Standard also asks for these, which cdk8s-plus-27 cannot spell.
-  ApiObject.of(api).addJsonPatch(
-    JsonPatch.add('/spec/template/spec/containers/0/securityContext/capabilities', { drop: ['ALL'] }),
-    JsonPatch.add('/spec/template/spec/securityContext/seccompProfile', { type: 'RuntimeDefault' }),
-  );
+  // cdk8s-plus-27 cannot spell seccomp or `drop: [ALL]`: complete the pod to the restricted profile.
+  RestrictedPodSecurity.applyToWorkload(api);
   // The API's own availability: one pod per node, at most one down at a time, and nothing may connect to it.
   api.scheduling.spread({ topology: kplus.Topology.HOSTNAME });
   new k8s.KubePodDisruptionBudget(chart, 'catalog-api-budget', {

@@ -1,8 +1,8 @@
 // A MySQL source with two read-only replicas on SSD volumes, with metrics, and a small app that
 // reads and writes through the construct's `connection`.
-import { ApiObject, App, Chart, JsonPatch, Size } from 'cdk8s';
+import { App, Chart, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
-import { Credentials, MySql, MySqlVersion, Provisioner, StorageClass } from '../../src';
+import { Credentials, MySql, MySqlVersion, Provisioner, RestrictedPodSecurity, StorageClass } from '../../src';
 
 const app = new App();
 const chart = new Chart(app, 'mysql', { namespace: 'shop' });
@@ -62,11 +62,8 @@ const deployment = new kplus.Deployment(chart, 'catalog', {
     securityContext: { readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, privileged: false },
   }],
 });
-// The restricted Pod Security profile asks for what cdk8s-plus-27 cannot spell: seccomp and `drop: [ALL]`.
-ApiObject.of(deployment).addJsonPatch(
-  JsonPatch.add('/spec/template/spec/securityContext/seccompProfile', { type: 'RuntimeDefault' }),
-  JsonPatch.add('/spec/template/spec/containers/0/securityContext/capabilities', { drop: ['ALL'] }),
-);
+// cdk8s-plus-27 cannot spell seccomp or `drop: [ALL]`: complete the pod to the restricted profile.
+RestrictedPodSecurity.applyToWorkload(deployment);
 // The app takes no connections, and keeps one pod up through node drains.
 new kplus.NetworkPolicy(chart, 'catalog-policy', {
   metadata: { name: 'catalog' },
