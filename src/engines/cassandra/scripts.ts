@@ -39,22 +39,23 @@ echo "configuration for $POD_IP in rack $CASSANDRA_RACK written to $TARGET_CONF"
 `;
 
 /**
- * Readiness: this node is Up and Normal (`UN`) in `nodetool status`. nodetool starts a JVM, so it
+ * Readiness: this node's own operation mode is NORMAL in `nodetool netstats` (joined and serving:
+ * not STARTING, JOINING, LEAVING, MOVING, DRAINING or DRAINED). `nodetool status` would say UN for
+ * the local node even once drained, so the mode is the exact signal. nodetool starts a JVM, so it
  * runs with a small heap and a timeout below the probe's.
  */
 export const READY_SH = `#!/bin/sh
-# Ready when nodetool reports this node (POD_IP) Up and Normal.
+# Ready when this node is Up and Normal: its operation mode is NORMAL.
 set -eu
-: "\${POD_IP:?POD_IP is not set}"
-if ! status=$(MAX_HEAP_SIZE=128M HEAP_NEWSIZE=32M timeout "\${NODETOOL_TIMEOUT:-40}" nodetool status 2>&1); then
-  echo "nodetool status failed: $status"
+if ! out=$(MAX_HEAP_SIZE=128M HEAP_NEWSIZE=32M timeout "\${NODETOOL_TIMEOUT:-40}" nodetool netstats 2>&1); then
+  echo "nodetool netstats failed: $out"
   exit 1
 fi
-state=$(printf '%s\\n' "$status" | awk -v ip="$POD_IP" '$2 == ip { print $1; exit }')
-if [ "$state" = "UN" ]; then
+mode=$(printf '%s\\n' "$out" | sed -n 's/^Mode: *//p' | head -n 1)
+if [ "$mode" = "NORMAL" ]; then
   exit 0
 fi
-echo "this node ($POD_IP) is '\${state:-not listed}' in nodetool status, not UN (Up/Normal)"
+echo "this node is '\${mode:-unknown}', not NORMAL (Up/Normal)"
 exit 1
 `;
 
