@@ -364,6 +364,7 @@ describe('metrics', () => {
     const exporter = container('metrics');
     expect(exporter.image).toMatch(/^prom\/mysqld-exporter:v\d+\.\d+\.\d+$/);
     expect(exporter.ports).toEqual([{ containerPort: 9104, name: 'metrics' }]);
+    expect((exporter.volumeMounts ?? []).map((m: any) => m.name)).not.toContain('data');
     expect(exporter.env).toEqual([{ name: 'MYSQLD_EXPORTER_PASSWORD', valueFrom: { secretKeyRef: { name: 'db-credentials', key: 'password' } } }]);
     expect(sts.spec.template.metadata.annotations).toMatchObject({ 'prometheus.io/scrape': 'true', 'prometheus.io/port': '9104', 'prometheus.io/path': '/metrics' });
     expect(find('Service', 'db').spec.ports.map((p: any) => p.port)).toEqual([3306]);

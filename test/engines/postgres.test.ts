@@ -311,6 +311,7 @@ describe('metrics', () => {
     // THEN
     expect(exporter.image).toMatch(/^quay\.io\/prometheuscommunity\/postgres-exporter:v[0-9]+\.[0-9]+\.[0-9]+$/);
     expect(exporter.ports).toEqual([{ containerPort: 9187, name: 'metrics' }]);
+    expect((exporter.volumeMounts ?? []).map((m: any) => m.name)).not.toContain('data');
     expect(env(exporter, 'DATA_SOURCE_PASS').valueFrom.secretKeyRef).toEqual({ name: 'pg-credentials', key: 'password' });
     expect(sts.spec.template.metadata.annotations).toMatchObject({ 'prometheus.io/scrape': 'true', 'prometheus.io/port': '9187' });
   });

@@ -260,6 +260,8 @@ export class MySql extends Construct {
         storageClass: props.storage?.storageClass,
         accessModes: props.storage?.accessModes,
         mountPath: MOUNT_PATH,
+        // The metrics sidecar talks SQL; it has no business with the data files.
+        mountInto: ['mysql', 'bootstrap'],
       }],
       identity: { user: 999, group: 999, fsGroup: 999 },
       // Replicas wait for the source themselves, so every pod may start at once (any `primary`).

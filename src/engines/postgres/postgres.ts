@@ -328,6 +328,8 @@ export class Postgres extends Construct {
         storageClass: props.storage?.storageClass,
         accessModes,
         mountPath,
+        // The metrics sidecar talks SQL; it has no business with the data files.
+        mountInto: ['postgres', 'bootstrap'],
       }],
       identity: { user: 999, group: 999, fsGroup: 999 },
       // Standbys wait for the primary in their init container, so all pods may start at once
