@@ -1,9 +1,9 @@
 // The orders database of a shop: a primary and two streaming standbys on SSDs, with metrics,
 // and the API Deployment that uses it. main.ts synthesizes it; the real-binary test
 // (test/integration/postgres) builds the same construct to extract its config and scripts.
-import { ApiObject, Chart, JsonPatch, Size } from 'cdk8s';
+import { Chart, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
-import { Postgres, PostgresVersion, Provisioner, StorageClass } from '../../src';
+import { Postgres, PostgresVersion, Provisioner, RestrictedPodSecurity, StorageClass } from '../../src';
 
 /** Adds the orders database and its API to `chart`. */
 export function addOrders(chart: Chart, version: PostgresVersion = PostgresVersion.V17): Postgres {
@@ -49,11 +49,8 @@ export function addOrders(chart: Chart, version: PostgresVersion = PostgresVersi
       securityContext: { user: 999, group: 999, ensureNonRoot: true, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false },
     }],
   });
-  // The restricted Pod Security profile asks for what cdk8s-plus-27 cannot spell: seccomp and `drop: [ALL]`.
-  ApiObject.of(api).addJsonPatch(
-    JsonPatch.add('/spec/template/spec/securityContext/seccompProfile', { type: 'RuntimeDefault' }),
-    JsonPatch.add('/spec/template/spec/containers/0/securityContext/capabilities', { drop: ['ALL'] }),
-  );
+  // cdk8s-plus-27 cannot spell seccomp or `drop: [ALL]`: complete the pod to the restricted profile.
+  RestrictedPodSecurity.applyToWorkload(api);
   // The database's NetworkPolicy admits the instance's own pods and what allowFrom adds.
   orders.workload.allowFrom(api);
   // The app takes no connections itself, and keeps one pod up through node drains.
