@@ -189,7 +189,9 @@ export class Kafka extends Construct {
     };
 
     if (controllers !== undefined) {
-      const controllerProperties = renderServerProperties(this, { role: NodeRole.CONTROLLER, voters, podDomain: podDomain(controllerName), brokers, overrides });
+      const controllerProperties = renderServerProperties(this, {
+        role: NodeRole.CONTROLLER, voters, podDomain: podDomain(controllerName), brokers, overrides,
+      });
       this.controllerConfigMap = new kplus.ConfigMap(this, 'ControllerConfig', {
         metadata: { name: `${controllerName}-config`, labels: { ...labels, [WellKnownLabels.COMPONENT]: 'controller' } },
         data: { 'server.properties': controllerProperties },
@@ -222,9 +224,12 @@ export class Kafka extends Construct {
       })],
       volumeClaims: [claim(props.storage, BROKER_DEFAULTS.storage)],
       podAnnotations: { ...props.podAnnotations, ...checksum(brokerProperties) },
-      allowFrom: props.allowFrom,
       clientService: false,
     });
+    // Clients reach the broker listener only; the controller port stays among the instance's own pods.
+    for (const peer of props.allowFrom ?? []) {
+      this.workload.allowFrom(peer, [kplus.NetworkPolicyPort.tcp(BROKER_PORT)]);
+    }
     this.service = this.workload.addClientService('Service', {
       name,
       ports: [{ name: 'broker', port: BROKER_PORT, targetPort: BROKER_PORT }],
@@ -267,9 +272,9 @@ export class Kafka extends Construct {
       },
       resources: options.resources,
       // A restart after an unclean stop recovers its logs before it listens: give it 15 minutes.
-      startup: kplus.Probe.fromTcpSocket({ port: probePort, periodSeconds: Duration.seconds(10), failureThreshold: 90, timeoutSeconds: Duration.seconds(5) }),
-      readiness: kplus.Probe.fromTcpSocket({ port: probePort, periodSeconds: Duration.seconds(10), failureThreshold: 3, timeoutSeconds: Duration.seconds(5) }),
-      liveness: kplus.Probe.fromTcpSocket({ port: probePort, periodSeconds: Duration.seconds(10), failureThreshold: 6, timeoutSeconds: Duration.seconds(5) }),
+      startup: tcpProbe(probePort, 90),
+      readiness: tcpProbe(probePort, 3),
+      liveness: tcpProbe(probePort, 6),
       volumeMounts: [
         { volume: kplus.Volume.fromConfigMap(scope, 'scripts', this.scriptsConfigMap, { name: 'scripts', defaultMode: 0o555 }), path: SCRIPTS_MOUNT, readOnly: true },
         { volume: kplus.Volume.fromConfigMap(scope, 'template', options.configMap, { name: 'config-template' }), path: TEMPLATE_MOUNT, readOnly: true },
@@ -296,6 +301,10 @@ function checksum(properties: string): { [key: string]: string } {
   return { 'cdk8s-stateful/config-sha256': createHash('sha256').update(properties).digest('hex') };
 }
 
+function tcpProbe(port: number, failureThreshold: number): kplus.Probe {
+  return kplus.Probe.fromTcpSocket({ port, periodSeconds: Duration.seconds(10), timeoutSeconds: Duration.seconds(5), failureThreshold });
+}
+
 function range(n: number): number[] {
   return Array.from({ length: n }, (_, i) => i);
 }
@@ -304,7 +313,7 @@ function requireKraftVersion(scope: Construct, version: KafkaVersion): void {
   const match = /^(\d+)\.(\d+)/.exec(version.majorVersion);
   const ok = match !== null
     && (Number(match[1]) > MIN_KRAFT[0] || (Number(match[1]) === MIN_KRAFT[0] && Number(match[2]) >= MIN_KRAFT[1]))
-    && version.fullVersion.startsWith(`${match[1]}.${match[2]}`);
+    && (version.fullVersion === version.majorVersion || version.fullVersion.startsWith(`${version.majorVersion}.`));
   if (!ok) {
     invalid(scope, 'version', 'must be Kafka 3.3 or newer (KRaft without ZooKeeper), with a fullVersion of its majorVersion, e.g. KafkaVersion.of(\'4.3.1\', \'4.3\')', `${version.fullVersion} (${version.majorVersion})`);
   }

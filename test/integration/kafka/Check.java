@@ -1,0 +1,141 @@
+// The client side of run.sh, on the Kafka Java client only (the same API in 3.x and 4.x).
+//   create  BOOTSTRAP TOPIC BROKERS            wait for BROKERS brokers, create TOPIC (RF 3), wait for a full ISR
+//   produce BOOTSTRAP TOPIC FROM COUNT FILE    send COUNT records with acks=all, append each acknowledged key to FILE
+//   verify  BOOTSTRAP TOPIC FILE               read the topic from the beginning: every key in FILE must be there
+//   isr     BOOTSTRAP TOPIC SIZE               wait until every partition has SIZE in-sync replicas
+// Every wait is bounded; a failure exits non-zero.
+import java.nio.file.*;
+import java.time.Duration;
+import java.util.*;
+import java.util.concurrent.*;
+import org.apache.kafka.clients.admin.*;
+import org.apache.kafka.clients.consumer.*;
+import org.apache.kafka.clients.producer.*;
+import org.apache.kafka.common.*;
+import org.apache.kafka.common.serialization.*;
+
+public class Check {
+  static final long DEADLINE_MS = 120_000;
+
+  public static void main(String[] args) throws Exception {
+    String mode = args[0], bootstrap = args[1], topic = args[2];
+    switch (mode) {
+      case "create": create(bootstrap, topic, Integer.parseInt(args[3])); break;
+      case "produce": produce(bootstrap, topic, Integer.parseInt(args[3]), Integer.parseInt(args[4]), Paths.get(args[5])); break;
+      case "verify": verify(bootstrap, topic, Paths.get(args[3])); break;
+      case "isr": waitIsr(admin(bootstrap), topic, Integer.parseInt(args[3])); break;
+      default: throw new IllegalArgumentException("unknown mode " + mode);
+    }
+  }
+
+  static Admin admin(String bootstrap) {
+    Properties p = new Properties();
+    p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    p.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 15000);
+    p.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 10000);
+    return Admin.create(p);
+  }
+
+  static void create(String bootstrap, String topic, int brokers) throws Exception {
+    try (Admin admin = admin(bootstrap)) {
+      long end = System.currentTimeMillis() + DEADLINE_MS;
+      while (true) {
+        try {
+          int n = admin.describeCluster().nodes().get(10, TimeUnit.SECONDS).size();
+          if (n == brokers) { break; }
+          System.out.println("brokers registered: " + n);
+        } catch (ExecutionException | TimeoutException e) {
+          System.out.println("cluster not ready: " + e.getMessage());
+        }
+        if (System.currentTimeMillis() > end) { throw new IllegalStateException("the cluster never had " + brokers + " brokers"); }
+        Thread.sleep(2000);
+      }
+      System.out.println("cluster id " + admin.describeCluster().clusterId().get() + ", " + brokers + " brokers");
+      // Replication factor and min.insync.replicas come from the broker defaults the library renders.
+      admin.createTopics(List.of(new NewTopic(topic, Optional.of(6), Optional.empty()))).all().get(60, TimeUnit.SECONDS);
+      waitIsr(admin, topic, 3);
+    }
+  }
+
+  static void waitIsr(Admin admin, String topic, int size) throws Exception {
+    long end = System.currentTimeMillis() + DEADLINE_MS;
+    while (true) {
+      try {
+        TopicDescription d = admin.describeTopics(List.of(topic)).allTopicNames().get(10, TimeUnit.SECONDS).get(topic);
+        boolean ok = true;
+        StringBuilder s = new StringBuilder();
+        for (TopicPartitionInfo p : d.partitions()) {
+          ok &= p.isr().size() == size && p.replicas().size() == 3 && p.leader() != null;
+          s.append(" p").append(p.partition()).append(" leader=").append(p.leader() == null ? "none" : p.leader().id())
+            .append(" isr=").append(p.isr().size());
+        }
+        System.out.println(topic + ":" + s);
+        if (ok) { return; }
+      } catch (ExecutionException | TimeoutException e) {
+        System.out.println("describe failed: " + e.getMessage());
+      }
+      if (System.currentTimeMillis() > end) { throw new IllegalStateException("ISR never reached " + size); }
+      Thread.sleep(2000);
+    }
+  }
+
+  static void produce(String bootstrap, String topic, int from, int count, Path file) throws Exception {
+    Properties p = new Properties();
+    p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    p.put(ProducerConfig.ACKS_CONFIG, "all");
+    p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+    p.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 60000);
+    p.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, 15000);
+    p.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, 30000);
+    p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
+    p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
+    List<String> acked = Collections.synchronizedList(new ArrayList<>());
+    int[] failed = {0};
+    try (Producer<String, String> producer = new KafkaProducer<>(p)) {
+      for (int i = from; i < from + count; i++) {
+        String key = "k" + i;
+        producer.send(new ProducerRecord<>(topic, key, "value-" + i), (md, e) -> {
+          if (e == null) { acked.add(key); } else { synchronized (failed) { failed[0]++; } }
+        });
+      }
+      producer.flush();
+    }
+    Files.write(file, acked, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+    System.out.println("acknowledged " + acked.size() + " of " + count + ", failed " + failed[0]);
+    if (acked.isEmpty()) { throw new IllegalStateException("no write was acknowledged"); }
+  }
+
+  static void verify(String bootstrap, String topic, Path file) throws Exception {
+    Set<String> expected = new HashSet<>(Files.readAllLines(file));
+    Properties p = new Properties();
+    p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
+    p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
+    p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+    p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+    Set<String> seen = new HashSet<>();
+    try (Consumer<String, String> consumer = new KafkaConsumer<>(p)) {
+      List<TopicPartition> parts = new ArrayList<>();
+      for (PartitionInfo info : consumer.partitionsFor(topic, Duration.ofSeconds(30))) {
+        parts.add(new TopicPartition(topic, info.partition()));
+      }
+      consumer.assign(parts);
+      consumer.seekToBeginning(parts);
+      Map<TopicPartition, Long> endOffsets = consumer.endOffsets(parts, Duration.ofSeconds(30));
+      long end = System.currentTimeMillis() + DEADLINE_MS;
+      while (parts.stream().anyMatch(tp -> consumer.position(tp) < endOffsets.get(tp))) {
+        if (System.currentTimeMillis() > end) { throw new IllegalStateException("could not read to the end of " + topic); }
+        for (ConsumerRecord<String, String> r : consumer.poll(Duration.ofSeconds(1))) {
+          if (!r.value().equals("value-" + r.key().substring(1))) { throw new IllegalStateException("corrupt record " + r); }
+          seen.add(r.key());
+        }
+      }
+    }
+    Set<String> missing = new TreeSet<>(expected);
+    missing.removeAll(seen);
+    System.out.println("acknowledged " + expected.size() + ", read " + seen.size() + ", missing " + missing.size());
+    if (!missing.isEmpty()) {
+      throw new IllegalStateException("acknowledged records lost: " + missing.stream().limit(20).toList());
+    }
+  }
+}
