@@ -1,20 +1,22 @@
 // Writes what the pods of a real Cassandra construct get from their ConfigMaps (cassandra.yaml,
 // rackdc properties, scripts) and the server container's environment into a directory, so that
 // run.sh tests exactly what the pods run.
-//   usage: ts-node render.ts <out-dir> [<full-version> <major-version>]
+//   usage: ts-node render.ts <out-dir> [<full-version> <major-version> [<rack>,<rack>...]]
+// With racks, each rack gets one node (replicas: 1) and the seeds are the racks' first pods.
 import { mkdirSync, writeFileSync } from 'fs';
 import { join } from 'path';
 import { Chart, Testing } from 'cdk8s';
 import { Cassandra, CassandraVersion } from '../../../src';
 
-const [out, full, major] = process.argv.slice(2);
-if (!out) { throw new Error('usage: render.ts <out-dir> [<full-version> <major-version>]'); }
+const [out, full, major, racks] = process.argv.slice(2);
+if (!out) { throw new Error('usage: render.ts <out-dir> [<full-version> <major-version> [<rack>,...]]'); }
 const version = full ? CassandraVersion.of(full, major) : CassandraVersion.V5_0;
 
 const chart = new Chart(Testing.app(), 'it', { namespace: 'db' });
-new Cassandra(chart, 'ring', {
+const ring = new Cassandra(chart, 'ring', {
   version,
   replicas: 1,
+  racks: racks ? racks.split(',').map((name, i) => ({ name, zone: `zone-${i}` })) : undefined,
   config: { concurrent_reads: '16' },
 });
 const objects: any[] = Testing.synth(chart);
@@ -26,6 +28,8 @@ for (const kind of ['config', 'scripts']) {
     writeFileSync(join(out, kind, file), text, { mode: kind === 'scripts' ? 0o755 : 0o644 });
   }
 }
+// The seeds' DNS names, one a line, in order: run.sh maps each to a loopback address.
+writeFileSync(join(out, 'seeds'), ring.seeds.join('\n') + '\n');
 const sts = objects.find((o) => o.kind === 'StatefulSet');
 const main = sts.spec.template.spec.containers[0];
 const env = main.env.filter((e: any) => e.value !== undefined).map((e: any) => `${e.name}=${e.value}`);
