@@ -464,11 +464,18 @@ describe('storage and filesystem', () => {
 });
 
 describe('pods', () => {
-  test('probes: generous startup, TCP readiness and liveness on the broker port', () => {
+  test('combined nodes: generous startup and readiness on the broker port, liveness on the controller port', () => {
     const { broker } = synth();
     expect(broker.startupProbe).toMatchObject({ tcpSocket: { port: 9092 }, periodSeconds: 10, failureThreshold: 90 });
     expect(broker.readinessProbe).toMatchObject({ tcpSocket: { port: 9092 } });
-    expect(broker.livenessProbe).toMatchObject({ tcpSocket: { port: 9092 }, failureThreshold: 6 });
+    expect(broker.livenessProbe).toMatchObject({ tcpSocket: { port: 9093 }, failureThreshold: 6 });
+  });
+
+  test('nodes with one listener get no liveness probe (it would repeat the readiness probe)', () => {
+    const s = synth({ controllers: 3 });
+    expect(s.broker.livenessProbe).toBeUndefined();
+    expect(controllerSet(s).container.livenessProbe).toBeUndefined();
+    expect(controllerSet(s).container.startupProbe).toMatchObject({ tcpSocket: { port: 9093 }, failureThreshold: 90 });
   });
 
   test('terminationGracePeriod, podAnnotations, placement and name are passed through', () => {

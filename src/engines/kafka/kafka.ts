@@ -226,9 +226,8 @@ export class Kafka extends Construct {
       podAnnotations: { ...props.podAnnotations, ...checksum(brokerProperties) },
       clientService: false,
     });
-    // Clients reach the broker listener only; the controller port stays among the instance's own pods.
     for (const peer of props.allowFrom ?? []) {
-      this.workload.allowFrom(peer, [kplus.NetworkPolicyPort.tcp(BROKER_PORT)]);
+      this.allowFrom(peer);
     }
     this.service = this.workload.addClientService('Service', {
       name,
@@ -240,6 +239,14 @@ export class Kafka extends Construct {
 
     const host = this.workload.serviceDnsName(name);
     this.connection = { bootstrapServers: `${host}:${BROKER_PORT}`, host, port: BROKER_PORT, serviceName: name };
+  }
+
+  /**
+   * Admits `peer` (your app's pods or namespace) to the brokers' client port 9092. The controller
+   * port stays reachable by the instance's own pods only.
+   */
+  public allowFrom(peer: kplus.INetworkPolicyPeer): void {
+    this.workload.allowFrom(peer, [kplus.NetworkPolicyPort.tcp(BROKER_PORT)]);
   }
 
   private container(id: string, options: {
@@ -274,7 +281,11 @@ export class Kafka extends Construct {
       // A restart after an unclean stop recovers its logs before it listens: give it 15 minutes.
       startup: tcpProbe(probePort, 90),
       readiness: tcpProbe(probePort, 3),
-      liveness: tcpProbe(probePort, 6),
+      // Combined nodes: ready = the broker listener serves (it opens once the broker has caught up with
+      // the metadata); alive = the controller listener accepts. A node with one listener gets no liveness
+      // probe: the same check twice adds only the risk of killing a slow but healthy node, and Kafka exits
+      // by itself on fatal errors.
+      liveness: options.role === NodeRole.COMBINED ? tcpProbe(CONTROLLER_PORT, 6) : undefined,
       volumeMounts: [
         { volume: kplus.Volume.fromConfigMap(scope, 'scripts', this.scriptsConfigMap, { name: 'scripts', defaultMode: 0o555 }), path: SCRIPTS_MOUNT, readOnly: true },
         { volume: kplus.Volume.fromConfigMap(scope, 'template', options.configMap, { name: 'config-template' }), path: TEMPLATE_MOUNT, readOnly: true },

@@ -1,0 +1,74 @@
+// The event bus of a shop: three brokers and three dedicated KRaft controllers on SSDs, and a
+// billing consumer Deployment that reads from it through `connection`.
+import { App, Chart, Size } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-27';
+import { Kafka, KafkaVersion, Provisioner, RestrictedPodSecurity, StorageClass } from '../../src';
+
+const app = new App();
+const chart = new Chart(app, 'events', { namespace: 'shop' });
+
+const ssd = new StorageClass(chart, 'ssd', { provisioner: Provisioner.awsEbs() });
+
+const version = KafkaVersion.V4_4;
+const events = new Kafka(chart, 'events', {
+  version,
+  brokers: 3, // events-0..2: node ids 0..2, each advertises events-<i>.events-headless.shop.svc.cluster.local:9092
+  controllers: 3, // events-controller-0..2: node ids 1000..1002, the KRaft quorum (odd: survives one loss)
+  storage: { size: Size.gibibytes(100), storageClass: ssd },
+  resources: { cpu: kplus.Cpu.millis(1000), memory: Size.gibibytes(4) }, // a 2 GiB heap, the rest page cache
+  controllerStorage: { size: Size.gibibytes(5), storageClass: ssd },
+  config: {
+    'auto.create.topics.enable': 'false',
+    'log.retention.hours': '168',
+    'num.partitions': '6',
+  },
+  // clusterId: derived from namespace and name, the same on every synth; pin it to adopt existing volumes
+});
+
+const appLabels = { 'app.kubernetes.io/name': 'billing' };
+const tmp = kplus.Volume.fromEmptyDir(chart, 'billing-tmp', 'tmp');
+const billing = new kplus.Deployment(chart, 'billing', {
+  metadata: { name: 'billing' },
+  replicas: 2,
+  podMetadata: { labels: appLabels },
+  securityContext: { user: 1000, group: 1000, ensureNonRoot: true },
+  containers: [{
+    name: 'consumer',
+    // Stands in for your application: it only needs the bootstrap servers below.
+    image: `apache/kafka:${version.fullVersion}`,
+    command: ['/bin/sh', '-c', [
+      'exec /opt/kafka/bin/kafka-console-consumer.sh',
+      '--bootstrap-server "$KAFKA_BOOTSTRAP_SERVERS"',
+      '--topic orders --group billing',
+    ].join(' ')],
+    envVariables: {
+      KAFKA_BOOTSTRAP_SERVERS: kplus.EnvValue.fromValue(events.connection.bootstrapServers),
+      KAFKA_HEAP_OPTS: kplus.EnvValue.fromValue('-Xmx128m'),
+      LOG_DIR: kplus.EnvValue.fromValue('/tmp'),
+    },
+    resources: {
+      cpu: { request: kplus.Cpu.millis(100) },
+      memory: { request: Size.mebibytes(256), limit: Size.mebibytes(256) },
+    },
+    securityContext: { user: 1000, group: 1000, ensureNonRoot: true, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false },
+    volumeMounts: [{ volume: tmp, path: '/tmp' }],
+  }],
+});
+// cdk8s-plus-27 cannot spell seccomp or `drop: [ALL]`: complete the pod to the restricted profile.
+RestrictedPodSecurity.applyToWorkload(billing);
+// The brokers' NetworkPolicy admits the instance's own pods and, on 9092 only, the consumer.
+events.allowFrom(billing);
+
+// The consumer takes no connections itself, and keeps one pod up through node drains.
+const appPods = kplus.Pods.select(chart, 'billing-pods', { labels: appLabels });
+new kplus.NetworkPolicy(chart, 'billing-policy', {
+  metadata: { name: 'billing' },
+  selector: appPods,
+  ingress: { default: kplus.NetworkPolicyTrafficDefault.DENY },
+});
+new kplus.k8s.KubePodDisruptionBudget(chart, 'billing-budget', {
+  metadata: { name: 'billing' },
+  spec: { selector: { matchLabels: appLabels }, maxUnavailable: kplus.k8s.IntOrString.fromNumber(1) },
+});
+
+app.synth();
