@@ -244,6 +244,17 @@ function checkClaimsBound(s: Obj, ordinals: number[], label: string): void {
   }
 }
 
+const HOLD = 'cdk8s-stateful.test/hold';
+
+/** Removes the test's finalizer from a pod, keeping any others. */
+function release(ns: string, pod: string): void {
+  const p = tryGet('pod', ns, pod);
+  if (!p) { return; }
+  const finalizers = ((p.metadata.finalizers ?? []) as string[]).filter(f => f !== HOLD);
+  kubectl(['patch', 'pod', pod, '-n', ns, '--type=merge', '-p',
+    JSON.stringify({ metadata: { finalizers: finalizers.length ? finalizers : null } })]);
+}
+
 function evict(ns: string, pod: string): Run {
   const body = JSON.stringify({ apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name: pod, namespace: ns } });
   return kubectl(['create', '--raw', `/api/v1/namespaces/${ns}/pods/${pod}/eviction`, '-f', '-'], body);
@@ -275,26 +286,34 @@ function checkEviction(s: Obj, pdbs: Obj[], replicas: number): void {
     fail(`statefulset ${name} eviction`, `PodDisruptionBudget ${pdb.metadata.name} allows ${allowed} disruptions of ${replicas} pods`);
     return;
   }
-  // Evict `allowed` pods in a row (each succeeds), then one more right away: refused with 429.
+  // Evict `allowed` pods (each succeeds), then one more: refused with 429. kwok replaces an evicted
+  // pod with a ready one within a second, so a finalizer of the test holds each evicted pod in
+  // Terminating (gone, not ready, not yet replaced) until the refusal has been seen.
   const order = [...Array(replicas).keys()].map(i => `${name}-${i}`);
-  const evicted: string[] = [];
-  for (const pod of order.slice(0, allowed)) {
-    const r = evict(ns, pod);
-    if (r.status !== 0) {
-      fail(`statefulset ${name} eviction`, `evicting ${pod} (PDB allowed ${allowed}) was refused: ${r.stderr.trim()}`);
-      return;
+  const held: string[] = [];
+  try {
+    for (const pod of order.slice(0, allowed)) {
+      const h = kubectl(['patch', 'pod', pod, '-n', ns, '-p', JSON.stringify({ metadata: { finalizers: [HOLD] } })]);
+      if (h.status !== 0) { fail(`statefulset ${name} eviction`, `cannot hold ${pod}: ${h.stderr.trim()}`); return; }
+      held.push(pod);
+      const r = evict(ns, pod);
+      if (r.status !== 0) {
+        fail(`statefulset ${name} eviction`, `evicting ${pod} (PDB allowed ${allowed}) was refused: ${r.stderr.trim()}`);
+        return;
+      }
     }
-    evicted.push(pod);
-  }
-  pass(`statefulset ${name} eviction`, `evicted ${evicted.join(', ')} (PDB ${pdb.metadata.name} allowed ${allowed})`);
-  const next = order[allowed];
-  const r = evict(ns, next);
-  if (r.status === 0) {
-    fail(`statefulset ${name} eviction blocked by PDB`, `evicting ${next} while ${evicted.join(', ')} was gone succeeded`);
-  } else if (/TooManyRequests|429|disruption budget/i.test(r.stderr)) {
-    pass(`statefulset ${name} eviction blocked by PDB`, `${next} refused: ${r.stderr.trim().replace(/\s+/g, ' ').slice(0, 160)}`);
-  } else {
-    fail(`statefulset ${name} eviction blocked by PDB`, `evicting ${next} failed for another reason: ${r.stderr.trim()}`);
+    pass(`statefulset ${name} eviction`, `evicted ${held.join(', ')} (PDB ${pdb.metadata.name} allowed ${allowed})`);
+    const next = order[allowed];
+    const r = evict(ns, next);
+    if (r.status === 0) {
+      fail(`statefulset ${name} eviction blocked by PDB`, `evicting ${next} while ${held.join(', ')} was gone succeeded`);
+    } else if (/TooManyRequests|429|disruption budget/i.test(r.stderr)) {
+      pass(`statefulset ${name} eviction blocked by PDB`, `${next} refused while ${held.join(', ')} terminating: ${r.stderr.trim().replace(/\s+/g, ' ').slice(0, 140)}`);
+    } else {
+      fail(`statefulset ${name} eviction blocked by PDB`, `evicting ${next} failed for another reason: ${r.stderr.trim()}`);
+    }
+  } finally {
+    for (const pod of held) { release(ns, pod); }
   }
   if (!waitFor(WAIT_SECONDS, () => stsReady(ns, name, replicas))) {
     fail(`statefulset ${name} recovers after eviction`, describeNotReady(ns, name));

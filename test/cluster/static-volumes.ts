@@ -41,6 +41,19 @@ export function sizeOf(quantity: string): Size {
 }
 
 export function staticVolumesFor(objects: KubeObject[]): string {
+  // Every hostPath volume warns that it is for tests only, which it is here: hide those lines.
+  const write = process.stderr.write;
+  process.stderr.write = ((chunk: any, ...rest: any[]) =>
+    /a hostPath volume lives on one node/.test(String(chunk)) ||
+    (write as any).call(process.stderr, chunk, ...rest)) as typeof process.stderr.write;
+  try {
+    return synthVolumes(objects);
+  } finally {
+    process.stderr.write = write;
+  }
+}
+
+function synthVolumes(objects: KubeObject[]): string {
   const app = new App();
   const chart = new Chart(app, 'cluster-test-volumes');
   // A claim that names no class gets the default class (DefaultStorageClass admission), if any.
@@ -71,7 +84,7 @@ export function staticVolumesFor(objects: KubeObject[]): string {
       count += ordinals;
     }
   }
-  process.stderr.write(`static-volumes: ${count} pre-bound PersistentVolumes\n`);
+  process.stderr.write(`static-volumes: ${count} pre-bound hostPath PersistentVolumes\n`);
   return count === 0 ? '' : app.synthYaml();
 }
 

@@ -20,7 +20,9 @@ ok=0
 cleanup_on_failure() {
   if [[ $ok != 1 ]]; then
     echo "up.sh: start-up failed; last log lines:" >&2
-    for f in "$logs"/*.log; do [[ -f $f ]] && { echo "--- $f" >&2; tail -n 15 "$f" >&2; }; done
+    for f in "$logs"/*.log; do
+      [[ -f $f && $f != */openssl.log ]] && { echo "--- $f" >&2; grep -v '^[IW][0-9]' "$f" | tail -n 15 >&2; }
+    done
     bash "$here/down.sh" "$dir" || true
   fi
 }
@@ -96,18 +98,19 @@ run() { # name command...
   "$@" >"$logs/$name.log" 2>&1 &
   echo "$! $name" >> "$dir/pids"
 }
-wait_for() { # description seconds command...
-  local what=$1 secs=$2; shift 2
+alive() { # name: fails if that component has exited
+  local pid; pid=$(awk -v n="$1" '$2==n {print $1}' "$dir/pids")
+  kill -0 "$pid" 2>/dev/null || { echo "up.sh: $1 exited (log: $logs/$1.log)" >&2; return 1; }
+}
+wait_for() { # description seconds component command...: poll command; stop early if component died
+  local what=$1 secs=$2 component=$3; shift 3
   local deadline=$(( $(date +%s) + secs ))
   until "$@" >/dev/null 2>&1; do
+    alive "$component" || return 1
     if (( $(date +%s) > deadline )); then echo "up.sh: timed out waiting for $what" >&2; return 1; fi
     sleep 0.2
   done
   log "$what ready"
-}
-alive() { # name: fail fast if a component died
-  local pid; pid=$(awk -v n="$1" '$2==n {print $1}' "$dir/pids")
-  kill -0 "$pid" 2>/dev/null || { echo "up.sh: $1 exited" >&2; return 2; }
 }
 
 # --- etcd
@@ -115,7 +118,7 @@ run etcd "$bin/etcd" --name=default --data-dir="$dir/etcd" \
   --listen-client-urls="http://127.0.0.1:$ETCD_PORT" --advertise-client-urls="http://127.0.0.1:$ETCD_PORT" \
   --listen-peer-urls="http://127.0.0.1:$ETCD_PEER_PORT" --initial-advertise-peer-urls="http://127.0.0.1:$ETCD_PEER_PORT" \
   --initial-cluster="default=http://127.0.0.1:$ETCD_PEER_PORT" --unsafe-no-fsync=true --log-level=warn
-wait_for etcd 60 curl -fsS "http://127.0.0.1:$ETCD_PORT/health"
+wait_for etcd 60 etcd curl -fsS "http://127.0.0.1:$ETCD_PORT/health"
 
 # --- kube-apiserver
 run kube-apiserver "$bin/kube-apiserver" \
@@ -129,8 +132,9 @@ run kube-apiserver "$bin/kube-apiserver" \
   --authorization-mode=Node,RBAC \
   --enable-admission-plugins=NodeRestriction,PodSecurity,DefaultStorageClass \
   --allow-privileged=false --profiling=false \
+  --endpoint-reconciler-type=none \
   --cert-dir="$dir/apiserver-certs"
-wait_for kube-apiserver 120 bash -c "$(declare -f alive); dir='$dir'; alive kube-apiserver && curl -fsS --cacert '$pki/ca.crt' --cert '$pki/admin.crt' --key '$pki/admin.key' 'https://127.0.0.1:$API_PORT/readyz'"
+wait_for kube-apiserver 120 kube-apiserver curl -fsS --cacert "$pki/ca.crt" --cert "$pki/admin.crt" --key "$pki/admin.key" "https://127.0.0.1:$API_PORT/readyz"
 
 # --- kube-controller-manager and kube-scheduler
 run kube-controller-manager "$bin/kube-controller-manager" \
@@ -159,7 +163,7 @@ run kwok "$bin/kwok" --config="$stages" \
 
 export KUBECONFIG="$dir/kubeconfig"
 k() { "$bin/kubectl" "$@"; }
-wait_for "default service account" 120 bash -c "$(declare -f alive); dir='$dir'; alive kube-controller-manager && '$bin/kubectl' --kubeconfig='$KUBECONFIG' -n default get serviceaccount default"
+wait_for "default service account" 120 kube-controller-manager k -n default get serviceaccount default
 
 # --- six simulated nodes, two per zone
 for zone in a b c; do
@@ -188,8 +192,10 @@ EOF
   done
 done > "$dir/nodes.yaml"
 k apply -f "$dir/nodes.yaml" >/dev/null
-wait_for "6 Ready nodes" 120 bash -c "$(declare -f alive); dir='$dir'; alive kwok && [[ \$('$bin/kubectl' --kubeconfig='$KUBECONFIG' get nodes -o jsonpath='{range .items[*]}{.status.conditions[?(@.type==\"Ready\")].status}{\"\\n\"}{end}' | grep -c True) == 6 ]]"
-wait_for kube-scheduler 60 bash -c "$(declare -f alive); dir='$dir'; alive kube-scheduler && curl -fsSk 'https://127.0.0.1:$SCHED_PORT/healthz'"
+ready_nodes() { [[ $(k get nodes -o jsonpath='{range .items[*]}{.status.conditions[?(@.type=="Ready")].status}{"\n"}{end}' | grep -c True) == 6 ]]; }
+wait_for "6 Ready nodes" 120 kwok ready_nodes
+wait_for kube-scheduler 60 kube-scheduler curl -fsSk "https://127.0.0.1:$SCHED_PORT/healthz"
+alive kube-controller-manager
 
 cat > "$dir/env" <<EOF
 export KUBECONFIG="$dir/kubeconfig"
