@@ -2,19 +2,22 @@
 # Real-binary check of the Cassandra engine, on loopback only.
 #
 #  1. shellcheck of every script the pods run (taken from the synthesized ConfigMap).
-#  2. Cassandra 5.0 from Maven Central (cassandra-all and its runtime dependencies, cached):
-#     the init container's prepare-config.sh renders the construct's cassandra.yaml and
-#     rackdc properties into a configuration directory, and a real CassandraDaemon starts from
-#     it exactly as the image's `cassandra -f` does (configuration directory first on the
-#     classpath). Then: CQL answers, the readiness script says Ready (nodetool netstats: NORMAL), a CQL
-#     client writes and reads in the datacenter and rack the construct set, and the preStop
-#     script drains the node.
+#  2. Cassandra 5.0 from Maven Central (cassandra-all and its runtime dependencies, cached), a
+#     ring of two racks (a, b) with one node each, on 127.0.0.1 and 127.0.0.2: for each node the
+#     init container's prepare-config.sh renders the construct's cassandra.yaml and that rack's
+#     rackdc properties into a configuration directory, and a real CassandraDaemon starts from it
+#     exactly as the image's `cassandra -f` does (configuration directory first on the classpath).
+#     Then: CQL answers on each node, the readiness script says Ready (nodetool netstats: NORMAL),
+#     nodetool status shows both nodes UN in dc1 with racks a and b, a CQL client writes at
+#     consistency ALL to an RF=2 NetworkTopologyStrategy keyspace and reads it back, the preStop
+#     script drains a node (not Ready any more, seen down by its peer), and reads at ONE still work.
 #  3. The cassandra.yaml rendered for 4.0 and 4.1 is accepted by those versions' own
 #     configuration loader (YamlConfigurationLoader + DatabaseDescriptor), without starting them.
 #
 # Test-only mappings (the pods do none of this): data paths /var/lib/cassandra -> a temp dir,
-# seeds and rpc_address -> 127.0.0.1, the heap set to 1 GiB, a small logback.xml standing in for
-# the image's. Prints PASS/FAIL lines; exits non-zero on any failure.
+# each seed's DNS name -> its node's loopback address (what cluster DNS would answer),
+# rpc_address -> the node's address, the heap set to 768 MiB, JMX ports 7199/7200, a small
+# logback.xml standing in for the image's. Prints PASS/FAIL lines; exits non-zero on any failure.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../../.." && pwd)"
@@ -25,14 +28,17 @@ passes=0
 pass() { echo "PASS: $*"; passes=$((passes + 1)); }
 fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
 
-work="$(mktemp -d)"
-daemon_pid=""
-cleanup() {
-  if [ -n "$daemon_pid" ] && kill -0 "$daemon_pid" 2>/dev/null; then
-    kill "$daemon_pid" 2>/dev/null || true
-    for _ in $(seq 1 30); do kill -0 "$daemon_pid" 2>/dev/null || break; sleep 1; done
-    kill -9 "$daemon_pid" 2>/dev/null || true
+work="$(mktemp -d -t cdk8s-stateful-cassandra.XXXXXX)"
+daemon_pids=()
+stop_daemon() { # <pid>
+  if kill -0 "$1" 2>/dev/null; then
+    kill "$1" 2>/dev/null || true
+    for _ in $(seq 1 30); do kill -0 "$1" 2>/dev/null || break; sleep 1; done
+    kill -9 "$1" 2>/dev/null || true
   fi
+}
+cleanup() {
+  for pid in "${daemon_pids[@]}"; do stop_daemon "$pid"; done
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -63,8 +69,8 @@ fetch() { # <full-version>: cassandra-all and its runtime dependencies into the 
   echo "$lib"
 }
 
-render() { # <full> <major> <dir>: the ConfigMaps' files from a real synthesis
-  (cd "$root" && node -r ts-node/register/transpile-only "$here/render.ts" "$3" "$1" "$2" >/dev/null)
+render() { # <full> <major> <dir> [<rack>,...]: the ConfigMaps' files from a real synthesis
+  (cd "$root" && node -r ts-node/register/transpile-only "$here/render.ts" "$3" "$1" "$2" "${@:4}" >/dev/null)
 }
 
 # --- 1. shellcheck ----------------------------------------------------------------------------
@@ -77,15 +83,23 @@ for script in "$work"/render/scripts/*.sh; do
   fi
 done
 
-# --- 2. a real node -----------------------------------------------------------------------------
-for port in 7000 7199 9042; do
+# --- 2. a ring of two racks ------------------------------------------------------------------
+racks=(a b)
+for ip in 127.0.0.1 127.0.0.2; do
+  for port in 7000 9042; do
+    if (exec 3<>"/dev/tcp/$ip/$port") 2>/dev/null; then
+      echo "FAIL: port $port on $ip is already in use; stop what listens there"; exit 1
+    fi
+  done
+done
+for port in 7199 7200; do
   if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
     echo "FAIL: port $port on 127.0.0.1 is already in use; stop what listens there"; exit 1
   fi
 done
 lib="$(fetch 5.0.9)"
-data="$work/data"
-mkdir -p "$data" "$work/image-conf" "$work/conf" "$work/logs" "$work/rendered" "$work/bin"
+render 5.0.9 5.0 "$work/ring" a,b
+mkdir -p "$work/image-conf" "$work/bin"
 cat > "$work/image-conf/logback.xml" <<'XML'
 <configuration>
   <appender name="FILE" class="ch.qos.logback.core.FileAppender">
@@ -96,35 +110,6 @@ cat > "$work/image-conf/logback.xml" <<'XML'
 </configuration>
 XML
 echo "# stand-in for the image's cassandra-env.sh" > "$work/image-conf/cassandra-env.sh"
-# The ConfigMap as a pod mounts it, with the test-only mappings.
-sed -e "s#/var/lib/cassandra#$data#g" \
-    -e 's#seeds: "[^"]*"#seeds: "127.0.0.1"#' \
-    -e 's#^rpc_address: .*#rpc_address: 127.0.0.1#' \
-    "$work/render/config/cassandra.yaml" > "$work/rendered/cassandra.yaml"
-cp "$work"/render/config/rackdc-*.properties "$work/rendered/"
-
-if SOURCE_CONF="$work/image-conf" RENDERED_CONF="$work/rendered" TARGET_CONF="$work/conf" \
-   POD_IP=127.0.0.1 CASSANDRA_RACK=rack1 sh "$work/render/scripts/prepare-config.sh" >"$work/prepare.log" 2>&1 \
-   && grep -q '^listen_address: 127.0.0.1$' "$work/conf/cassandra.yaml" \
-   && grep -q '^broadcast_rpc_address: 127.0.0.1$' "$work/conf/cassandra.yaml" \
-   && grep -q '^rack=rack1$' "$work/conf/cassandra-rackdc.properties" \
-   && [ -f "$work/conf/logback.xml" ] && ! grep -q __POD_IP__ "$work/conf/cassandra.yaml"; then
-  pass "prepare-config.sh: image configuration copied, pod IP and rack filled in"
-else
-  fail "prepare-config.sh"; cat "$work/prepare.log"
-fi
-if SOURCE_CONF="$work/image-conf" RENDERED_CONF="$work/rendered" TARGET_CONF="$work/conf2" \
-   POD_IP='1.2.3.4/s' CASSANDRA_RACK=rack1 sh "$work/render/scripts/prepare-config.sh" >/dev/null 2>&1; then
-  fail "prepare-config.sh accepted a POD_IP that is no address"
-else
-  pass "prepare-config.sh refuses a POD_IP that is no address"
-fi
-if SOURCE_CONF="$work/image-conf" RENDERED_CONF="$work/rendered" TARGET_CONF="$work/conf2" \
-   POD_IP=127.0.0.1 CASSANDRA_RACK=nope sh "$work/render/scripts/prepare-config.sh" >/dev/null 2>&1; then
-  fail "prepare-config.sh accepted a rack with no rendered properties"
-else
-  pass "prepare-config.sh refuses a rack with no rendered properties"
-fi
 
 # Module options of the image's jvm17-server.options and jvm17-clients.options: neither the
 # server nor nodetool runs on Java 17 without them.
@@ -159,85 +144,153 @@ module_opts=(
   --add-opens java.base/java.net=ALL-UNNAMED
 )
 jvm_opts=(
-  -Xms1024M -Xmx1024M -XX:+UseG1GC -Xss256k
+  -Xms768M -Xmx768M -XX:+UseG1GC -Xss256k
   "-javaagent:$(ls "$lib"/jamm-*.jar)"
   -Djdk.attach.allowAttachSelf=true -Dio.netty.tryReflectionSetAccessible=true
   "${module_opts[@]}"
 )
-# As bin/cassandra does: the configuration directory first on the classpath (cassandra.yaml,
-# cassandra-rackdc.properties and logback.xml are found there), JMX on loopback port 7199.
-java "${jvm_opts[@]}" \
-  -Dcassandra-foreground=yes -Dcassandra.jmx.local.port=7199 \
-  -Dcassandra.logdir="$work/logs" -Dcassandra.storagedir="$data" \
-  -cp "$work/conf:$lib/*" org.apache.cassandra.service.CassandraDaemon >"$work/daemon.out" 2>&1 &
-daemon_pid=$!
 
-# nodetool as the image has it, for the readiness and preStop scripts.
+# nodetool as the image has it (for the readiness and preStop scripts), on the node's JMX port.
 cat > "$work/bin/nodetool" <<SH
 #!/bin/sh
-exec java -Xmx128m ${module_opts[*]} -cp "$lib/*" org.apache.cassandra.tools.NodeTool -h 127.0.0.1 -p 7199 "\$@"
+exec java -Xmx128m ${module_opts[*]} -cp "$lib/*" org.apache.cassandra.tools.NodeTool -h 127.0.0.1 -p "\${JMX_PORT:-7199}" "\$@"
 SH
 chmod +x "$work/bin/nodetool"
+nt() { JMX_PORT="$((7198 + $1))" PATH="$work/bin:$PATH" nodetool "${@:2}"; }           # <node> args...
+ready() { JMX_PORT="$((7198 + $1))" PATH="$work/bin:$PATH" sh "$work/ring/scripts/ready.sh"; }
 
-started=""
-for _ in $(seq 1 120); do
-  if ! kill -0 "$daemon_pid" 2>/dev/null; then break; fi
-  if (exec 3<>/dev/tcp/127.0.0.1/9042) 2>/dev/null; then started=yes; break; fi
-  sleep 2
-done
-if [ -n "$started" ]; then
-  pass "CassandraDaemon 5.0.9 started from the rendered configuration; CQL open on 127.0.0.1:9042"
+# The seeds' DNS names as cluster DNS would answer them: seed k is the node of rack k.
+seed_map=()
+k=0
+while read -r seed; do
+  k=$((k + 1)); seed_map+=(-e "s#$seed#127.0.0.$k#g")
+done < "$work/ring/seeds"
+
+start_node() { # <node>: prepare its configuration as the init container does, start the daemon
+  local n="$1" ip="127.0.0.$1" rack="${racks[$(($1 - 1))]}" dir="$work/node$1"
+  mkdir -p "$dir/data" "$dir/conf" "$dir/logs" "$dir/rendered"
+  sed -e "s#/var/lib/cassandra#$dir/data#g" "${seed_map[@]}" -e "s#^rpc_address: .*#rpc_address: $ip#" \
+    "$work/ring/config/cassandra.yaml" > "$dir/rendered/cassandra.yaml"
+  cp "$work"/ring/config/rackdc-*.properties "$dir/rendered/"
+  if SOURCE_CONF="$work/image-conf" RENDERED_CONF="$dir/rendered" TARGET_CONF="$dir/conf" \
+     POD_IP="$ip" CASSANDRA_RACK="$rack" sh "$work/ring/scripts/prepare-config.sh" >"$dir/prepare.log" 2>&1 \
+     && grep -q "^listen_address: $ip\$" "$dir/conf/cassandra.yaml" \
+     && grep -q "^broadcast_rpc_address: $ip\$" "$dir/conf/cassandra.yaml" \
+     && grep -q 'seeds: "127.0.0.1,127.0.0.2"' "$dir/conf/cassandra.yaml" \
+     && grep -q "^rack=$rack\$" "$dir/conf/cassandra-rackdc.properties" \
+     && [ -f "$dir/conf/logback.xml" ] && ! grep -q __POD_IP__ "$dir/conf/cassandra.yaml"; then
+    pass "node $n: prepare-config.sh copied the image configuration, filled in $ip and rack $rack"
+  else
+    fail "node $n: prepare-config.sh"; cat "$dir/prepare.log"
+  fi
+  # As bin/cassandra does: the configuration directory first on the classpath (cassandra.yaml,
+  # cassandra-rackdc.properties and logback.xml are found there), local JMX.
+  java "${jvm_opts[@]}" \
+    -Dcassandra-foreground=yes -Dcassandra.jmx.local.port="$((7198 + n))" \
+    -Dcassandra.logdir="$dir/logs" -Dcassandra.storagedir="$dir/data" \
+    -cp "$dir/conf:$lib/*" org.apache.cassandra.service.CassandraDaemon >"$dir/daemon.out" 2>&1 &
+  daemon_pids+=($!)
+}
+
+wait_node() { # <node>: CQL open, then ready.sh says Ready
+  local n="$1" ip="127.0.0.$1" pid="${daemon_pids[$(($1 - 1))]}" started="" out=""
+  for _ in $(seq 1 150); do
+    if ! kill -0 "$pid" 2>/dev/null; then break; fi
+    if (exec 3<>"/dev/tcp/$ip/9042") 2>/dev/null; then started=yes; break; fi
+    sleep 2
+  done
+  if [ -z "$started" ]; then
+    fail "node $n: CassandraDaemon did not open CQL on $ip:9042 within 300 s"
+    tail -40 "$work/node$n/daemon.out"; tail -60 "$work/node$n/logs/system.log" 2>/dev/null || true
+    exit 1
+  fi
+  pass "node $n: CassandraDaemon 5.0.9 started from the rendered configuration; CQL open on $ip:9042"
+  for _ in $(seq 1 20); do
+    if out="$(ready "$n" 2>&1)"; then
+      pass "node $n: ready.sh says Up/Normal (nodetool netstats: Mode: NORMAL)"; return
+    fi
+    sleep 3
+  done
+  fail "node $n: ready.sh never reported Ready: $out"
+}
+
+mkdir -p "$work/bad/rendered"
+cp "$work"/ring/config/* "$work/bad/rendered/"
+if SOURCE_CONF="$work/image-conf" RENDERED_CONF="$work/bad/rendered" TARGET_CONF="$work/bad" \
+   POD_IP='1.2.3.4/s' CASSANDRA_RACK=a sh "$work/ring/scripts/prepare-config.sh" >/dev/null 2>&1; then
+  fail "prepare-config.sh accepted a POD_IP that is no address"
 else
-  fail "CassandraDaemon did not open CQL within 240 s"
-  tail -40 "$work/daemon.out"; tail -60 "$work/logs/system.log" 2>/dev/null || true
-  exit 1
+  pass "prepare-config.sh refuses a POD_IP that is no address"
+fi
+if SOURCE_CONF="$work/image-conf" RENDERED_CONF="$work/bad/rendered" TARGET_CONF="$work/bad" \
+   POD_IP=127.0.0.1 CASSANDRA_RACK=rack1 sh "$work/ring/scripts/prepare-config.sh" >/dev/null 2>&1; then
+  fail "prepare-config.sh accepted a rack with no rendered properties"
+else
+  pass "prepare-config.sh refuses a rack with no rendered properties"
 fi
 
-ready() { PATH="$work/bin:$PATH" sh "$work/render/scripts/ready.sh"; }
-ready_ok=""
+# Rack a's first pod starts first, as the seeds of a new ring do; rack b's joins it.
+start_node 1
+wait_node 1
+start_node 2
+wait_node 2
+
+status=""
 for _ in $(seq 1 20); do
-  if out="$(ready 2>&1)"; then ready_ok=yes; break; fi
+  status="$(nt 1 status 2>&1 || true)"
+  if grep -Eq '^UN +127\.0\.0\.1 .* a *$' <<<"$status" && grep -Eq '^UN +127\.0\.0\.2 .* b *$' <<<"$status"; then break; fi
   sleep 3
 done
-if [ -n "$ready_ok" ]; then
-  pass "ready.sh: this node is Up/Normal (nodetool netstats: Mode: NORMAL)"
+if grep -q '^Datacenter: dc1$' <<<"$status" && grep -Eq '^UN +127\.0\.0\.1 .* a *$' <<<"$status" \
+   && grep -Eq '^UN +127\.0\.0\.2 .* b *$' <<<"$status"; then
+  pass "nodetool status: both nodes UN in datacenter dc1, racks a and b (from cassandra-rackdc.properties)"
 else
-  fail "ready.sh never reported Ready: $out"
+  fail "nodetool status does not show both nodes UN in dc1 racks a, b"; echo "$status"
 fi
-
-status="$(PATH="$work/bin:$PATH" nodetool status 2>&1 || true)"
-if grep -q '^Datacenter: dc1$' <<<"$status" && grep -Eq '^UN +127\.0\.0\.1 .* rack1 *$' <<<"$status"; then
-  pass "nodetool status: datacenter dc1, rack rack1 from cassandra-rackdc.properties"
-else
-  fail "nodetool status does not show dc1/rack1"; echo "$status"
-fi
-
-if out="$(java -cp "$lib/*" "$here/Check.java" 127.0.0.1 dc1 2>&1)" \
-   && grep -q '^value=ring$' <<<"$out" && grep -q 'dc=dc1 rack=rack1' <<<"$out" && grep -q '^cluster=ring$' <<<"$out"; then
-  pass "CQL client (local datacenter dc1): NetworkTopologyStrategy keyspace written and read; cluster_name 'ring'"
-else
-  fail "CQL client check"; echo "$out" | tail -20
-fi
-
-if grep -q "num_tokens=16" "$work/logs/system.log" || PATH="$work/bin:$PATH" nodetool info -T 2>/dev/null | grep -c '^Token' | grep -qx 16; then
+if [ "$(nt 1 info -T 2>/dev/null | grep -c '^Token')" = 16 ]; then
   pass "num_tokens 16"
 else
-  fail "num_tokens is not 16"
+  fail "node 1 does not own 16 tokens"
 fi
 
-if PATH="$work/bin:$PATH" sh "$work/render/scripts/drain.sh" >"$work/drain.log" 2>&1 \
-   && PATH="$work/bin:$PATH" nodetool netstats 2>/dev/null | grep -q '^Mode: DRAINED'; then
-  pass "drain.sh (preStop): node DRAINED"
+if out="$(java -cp "$lib/*" "$here/Check.java" 127.0.0.1 dc1 2 ALL 2>&1)" \
+   && grep -q '^value=ring$' <<<"$out" && grep -q '^host=/127.0.0.1 dc=dc1 rack=a .* up=true$' <<<"$out" \
+   && grep -q '^host=/127.0.0.2 dc=dc1 rack=b .* up=true$' <<<"$out" && grep -q '^cluster=ring$' <<<"$out"; then
+  pass "CQL client (local datacenter dc1): RF=2 NetworkTopologyStrategy keyspace written and read at ALL; cluster 'ring', both racks seen"
 else
-  fail "drain.sh did not drain the node"; cat "$work/drain.log"
+  fail "CQL client check at ALL"; echo "$out" | tail -20
 fi
-if out="$(ready 2>&1)"; then
-  fail "ready.sh still reports Ready after the drain"
+
+# preStop on rack b's node: drained, not Ready, and seen down by its peer; reads at ONE go on.
+if PATH="$work/bin:$PATH" JMX_PORT=7200 sh "$work/ring/scripts/drain.sh" >"$work/drain.log" 2>&1 \
+   && nt 2 netstats 2>/dev/null | grep -q '^Mode: DRAINED'; then
+  pass "node 2: drain.sh (preStop) left the node DRAINED"
 else
-  pass "ready.sh: not Ready once drained ($out)"
+  fail "node 2: drain.sh did not drain the node"; cat "$work/drain.log"
 fi
-kill "$daemon_pid"; wait "$daemon_pid" 2>/dev/null || true; daemon_pid=""
-if out="$(NODETOOL_TIMEOUT=60 ready 2>&1)"; then
+if out="$(ready 2 2>&1)"; then
+  fail "node 2: ready.sh still reports Ready after the drain"
+else
+  pass "node 2: ready.sh not Ready once drained ($out)"
+fi
+seen_down=""
+for _ in $(seq 1 20); do
+  if nt 1 status 2>/dev/null | grep -Eq '^DN +127\.0\.0\.2 '; then seen_down=yes; break; fi
+  sleep 3
+done
+if [ -n "$seen_down" ] && ready 1 >/dev/null 2>&1; then
+  pass "node 1 sees node 2 down (DN) and stays Ready"
+else
+  fail "node 1 does not see the drained node 2 down, or is not Ready"
+fi
+if out="$(java -cp "$lib/*" "$here/Check.java" 127.0.0.1 dc1 2 ONE 2>&1)" && grep -q '^value=ring$' <<<"$out"; then
+  pass "with rack b down, writes and reads at ONE go on through rack a"
+else
+  fail "CQL at ONE with rack b down"; echo "$out" | tail -20
+fi
+
+for pid in "${daemon_pids[@]}"; do stop_daemon "$pid"; done
+if out="$(NODETOOL_TIMEOUT=60 ready 1 2>&1)"; then
   fail "ready.sh reports Ready with no node running"
 else
   pass "ready.sh: not Ready when nodetool cannot reach the node"
