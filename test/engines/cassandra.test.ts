@@ -246,6 +246,17 @@ describe('Cassandra', () => {
       expect(cassandra.seeds.map((s) => s.split('.')[0])).toEqual(['ring-a-0', 'ring-b-0', 'ring-c-0']);
     });
 
+    test.each([[1, 1], [2, 2]])('replicas %d: warns that %d node(s) cannot keep QUORUM at RF 3', (replicas) => {
+      const { cassandra } = ring({ replicas });
+      const warnings = cassandra.node.metadata.filter((m) => m.type === 'cdk8s-stateful:warning').map((m) => m.data);
+      expect(warnings).toEqual([expect.stringMatching(/a ring of \d node\(s\) cannot keep QUORUM at replication factor 3/)]);
+    });
+
+    test('three nodes: no warning', () => {
+      const { cassandra } = ring({ racks: threeRacks });
+      expect(cassandra.node.metadata.filter((m) => m.type === 'cdk8s-stateful:warning')).toEqual([]);
+    });
+
     test('a single node: one seed', () => {
       const { cassandra, objects } = ring({ replicas: 1 });
       expect(cassandra.seeds).toEqual(['ring-0.ring-headless.db.svc.cluster.local']);

@@ -7,7 +7,7 @@ import { CassandraVersion } from './cassandra-version';
 import { CQL_PORT, DATA_MOUNT, heapSizes, renderCassandraYaml, renderRackDc, STORAGE_PORT } from './config';
 import { DRAIN_SH, PREPARE_CONFIG_SH, READY_SH } from './scripts';
 import { engineResources, memoryMiB } from '../../private/engine-kit';
-import { invalid, requireInteger } from '../../private/errors';
+import { invalid, requireInteger, warn } from '../../private/errors';
 import { namespaceOf } from '../../private/k8s';
 import { requireDnsLabel } from '../../private/names';
 import { millicoresOf } from '../../private/resources';
@@ -333,6 +333,9 @@ export class Cassandra extends Construct {
     });
 
     const totalNodes = replicas * workloads.length;
+    if (totalNodes < 3) {
+      warn(this, `a ring of ${totalNodes} node(s) cannot keep QUORUM at replication factor 3 through the loss of a node; use 3 nodes or more`);
+    }
     if (totalNodes > 1) {
       // One budget across the racks: per-rack budgets would let a drain take a node of every rack at once.
       this.podDisruptionBudget = new k8s.KubePodDisruptionBudget(this, 'Budget', {
