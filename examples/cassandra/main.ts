@@ -1,9 +1,9 @@
 // A Cassandra ring across three zones: one rack per zone, two nodes per rack, so that with
 // NetworkTopologyStrategy and RF=3 every row keeps a quorum when a whole zone is lost.
 // A small app Deployment connects through `connection` and is admitted by `allowFrom`.
-import { ApiObject, App, Chart, JsonPatch, Size } from 'cdk8s';
+import { App, Chart, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
-import { Cassandra, CassandraVersion, EbsVolumeType, Provisioner, StorageClass } from '../../src';
+import { Cassandra, CassandraVersion, EbsVolumeType, Provisioner, RestrictedPodSecurity, StorageClass } from '../../src';
 
 const app = new App();
 const chart = new Chart(app, 'cassandra', { namespace: 'events' });
@@ -70,11 +70,8 @@ const deployment = new kplus.Deployment(chart, 'events-api', {
     volumeMounts: [{ volume: tmp, path: '/tmp' }],
   }],
 });
-// The restricted Pod Security profile asks for what cdk8s-plus-27 cannot spell: seccomp and `drop: [ALL]`.
-ApiObject.of(deployment).addJsonPatch(
-  JsonPatch.add('/spec/template/spec/securityContext/seccompProfile', { type: 'RuntimeDefault' }),
-  JsonPatch.add('/spec/template/spec/containers/0/securityContext/capabilities', { drop: ['ALL'] }),
-);
+// cdk8s-plus-27 cannot spell seccomp or `drop: [ALL]`: complete the pod to the restricted profile.
+RestrictedPodSecurity.applyToWorkload(deployment);
 // The app takes no connections, and keeps one pod up through node drains.
 new kplus.NetworkPolicy(chart, 'events-api-policy', {
   metadata: { name: 'events-api' },
