@@ -28,7 +28,7 @@ for (const name of examples) {
   const dir = join(examplesDir, name);
   rmSync(join(dir, 'dist'), { recursive: true, force: true });
   const started = Date.now();
-  execFileSync(cli, ['synth'], { cwd: dir, stdio: ['ignore', 'inherit', 'inherit'] });
+  execFileSync(cli, ['synth', '--check-upgrade=false'], { cwd: dir, stdio: ['ignore', 'inherit', 'inherit'] });
   const files = readdirSync(join(dir, 'dist')).filter((f) => f.endsWith('.k8s.yaml'));
   console.log(`${name}: ${files.length} manifest file(s) in examples/${name}/dist (${Date.now() - started} ms)`);
 }
