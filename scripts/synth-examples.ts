@@ -3,17 +3,20 @@
  * `cdk8s synth` inside examples/<name>, which reads that folder's cdk8s.yaml
  * and writes examples/<name>/dist/*.k8s.yaml.
  *
- * Usage: npm run synth [-- <example> ...]
+ * Usage: npm run synth [-- [--deterministic] <example> ...]
+ *   --deterministic  synthesize each example twice and fail unless the YAML is byte-identical
  */
 import { execFileSync } from 'child_process';
-import { existsSync, readdirSync, rmSync } from 'fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'fs';
 import { join, resolve } from 'path';
 
 const root = resolve(__dirname, '..');
 const examplesDir = join(root, 'examples');
 const cli = join(root, 'node_modules', '.bin', 'cdk8s');
 
-const wanted = process.argv.slice(2);
+const args = process.argv.slice(2);
+const deterministic = args.includes('--deterministic');
+const wanted = args.filter((a) => !a.startsWith('--'));
 const examples = readdirSync(examplesDir, { withFileTypes: true })
   .filter((d) => d.isDirectory() && existsSync(join(examplesDir, d.name, 'cdk8s.yaml')))
   .map((d) => d.name)
@@ -24,11 +27,24 @@ if (examples.length === 0) {
   throw new Error(`no example matched ${wanted.join(', ') || '(any)'} under ${examplesDir}`);
 }
 
+/** Runs `cdk8s synth` in one example and returns its output files' contents by name. */
+function synth(dir: string): Map<string, string> {
+  rmSync(join(dir, 'dist'), { recursive: true, force: true });
+  execFileSync(cli, ['synth', '--check-upgrade=false'], { cwd: dir, stdio: ['ignore', 'inherit', 'inherit'] });
+  const files = readdirSync(join(dir, 'dist')).filter((f) => f.endsWith('.k8s.yaml')).sort();
+  return new Map(files.map((f) => [f, readFileSync(join(dir, 'dist', f), 'utf8')]));
+}
+
 for (const name of examples) {
   const dir = join(examplesDir, name);
-  rmSync(join(dir, 'dist'), { recursive: true, force: true });
   const started = Date.now();
-  execFileSync(cli, ['synth', '--check-upgrade=false'], { cwd: dir, stdio: ['ignore', 'inherit', 'inherit'] });
-  const files = readdirSync(join(dir, 'dist')).filter((f) => f.endsWith('.k8s.yaml'));
-  console.log(`${name}: ${files.length} manifest file(s) in examples/${name}/dist (${Date.now() - started} ms)`);
+  const first = synth(dir);
+  if (deterministic) {
+    const second = synth(dir);
+    const same = first.size === second.size && [...first].every(([f, yaml]) => second.get(f) === yaml);
+    if (!same) {
+      throw new Error(`examples/${name}: two synths of the same app gave different YAML`);
+    }
+  }
+  console.log(`${name}: ${first.size} manifest file(s) in examples/${name}/dist (${Date.now() - started} ms${deterministic ? ', synthesized twice: byte-identical' : ''})`);
 }
