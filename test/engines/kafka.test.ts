@@ -224,7 +224,6 @@ describe('dedicated controllers', () => {
     expect(c.properties.listeners).toBe('CONTROLLER://:9093');
     expect(c.properties['listener.security.protocol.map']).toBe('CONTROLLER:PLAINTEXT');
     expect(c.properties['advertised.listeners']).toBeUndefined();
-    expect(c.properties['default.replication.factor']).toBeUndefined();
     expect(s.broker.ports).toEqual([{ name: 'broker', containerPort: 9092 }]);
     expect(c.container.ports).toEqual([{ name: 'controller', containerPort: 9093 }]);
     expect(c.container.readinessProbe.tcpSocket.port).toBe(9093);
@@ -279,9 +278,11 @@ describe('dedicated controllers', () => {
     expect(warnings(kafka).join('\n')).toMatch(/single KRaft controller voter.*'controllers: 3'/);
   });
 
-  test('with dedicated controllers any number of brokers is fine', () => {
-    expect(() => synth({ brokers: 2, controllers: 3 })).not.toThrow();
-    expect(() => synth({ brokers: 6, controllers: 5 })).not.toThrow();
+  test('with dedicated controllers any number of brokers is fine; fewer than 3 warns', () => {
+    expect(warnings(synth({ brokers: 6, controllers: 5 }).kafka)).toEqual([]);
+    expect(warnings(synth({ brokers: 3, controllers: 3 }).kafka)).toEqual([]);
+    expect(warnings(synth({ brokers: 2, controllers: 3 }).kafka).join('\n')).toMatch(/2 broker\(s\): .*losing one broker stops acks=all writes; use at least 3 brokers/);
+    expect(warnings(synth({ brokers: 1, controllers: 3 }).kafka).join('\n')).toMatch(/loses data with its volume/);
   });
 });
 
@@ -294,16 +295,24 @@ describe('durability defaults', () => {
     [6, 3, '3', '2'],
   ])('%i brokers (controllers %p): replication factor %s, min ISR %s, no unclean election', (brokers, controllers, rf, isr) => {
     // WHEN
-    const { properties } = synth({ brokers, controllers });
-    // THEN
+    const s = synth({ brokers, controllers });
+    // THEN: on brokers and on dedicated controllers, which create topics and elect leaders in KRaft
+    for (const properties of controllers ? [s.properties, controllerSet(s).properties] : [s.properties]) {
+      expectDurability(properties, rf, isr);
+    }
+  });
+});
+
+function expectDurability(properties: { [key: string]: string }, rf: string, isr: string) {
+  {
     expect(properties['default.replication.factor']).toBe(rf);
     expect(properties['offsets.topic.replication.factor']).toBe(rf);
     expect(properties['transaction.state.log.replication.factor']).toBe(rf);
     expect(properties['min.insync.replicas']).toBe(isr);
     expect(properties['transaction.state.log.min.isr']).toBe(isr);
     expect(properties['unclean.leader.election.enable']).toBe('false');
-  });
-});
+  }
+}
 
 describe('cluster id', () => {
   test('derived from namespace and name: 22 characters of base64url, the same on every synth', () => {

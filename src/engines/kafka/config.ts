@@ -60,8 +60,19 @@ export function renderServerProperties(scope: IConstruct, input: ServerConfigInp
   };
   const isBroker = input.role !== NodeRole.CONTROLLER;
   const isController = input.role !== NodeRole.BROKER;
+  // Durability on every node: in KRaft the controllers apply some of these (the default replication
+  // factor of new topics, unclean leader election, min.insync.replicas for eligible leaders) and the
+  // brokers others (acks=all, internal topics). Unused ones are ignored by a role.
+  const n = input.brokers;
+  Object.assign(settings, {
+    'default.replication.factor': String(Math.min(3, n)),
+    'min.insync.replicas': String(Math.min(2, n)),
+    'offsets.topic.replication.factor': String(Math.min(3, n)),
+    'transaction.state.log.replication.factor': String(Math.min(3, n)),
+    'transaction.state.log.min.isr': String(Math.min(2, n)),
+    'unclean.leader.election.enable': 'false',
+  });
   if (isBroker) {
-    const n = input.brokers;
     Object.assign(settings, {
       'listeners': isController
         ? `BROKER://:${BROKER_PORT},CONTROLLER://:${CONTROLLER_PORT}`
@@ -70,12 +81,6 @@ export function renderServerProperties(scope: IConstruct, input: ServerConfigInp
       'advertised.listeners': `BROKER://${POD_NAME_PLACEHOLDER}.${input.podDomain}:${BROKER_PORT}`,
       'inter.broker.listener.name': 'BROKER',
       'listener.security.protocol.map': 'BROKER:PLAINTEXT,CONTROLLER:PLAINTEXT',
-      'default.replication.factor': String(Math.min(3, n)),
-      'min.insync.replicas': String(Math.min(2, n)),
-      'offsets.topic.replication.factor': String(Math.min(3, n)),
-      'transaction.state.log.replication.factor': String(Math.min(3, n)),
-      'transaction.state.log.min.isr': String(Math.min(2, n)),
-      'unclean.leader.election.enable': 'false',
     });
   } else {
     Object.assign(settings, {

@@ -147,6 +147,9 @@ export class Kafka extends Construct {
     if (voterCount === 1) {
       warn(this, `a single KRaft controller voter is a single point of failure: losing it stops the cluster's metadata (no leader elections, no new topics); use ${controllers === undefined ? "3 brokers or 'controllers: 3'" : "'controllers: 3'"}`);
     }
+    if (brokers < 3 && controllers !== undefined) {
+      warn(this, `${brokers} broker(s): topics get replication factor ${brokers} and min.insync.replicas ${Math.min(2, brokers)}, so losing one broker stops acks=all writes${brokers === 1 ? ' and loses data with its volume' : ''}; use at least 3 brokers`);
+    }
     this.clusterId = props.clusterId === undefined ? deriveClusterId(namespace, name) : requireClusterId(this, props.clusterId);
     const grace = props.terminationGracePeriod ?? Duration.seconds(180);
 

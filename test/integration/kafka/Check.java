@@ -15,7 +15,7 @@ import org.apache.kafka.common.*;
 import org.apache.kafka.common.serialization.*;
 
 public class Check {
-  static final long DEADLINE_MS = 120_000;
+  static final long DEADLINE_MS = 180_000;
 
   public static void main(String[] args) throws Exception {
     String mode = args[0], bootstrap = args[1], topic = args[2];

@@ -1,38 +1,46 @@
 #!/usr/bin/env bash
 # Kafka for real, on loopback: the server.properties and the start script that the library renders
-# (taken from the synthesized ConfigMaps by render.ts) boot a 3-node KRaft cluster of the broker
-# jars from Maven Central. A topic with replication factor 3 takes acks=all writes, one node is
-# killed, writes go on, every acknowledged record is read back, and the killed node comes back on
-# its formatted storage (the start script's format step must be a no-op) and rejoins the ISR.
+# (taken from the synthesized ConfigMaps by render.ts) boot a KRaft cluster of the broker jars from
+# Maven Central, in both topologies:
+#   combined:  3 broker+controller nodes (the default of the construct)
+#   dedicated: 3 brokers and 3 dedicated controllers (`controllers: 3`)
+# In each, a topic with replication factor 3 takes acks=all writes; a broker is killed (and, with
+# dedicated controllers, a controller too), writes go on, every acknowledged record is read back, and
+# the killed broker comes back on its formatted storage (the format step is a no-op) and rejoins the
+# ISR. Last, a node on storage of another cluster id must refuse to start.
 #
 # What differs from a pod, and only that: the image's bin/kafka-storage.sh and
-# bin/kafka-server-start.sh are shims that run the same main classes from the jars, and they map
-# the pods' DNS names and ports to 127.0.0.1 with distinct ports and /var/lib/kafka/data to a
-# directory per node (each node's diff is printed). Nothing else in server.properties changes.
+# bin/kafka-server-start.sh are shims that run the same main classes from the jars, and they map the
+# pods' DNS names and ports to 127.0.0.1 with distinct ports and /var/lib/kafka/data to a directory per
+# node (each node's diff is printed into its log). Nothing else in server.properties changes.
 #
-# Env: KAFKA_VERSION (default: the library's default version), KAFKA_IT_PORT_BASE (default 24090:
-# below the ephemeral range, where an outgoing connection could take a port before a broker binds it),
-# CDK8S_STATEFUL_CACHE (default ~/.cache/cdk8s-stateful). Prints PASS/FAIL lines and a summary.
+# Env: KAFKA_VERSION (default: the library's default version), KAFKA_IT_TOPOLOGIES (default
+# "combined dedicated"), KAFKA_IT_PORT_BASE (default 24090: below the ephemeral port range, where an
+# outgoing connection could take a port before a broker binds it), CDK8S_STATEFUL_CACHE (default
+# ~/.cache/cdk8s-stateful), KEEP_WORK=1 keeps the logs. Prints PASS/FAIL lines and a summary line.
 set -euo pipefail
 
 HERE="$(cd "$(dirname "$0")" && pwd)"
 ROOT="$(cd "$HERE/../../.." && pwd)"
 VERSION="${KAFKA_VERSION:-4.4.0}"
+TOPOLOGIES="${KAFKA_IT_TOPOLOGIES:-combined dedicated}"
 PORT_BASE="${KAFKA_IT_PORT_BASE:-24090}"
 CACHE="${CDK8S_STATEFUL_CACHE:-$HOME/.cache/cdk8s-stateful}/kafka-$VERSION"
 LIB="$CACHE/lib"
-WORK="$(mktemp -d "${TMPDIR:-/tmp}/kafka-it.XXXXXX")"
+WORK_ROOT="$(mktemp -d "${TMPDIR:-/tmp}/kafka-it.XXXXXX")"
+WORK=""
 TOPIC=it-events
-NODES=3
-declare -a PIDS=()
+BROKERS=3
+CONTROLLERS=0
+declare -A PIDS=()
 passed=0
 failed=0
 
-pass() { echo "PASS: $*"; passed=$((passed + 1)); }
-fail() { echo "FAIL: $*"; failed=$((failed + 1)); }
+pass() { echo "PASS: [$topology] $*"; passed=$((passed + 1)); }
+fail() { echo "FAIL: [$topology] $*"; failed=$((failed + 1)); }
 log() { echo "--- $*"; }
 
-stop_node() { # stop_node INDEX SIGNAL
+stop_node() { # stop_node NODE SIGNAL
   local pid="${PIDS[$1]:-}"
   [ -n "$pid" ] || return 0
   kill "-$2" "$pid" 2>/dev/null || true
@@ -42,26 +50,25 @@ stop_node() { # stop_node INDEX SIGNAL
   PIDS[$1]=""
 }
 
+stop_all() {
+  local node
+  for node in "${!PIDS[@]}"; do stop_node "$node" TERM; done
+}
+
+show_logs() {
+  local f
+  for f in "$WORK"/*/server.log; do
+    [ -f "$f" ] || continue
+    echo "=== last lines of $f ==="
+    tail -n 30 "$f" || true
+  done
+}
+
 cleanup() {
-  local i
-  for i in "${!PIDS[@]}"; do stop_node "$i" TERM; done
-  if [ "$failed" -gt 0 ] || [ "${KEEP_WORK:-}" = 1 ]; then
-    for i in $(seq 0 $((NODES - 1))); do
-      if [ -f "$WORK/node-$i/server.log" ]; then
-        echo "=== last lines of node $i's log ==="
-        tail -n 30 "$WORK/node-$i/server.log" || true
-      fi
-    done
-  fi
-  if [ "${KEEP_WORK:-}" = 1 ]; then echo "work directory kept: $WORK"; else rm -rf "$WORK"; fi
+  stop_all
+  if [ "${KEEP_WORK:-}" = 1 ]; then echo "work directory kept: $WORK_ROOT"; else rm -rf "$WORK_ROOT"; fi
 }
 trap cleanup EXIT
-
-summary() {
-  echo "--- kafka $VERSION, real binaries"
-  echo "kafka: $passed passed, $failed failed"
-  [ "$failed" -eq 0 ]
-}
 
 # --- tools -------------------------------------------------------------------------------------
 need_apt=()
@@ -83,39 +90,25 @@ if [ ! -f "$LIB/.complete" ]; then
   touch "$LIB/.complete"
 fi
 
-# --- what the pods run, from the library -------------------------------------------------------
-log "rendering the construct (namespace db, name kafka, 3 brokers, Kafka $VERSION)"
-(cd "$ROOT" && CDK8S_STATEFUL_QUIET=1 timeout 300 node -r ts-node/register/transpile-only \
-  test/integration/kafka/render.ts "$WORK/rendered" "$VERSION")
-
-if shellcheck -s sh "$WORK/rendered/start.sh"; then
-  pass "the start script passes shellcheck"
-else
-  fail "the start script has shellcheck findings"
-fi
-
 # --- shims for the image's bin/ scripts --------------------------------------------------------
-mkdir -p "$WORK/kafka-home/bin"
-cat > "$WORK/kafka-home/bin/map-config" <<'EOF'
+SHIMS="$WORK_ROOT/kafka-home/bin"
+mkdir -p "$SHIMS"
+cat > "$SHIMS/map-config" <<'EOF'
 #!/usr/bin/env bash
 # map-config IN OUT: the pod's config with DNS names, ports and the data mount mapped to this machine.
+# hosts.sed maps every pod's DNS name and port; this node's own listeners and data come from IT_*.
 set -euo pipefail
-sed_args=()
-for j in $(seq 0 $((IT_NODES - 1))); do
-  host="kafka-$j\\.kafka-headless\\.db\\.svc\\.cluster\\.local"
-  sed_args+=(-e "s#$host:9092#127.0.0.1:$((IT_PORT_BASE + 10 * j))#g")
-  sed_args+=(-e "s#$host:9093#127.0.0.1:$((IT_PORT_BASE + 10 * j + 1))#g")
-done
-sed_args+=(-e "s#BROKER://:9092#BROKER://127.0.0.1:$((IT_PORT_BASE + 10 * IT_NODE))#")
-sed_args+=(-e "s#CONTROLLER://:9093#CONTROLLER://127.0.0.1:$((IT_PORT_BASE + 10 * IT_NODE + 1))#")
-sed_args+=(-e "s#/var/lib/kafka/data#$IT_WORK/node-$IT_NODE/data#g")
-sed "${sed_args[@]}" "$1" > "$2"
+sed -f "$IT_WORK/hosts.sed" \
+  -e "s#BROKER://:9092#BROKER://127.0.0.1:$IT_BROKER_PORT#" \
+  -e "s#CONTROLLER://:9093#CONTROLLER://127.0.0.1:$IT_CONTROLLER_PORT#" \
+  -e "s#/var/lib/kafka/data#$IT_DATA#g" \
+  "$1" > "$2"
 if grep -nE 'svc\.cluster\.local|:909[23]\b|/var/lib/kafka' "$2"; then
   echo "map-config: the lines above were not mapped" >&2
   exit 1
 fi
 EOF
-cat > "$WORK/kafka-home/bin/kafka-storage.sh" <<'EOF'
+cat > "$SHIMS/kafka-storage.sh" <<'EOF'
 #!/usr/bin/env bash
 # Stands in for the image's kafka-storage.sh: the same main class, with the config mapped.
 set -euo pipefail
@@ -130,123 +123,201 @@ while [ $# -gt 0 ]; do
 done
 exec java -cp "$IT_LIB/*" kafka.tools.StorageTool "${args[@]}"
 EOF
-cat > "$WORK/kafka-home/bin/kafka-server-start.sh" <<'EOF'
+cat > "$SHIMS/kafka-server-start.sh" <<'EOF'
 #!/usr/bin/env bash
 # Stands in for the image's kafka-server-start.sh: the same main class, with the config mapped.
 set -euo pipefail
 "$(dirname "$0")/map-config" "$1" "$1.mapped"
-echo "--- server.properties of node $IT_NODE as run here (diff against the rendered one):"
+echo "--- server.properties as run here (diff against the rendered one):"
 diff "$1" "$1.mapped" || true
 # shellcheck disable=SC2086 # KAFKA_HEAP_OPTS is a list of options, as in kafka-run-class.sh
 exec java $KAFKA_HEAP_OPTS -Dorg.slf4j.simpleLogger.showDateTime=true \
   -cp "$IT_LIB/*" kafka.Kafka "$1.mapped"
 EOF
-chmod +x "$WORK/kafka-home/bin/"*
-if shellcheck "$WORK/kafka-home/bin/"*; then pass "the test shims pass shellcheck"; else fail "the test shims have shellcheck findings"; fi
+chmod +x "$SHIMS/"*
+topology=setup
+if shellcheck "$SHIMS/"*; then pass "the test shims pass shellcheck"; else fail "the test shims have shellcheck findings"; fi
 
-start_node() { # start_node INDEX: runs the rendered start script as pod kafka-INDEX would
-  local i="$1"
-  mkdir -p "$WORK/node-$i"
-  (
-    set -a
-    # shellcheck disable=SC1091
-    . "$WORK/rendered/env"
-    set +a
-    if [ -n "${IT_CLUSTER_ID:-}" ]; then export KAFKA_CLUSTER_ID="$IT_CLUSTER_ID"; fi
-    export POD_NAME="kafka-$i"
-    export KAFKA_CONFIG_TEMPLATE="$WORK/rendered/server.properties"
-    export KAFKA_CONFIG="$WORK/node-$i/runtime/server.properties"
-    export KAFKA_HOME="$WORK/kafka-home"
-    # Three JVMs share this machine with other work: a smaller heap than the rendered 1 GiB.
-    export KAFKA_HEAP_OPTS="-Xms256m -Xmx512m"
-    export IT_NODE="$i" IT_NODES="$NODES" IT_PORT_BASE="$PORT_BASE" IT_WORK="$WORK" IT_LIB="$LIB"
-    exec sh "$WORK/rendered/start.sh"
-  ) >> "$WORK/node-$i/server.log" 2>&1 &
-  PIDS[i]=$!
+# --- nodes -------------------------------------------------------------------------------------
+# A node is b<i> (pod kafka-<i>) or c<i> (pod kafka-controller-<i>). Ports: broker i listens on
+# BASE+10i (broker) and BASE+10i+1 (controller, combined mode); controller i on BASE+100+10i+1.
+broker_port() { echo $((PORT_BASE + 10 * $1)); }
+controller_port() { # controller_port NODE
+  case "$1" in
+    b*) echo $((PORT_BASE + 10 * ${1#b} + 1)) ;;
+    c*) echo $((PORT_BASE + 100 + 10 * ${1#c} + 1)) ;;
+  esac
 }
+pod_of() { case "$1" in b*) echo "kafka-${1#b}" ;; c*) echo "kafka-controller-${1#c}" ;; esac; }
+set_of() { case "$1" in b*) echo broker ;; c*) echo controller ;; esac; }
 
 port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-for _ in $(seq 1 20); do
-  busy=0
-  for i in $(seq 0 $((NODES - 1))); do
-    if port_in_use $((PORT_BASE + 10 * i)) || port_in_use $((PORT_BASE + 10 * i + 1)); then busy=1; fi
+choose_ports() {
+  local _ i busy
+  for _ in $(seq 1 20); do
+    busy=0
+    for i in $(seq 0 2); do
+      for p in $((PORT_BASE + 10 * i)) $((PORT_BASE + 10 * i + 1)) $((PORT_BASE + 100 + 10 * i + 1)); do
+        if port_in_use "$p"; then busy=1; fi
+      done
+    done
+    [ "$busy" = 0 ] && return 0
+    PORT_BASE=$((PORT_BASE + 200))
   done
-  [ "$busy" = 0 ] && break
-  PORT_BASE=$((PORT_BASE + 100))
-done
+  echo "no free ports found" >&2
+  return 1
+}
 
-bootstrap=""
-for i in $(seq 0 $((NODES - 1))); do bootstrap="${bootstrap:+$bootstrap,}127.0.0.1:$((PORT_BASE + 10 * i))"; done
-check() { timeout 240 java -cp "$LIB/*" "$HERE/Check.java" "$@" 2>>"$WORK/client.log"; }
+write_hosts_sed() {
+  local j
+  : > "$WORK/hosts.sed"
+  for j in $(seq 0 $((BROKERS - 1))); do
+    echo "s#kafka-$j\\.kafka-headless\\.db\\.svc\\.cluster\\.local:9092#127.0.0.1:$(broker_port "$j")#g" >> "$WORK/hosts.sed"
+    echo "s#kafka-$j\\.kafka-headless\\.db\\.svc\\.cluster\\.local:9093#127.0.0.1:$(controller_port "b$j")#g" >> "$WORK/hosts.sed"
+  done
+  for j in $(seq 0 $((CONTROLLERS - 1))); do
+    echo "s#kafka-controller-$j\\.kafka-controller-headless\\.db\\.svc\\.cluster\\.local:9093#127.0.0.1:$(controller_port "c$j")#g" >> "$WORK/hosts.sed"
+  done
+}
 
-# --- the cluster -------------------------------------------------------------------------------
-log "starting $NODES KRaft nodes (broker+controller) on 127.0.0.1:$PORT_BASE..."
-for i in $(seq 0 $((NODES - 1))); do start_node "$i"; done
+start_node() { # start_node NODE: runs the rendered start script as the node's pod would
+  local node="$1" set
+  set="$(set_of "$node")"
+  mkdir -p "$WORK/$node"
+  (
+    set -a
+    # shellcheck disable=SC1090
+    . "$WORK/rendered/$set/env"
+    set +a
+    if [ -n "${IT_CLUSTER_ID:-}" ]; then export KAFKA_CLUSTER_ID="$IT_CLUSTER_ID"; fi
+    POD_NAME="$(pod_of "$node")"
+    export POD_NAME
+    export KAFKA_CONFIG_TEMPLATE="$WORK/rendered/$set/server.properties"
+    export KAFKA_CONFIG="$WORK/$node/runtime/server.properties"
+    export KAFKA_HOME="$WORK_ROOT/kafka-home"
+    # Several JVMs share this machine with other work: a smaller heap than the rendered one.
+    export KAFKA_HEAP_OPTS="-Xms128m -Xmx384m"
+    export IT_WORK="$WORK" IT_LIB="$LIB" IT_DATA="$WORK/$node/data"
+    IT_BROKER_PORT="$(broker_port "${node#?}")" IT_CONTROLLER_PORT="$(controller_port "$node")"
+    export IT_BROKER_PORT IT_CONTROLLER_PORT
+    exec sh "$WORK/rendered/start.sh"
+  ) >> "$WORK/$node/server.log" 2>&1 &
+  PIDS[$node]=$!
+}
 
-if check create "$bootstrap" "$TOPIC" "$NODES"; then
-  pass "3 nodes formed a KRaft cluster from the rendered config; topic $TOPIC has 3 in-sync replicas"
-else
-  fail "the cluster did not form"; summary; exit 1
-fi
+check() { timeout 300 java -cp "$LIB/*" "$HERE/Check.java" "$@" 2>>"$WORK/client.log"; }
+cluster_id() { sed -n 's/^KAFKA_CLUSTER_ID="\(.*\)"$/\1/p' "$WORK/rendered/broker/env"; }
 
-all_formatted=1
-for i in $(seq 0 $((NODES - 1))); do
-  grep -q "^node.id=$i$" "$WORK/node-$i/runtime/server.properties" || all_formatted=0
-  grep -q "^cluster.id=$(sed -n 's/^KAFKA_CLUSTER_ID="\(.*\)"$/\1/p' "$WORK/rendered/env")$" \
-    "$WORK/node-$i/data/logs/meta.properties" || all_formatted=0
-done
-if [ "$all_formatted" = 1 ]; then
-  pass "every node got node.id from its ordinal and storage formatted with the library's cluster id"
-else
-  fail "node ids or cluster ids are not what the construct rendered"
-fi
+run_topology() {
+  topology="$1"
+  WORK="$WORK_ROOT/$topology"
+  mkdir -p "$WORK"
+  PIDS=()
+  case "$topology" in
+    combined) CONTROLLERS=0 ;;
+    dedicated) CONTROLLERS=3 ;;
+    *) fail "unknown topology"; return ;;
+  esac
+  local nodes=() i node
+  for i in $(seq 0 $((BROKERS - 1))); do nodes+=("b$i"); done
+  for i in $(seq 0 $((CONTROLLERS - 1))); do nodes+=("c$i"); done
 
-ACKED="$WORK/acked.txt"
-: > "$ACKED"
-if check produce "$bootstrap" "$TOPIC" 0 2000 "$ACKED"; then
-  pass "acks=all writes with 3 nodes: $(wc -l < "$ACKED") acknowledged"
-else
-  fail "acks=all writes failed with every node up"
-fi
+  log "[$topology] rendering the construct (namespace db, name kafka, $BROKERS brokers, $CONTROLLERS dedicated controllers, Kafka $VERSION)"
+  (cd "$ROOT" && CDK8S_STATEFUL_QUIET=1 timeout 300 node -r ts-node/register/transpile-only \
+    test/integration/kafka/render.ts "$WORK/rendered" "$VERSION" "$CONTROLLERS")
+  if shellcheck -s sh "$WORK/rendered/start.sh"; then
+    pass "the start script passes shellcheck"
+  else
+    fail "the start script has shellcheck findings"
+  fi
 
-log "killing node 1 (SIGKILL)"
-stop_node 1 KILL
-if check produce "$bootstrap" "$TOPIC" 2000 2000 "$ACKED"; then
-  pass "acks=all writes go on with one node lost (min.insync.replicas=2): $(wc -l < "$ACKED") acknowledged in all"
-else
-  fail "acks=all writes stopped after one node was lost"
-fi
+  choose_ports
+  write_hosts_sed
+  local bootstrap=""
+  for i in $(seq 0 $((BROKERS - 1))); do bootstrap="${bootstrap:+$bootstrap,}127.0.0.1:$(broker_port "$i")"; done
 
-if check verify "$bootstrap" "$TOPIC" "$ACKED"; then
-  pass "every acknowledged record is read back after losing a node"
-else
-  fail "acknowledged records were lost"
-fi
+  log "[$topology] starting ${nodes[*]} on 127.0.0.1 from port $PORT_BASE"
+  for node in "${nodes[@]}"; do start_node "$node"; done
 
-log "restarting node 1 on its formatted storage"
-start_node 1
-if check isr "$bootstrap" "$TOPIC" 3; then
-  pass "the restarted node rejoined: every partition has 3 in-sync replicas again"
-else
-  fail "the restarted node did not rejoin the ISR"
-fi
-if grep -q "already formatted\|Ignoring already formatted\|All of the log directories are already formatted" "$WORK/node-1/server.log" \
-   && [ "$(grep -c '^start: node.id=1 ' "$WORK/node-1/server.log")" = 2 ]; then
-  pass "the second start left the formatted storage alone"
-else
-  fail "the second start did not report formatted storage"
-fi
+  if check create "$bootstrap" "$TOPIC" "$BROKERS"; then
+    pass "the nodes formed a KRaft cluster from the rendered config; topic $TOPIC has 3 in-sync replicas"
+  else
+    fail "the cluster did not form"; show_logs; stop_all; return
+  fi
 
-log "restarting node 2 with another cluster id, as if its volume belonged to another cluster"
-stop_node 2 TERM
-IT_CLUSTER_ID=AAAAAAAAAAAAAAAAAAAAAQ start_node 2
-for _ in $(seq 1 120); do kill -0 "${PIDS[2]}" 2>/dev/null || break; sleep 1; done
-if ! kill -0 "${PIDS[2]}" 2>/dev/null && grep -qi "cluster.id\|clusterId" <(grep -iE "invalid|inconsistent|mismatch" "$WORK/node-2/server.log"); then
-  pass "a node refuses to start on storage formatted with another cluster id"
-  wait "${PIDS[2]}" 2>/dev/null || true
-  PIDS[2]=""
-else
-  fail "a node started (or hung) on storage of another cluster id"
-fi
+  local ok=1 expected_id
+  for node in "${nodes[@]}"; do
+    case "$node" in b*) expected_id="${node#b}" ;; c*) expected_id=$((1000 + ${node#c})) ;; esac
+    grep -q "^node.id=$expected_id$" "$WORK/$node/runtime/server.properties" || ok=0
+    grep -q "^cluster.id=$(cluster_id)$" "$WORK/$node/data/logs/meta.properties" || ok=0
+  done
+  if [ "$ok" = 1 ]; then
+    pass "every node got node.id from its ordinal (controllers from 1000) and storage formatted with the library's cluster id"
+  else
+    fail "node ids or cluster ids are not what the construct rendered"
+  fi
 
-summary
+  local acked="$WORK/acked.txt"
+  : > "$acked"
+  if check produce "$bootstrap" "$TOPIC" 0 2000 "$acked"; then
+    pass "acks=all writes with every node up: $(wc -l < "$acked") acknowledged"
+  else
+    fail "acks=all writes failed with every node up"
+  fi
+
+  log "[$topology] killing broker kafka-1 (SIGKILL)"
+  stop_node b1 KILL
+  local lost="a broker"
+  if [ "$CONTROLLERS" -gt 0 ]; then
+    log "[$topology] killing controller kafka-controller-0 (SIGKILL)"
+    stop_node c0 KILL
+    lost="a broker and a controller"
+  fi
+  if check produce "$bootstrap" "$TOPIC" 2000 2000 "$acked"; then
+    pass "acks=all writes go on with $lost lost (min.insync.replicas=2): $(wc -l < "$acked") acknowledged in all"
+  else
+    fail "acks=all writes stopped after losing $lost"
+  fi
+  if check verify "$bootstrap" "$TOPIC" "$acked"; then
+    pass "every acknowledged record is read back after losing $lost"
+  else
+    fail "acknowledged records were lost"
+  fi
+
+  log "[$topology] restarting kafka-1 on its formatted storage"
+  start_node b1
+  [ "$CONTROLLERS" -gt 0 ] && start_node c0
+  if check isr "$bootstrap" "$TOPIC" 3; then
+    pass "the restarted broker rejoined: every partition has 3 in-sync replicas again"
+  else
+    fail "the restarted broker did not rejoin the ISR"
+  fi
+  if grep -q "already formatted" "$WORK/b1/server.log" \
+     && [ "$(grep -c '^start: node.id=1 ' "$WORK/b1/server.log")" = 2 ]; then
+    pass "the second start left the formatted storage alone"
+  else
+    fail "the second start did not report formatted storage"
+  fi
+
+  log "[$topology] restarting kafka-2 with another cluster id, as if its volume belonged to another cluster"
+  stop_node b2 TERM
+  IT_CLUSTER_ID=AAAAAAAAAAAAAAAAAAAAAQ start_node b2
+  for _ in $(seq 1 120); do kill -0 "${PIDS[b2]}" 2>/dev/null || break; sleep 1; done
+  if ! kill -0 "${PIDS[b2]}" 2>/dev/null \
+     && grep -iE "invalid|inconsistent|mismatch" "$WORK/b2/server.log" | grep -qi "cluster.id\|clusterId"; then
+    pass "a node refuses to start on storage formatted with another cluster id"
+    wait "${PIDS[b2]}" 2>/dev/null || true
+    PIDS[b2]=""
+  else
+    fail "a node started (or hung) on storage of another cluster id"
+  fi
+
+  [ "$failed" -gt 0 ] && show_logs
+  stop_all
+}
+
+for t in $TOPOLOGIES; do run_topology "$t"; done
+
+echo "--- kafka $VERSION, real binaries ($TOPOLOGIES)"
+echo "kafka: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
