@@ -87,7 +87,7 @@ JSON
 pass "npm install"
 
 step "npx cdk8s synth (ts-node type-checks main.ts against the packed typings)"
-(cd "$APP" && npx cdk8s synth) || fail "cdk8s synth in $APP"
+(cd "$APP" && npx cdk8s synth --check-upgrade=false) || fail "cdk8s synth in $APP"
 pass "cdk8s synth: $(find "$APP/dist" -name '*.k8s.yaml' -printf '%f ')"
 
 step "expected kinds and names"
