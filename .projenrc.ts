@@ -78,7 +78,7 @@ project.addTask('test:npm-consumer', {
 });
 project.addTask('bench', {
   description: 'Synth time and peak memory for 1..1000 instances of each engine against a plain ApiObject floor',
-  exec: 'ts-node --project test/tsconfig.json bench/synth.ts',
+  exec: 'ts-node --project test/tsconfig.json -T bench/synth.ts',
   receiveArgs: true,
 });
 

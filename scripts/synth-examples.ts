@@ -8,11 +8,16 @@
  */
 import { execFileSync } from 'child_process';
 import { existsSync, readdirSync, readFileSync, rmSync } from 'fs';
+import { homedir } from 'os';
 import { join, resolve } from 'path';
 
 const root = resolve(__dirname, '..');
 const examplesDir = join(root, 'examples');
 const cli = join(root, 'node_modules', '.bin', 'cdk8s');
+// Python examples run in the virtualenv that scripts/check-python.sh builds (the wheel and its
+// runtime dependencies); without it they are skipped, visibly.
+const pyVenvBin = join(process.env.CDK8S_STATEFUL_CACHE ?? join(homedir(), '.cache', 'cdk8s-stateful'), 'py-venv-check', 'bin');
+const isPython = (dir: string) => /^language:\s*python\s*$/m.test(readFileSync(join(dir, 'cdk8s.yaml'), 'utf8'));
 
 const args = process.argv.slice(2);
 const deterministic = args.includes('--deterministic');
@@ -30,13 +35,18 @@ if (examples.length === 0) {
 /** Runs `cdk8s synth` in one example and returns its output files' contents by name. */
 function synth(dir: string): Map<string, string> {
   rmSync(join(dir, 'dist'), { recursive: true, force: true });
-  execFileSync(cli, ['synth', '--check-upgrade=false'], { cwd: dir, stdio: ['ignore', 'inherit', 'inherit'] });
+  const env = isPython(dir) ? { ...process.env, PATH: `${pyVenvBin}:${process.env.PATH}` } : process.env;
+  execFileSync(cli, ['synth', '--check-upgrade=false'], { cwd: dir, env, stdio: ['ignore', 'inherit', 'inherit'] });
   const files = readdirSync(join(dir, 'dist')).filter((f) => f.endsWith('.k8s.yaml')).sort();
   return new Map(files.map((f) => [f, readFileSync(join(dir, 'dist', f), 'utf8')]));
 }
 
 for (const name of examples) {
   const dir = join(examplesDir, name);
+  if (isPython(dir) && !existsSync(join(pyVenvBin, 'python3'))) {
+    console.log(`${name}: SKIPPED (a Python example: run scripts/check-python.sh first to build and install the wheel)`);
+    continue;
+  }
   const started = Date.now();
   const first = synth(dir);
   if (deterministic) {
