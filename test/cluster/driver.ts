@@ -17,7 +17,6 @@ const KUBECTL = process.env.KUBECTL ?? 'kubectl';
 const FIELD_MANAGER = 'cdk8s-stateful-test';
 const WAIT_SECONDS = Number(process.env.CLUSTER_TEST_WAIT_SECONDS ?? 180);
 const ZONE = 'topology.kubernetes.io/zone';
-const NODES = 6;
 
 interface Obj {
   apiVersion: string;
@@ -165,6 +164,43 @@ function stsReady(ns: string, name: string, replicas: number): Obj | undefined {
   return pods.length === replicas && pods.every(podReady) ? s : undefined;
 }
 
+const STUCK_SECONDS = Number(process.env.CLUSTER_TEST_STUCK_SECONDS ?? 30);
+
+/** Why a set cannot get ready by waiting longer: pods unschedulable or not creatable for a while. */
+function stuck(ns: string, name: string): string | undefined {
+  const s = tryGet('statefulset', ns, name);
+  if (!s) { return undefined; }
+  const now = Date.now();
+  for (const p of stsPods(s)) {
+    const c = (p.status?.conditions ?? []).find((x: any) => x.type === 'PodScheduled');
+    if (c && c.status === 'False' && c.reason === 'Unschedulable' &&
+        now - Date.parse(c.lastTransitionTime) > STUCK_SECONDS * 1000) {
+      return `${p.metadata.name} unschedulable for ${STUCK_SECONDS}s: ${c.message}`;
+    }
+  }
+  const failedCreate = list('events', ns).find(e => e.reason === 'FailedCreate' &&
+    e.involvedObject?.kind === 'StatefulSet' && e.involvedObject?.name === name &&
+    now - Date.parse(e.firstTimestamp ?? e.eventTime) > STUCK_SECONDS * 1000);
+  return failedCreate ? `pods not created for ${STUCK_SECONDS}s: ${failedCreate.message}` : undefined;
+}
+
+/** Waits for the set to be ready with all pods; gives up early when it is stuck. */
+function waitReady(ns: string, name: string, replicas: number, extra?: (s: Obj) => boolean): { set?: Obj; why: string } {
+  const deadline = Date.now() + WAIT_SECONDS * 1000;
+  let lastStuckCheck = Date.now();
+  for (;;) {
+    const set = stsReady(ns, name, replicas);
+    if (set && (!extra || extra(set))) { return { set, why: '' }; }
+    if (Date.now() - lastStuckCheck > 5000) {
+      lastStuckCheck = Date.now();
+      const why = stuck(ns, name);
+      if (why) { return { why: `${why}; ${describeNotReady(ns, name)}` }; }
+    }
+    if (Date.now() > deadline) { return { why: `not ready after ${WAIT_SECONDS}s: ${describeNotReady(ns, name)}` }; }
+    sleep(500);
+  }
+}
+
 function stsPods(s: Obj): Obj[] {
   return list('pods', s.metadata.namespace!, selectorString(s.spec.selector.matchLabels ?? {}))
     .filter(p => matches(s.spec.selector, p.metadata.labels) && !p.metadata.deletionTimestamp);
@@ -180,8 +216,8 @@ function describeNotReady(ns: string, name: string): string {
       .map((c: any) => `${c.type}=${c.status}${c.message ? ` (${c.message})` : ''}`);
     parts.push(`${p.metadata.name}: ${p.status?.phase ?? '?'} on ${p.spec.nodeName ?? '-'} ${cond.join('; ')}`);
   }
-  const events = list('events', ns).filter(e => e.type === 'Warning').slice(-6)
-    .map(e => `${e.involvedObject?.kind}/${e.involvedObject?.name}: ${e.reason}: ${e.message}`);
+  const events = [...new Set(list('events', ns).filter(e => e.type === 'Warning' && e.involvedObject?.name?.startsWith(name))
+    .map(e => `${e.involvedObject?.kind}/${e.involvedObject?.name}: ${e.reason}: ${e.message}`))].slice(-4);
   if (events.length) { parts.push(`warning events: ${events.join(' | ')}`); }
   return parts.join('; ');
 }
@@ -192,6 +228,50 @@ function nodeZones(): Map<string, string> {
     m.set(n.metadata.name, n.metadata.labels?.[ZONE] ?? '');
   }
   return m;
+}
+
+/** Zone names the manifests pin pods to (nodeSelector or required node affinity on the zone label). */
+function zonesNamedBy(objects: Obj[]): string[] {
+  const names = new Set<string>();
+  for (const o of objects) {
+    const podSpec = o.spec?.template?.spec;
+    if (!podSpec) { continue; }
+    const z = podSpec.nodeSelector?.[ZONE];
+    if (z) { names.add(z); }
+    for (const term of podSpec.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms ?? []) {
+      for (const e of term.matchExpressions ?? []) {
+        if (e.key === ZONE && e.operator === 'In') { (e.values as string[]).forEach(v => names.add(v)); }
+      }
+    }
+  }
+  return [...names].sort();
+}
+
+/** The simulated nodes are in three zones; name them as the example does (default zone-a|b|c). */
+function nameZones(objects: Obj[]): boolean {
+  const named = zonesNamedBy(objects);
+  if (named.length > 3) {
+    fail('zones', `the manifests pin pods to ${named.length} zones (${named.join(', ')}); the test cluster has 3`);
+    return false;
+  }
+  const defaults = ['zone-a', 'zone-b', 'zone-c'];
+  const zones = [...named, ...defaults.filter(d => !named.includes(d))].slice(0, 3);
+  ['a', 'b', 'c'].forEach((group, i) => {
+    for (const node of [`kwok-zone-${group}-0`, `kwok-zone-${group}-1`]) {
+      kubectl(['label', 'node', node, `${ZONE}=${zones[i]}`, '--overwrite']);
+    }
+  });
+  info(`node zones: ${zones.join(', ')} (two nodes each)`);
+  return true;
+}
+
+/** Zones and nodes the pods of a set may use, from its nodeSelector / required zone affinity. */
+function allowedPlaces(s: Obj): { zones: Set<string>; nodes: number } {
+  const zones = new Set(nodeZones().values());
+  const pinned = zonesNamedBy([s]);
+  const allowed = pinned.length ? new Set([...zones].filter(z => pinned.includes(z))) : zones;
+  const nodes = [...nodeZones().values()].filter(z => allowed.has(z)).length;
+  return { zones: allowed, nodes };
 }
 
 function checkPlacement(s: Obj, replicas: number): void {
@@ -208,7 +288,7 @@ function checkPlacement(s: Obj, replicas: number): void {
     pass(`statefulset ${name} one pod per node`, `${nodes.length} pods on ${nodes.length} nodes`);
   }
   const counts = [...perZone.values()];
-  const want = Math.min(replicas, 3);
+  const want = Math.min(replicas, allowedPlaces(s).zones.size);
   if (perZone.size < want || Math.max(...counts) - Math.min(...counts) > 1) {
     fail(`statefulset ${name} spread across zones`, `${where} (want ${want} zones, skew <= 1)`);
   } else {
@@ -273,12 +353,12 @@ function checkEviction(s: Obj, pdbs: Obj[], replicas: number): void {
   const status = waitFor(60, () => {
     const p = tryGet('pdb', ns, pdb.metadata.name);
     const st = p?.status;
-    return st && st.observedGeneration >= p!.metadata.generation && st.currentHealthy === replicas &&
+    return st && st.observedGeneration >= p!.metadata.generation && st.currentHealthy === st.expectedPods &&
       st.disruptionsAllowed > 0 ? st : undefined;
   });
   if (!status) {
     const st = tryGet('pdb', ns, pdb.metadata.name)?.status;
-    fail(`statefulset ${name} eviction`, `PodDisruptionBudget ${pdb.metadata.name} allows no disruption with all ${replicas} pods healthy: ${JSON.stringify(st)}`);
+    fail(`statefulset ${name} eviction`, `PodDisruptionBudget ${pdb.metadata.name} allows no disruption with all pods healthy: ${JSON.stringify(st)}`);
     return;
   }
   const allowed: number = status.disruptionsAllowed;
@@ -315,8 +395,9 @@ function checkEviction(s: Obj, pdbs: Obj[], replicas: number): void {
   } finally {
     for (const pod of held) { release(ns, pod); }
   }
-  if (!waitFor(WAIT_SECONDS, () => stsReady(ns, name, replicas))) {
-    fail(`statefulset ${name} recovers after eviction`, describeNotReady(ns, name));
+  const recovered = waitReady(ns, name, replicas);
+  if (!recovered.set) {
+    fail(`statefulset ${name} recovers after eviction`, recovered.why);
   } else {
     pass(`statefulset ${name} recovers after eviction`, `${replicas}/${replicas} ready`);
   }
@@ -325,15 +406,19 @@ function checkEviction(s: Obj, pdbs: Obj[], replicas: number): void {
 function checkScaling(s: Obj, replicas: number): void {
   const ns = s.metadata.namespace!;
   const name = s.metadata.name;
-  const up = Math.min(replicas + 2, NODES);
-  if (up === replicas) { info(`statefulset ${name}: no room to scale beyond ${replicas} on ${NODES} nodes`); return; }
+  const room = allowedPlaces(s).nodes; // one pod per node
+  const up = Math.min(replicas + 2, room);
+  if (up <= replicas) {
+    info(`statefulset ${name}: not scaled: its pods may use ${room} nodes (one per node) and it has ${replicas}`);
+    return;
+  }
   const added = [...Array(up - replicas).keys()].map(i => replicas + i);
   const scale = (n: number) => kubectl(['scale', 'statefulset', name, '-n', ns, `--replicas=${n}`]);
   let r = scale(up);
   if (r.status !== 0) { fail(`statefulset ${name} scale ${replicas}->${up}`, r.stderr.trim()); return; }
-  const ready = waitFor(WAIT_SECONDS, () => stsReady(ns, name, up));
+  const { set: ready, why } = waitReady(ns, name, up);
   if (!ready) {
-    fail(`statefulset ${name} scale ${replicas}->${up}`, describeNotReady(ns, name));
+    fail(`statefulset ${name} scale ${replicas}->${up}`, why);
   } else {
     pass(`statefulset ${name} scale ${replicas}->${up}`, `pods ${added.map(i => `${name}-${i}`).join(', ')} ready`);
     checkClaimsBound(ready, added, `claims of pods ${added.join(', ')} bound`);
@@ -341,12 +426,9 @@ function checkScaling(s: Obj, replicas: number): void {
   }
   r = scale(replicas);
   if (r.status !== 0) { fail(`statefulset ${name} scale ${up}->${replicas}`, r.stderr.trim()); return; }
-  const down = waitFor(WAIT_SECONDS, () => {
-    const st = stsReady(ns, name, replicas);
-    return st && stsPods(st).length === replicas ? st : undefined;
-  });
-  if (!down) {
-    fail(`statefulset ${name} scale ${up}->${replicas}`, describeNotReady(ns, name));
+  const down = waitReady(ns, name, replicas, st => stsPods(st).length === replicas);
+  if (!down.set) {
+    fail(`statefulset ${name} scale ${up}->${replicas}`, down.why);
     return;
   }
   pass(`statefulset ${name} scale ${up}->${replicas}`, `${replicas}/${replicas} ready`);
@@ -381,9 +463,11 @@ function checkServices(services: Obj[]): void {
       .flatMap(es => (es.endpoints ?? []) as any[])
       .filter(e => svc.spec.publishNotReadyAddresses || e.conditions?.ready !== false)
       .map(e => e.targetRef?.name as string).sort();
+    const started = Date.now();
     const ok = waitFor(60, () => {
       const want = expected();
       const got = actual();
+      if (want.length === 0 && Date.now() - started > 10000) { return null; } // no pods to reach: give up
       return want.length > 0 && JSON.stringify(want) === JSON.stringify(got) ? got : undefined;
     });
     if (ok) {
@@ -418,7 +502,7 @@ function runExample(dir: string, stateDir: string): void {
   // 1. namespaces, static volumes, server-side apply
   let volumesFile: string | undefined;
   try {
-    if (!ensureNamespaces(namespaces)) { return; }
+    if (!nameZones(objects) || !ensureNamespaces(namespaces)) { return; }
     const volumes = staticVolumesFor(objects);
     if (volumes) {
       volumesFile = path.join(stateDir, `${current}-volumes.yaml`);
@@ -435,8 +519,8 @@ function runExample(dir: string, stateDir: string): void {
     for (const s0 of sets) {
       const ns = s0.metadata.namespace ?? 'default';
       const replicas = s0.spec?.replicas ?? 1;
-      const s = waitFor(WAIT_SECONDS, () => stsReady(ns, s0.metadata.name, replicas));
-      if (!s) { fail(`statefulset ${s0.metadata.name} ready`, describeNotReady(ns, s0.metadata.name)); continue; }
+      const { set: s, why } = waitReady(ns, s0.metadata.name, replicas);
+      if (!s) { fail(`statefulset ${s0.metadata.name} ready`, why); continue; }
       pass(`statefulset ${s0.metadata.name} ready`, `${replicas}/${replicas}`);
       if (replicas > 1) { checkPlacement(s, replicas); }
       checkClaimsBound(s, [...Array(replicas).keys()], 'claims bound');
