@@ -10,10 +10,11 @@ export function engineResources(
   scope: IConstruct,
   resources: EngineResources | undefined,
   defaults: { cpu: kplus.Cpu; memory: Size },
+  prop: string = 'resources',
 ): kplus.ContainerResources {
   const memory = resources?.memory ?? defaults.memory;
   if (!(memory.toKibibytes({ rounding: SizeRoundingBehavior.NONE }) > 0)) {
-    invalid(scope, 'resources.memory', 'must be a positive size', memory.asString());
+    invalid(scope, `${prop}.memory`, 'must be a positive size', memory.asString());
   }
   return {
     cpu: { request: resources?.cpu ?? defaults.cpu, limit: resources?.cpuLimit },
@@ -30,10 +31,10 @@ export function memoryMiB(resources: kplus.ContainerResources): number {
  * A JVM heap of `fraction` of the container memory, clamped to [min, max] MiB, and refused when
  * the container is too small to hold it plus the JVM's own overhead.
  */
-export function jvmHeapMiB(scope: IConstruct, memory: number, fraction: number, min: number, max: number): number {
+export function jvmHeapMiB(scope: IConstruct, memory: number, fraction: number, min: number, max: number, prop = 'resources'): number {
   const heap = Math.min(max, Math.max(min, Math.floor(memory * fraction)));
   if (heap > memory * 0.75) {
-    invalid(scope, 'resources.memory', `must leave room for a ${heap} MiB heap plus off-heap memory: use at least ${Math.ceil(heap / 0.75)} MiB`, `${memory} MiB`);
+    invalid(scope, `${prop}.memory`, `must leave room for a ${heap} MiB heap plus off-heap memory: use at least ${Math.ceil(heap / 0.75)} MiB`, `${memory} MiB`);
   }
   return heap;
 }

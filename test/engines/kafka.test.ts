@@ -267,7 +267,7 @@ describe('dedicated controllers', () => {
 
   test('controller memory too small for its heap is refused', () => {
     expect(() => synth({ controllers: 3, controllerResources: { memory: Size.mebibytes(256) } }))
-      .toThrow(/'resources.memory' must leave room for a 256 MiB heap plus off-heap memory: use at least 342 MiB, got '256 MiB'/);
+      .toThrow(/'controllerResources.memory' must leave room for a 256 MiB heap plus off-heap memory: use at least 342 MiB, got '256 MiB'/);
   });
 
   test('an even number of controllers is refused; one warns; zero is refused', () => {

@@ -199,8 +199,8 @@ export class Kafka extends Construct {
         metadata: { name: `${controllerName}-config`, labels: { ...labels, [WellKnownLabels.COMPONENT]: 'controller' } },
         data: { 'server.properties': controllerProperties },
       });
-      const resources = engineResources(this, props.controllerResources, CONTROLLER_DEFAULTS);
-      const heap = jvmHeapMiB(this, memoryMiB(resources), 0.5, 256, 2048);
+      const resources = engineResources(this, props.controllerResources, CONTROLLER_DEFAULTS, 'controllerResources');
+      const heap = jvmHeapMiB(this, memoryMiB(resources), 0.5, 256, 2048, 'controllerResources');
       this.controllerWorkload = new StatefulWorkload(this, 'Controllers', {
         ...common,
         name: controllerName,

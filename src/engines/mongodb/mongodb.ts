@@ -280,7 +280,7 @@ export class MongoDb extends Construct {
     }
 
     if (arbiter) {
-      const arbiterResources = engineResources(this, props.arbiterResources, { cpu: kplus.Cpu.millis(100), memory: Size.gibibytes(1) });
+      const arbiterResources = engineResources(this, props.arbiterResources, { cpu: kplus.Cpu.millis(100), memory: Size.gibibytes(1) }, 'arbiterResources');
       if (memoryMiB(arbiterResources) < MIN_MEMORY_MIB) {
         invalid(this, 'arbiterResources.memory', `must be at least ${MIN_MEMORY_MIB} MiB: mongod and the mongosh probes share the container`, `${memoryMiB(arbiterResources)} MiB`);
       }
