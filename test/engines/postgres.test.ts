@@ -182,7 +182,7 @@ describe('postgresql.conf', () => {
 
   test('config overrides win, are marked, quoted when needed, and keys are sorted', () => {
     // WHEN
-    const { conf } = synth({ config: { shared_buffers: '300MB', log_line_prefix: '%m [%p] it\'s ', 'auto_explain.log_min_duration': '1s' } });
+    const { conf } = synth({ config: { 'shared_buffers': '300MB', 'log_line_prefix': '%m [%p] it\'s ', 'auto_explain.log_min_duration': '1s' } });
     const keys = conf.split('\n').filter((l) => / = /.test(l)).map((l) => l.split(' = ')[0]);
     // THEN
     expect(setting(conf, 'shared_buffers')).toBe('300MB');

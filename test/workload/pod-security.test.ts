@@ -1,6 +1,6 @@
 import * as kplus from 'cdk8s-plus-27';
-import { newChart, only, synth } from '../util';
 import { RestrictedPodSecurity } from '../../src';
+import { newChart, only, synth } from '../util';
 
 describe('RestrictedPodSecurity', () => {
   test('completes a cdk8s-plus Deployment with seccomp and drop ALL for every container', () => {
