@@ -159,8 +159,7 @@ function stsReady(ns: string, name: string, replicas: number): Obj | undefined {
     st.replicas === replicas && st.readyReplicas === replicas && st.availableReplicas === replicas &&
     st.updatedReplicas === replicas && st.currentRevision === st.updateRevision;
   if (!ok) { return undefined; }
-  const pods = list('pods', ns, selectorString(s.spec.selector.matchLabels ?? {}))
-    .filter(p => matches(s.spec.selector, p.metadata.labels));
+  const pods = stsPods(s);
   return pods.length === replicas && pods.every(podReady) ? s : undefined;
 }
 
@@ -201,9 +200,17 @@ function waitReady(ns: string, name: string, replicas: number, extra?: (s: Obj) 
   }
 }
 
-function stsPods(s: Obj): Obj[] {
+/** Pods that the set's selector selects (its own and, wrongly, any other). */
+function selectedPods(s: Obj): Obj[] {
   return list('pods', s.metadata.namespace!, selectorString(s.spec.selector.matchLabels ?? {}))
-    .filter(p => matches(s.spec.selector, p.metadata.labels) && !p.metadata.deletionTimestamp);
+    .filter(p => matches(s.spec.selector, p.metadata.labels));
+}
+function ownedBy(p: Obj, s: Obj): boolean {
+  return (p.metadata.ownerReferences ?? []).some((r: any) => r.kind === 'StatefulSet' && r.name === s.metadata.name);
+}
+/** The set's own pods that are not terminating. */
+function stsPods(s: Obj): Obj[] {
+  return selectedPods(s).filter(p => ownedBy(p, s) && !p.metadata.deletionTimestamp);
 }
 
 function describeNotReady(ns: string, name: string): string {
@@ -456,7 +463,8 @@ function checkServices(services: Obj[]): void {
       continue;
     }
     const expected = () => list('pods', ns, selectorString(sel))
-      .filter(p => !p.metadata.deletionTimestamp && p.status?.podIP &&
+      // as the EndpointSlice controller does: terminating and finished pods are no endpoints
+      .filter(p => !p.metadata.deletionTimestamp && p.status?.podIP && !['Succeeded', 'Failed'].includes(p.status?.phase) &&
         (svc.spec.publishNotReadyAddresses || podReady(p)))
       .map(p => p.metadata.name).sort();
     const actual = () => list('endpointslices', ns, `kubernetes.io/service-name=${name}`)
@@ -522,6 +530,13 @@ function runExample(dir: string, stateDir: string): void {
       const { set: s, why } = waitReady(ns, s0.metadata.name, replicas);
       if (!s) { fail(`statefulset ${s0.metadata.name} ready`, why); continue; }
       pass(`statefulset ${s0.metadata.name} ready`, `${replicas}/${replicas}`);
+      const strangers = selectedPods(s).filter(p => !ownedBy(p, s)).map(p => p.metadata.name);
+      if (strangers.length) {
+        fail(`statefulset ${s0.metadata.name} selector selects only its pods`, `also selects ${strangers.join(', ')} ` +
+          '(a PodDisruptionBudget or Service with this selector counts them too: a Job pod makes the PDB fail with "does not implement the scale subresource")');
+      } else {
+        pass(`statefulset ${s0.metadata.name} selector selects only its pods`);
+      }
       if (replicas > 1) { checkPlacement(s, replicas); }
       checkClaimsBound(s, [...Array(replicas).keys()], 'claims bound');
       readySets.push([s, replicas]);
