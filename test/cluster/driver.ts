@@ -357,15 +357,20 @@ function checkEviction(s: Obj, pdbs: Obj[], replicas: number): void {
     return;
   }
   // The disruption controller must have seen all pods healthy.
+  const started = Date.now();
   const status = waitFor(60, () => {
     const p = tryGet('pdb', ns, pdb.metadata.name);
     const st = p?.status;
+    const syncFailed = (st?.conditions ?? []).some((c: any) => c.reason === 'SyncFailed');
+    if (syncFailed && Date.now() - started > 10000) { return null; } // the controller cannot count the pods
     return st && st.observedGeneration >= p!.metadata.generation && st.currentHealthy === st.expectedPods &&
       st.disruptionsAllowed > 0 ? st : undefined;
   });
   if (!status) {
     const st = tryGet('pdb', ns, pdb.metadata.name)?.status;
-    fail(`statefulset ${name} eviction`, `PodDisruptionBudget ${pdb.metadata.name} allows no disruption with all pods healthy: ${JSON.stringify(st)}`);
+    fail(`statefulset ${name} eviction`, `PodDisruptionBudget ${pdb.metadata.name} allows no disruption with all pods healthy: ` +
+      `disruptionsAllowed=${st?.disruptionsAllowed} currentHealthy=${st?.currentHealthy} expectedPods=${st?.expectedPods} ` +
+      (st?.conditions ?? []).map((c: any) => `${c.type}=${c.status} ${c.reason}: ${c.message}`).join('; '));
     return;
   }
   const allowed: number = status.disruptionsAllowed;
@@ -472,7 +477,7 @@ function checkServices(services: Obj[]): void {
       .filter(e => svc.spec.publishNotReadyAddresses || e.conditions?.ready !== false)
       .map(e => e.targetRef?.name as string).sort();
     const started = Date.now();
-    const ok = waitFor(60, () => {
+    const ok = waitFor(30, () => {
       const want = expected();
       const got = actual();
       if (want.length === 0 && Date.now() - started > 10000) { return null; } // no pods to reach: give up
