@@ -1,3 +1,4 @@
+import { createHash } from 'crypto';
 import { Size, SizeRoundingBehavior } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { IConstruct } from 'constructs';
@@ -37,4 +38,13 @@ export function jvmHeapMiB(scope: IConstruct, memory: number, fraction: number, 
     invalid(scope, `${prop}.memory`, `must leave room for a ${heap} MiB heap plus off-heap memory: use at least ${Math.ceil(heap / 0.75)} MiB`, `${memory} MiB`);
   }
   return heap;
+}
+
+/**
+ * The pod annotation that rolls an engine's pods when its configuration or scripts change (a
+ * ConfigMap change alone restarts nothing). Pass what the pods read at start, and nothing that
+ * must not restart them (a member list that changes with `replicas`).
+ */
+export function configChecksum(...parts: unknown[]): { [key: string]: string } {
+  return { 'cdk8s-stateful/config-checksum': createHash('sha256').update(JSON.stringify(parts)).digest('hex').slice(0, 16) };
 }

@@ -396,9 +396,9 @@ describe('Cassandra', () => {
     });
 
     test('a config change rolls the pods (checksum annotation)', () => {
-      const a = only(ring().objects, 'StatefulSet').spec.template.metadata.annotations['cdk8s-stateful.dev/config-checksum'];
-      const b = only(ring({ config: { concurrent_reads: '64' } }).objects, 'StatefulSet').spec.template.metadata.annotations['cdk8s-stateful.dev/config-checksum'];
-      expect(a).toMatch(/^[0-9a-f]{64}$/);
+      const a = only(ring().objects, 'StatefulSet').spec.template.metadata.annotations['cdk8s-stateful/config-checksum'];
+      const b = only(ring({ config: { concurrent_reads: '64' } }).objects, 'StatefulSet').spec.template.metadata.annotations['cdk8s-stateful/config-checksum'];
+      expect(a).toMatch(/^[0-9a-f]{16}$/);
       expect(a).not.toBe(b);
     });
 

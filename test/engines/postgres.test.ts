@@ -267,7 +267,7 @@ describe('pod', () => {
   });
 
   test('a config change rolls the pods (config hash annotation), a re-synth does not', () => {
-    const hash = (props: PostgresProps) => synth(props).sts.spec.template.metadata.annotations['cdk8s-stateful/config-hash'];
+    const hash = (props: PostgresProps) => synth(props).sts.spec.template.metadata.annotations['cdk8s-stateful/config-checksum'];
     expect(hash({})).toBe(hash({}));
     expect(hash({ maxConnections: 120 })).not.toBe(hash({}));
   });

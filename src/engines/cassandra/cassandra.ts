@@ -1,4 +1,3 @@
-import { createHash } from 'crypto';
 import { Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { k8s } from 'cdk8s-plus-27';
@@ -6,7 +5,7 @@ import { Construct } from 'constructs';
 import { CassandraVersion } from './cassandra-version';
 import { CQL_PORT, DATA_MOUNT, heapSizes, renderCassandraYaml, renderRackDc, STORAGE_PORT } from './config';
 import { DRAIN_SH, PREPARE_CONFIG_SH, READY_SH } from './scripts';
-import { engineResources, memoryMiB } from '../../private/engine-kit';
+import { configChecksum, engineResources, memoryMiB } from '../../private/engine-kit';
 import { invalid, requireInteger, warn } from '../../private/errors';
 import { namespaceOf } from '../../private/k8s';
 import { requireDnsLabel } from '../../private/names';
@@ -214,9 +213,7 @@ export class Cassandra extends Construct {
     for (const key of Object.keys(configData).sort()) {
       this.configMap.addData(key, configData[key]);
     }
-    const checksum = createHash('sha256')
-      .update(JSON.stringify([configData, PREPARE_CONFIG_SH, READY_SH, DRAIN_SH]))
-      .digest('hex');
+    const checksum = configChecksum(configData, PREPARE_CONFIG_SH, READY_SH, DRAIN_SH);
 
     const startupPeriod = 15;
     rackNames.forEach((rack, index) => {
@@ -235,7 +232,7 @@ export class Cassandra extends Construct {
         clientService: false,
         publishNotReadyAddresses: true,
         placement: rackProps ? { ...props.placement, zone: rackProps.zone } : props.placement,
-        podAnnotations: { ...props.podAnnotations, 'cdk8s-stateful.dev/config-checksum': checksum },
+        podAnnotations: { ...props.podAnnotations, ...checksum },
         clusterDomain: props.clusterDomain,
         volumeClaims: [{
           name: 'data',

@@ -1,4 +1,3 @@
-import { createHash } from 'crypto';
 import { Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { k8s } from 'cdk8s-plus-27';
@@ -9,7 +8,7 @@ import {
 } from './config';
 import { KafkaVersion } from './kafka-version';
 import { START_SCRIPT } from './scripts';
-import { engineResources, jvmHeapMiB, memoryMiB } from '../../private/engine-kit';
+import { configChecksum, engineResources, jvmHeapMiB, memoryMiB } from '../../private/engine-kit';
 import { invalid, requireInteger, warn } from '../../private/errors';
 import { namespaceOf } from '../../private/k8s';
 import { WellKnownLabels } from '../../workload/labels';
@@ -210,7 +209,7 @@ export class Kafka extends Construct {
           image, resources, heap, role: NodeRole.CONTROLLER, configMap: this.controllerConfigMap, idOffset: CONTROLLER_ID_OFFSET,
         })],
         volumeClaims: [claim(props.controllerStorage, CONTROLLER_DEFAULTS.storage)],
-        podAnnotations: { ...props.podAnnotations, ...checksum(controllerProperties) },
+        podAnnotations: { ...props.podAnnotations, ...configChecksum(controllerProperties, START_SCRIPT) },
         clientService: false,
       });
     }
@@ -226,7 +225,7 @@ export class Kafka extends Construct {
         image, resources, heap, role: brokerRole, configMap: this.configMap, idOffset: 0,
       })],
       volumeClaims: [claim(props.storage, BROKER_DEFAULTS.storage)],
-      podAnnotations: { ...props.podAnnotations, ...checksum(brokerProperties) },
+      podAnnotations: { ...props.podAnnotations, ...configChecksum(brokerProperties, START_SCRIPT) },
       clientService: false,
     });
     for (const peer of props.allowFrom ?? []) {
@@ -308,11 +307,6 @@ function claim(storage: EngineStorage | undefined, defaultSize: Size) {
     accessModes: storage?.accessModes,
     mountPath: DATA_MOUNT,
   };
-}
-
-/** A pod annotation that changes with the configuration, so that a new configuration rolls the pods. */
-function checksum(properties: string): { [key: string]: string } {
-  return { 'cdk8s-stateful/config-sha256': createHash('sha256').update(properties).digest('hex') };
 }
 
 function tcpProbe(port: number, failureThreshold: number): kplus.Probe {

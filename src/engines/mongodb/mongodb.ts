@@ -1,4 +1,3 @@
-import { createHash } from 'crypto';
 import { Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { k8s } from 'cdk8s-plus-27';
@@ -9,7 +8,7 @@ import {
 } from './config';
 import { MongoDbVersion } from './mongodb-version';
 import { AGENT_JS, AGENT_SCRIPT, PING_JS, READY_JS, SETUP_SCRIPT } from './scripts';
-import { engineResources, memoryMiB } from '../../private/engine-kit';
+import { configChecksum, engineResources, memoryMiB } from '../../private/engine-kit';
 import { invalid, requireInteger, warn } from '../../private/errors';
 import { namespaceOf } from '../../private/k8s';
 import { requireDnsLabel } from '../../private/names';
@@ -242,7 +241,8 @@ export class MongoDb extends Construct {
         cacheFromConfig: userCache !== undefined && role === 'data',
       });
 
-    const checksum = createHash('sha256').update(mongodConf).digest('hex').slice(0, 16);
+    // Not the member list: scaling must not restart the members.
+    const checksum = configChecksum(mongodConf, this.scriptsConfigMap.data);
     const data = pod('DataPod', 'data', name, resources, this.wiredTigerCacheSizeGB);
     this.workload = new StatefulWorkload(this, 'Workload', {
       name,
@@ -266,7 +266,7 @@ export class MongoDb extends Construct {
       terminationGracePeriod: props.terminationGracePeriod ?? Duration.minutes(2),
       placement: props.placement,
       allowFrom: props.allowFrom,
-      podAnnotations: { ...props.podAnnotations, 'cdk8s-stateful/config-checksum': checksum },
+      podAnnotations: { ...props.podAnnotations, ...checksum },
       clusterDomain,
     });
     this.statefulSet = this.workload.statefulSet;
@@ -299,7 +299,7 @@ export class MongoDb extends Construct {
         podManagementPolicy: PodManagementPolicy.PARALLEL,
         terminationGracePeriod: Duration.seconds(30),
         placement: props.placement,
-        podAnnotations: { ...props.podAnnotations, 'cdk8s-stateful/config-checksum': checksum },
+        podAnnotations: { ...props.podAnnotations, ...checksum },
         clusterDomain,
       });
     }

@@ -1,4 +1,3 @@
-import { createHash } from 'crypto';
 import { Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { k8s } from 'cdk8s-plus-27';
@@ -6,7 +5,7 @@ import { Construct } from 'constructs';
 import { MANAGED_KEYS, MIN_MEMORY_MIB, MOUNT_PATH, normalizeKey, parseVersion, renderMyCnf, RUN_DIR, atLeast } from './config';
 import { MySqlVersion } from './mysql-version';
 import { BOOTSTRAP, INIT_SOURCE, READINESS, renderScripts } from './scripts';
-import { engineResources, memoryMiB } from '../../private/engine-kit';
+import { configChecksum, engineResources, memoryMiB } from '../../private/engine-kit';
 import { invalid, requireInteger } from '../../private/errors';
 import { namespaceOf } from '../../private/k8s';
 import { requireDnsLabel } from '../../private/names';
@@ -246,7 +245,7 @@ export class MySql extends Construct {
       });
     }
 
-    const checksum = createHash('sha256').update(myCnf).update(JSON.stringify(scripts)).digest('hex').slice(0, 16);
+    const checksum = configChecksum(myCnf, scripts);
     this.workload = new StatefulWorkload(this, 'Workload', {
       name,
       appName: 'mysql',
@@ -269,7 +268,7 @@ export class MySql extends Construct {
       terminationGracePeriod: Duration.seconds(120),
       podAnnotations: {
         ...props.podAnnotations,
-        'cdk8s-stateful/config-checksum': checksum,
+        ...checksum,
         ...(props.metrics ? {
           'prometheus.io/scrape': 'true',
           'prometheus.io/port': String(METRICS_PORT),
@@ -286,9 +285,6 @@ export class MySql extends Construct {
       name,
       ports: servicePorts,
       podName: `${name}-${primary}`,
-      // It selects on statefulset.kubernetes.io/pod-name, which the controller adds to each pod:
-      // linters that match selectors against the template cannot see it.
-      annotations: { 'kube-score/ignore': 'service-targets-pod' },
     });
     this.readOnlyService = this.workload.addClientService('ReadOnlyService', { name: `${name}-ro`, ports: servicePorts });
     if (this.workload.podDnsName(primary) !== sourceHost) {

@@ -1,4 +1,3 @@
-import { createHash } from 'crypto';
 import { Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { k8s } from 'cdk8s-plus-27';
@@ -8,7 +7,7 @@ import {
 } from './config';
 import { PostgresVersion } from './postgres-version';
 import { BOOTSTRAP_SCRIPT, INIT_REPLICATION_SCRIPT, PRE_STOP_COMMAND } from './scripts';
-import { engineResources, memoryMiB } from '../../private/engine-kit';
+import { configChecksum, engineResources, memoryMiB } from '../../private/engine-kit';
 import { invalid, requireInteger } from '../../private/errors';
 import { namespaceOf } from '../../private/k8s';
 import { mebibytesOf } from '../../private/quantity';
@@ -311,9 +310,7 @@ export class Postgres extends Construct {
       annotations['prometheus.io/path'] = '/metrics';
     }
     // Pods restart when their config or scripts change (a ConfigMap change alone restarts nothing).
-    annotations['cdk8s-stateful/config-hash'] = createHash('sha256')
-      .update(JSON.stringify([this.configMap.data, this.scriptsConfigMap.data]))
-      .digest('hex').slice(0, 16);
+    Object.assign(annotations, configChecksum(this.configMap.data, this.scriptsConfigMap.data));
 
     this.workload = new StatefulWorkload(this, 'Workload', {
       name: workloadName,
@@ -348,9 +345,6 @@ export class Postgres extends Construct {
       name: workloadName,
       ports,
       podName: `${workloadName}-${primary}`,
-      // It selects on statefulset.kubernetes.io/pod-name, which the StatefulSet controller adds to
-      // each pod: linters that match selectors against the pod template cannot see it.
-      annotations: { 'kube-score/ignore': 'service-targets-pod' },
     });
     this.readOnlyService = this.workload.addClientService('ReadOnlyService', { name: `${workloadName}-ro`, ports });
     this.statefulSet = this.workload.statefulSet;
