@@ -1,10 +1,13 @@
+import { createHash } from 'crypto';
 import { Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
+import { invalid } from '../private/errors';
 import { ensureUniqueNames } from '../private/k8s';
-import { requireDnsLabel } from '../private/names';
+import { requireDnsSubdomain } from '../private/names';
 import { hardened, podSecurityContext, secureContainer } from '../private/pod';
+import { WellKnownLabels } from '../workload/labels';
 
 /** Properties of a {@link GeneratedSecret}. */
 export interface GeneratedSecretProps {
@@ -35,14 +38,26 @@ export class GeneratedSecret extends Construct {
 
   constructor(scope: Construct, id: string, props: GeneratedSecretProps) {
     super(scope, id);
-    this.secretName = props.secretName;
-    const name = requireDnsLabel(this, 'secretName', `${props.secretName}-init`.slice(0, 63).replace(/-+$/, ''));
-    const labels = props.labels ?? {};
+    this.secretName = requireDnsSubdomain(this, 'secretName', props.secretName);
     for (const key of props.keys) {
       if (!/^[A-Za-z0-9._-]+$/.test(key)) {
-        throw new Error(`${this.node.path}: 'keys' must be valid Secret keys (letters, digits, '.', '_' and '-'), got '${key}'`);
+        invalid(this, 'keys', "must be valid Secret keys (letters, digits, '.', '_' and '-')", key);
       }
     }
+    const image = props.image ?? 'curlimages/curl:8.11.1';
+    const base = props.secretName.replace(/\./g, '-').slice(0, 44).replace(/-+$/, '');
+    const name = `${base}-init`;
+    // A Job's pod template is immutable: a new image or script gets a new Job (named by its content)
+    // instead of an apply that fails. The old Job has done its work and may be deleted.
+    const jobName = `${name}-${createHash('sha256').update(JSON.stringify([image, props.keys, GENERATOR_SCRIPT])).digest('hex').slice(0, 8)}`;
+    // Own labels, never the database's: its selectors (PDB, Services, anti-affinity) must not count this pod.
+    const instance = props.labels?.[WellKnownLabels.INSTANCE];
+    const labels: { [key: string]: string } = {
+      [WellKnownLabels.NAME]: 'secret-generator',
+      [WellKnownLabels.COMPONENT]: 'credentials',
+      [WellKnownLabels.MANAGED_BY]: 'cdk8s-stateful',
+      ...(instance ? { [WellKnownLabels.INSTANCE]: instance } : {}),
+    };
 
     const account = new kplus.ServiceAccount(this, 'ServiceAccount', {
       metadata: { name, labels },
@@ -64,13 +79,13 @@ export class GeneratedSecret extends Construct {
     const tmp = kplus.Volume.fromEmptyDir(this, 'tmp', 'tmp', { sizeLimit: Size.mebibytes(1) });
     const container = secureContainer({
       name: 'generate',
-      image: props.image ?? 'curlimages/curl:8.11.1',
+      image,
       command: ['/bin/sh', '-c', GENERATOR_SCRIPT],
       volumeMounts: [{ volume: tmp, path: '/tmp' }],
       envVariables: {
         SECRET_NAME: kplus.EnvValue.fromValue(props.secretName),
         SECRET_KEYS: kplus.EnvValue.fromValue(props.keys.join(' ')),
-        SECRET_LABELS: kplus.EnvValue.fromValue(JSON.stringify(labels)),
+        SECRET_LABELS: kplus.EnvValue.fromValue(JSON.stringify(props.labels ?? {})),
       },
       resources: {
         cpu: { request: kplus.Cpu.millis(10), limit: kplus.Cpu.millis(100) },
@@ -78,7 +93,7 @@ export class GeneratedSecret extends Construct {
       },
     });
     this.job = new k8s.KubeJob(this, 'Job', {
-      metadata: { name, labels },
+      metadata: { name: jobName, labels },
       spec: {
         backoffLimit: 6,
         template: {
@@ -102,22 +117,28 @@ export class GeneratedSecret extends Construct {
  * a 409 on create means another run won the race, which is just as good.
  */
 const GENERATOR_SCRIPT = `set -eu
+umask 077
 sa=\${SERVICE_ACCOUNT_DIR:-/var/run/secrets/kubernetes.io/serviceaccount}
+work=\${TMPDIR:-/tmp}
 api="https://kubernetes.default.svc/api/v1/namespaces/$(cat "$sa/namespace")/secrets"
-call() { curl -sS -o /tmp/response -w '%{http_code}' --cacert "$sa/ca.crt" -H "Authorization: Bearer $(cat "$sa/token")" "$@"; }
+# The token and the passwords go through files, never through argv (which any process can list).
+printf 'Authorization: Bearer %s\\n' "$(cat "$sa/token")" > "$work/auth"
+call() { curl -sS -o "$work/response" -w '%{http_code}' --cacert "$sa/ca.crt" -H "@$work/auth" "$@"; }
 code=$(call "$api/$SECRET_NAME")
 if [ "$code" = 200 ]; then echo "secret $SECRET_NAME exists: left unchanged"; exit 0; fi
-if [ "$code" != 404 ]; then echo "reading secret $SECRET_NAME: HTTP $code" >&2; cat /tmp/response >&2; exit 1; fi
+if [ "$code" != 404 ]; then echo "reading secret $SECRET_NAME: HTTP $code" >&2; cat "$work/response" >&2; exit 1; fi
 data=''
 for key in $SECRET_KEYS; do
   value=$(head -c 96 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 32)
   data="$data\\"$key\\":\\"$value\\","
 done
-body="{\\"apiVersion\\":\\"v1\\",\\"kind\\":\\"Secret\\",\\"type\\":\\"Opaque\\",\\"metadata\\":{\\"name\\":\\"$SECRET_NAME\\",\\"labels\\":$SECRET_LABELS},\\"stringData\\":{\${data%,}}}"
-code=$(call -X POST -H 'Content-Type: application/json' --data "$body" "$api")
+printf '{"apiVersion":"v1","kind":"Secret","type":"Opaque","metadata":{"name":"%s","labels":%s},"stringData":{%s}}' \\
+  "$SECRET_NAME" "$SECRET_LABELS" "\${data%,}" > "$work/body"
+code=$(call -X POST -H 'Content-Type: application/json' --data "@$work/body" "$api")
+rm -f "$work/body"
 case "$code" in
   201) echo "secret $SECRET_NAME created with keys: $SECRET_KEYS" ;;
   409) echo "secret $SECRET_NAME was created concurrently: left unchanged" ;;
-  *) echo "creating secret $SECRET_NAME: HTTP $code" >&2; cat /tmp/response >&2; exit 1 ;;
+  *) echo "creating secret $SECRET_NAME: HTTP $code" >&2; cat "$work/response" >&2; exit 1 ;;
 esac
 `;

@@ -126,7 +126,7 @@ describe('MongoDb defaults', () => {
   });
 
   test('the credentials are generated in the cluster: password and keyfile, never in the YAML', () => {
-    const job = find('Job', 'orders-credentials-init');
+    const job = objects.find((o) => o.kind === 'Job');
     const env = job.spec.template.spec.containers[0].env;
     expect(env).toContainEqual({ name: 'SECRET_NAME', value: 'orders-credentials' });
     expect(env).toContainEqual({ name: 'SECRET_KEYS', value: 'password keyfile' });
@@ -310,8 +310,9 @@ describe('MongoDb props', () => {
   });
 
   test('credentials generated with a Secret name and generator image', () => {
-    const { find, db } = synth({ credentials: Credentials.generated({ secretName: 'mongo-secret', generatorImage: 'curlimages/curl:8.12.0' }) });
-    const job = find('Job', 'mongo-secret-init');
+    const { objects, db } = synth({ credentials: Credentials.generated({ secretName: 'mongo-secret', generatorImage: 'curlimages/curl:8.12.0' }) });
+    const job = objects.find((o: any) => o.kind === 'Job');
+    expect(job.metadata.name).toMatch(/^mongo-secret-init-[0-9a-f]{8}$/);
     expect(job.spec.template.spec.containers[0].image).toBe('curlimages/curl:8.12.0');
     expect(db.connection.secretName).toBe('mongo-secret');
   });
