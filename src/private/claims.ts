@@ -1,6 +1,7 @@
 import { Size } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-27';
 import { IConstruct } from 'constructs';
+import { invalid } from './errors';
 import { requireDnsLabel } from './names';
 import { quantityOf } from './quantity';
 import { requireAccessModes, requirePositiveSize } from './validation';
@@ -29,6 +30,9 @@ export function resolveClaimTemplate(scope: IConstruct, index: number, props: Vo
   if (caps) {
     requireAccessModes(scope, `${prop}.accessModes`, accessModes, caps.accessModes,
       `storage class '${props.storageClass!.storageClassName}'`);
+  }
+  if (props.volumeMode === VolumeMode.BLOCK && props.mountPath !== undefined) {
+    invalid(scope, `${prop}.mountPath`, 'cannot be set for a Block volume: a raw device is attached with volumeDevices, not mounted; leave mountPath unset');
   }
   return {
     name,

@@ -1,7 +1,7 @@
 import { Chart, Duration, Size, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import {
-  AccessMode, DisruptionBudget, PodManagementPolicy, Provisioner, SpreadMode, StatefulWorkload, StatefulWorkloadProps, StorageClass,
+  AccessMode, DisruptionBudget, PodManagementPolicy, Provisioner, SpreadMode, StatefulWorkload, StatefulWorkloadProps, StorageClass, VolumeMode,
 } from '../../src';
 import { appYaml, newChart, only, selects, synth } from '../util';
 
@@ -229,6 +229,12 @@ describe('StatefulWorkload', () => {
       expect(() => new StatefulWorkload(chart, 'web', web({
         volumeClaims: [{ size: Size.gibibytes(1), storageClass: ebs, accessModes: [AccessMode.READ_WRITE_MANY] }],
       }))).toThrow("test/web: 'volumeClaims[0].accessModes' asks for ReadWriteMany, which storage class 'ebs' cannot serve; valid: ReadWriteOnce, ReadWriteOncePod");
+    });
+
+    test('a Block volume cannot be mounted at a path', () => {
+      expect(() => new StatefulWorkload(newChart(), 'web', web({
+        volumeClaims: [{ size: Size.gibibytes(1), mountPath: '/data', volumeMode: VolumeMode.BLOCK }],
+      }))).toThrow("test/web: 'volumeClaims[0].mountPath' cannot be set for a Block volume: a raw device is attached with volumeDevices, not mounted; leave mountPath unset");
     });
 
     test('one claim shared by several replicas', () => {
