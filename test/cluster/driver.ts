@@ -17,6 +17,7 @@ const KUBECTL = process.env.KUBECTL ?? 'kubectl';
 const FIELD_MANAGER = 'cdk8s-stateful-test';
 const WAIT_SECONDS = Number(process.env.CLUSTER_TEST_WAIT_SECONDS ?? 180);
 const ZONE = 'topology.kubernetes.io/zone';
+const HOSTNAME = 'kubernetes.io/hostname';
 
 interface Obj {
   apiVersion: string;
@@ -254,21 +255,43 @@ function zonesNamedBy(objects: Obj[]): string[] {
   return [...names].sort();
 }
 
-/** The simulated nodes are in three zones; name them as the example does (default zone-a|b|c). */
-function nameZones(objects: Obj[]): boolean {
+/** Host names the manifests pin pods or volumes to (`kubernetes.io/hostname`). */
+function hostnamesNamedBy(objects: Obj[]): string[] {
+  const names = new Set<string>();
+  const terms = (affinity: any): any[] => affinity?.required?.nodeSelectorTerms ??
+    affinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms ?? [];
+  for (const o of objects) {
+    const podSpec = o.spec?.template?.spec;
+    const h = podSpec?.nodeSelector?.[HOSTNAME];
+    if (h) { names.add(h); }
+    for (const term of [...terms(podSpec?.affinity?.nodeAffinity), ...(o.kind === 'PersistentVolume' ? terms(o.spec?.nodeAffinity) : [])]) {
+      for (const e of term.matchExpressions ?? []) {
+        if (e.key === HOSTNAME && e.operator === 'In') { (e.values as string[]).forEach(v => names.add(v)); }
+      }
+    }
+  }
+  return [...names].sort();
+}
+
+/**
+ * The six simulated nodes are in three zones, two each; label them as the example names zones and
+ * hosts (default zone-a|b|c and the node names). Named hosts go to different zones first.
+ */
+function nameNodes(objects: Obj[]): boolean {
   const named = zonesNamedBy(objects);
-  if (named.length > 3) {
-    fail('zones', `the manifests pin pods to ${named.length} zones (${named.join(', ')}); the test cluster has 3`);
+  const hosts = hostnamesNamedBy(objects);
+  if (named.length > 3 || hosts.length > 6) {
+    fail('nodes', `the manifests pin pods to ${named.length} zones (${named.join(', ')}) and ${hosts.length} hosts (${hosts.join(', ')}); the test cluster has 3 zones of 2 nodes`);
     return false;
   }
   const defaults = ['zone-a', 'zone-b', 'zone-c'];
   const zones = [...named, ...defaults.filter(d => !named.includes(d))].slice(0, 3);
-  ['a', 'b', 'c'].forEach((group, i) => {
-    for (const node of [`kwok-zone-${group}-0`, `kwok-zone-${group}-1`]) {
-      kubectl(['label', 'node', node, `${ZONE}=${zones[i]}`, '--overwrite']);
-    }
+  const nodes = ['a-0', 'b-0', 'c-0', 'a-1', 'b-1', 'c-1'].map(n => `kwok-zone-${n}`);
+  nodes.forEach((node, i) => {
+    const zone = zones['abc'.indexOf(node.charAt('kwok-zone-'.length))];
+    kubectl(['label', 'node', node, `${ZONE}=${zone}`, `${HOSTNAME}=${hosts[i] ?? node}`, '--overwrite']);
   });
-  info(`node zones: ${zones.join(', ')} (two nodes each)`);
+  info(`node zones: ${zones.join(', ')} (two nodes each)${hosts.length ? `; host names ${hosts.join(', ')} given to ${nodes.slice(0, hosts.length).join(', ')}` : ''}`);
   return true;
 }
 
@@ -515,7 +538,7 @@ function runExample(dir: string, stateDir: string): void {
   // 1. namespaces, static volumes, server-side apply
   let volumesFile: string | undefined;
   try {
-    if (!nameZones(objects) || !ensureNamespaces(namespaces)) { return; }
+    if (!nameNodes(objects) || !ensureNamespaces(namespaces)) { return; }
     const volumes = staticVolumesFor(objects);
     if (volumes) {
       volumesFile = path.join(stateDir, `${current}-volumes.yaml`);

@@ -5,7 +5,7 @@
 //   npx ts-node --project test/tsconfig.json test/cluster/static-volumes.ts <out.yaml> <manifest.k8s.yaml>...
 import * as fs from 'fs';
 import { App, Chart, Size, Yaml } from 'cdk8s';
-import { AccessMode, PersistentVolumeSource, StaticVolumeSet, StorageClass, VolumeMode } from '../../src';
+import { AccessMode, PersistentVolume, PersistentVolumeSource, StaticVolumeSet, StorageClass, VolumeMode } from '../../src';
 
 /** Volumes per claim template: room to scale every set by two (the scale check), at least 0..4. */
 const ORDINALS_MIN = 5;
@@ -59,6 +59,9 @@ function synthVolumes(objects: KubeObject[]): string {
   // A claim that names no class gets the default class (DefaultStorageClass admission), if any.
   const defaultClass = objects.find(o => o.kind === 'StorageClass' &&
     (o.metadata?.annotations ?? {})['storageclass.kubernetes.io/is-default-class'] === 'true')?.metadata?.name;
+  // Claims the manifests already reserve a volume for.
+  const reserved = new Set(objects.filter(o => o.kind === 'PersistentVolume' && o.spec?.claimRef)
+    .map(o => `${o.spec.claimRef.namespace}/${o.spec.claimRef.name}`));
   let count = 0;
   for (const sts of objects.filter(o => o.kind === 'StatefulSet')) {
     const name = sts.metadata!.name!;
@@ -68,20 +71,38 @@ function synthVolumes(objects: KubeObject[]): string {
       const claimTemplateName: string = template.metadata.name;
       const className: string | undefined = template.spec.storageClassName ?? defaultClass;
       const request: string = template.spec.resources?.requests?.storage ?? '1Gi';
-      const sources = [...Array(ordinals).keys()].map(i => PersistentVolumeSource.hostPath({
+      const hostPath = (i: number) => PersistentVolumeSource.hostPath({
         path: `/var/lib/cdk8s-stateful-test/${namespace}/${claimTemplateName}-${name}-${i}`,
-      }));
-      new StaticVolumeSet(chart, `${namespace}-${name}-${claimTemplateName}`, {
-        statefulSetName: name,
-        claimTemplateName,
-        namespace,
-        sources,
+      });
+      const common = {
         capacity: sizeOf(String(request)),
         storageClass: className ? StorageClass.fromStorageClassName(className) : undefined,
         accessModes: template.spec.accessModes as AccessMode[] | undefined,
         volumeMode: template.spec.volumeMode as VolumeMode | undefined,
-      });
-      count += ordinals;
+      };
+      const all = [...Array(ordinals).keys()];
+      const missing = all.filter(i => !reserved.has(`${namespace}/${claimTemplateName}-${name}-${i}`));
+      if (missing.length === all.length) {
+        new StaticVolumeSet(chart, `${namespace}-${name}-${claimTemplateName}`, {
+          statefulSetName: name,
+          claimTemplateName,
+          namespace,
+          sources: all.map(hostPath),
+          ...common,
+        });
+      } else {
+        // The example reserves volumes for some ordinals itself: add the others one by one.
+        for (const i of missing) {
+          const claimName = `${claimTemplateName}-${name}-${i}`;
+          new PersistentVolume(chart, `${namespace}-${claimName}`, {
+            name: `${namespace}-${claimName}-test`,
+            source: hostPath(i),
+            claim: { name: claimName, namespace },
+            ...common,
+          });
+        }
+      }
+      count += missing.length;
     }
   }
   process.stderr.write(`static-volumes: ${count} pre-bound hostPath PersistentVolumes\n`);
