@@ -11,6 +11,7 @@ import { START_SCRIPT } from './scripts';
 import { configChecksum, engineResources, jvmHeapMiB, memoryMiB } from '../../private/engine-kit';
 import { invalid, requireInteger, warn } from '../../private/errors';
 import { namespaceOf } from '../../private/k8s';
+import { requireDnsLabel } from '../../private/names';
 import { WellKnownLabels } from '../../workload/labels';
 import { PodManagementPolicy, StatefulWorkload } from '../../workload/stateful-workload';
 import { EngineProps, EngineResources, EngineStorage } from '../engine';
@@ -128,7 +129,7 @@ export class Kafka extends Construct {
 
   constructor(scope: Construct, id: string, props: KafkaProps = {}) {
     super(scope, id);
-    const name = props.name ?? id;
+    const name = requireDnsLabel(this, 'name', props.name ?? id, 52);
     const namespace = namespaceOf(this);
     const domain = props.clusterDomain ?? 'cluster.local';
     this.version = props.version ?? KafkaVersion.V4_4;

@@ -10,6 +10,7 @@ import { BOOTSTRAP_SCRIPT, INIT_REPLICATION_SCRIPT, PRE_STOP_COMMAND } from './s
 import { configChecksum, engineResources, memoryMiB } from '../../private/engine-kit';
 import { invalid, requireInteger } from '../../private/errors';
 import { namespaceOf } from '../../private/k8s';
+import { requireDnsLabel } from '../../private/names';
 import { mebibytesOf } from '../../private/quantity';
 import { AccessMode } from '../../storage/access-mode';
 import { StatefulWorkload, PodManagementPolicy } from '../../workload/stateful-workload';
@@ -139,7 +140,7 @@ export class Postgres extends Construct {
 
   constructor(scope: Construct, id: string, props: PostgresProps = {}) {
     super(scope, id);
-    const name = props.name ?? id;
+    const name = requireDnsLabel(this, 'name', props.name ?? id, 52);
     const version = props.version ?? PostgresVersion.V17;
     this.version = version;
     const major = this.validateVersion(version);
