@@ -7,6 +7,7 @@ import { WellKnownLabels } from './labels';
 import { PlacementProps, SpreadMode } from './placement';
 import { VolumeClaimTemplateProps } from './volume-claim';
 import { renderClaimTemplate, resolveClaimTemplate, ResolvedClaimTemplate } from '../private/claims';
+import { ClusterDns, headlessServiceName } from '../private/dns';
 import { invalid, requireInteger, warn } from '../private/errors';
 import { ensureUniqueNames, namespaceOf, setSpecField } from '../private/k8s';
 import { requireDnsLabel } from '../private/names';
@@ -194,7 +195,7 @@ export class StatefulWorkload extends Construct {
       automountToken: false,
     });
 
-    const headlessName = `${this.name}-headless`;
+    const headlessName = headlessServiceName(this.name);
     this.headlessService = this.createService('Headless', {
       name: headlessName,
       ports: this.defaultServicePorts(),
@@ -248,12 +249,12 @@ export class StatefulWorkload extends Construct {
 
   /** Fully qualified DNS name of pod `ordinal`: `<name>-<ordinal>.<name>-headless.<namespace>.svc.<domain>`. */
   public podDnsName(ordinal: number): string {
-    return `${this.name}-${ordinal}.${this.headlessService.name}.${this.namespace}.svc.${this.clusterDomain}`;
+    return ClusterDns.of(this, this.clusterDomain).pod(this.name, ordinal);
   }
 
   /** Fully qualified DNS name of a Service of this namespace. */
   public serviceDnsName(serviceName: string): string {
-    return `${serviceName}.${this.namespace}.svc.${this.clusterDomain}`;
+    return ClusterDns.of(this, this.clusterDomain).service(serviceName);
   }
 
   /** Adds a client Service in front of some or all pods of the set (or of the whole instance). */

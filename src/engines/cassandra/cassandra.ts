@@ -7,7 +7,7 @@ import { CQL_PORT, DATA_MOUNT, heapSizes, renderCassandraYaml, renderRackDc, STO
 import { DRAIN_SH, PREPARE_CONFIG_SH, READY_SH } from './scripts';
 import { configChecksum, engineResources, memoryMiB } from '../../private/engine-kit';
 import { invalid, requireInteger, warn } from '../../private/errors';
-import { namespaceOf } from '../../private/k8s';
+import { ClusterDns } from '../../private/dns';
 import { requireDnsLabel } from '../../private/names';
 import { millicoresOf } from '../../private/resources';
 import { DisruptionBudget } from '../../workload/disruption-budget';
@@ -201,10 +201,8 @@ export class Cassandra extends Construct {
     const podIp = kplus.EnvValue.fromFieldRef(kplus.EnvFieldPaths.POD_IP);
 
     // Seeds are known before the workloads exist: pod DNS names follow from names, namespace and domain.
-    // StatefulWorkload.podDnsName() gives the same names; the constructor checks they agree.
-    const domain = props.clusterDomain ?? 'cluster.local';
-    const namespace = namespaceOf(this);
-    this.seeds = seedPods.map(([setName, ordinal]) => `${setName}-${ordinal}.${setName}-headless.${namespace}.svc.${domain}`);
+    const dns = ClusterDns.of(this, props.clusterDomain);
+    this.seeds = seedPods.map(([setName, ordinal]) => dns.pod(setName, ordinal));
 
     configData['cassandra.yaml'] = renderCassandraYaml(this, { clusterName, seeds: this.seeds, version, overrides: props.config ?? {} });
     for (const rack of rackNames) {
@@ -316,12 +314,6 @@ export class Cassandra extends Construct {
     this.statefulSets = workloads.map((w) => w.statefulSet);
     this.statefulSet = this.workload.statefulSet;
     this.headlessService = this.workload.headlessService;
-    for (const [i, [setName, ordinal]] of seedPods.entries()) {
-      const w = workloads[setNames.indexOf(setName)];
-      if (w.podDnsName(ordinal) !== this.seeds[i]) {
-        throw new Error(`internal: seed ${this.seeds[i]} is not ${w.podDnsName(ordinal)}`);
-      }
-    }
 
     this.service = this.workload.addClientService('Service', {
       name,

@@ -10,6 +10,7 @@ import { KafkaVersion } from './kafka-version';
 import { START_SCRIPT } from './scripts';
 import { configChecksum, engineResources, jvmHeapMiB, memoryMiB } from '../../private/engine-kit';
 import { invalid, requireInteger, warn } from '../../private/errors';
+import { ClusterDns } from '../../private/dns';
 import { namespaceOf } from '../../private/k8s';
 import { requireDnsLabel } from '../../private/names';
 import { WellKnownLabels } from '../../workload/labels';
@@ -131,7 +132,7 @@ export class Kafka extends Construct {
     super(scope, id);
     const name = requireDnsLabel(this, 'name', props.name ?? id, 52);
     const namespace = namespaceOf(this);
-    const domain = props.clusterDomain ?? 'cluster.local';
+    const dns = ClusterDns.of(this, props.clusterDomain);
     this.version = props.version ?? KafkaVersion.V4_4;
     requireKraftVersion(this, this.version);
     const image = props.image ?? `apache/kafka:${this.version.fullVersion}`;
@@ -154,7 +155,7 @@ export class Kafka extends Construct {
     const grace = props.terminationGracePeriod ?? Duration.seconds(180);
 
     const controllerName = `${name}-controller`;
-    const podDomain = (set: string) => `${set}-headless.${namespace}.svc.${domain}`;
+    const podDomain = (set: string) => dns.podDomain(set);
     const voters = controllers === undefined
       ? range(brokers).map((i) => `${i}@${name}-${i}.${podDomain(name)}:${CONTROLLER_PORT}`)
       : range(controllers).map((i) => `${CONTROLLER_ID_OFFSET + i}@${controllerName}-${i}.${podDomain(controllerName)}:${CONTROLLER_PORT}`);

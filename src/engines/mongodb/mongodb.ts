@@ -10,6 +10,7 @@ import { MongoDbVersion } from './mongodb-version';
 import { AGENT_JS, AGENT_SCRIPT, PING_JS, READY_JS, SETUP_SCRIPT } from './scripts';
 import { configChecksum, engineResources, memoryMiB } from '../../private/engine-kit';
 import { invalid, requireInteger, warn } from '../../private/errors';
+import { ClusterDns } from '../../private/dns';
 import { namespaceOf } from '../../private/k8s';
 import { requireDnsLabel } from '../../private/names';
 import { PodManagementPolicy, StatefulWorkload } from '../../workload/stateful-workload';
@@ -202,7 +203,8 @@ export class MongoDb extends Construct {
     // Member addresses: the pods' DNS names through the headless Services.
     const namespace = namespaceOf(this);
     const clusterDomain = props.clusterDomain ?? 'cluster.local';
-    const podHost = (set: string, ordinal: number) => `${set}-${ordinal}.${set}-headless.${namespace}.svc.${clusterDomain}:${MONGODB_PORT}`;
+    const dns = ClusterDns.of(this, clusterDomain);
+    const podHost = (set: string, ordinal: number) => `${dns.pod(set, ordinal)}:${MONGODB_PORT}`;
     const arbiterName = `${name}-arbiter`;
     const hosts = Array.from({ length: replicas }, (_, i) => podHost(name, i));
 

@@ -7,7 +7,7 @@ import { MySqlVersion } from './mysql-version';
 import { BOOTSTRAP, INIT_SOURCE, READINESS, renderScripts } from './scripts';
 import { configChecksum, engineResources, memoryMiB } from '../../private/engine-kit';
 import { invalid, requireInteger } from '../../private/errors';
-import { namespaceOf } from '../../private/k8s';
+import { ClusterDns } from '../../private/dns';
 import { requireDnsLabel } from '../../private/names';
 import { StatefulWorkload, PodManagementPolicy } from '../../workload/stateful-workload';
 import { Credentials } from '../credentials';
@@ -166,10 +166,9 @@ export class MySql extends Construct {
     const fromSecret = (key: string) => kplus.EnvValue.fromSecretValue({ secret, key });
 
     const myCnf = renderMyCnf({ fullVersion: version.fullVersion, memoryMiB: memory, maxConnections, binlogExpireSeconds: binlogSeconds, overrides });
-    const namespaceAndDomain = `${namespaceOf(this)}.svc.${props.clusterDomain ?? 'cluster.local'}`;
-    const headlessName = `${name}-headless`;
-    const podDomain = `${headlessName}.${namespaceAndDomain}`;
-    const sourceHost = `${name}-${primary}.${podDomain}`;
+    const dns = ClusterDns.of(this, props.clusterDomain);
+    const podDomain = dns.podDomain(name);
+    const sourceHost = dns.pod(name, primary);
     const scripts = renderScripts({ fullVersion: version.fullVersion, primary, sourceHost, port: PORT, podDomain });
 
     this.configMap = new kplus.ConfigMap(this, 'Config', {
@@ -287,9 +286,6 @@ export class MySql extends Construct {
       podName: `${name}-${primary}`,
     });
     this.readOnlyService = this.workload.addClientService('ReadOnlyService', { name: `${name}-ro`, ports: servicePorts });
-    if (this.workload.podDnsName(primary) !== sourceHost) {
-      throw new Error(`${this.node.path}: internal error: source host ${sourceHost} is not ${this.workload.podDnsName(primary)}`);
-    }
     this.statefulSet = this.workload.statefulSet;
     this.headlessService = this.workload.headlessService;
     this.podDisruptionBudget = this.workload.podDisruptionBudget;

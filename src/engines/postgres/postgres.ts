@@ -9,7 +9,7 @@ import { PostgresVersion } from './postgres-version';
 import { BOOTSTRAP_SCRIPT, INIT_REPLICATION_SCRIPT, PRE_STOP_COMMAND } from './scripts';
 import { configChecksum, engineResources, memoryMiB } from '../../private/engine-kit';
 import { invalid, requireInteger } from '../../private/errors';
-import { namespaceOf } from '../../private/k8s';
+import { ClusterDns } from '../../private/dns';
 import { requireDnsLabel } from '../../private/names';
 import { mebibytesOf } from '../../private/quantity';
 import { AccessMode } from '../../storage/access-mode';
@@ -220,7 +220,7 @@ export class Postgres extends Construct {
     const workloadName = name;
     // Standbys follow the `<name>` Service, which always points at the current primary: after a
     // failover they reconnect to the new one without being reconfigured.
-    const primaryHost = `${workloadName}.${namespaceOf(this)}.svc.${props.clusterDomain ?? 'cluster.local'}`;
+    const primaryHost = ClusterDns.of(this, props.clusterDomain).service(workloadName);
     const pgpassFile = `${SOCKET_DIR}/.pgpass`;
     const commonEnv: { [key: string]: kplus.EnvValue } = {
       PGDATA: kplus.EnvValue.fromValue(pgdata),
