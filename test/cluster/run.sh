@@ -32,6 +32,7 @@ fi
 
 state="$(mktemp -d "${TMPDIR:-/tmp}/cdk8s-stateful-cluster.XXXXXX")"
 cleanup() {
+  set +e
   bash "$here/down.sh" "$state"
   if [[ ${CLUSTER_TEST_KEEP:-0} == 1 ]]; then echo "run.sh: state kept in $state" >&2; else rm -rf "$state"; fi
 }

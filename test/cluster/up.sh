@@ -18,6 +18,7 @@ log() { local t=$(( $(date +%s%N) / 1000000 - start_ms )); printf '[up %3d.%03ds
 
 ok=0
 cleanup_on_failure() {
+  set +e
   if [[ $ok != 1 ]]; then
     echo "up.sh: start-up failed; last log lines:" >&2
     for f in "$logs"/*.log; do
