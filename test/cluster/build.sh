@@ -23,7 +23,7 @@ command -v go >/dev/null || { echo "build.sh: go is required" >&2; exit 1; }
 mkdir -p "$bin"
 work="$cache/src"
 mkdir -p "$work"
-export CGO_ENABLED=0 GOFLAGS="-p=${GOFLAGS_P:-2} -trimpath -buildvcs=false" GOTOOLCHAIN=local GOWORK=off
+export CGO_ENABLED=0 GOFLAGS="-p=${GOFLAGS_P:-2} -trimpath -buildvcs=false" GOTOOLCHAIN="${GOTOOLCHAIN:-auto}" GOWORK=off
 ldflags_strip="-s -w"
 start=$(date +%s)
 log() { printf '[build %4ss] %s\n' "$(( $(date +%s) - start ))" "$*" >&2; }
@@ -104,7 +104,7 @@ kdir="$(go mod download -json "sigs.k8s.io/kwok@${KWOK_VERSION}" | sed -n 's/.*"
 mv "$stages.tmp" "$stages"
 
 # keep the resolved module files (to commit them into test/cluster/go/ for reproducible builds)
-log "done: $(cd "$bin" && ls | tr '\n' ' ')"
+log "done: ${tools[*]}"
 echo "$(( $(date +%s) - start ))" >> "$cache/build-seconds"
 complete
 echo "$bin"
