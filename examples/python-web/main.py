@@ -3,7 +3,7 @@
 
 A web server with a claim per pod, spread over nodes and zones, behind a headless and a client
 Service. Same construct ids and props as the TypeScript app, so `cdk8s synth` writes the same YAML
-byte for byte (test/python/check-python.sh compares them).
+byte for byte (scripts/check-python.sh compares them).
 """
 from cdk8s import App, Chart, Size
 import cdk8s_plus_27 as kplus
