@@ -92,6 +92,12 @@ export class GeneratedSecret extends Construct {
         memory: { request: Size.mebibytes(16), limit: Size.mebibytes(64) },
       },
     });
+    // The generator takes no connections: admit none (it only calls out to the API server).
+    new kplus.NetworkPolicy(this, 'NetworkPolicy', {
+      metadata: { name, labels },
+      selector: kplus.Pods.select(this, 'Pods', { labels }),
+      ingress: { default: kplus.NetworkPolicyTrafficDefault.DENY },
+    });
     this.job = new k8s.KubeJob(this, 'Job', {
       metadata: { name: jobName, labels },
       spec: {

@@ -16,8 +16,13 @@ describe('GeneratedSecret', () => {
     const objects = generator();
     expect(objects.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual([
       'ServiceAccount/orders-credentials-init', 'Role/orders-credentials-init', 'RoleBinding/orders-credentials-init',
-      expect.stringMatching(/^Job\/orders-credentials-init-[0-9a-f]{8}$/),
+      'NetworkPolicy/orders-credentials-init', expect.stringMatching(/^Job\/orders-credentials-init-[0-9a-f]{8}$/),
     ]);
+    // No ingress at all, for exactly the generator's pods.
+    const policy = only(objects, 'NetworkPolicy');
+    expect(policy.spec.podSelector.matchLabels).toEqual(only(objects, 'Job').spec.template.metadata.labels);
+    expect(policy.spec.policyTypes).toEqual(['Ingress']);
+    expect(policy.spec.ingress ?? []).toEqual([]);
     expect(objects.filter((o) => o.kind === 'Secret')).toEqual([]);
     expect(only(objects, 'Role').rules).toEqual([
       { apiGroups: [''], resources: ['secrets'], verbs: ['create'] },
