@@ -1,10 +1,12 @@
 import { createHash } from 'crypto';
 import { Size, SizeRoundingBehavior } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
-import { IConstruct } from 'constructs';
+import { Construct, IConstruct } from 'constructs';
 import { invalid } from './errors';
 import { mebibytesOf } from './quantity';
+import { Credentials } from '../engines/credentials';
 import { EngineResources } from '../engines/engine';
+import { GeneratedSecret } from '../engines/generated-secret';
 
 /** Container resources of an engine: memory request = limit, CPU request, optional CPU limit. */
 export function engineResources(
@@ -47,4 +49,42 @@ export function jvmHeapMiB(scope: IConstruct, memory: number, fraction: number, 
  */
 export function configChecksum(...parts: unknown[]): { [key: string]: string } {
   return { 'cdk8s-stateful/config-checksum': createHash('sha256').update(JSON.stringify(parts)).digest('hex').slice(0, 16) };
+}
+
+/**
+ * An engine's credentials, resolved once: the Secret's name, the key of each logical key
+ * (`password`, `replication-password`...), env values that read them, and, when the cluster is to
+ * generate them, the generator.
+ */
+export class EngineSecret {
+  /** Name of the Secret. */
+  public readonly secretName: string;
+  /** The Secret, for env values and volumes. */
+  public readonly secret: kplus.ISecret;
+
+  constructor(private readonly scope: Construct, private readonly credentials: Credentials, instanceName: string) {
+    this.secretName = credentials.secretNameFor(instanceName);
+    this.secret = kplus.Secret.fromSecretName(scope, 'CredentialsRef', this.secretName);
+  }
+
+  /** The key in the Secret under which `logicalKey` is stored. */
+  public key(logicalKey: string): string {
+    return this.credentials.keyFor(logicalKey);
+  }
+
+  /** An env value that reads `logicalKey` from the Secret. */
+  public env(logicalKey: string): kplus.EnvValue {
+    return kplus.EnvValue.fromSecretValue({ secret: this.secret, key: this.key(logicalKey) });
+  }
+
+  /** The in-cluster generator of the Secret, when the credentials are generated; otherwise nothing. */
+  public generate(logicalKeys: string[], labels: { [key: string]: string }): GeneratedSecret | undefined {
+    if (!this.credentials.generatesSecret) { return undefined; }
+    return new GeneratedSecret(this.scope, 'Credentials', {
+      secretName: this.secretName,
+      keys: logicalKeys.map((k) => this.key(k)),
+      labels,
+      image: this.credentials.generatorImage,
+    });
+  }
 }

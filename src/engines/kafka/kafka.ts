@@ -8,9 +8,9 @@ import {
 } from './config';
 import { KafkaVersion } from './kafka-version';
 import { START_SCRIPT } from './scripts';
+import { ClusterDns } from '../../private/dns';
 import { configChecksum, engineResources, jvmHeapMiB, memoryMiB } from '../../private/engine-kit';
 import { invalid, requireInteger, warn } from '../../private/errors';
-import { ClusterDns } from '../../private/dns';
 import { namespaceOf } from '../../private/k8s';
 import { requireDnsLabel } from '../../private/names';
 import { WellKnownLabels } from '../../workload/labels';

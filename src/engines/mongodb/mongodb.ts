@@ -8,9 +8,9 @@ import {
 } from './config';
 import { MongoDbVersion } from './mongodb-version';
 import { AGENT_JS, AGENT_SCRIPT, PING_JS, READY_JS, SETUP_SCRIPT } from './scripts';
-import { configChecksum, engineResources, memoryMiB } from '../../private/engine-kit';
-import { invalid, requireInteger, warn } from '../../private/errors';
 import { ClusterDns } from '../../private/dns';
+import { configChecksum, engineResources, EngineSecret, memoryMiB } from '../../private/engine-kit';
+import { invalid, requireInteger, warn } from '../../private/errors';
 import { namespaceOf } from '../../private/k8s';
 import { requireDnsLabel } from '../../private/names';
 import { PodManagementPolicy, StatefulWorkload } from '../../workload/stateful-workload';
@@ -195,10 +195,10 @@ export class MongoDb extends Construct {
     const userCache = options[CACHE_SIZE_KEY];
     this.wiredTigerCacheSizeGB = userCache !== undefined ? Number(userCache) : wiredTigerCacheSizeGB(memory);
 
-    const credentials = props.credentials ?? Credentials.generated();
-    const secretName = credentials.secretNameFor(name);
-    const passwordKey = credentials.keyFor('password');
-    const keyfileKey = credentials.keyFor('keyfile');
+    const credentials = new EngineSecret(this, props.credentials ?? Credentials.generated(), name);
+    const { secretName, secret } = credentials;
+    const passwordKey = credentials.key('password');
+    const keyfileKey = credentials.key('keyfile');
 
     // Member addresses: the pods' DNS names through the headless Services.
     const namespace = namespaceOf(this);
@@ -226,7 +226,6 @@ export class MongoDb extends Construct {
       metadata: { name: `${name}-scripts` },
       data: { 'setup.sh': SETUP_SCRIPT, 'agent.sh': AGENT_SCRIPT, 'replica-set.js': AGENT_JS },
     });
-    const secret = kplus.Secret.fromSecretName(this, 'CredentialsRef', secretName);
 
     const pod = (scopeId: string, role: 'data' | 'arbiter', set: string, containerResources: kplus.ContainerResources, cacheSizeGB: number) =>
       this.podSpec(scopeId, {
@@ -306,14 +305,7 @@ export class MongoDb extends Construct {
       });
     }
 
-    if (credentials.generatesSecret) {
-      this.generatedSecret = new GeneratedSecret(this, 'Credentials', {
-        secretName,
-        keys: [passwordKey, keyfileKey],
-        labels: this.workload.labels,
-        image: credentials.generatorImage,
-      });
-    }
+    this.generatedSecret = credentials.generate(['password', 'keyfile'], this.workload.labels);
 
     const seedList = hosts.join(',');
     this.connection = {

@@ -5,9 +5,9 @@ import { Construct } from 'constructs';
 import { MANAGED_KEYS, MIN_MEMORY_MIB, MOUNT_PATH, normalizeKey, parseVersion, renderMyCnf, RUN_DIR, atLeast } from './config';
 import { MySqlVersion } from './mysql-version';
 import { BOOTSTRAP, INIT_SOURCE, READINESS, renderScripts } from './scripts';
-import { configChecksum, engineResources, memoryMiB } from '../../private/engine-kit';
-import { invalid, requireInteger } from '../../private/errors';
 import { ClusterDns } from '../../private/dns';
+import { configChecksum, engineResources, EngineSecret, memoryMiB } from '../../private/engine-kit';
+import { invalid, requireInteger } from '../../private/errors';
 import { requireDnsLabel } from '../../private/names';
 import { StatefulWorkload, PodManagementPolicy } from '../../workload/stateful-workload';
 import { Credentials } from '../credentials';
@@ -158,12 +158,9 @@ export class MySql extends Construct {
 
     // The StatefulWorkload checks it too; checked here first because the ConfigMaps are named after it.
     const name = requireDnsLabel(this, 'name', props.name ?? id, 52);
-    const credentials = props.credentials ?? Credentials.generated();
-    const secretName = credentials.secretNameFor(name);
-    const passwordKey = credentials.keyFor('password');
-    const replicationKey = credentials.keyFor('replication-password');
-    const secret = kplus.Secret.fromSecretName(this, 'CredentialsRef', secretName);
-    const fromSecret = (key: string) => kplus.EnvValue.fromSecretValue({ secret, key });
+    const credentials = new EngineSecret(this, props.credentials ?? Credentials.generated(), name);
+    const { secretName } = credentials;
+    const passwordKey = credentials.key('password');
 
     const myCnf = renderMyCnf({ fullVersion: version.fullVersion, memoryMiB: memory, maxConnections, binlogExpireSeconds: binlogSeconds, overrides });
     const dns = ClusterDns.of(this, props.clusterDomain);
@@ -193,8 +190,8 @@ export class MySql extends Construct {
 
     const image = props.image ?? `mysql:${version.fullVersion}`;
     const env = {
-      MYSQL_ROOT_PASSWORD: fromSecret(passwordKey),
-      MYSQL_REPLICATION_PASSWORD: fromSecret(replicationKey),
+      MYSQL_ROOT_PASSWORD: credentials.env('password'),
+      MYSQL_REPLICATION_PASSWORD: credentials.env('replication-password'),
     };
     const commonMounts: kplus.VolumeMount[] = [
       { volume: confVolume, path: '/etc/mysql/conf.d' },
@@ -234,7 +231,7 @@ export class MySql extends Construct {
         image: EXPORTER_IMAGE,
         args: [`--mysqld.address=127.0.0.1:${PORT}`, '--mysqld.username=root', `--web.listen-address=:${METRICS_PORT}`],
         ports: [{ name: 'metrics', number: METRICS_PORT }],
-        envVariables: { MYSQLD_EXPORTER_PASSWORD: fromSecret(passwordKey) },
+        envVariables: { MYSQLD_EXPORTER_PASSWORD: credentials.env('password') },
         resources: {
           cpu: { request: kplus.Cpu.millis(20), limit: kplus.Cpu.millis(200) },
           memory: { request: Size.mebibytes(64), limit: Size.mebibytes(64) },
@@ -293,14 +290,7 @@ export class MySql extends Construct {
       for (const [k, v] of Object.entries(this.workload.labels)) { cm.metadata.addLabel(k, v); }
     }
 
-    if (credentials.generatesSecret) {
-      this.generatedSecret = new GeneratedSecret(this, 'Credentials', {
-        secretName,
-        keys: [passwordKey, replicationKey],
-        labels: this.workload.labels,
-        image: credentials.generatorImage,
-      });
-    }
+    this.generatedSecret = credentials.generate(['password', 'replication-password'], this.workload.labels);
 
     this.connection = {
       host: this.workload.serviceDnsName(name),

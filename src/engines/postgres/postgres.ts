@@ -7,9 +7,9 @@ import {
 } from './config';
 import { PostgresVersion } from './postgres-version';
 import { BOOTSTRAP_SCRIPT, INIT_REPLICATION_SCRIPT, PRE_STOP_COMMAND } from './scripts';
-import { configChecksum, engineResources, memoryMiB } from '../../private/engine-kit';
-import { invalid, requireInteger } from '../../private/errors';
 import { ClusterDns } from '../../private/dns';
+import { configChecksum, engineResources, EngineSecret, memoryMiB } from '../../private/engine-kit';
+import { invalid, requireInteger } from '../../private/errors';
 import { requireDnsLabel } from '../../private/names';
 import { mebibytesOf } from '../../private/quantity';
 import { AccessMode } from '../../storage/access-mode';
@@ -195,12 +195,9 @@ export class Postgres extends Construct {
       },
     });
 
-    const credentials = props.credentials ?? Credentials.generated();
-    const secretName = credentials.secretNameFor(name);
-    const passwordKey = credentials.keyFor('password');
-    const replicationKey = credentials.keyFor('replication-password');
-    const secret = kplus.Secret.fromSecretName(this, 'CredentialsRef', secretName);
-    const fromSecret = (key: string) => kplus.EnvValue.fromSecretValue({ secret, key });
+    const credentials = new EngineSecret(this, props.credentials ?? Credentials.generated(), name);
+    const { secretName } = credentials;
+    const passwordKey = credentials.key('password');
 
     const configVolume = kplus.Volume.fromConfigMap(this, 'ConfigVolume', this.configMap, { name: 'config' });
     const scriptsVolume = kplus.Volume.fromConfigMap(this, 'ScriptsVolume', this.scriptsConfigMap, { name: 'scripts', defaultMode: 0o555 });
@@ -226,7 +223,7 @@ export class Postgres extends Construct {
       PGDATA: kplus.EnvValue.fromValue(pgdata),
       PGPASSFILE: kplus.EnvValue.fromValue(pgpassFile),
       REPLICATION_USER: kplus.EnvValue.fromValue(replicationUser),
-      REPLICATION_PASSWORD: fromSecret(replicationKey),
+      REPLICATION_PASSWORD: credentials.env('replication-password'),
     };
 
     // Ready: accepts connections over TCP, as clients connect. Alive: the postmaster answers on its socket.
@@ -241,7 +238,7 @@ export class Postgres extends Construct {
       envVariables: {
         ...commonEnv,
         POSTGRES_USER: kplus.EnvValue.fromValue(SUPERUSER),
-        POSTGRES_PASSWORD: fromSecret(passwordKey),
+        POSTGRES_PASSWORD: credentials.env('password'),
         POSTGRES_DB: kplus.EnvValue.fromValue(database),
       },
       resources,
@@ -296,7 +293,7 @@ export class Postgres extends Construct {
         envVariables: {
           DATA_SOURCE_URI: kplus.EnvValue.fromValue(`127.0.0.1:${POSTGRES_PORT}/postgres?sslmode=disable`),
           DATA_SOURCE_USER: kplus.EnvValue.fromValue(SUPERUSER),
-          DATA_SOURCE_PASS: fromSecret(passwordKey),
+          DATA_SOURCE_PASS: credentials.env('password'),
         },
         resources: {
           cpu: { request: kplus.Cpu.millis(50) },
@@ -355,14 +352,7 @@ export class Postgres extends Construct {
       for (const [key, value] of Object.entries(this.workload.labels)) { cm.metadata.addLabel(key, value); }
     }
 
-    if (credentials.generatesSecret) {
-      this.generatedSecret = new GeneratedSecret(this, 'Credentials', {
-        secretName,
-        keys: [passwordKey, replicationKey],
-        labels: this.workload.labels,
-        image: credentials.generatorImage,
-      });
-    }
+    this.generatedSecret = credentials.generate(['password', 'replication-password'], this.workload.labels);
 
     this.connection = {
       host: this.workload.serviceDnsName(workloadName),
