@@ -1,10 +1,11 @@
-import { execFileSync, spawnSync } from 'child_process';
+import { spawnSync } from 'child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { App, Chart, Duration, Size, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { AccessMode, Cassandra, CassandraProps, CassandraVersion, Provisioner, SpreadMode, StorageClass } from '../../src';
+import { testShellcheck } from '../shellcheck';
 import { appYaml, newChart, only, selects, synth } from '../util';
 
 process.env.CDK8S_STATEFUL_QUIET = '1';
@@ -442,22 +443,7 @@ describe('Cassandra', () => {
   describe('scripts', () => {
     const scripts = () => only(ring().objects, 'ConfigMap', 'ring-scripts').data as { [k: string]: string };
 
-    test('every script passes shellcheck', () => {
-      const found = spawnSync('shellcheck', ['--version']);
-      if (found.status !== 0) {
-        console.warn('SKIPPED: shellcheck is not installed (test/integration/cassandra/run.sh installs it and checks the scripts)');
-        return;
-      }
-      const dir = mkdtempSync(join(tmpdir(), 'cassandra-scripts-'));
-      try {
-        for (const [file, text] of Object.entries(scripts())) {
-          writeFileSync(join(dir, file), text);
-          expect(() => execFileSync('shellcheck', ['-s', 'sh', join(dir, file)], { encoding: 'utf8' })).not.toThrow();
-        }
-      } finally {
-        rmSync(dir, { recursive: true, force: true });
-      }
-    });
+    testShellcheck('every script passes shellcheck', scripts, 'sh');
 
     test.each([
       ['NORMAL', 0],

@@ -1,10 +1,11 @@
-import { execFileSync, spawnSync } from 'child_process';
+import { spawnSync } from 'child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { Chart, Duration, Size, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { AccessMode, Kafka, KafkaProps, KafkaVersion, Provisioner, SpreadMode, StorageClass } from '../../src';
+import { testShellcheck } from '../shellcheck';
 import { appYaml, selects } from '../util';
 
 process.env.CDK8S_STATEFUL_QUIET = '1';
@@ -577,16 +578,7 @@ describe('output', () => {
 });
 
 describe('start script', () => {
-  const shellcheck = spawnSync('shellcheck', ['--version']).status === 0;
-  (shellcheck ? test : test.skip)(`passes shellcheck${shellcheck ? '' : ' (SKIPPED: shellcheck is not installed; test/integration/kafka/run.sh installs it and runs it)'}`, () => {
-    const dir = mkdtempSync(join(tmpdir(), 'kafka-script-'));
-    try {
-      writeFileSync(join(dir, 'start.sh'), synth().script);
-      expect(() => execFileSync('shellcheck', ['-s', 'sh', join(dir, 'start.sh')], { encoding: 'utf8' })).not.toThrow();
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
+  testShellcheck('passes shellcheck', () => ({ 'start.sh': synth().script }), 'sh');
 
   /** Runs the rendered script with stand-ins for the image's bin/ scripts that log their arguments. */
   function runScript(podName: string, options: { offset?: string; formatted?: boolean } = {}) {

@@ -1,10 +1,7 @@
-import { spawnSync } from 'child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'fs';
-import { tmpdir } from 'os';
-import { join } from 'path';
 import { Chart, Size, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { AccessMode, Credentials, Postgres, PostgresProps, PostgresVersion } from '../../src';
+import { testShellcheck } from '../shellcheck';
 import { appYaml, selects } from '../util';
 
 process.env.CDK8S_STATEFUL_QUIET = '1';
@@ -375,26 +372,10 @@ describe('output', () => {
 });
 
 describe('embedded shell scripts', () => {
-  const shellcheck = spawnSync('shellcheck', ['--version']);
-  const available = shellcheck.status === 0;
-  if (!available) {
-    // Visible in the test output: the integration script installs shellcheck and checks the same scripts.
-    test.skip('shellcheck is not installed: skipped here (test/integration/postgres/run.sh installs it and checks the scripts)', () => undefined);
-    return;
-  }
-  const { scripts, server } = synth({ replicas: 2 });
-  const files = { ...scripts, 'prestop.sh': `#!/bin/sh\n${server.lifecycle.preStop.exec.command[2]}\n` };
-  test.each(Object.keys(files))('%s passes shellcheck', (file) => {
-    const dir = mkdtempSync(join(tmpdir(), 'pg-shellcheck-'));
-    try {
-      writeFileSync(join(dir, file), (files as any)[file]);
-      const result = spawnSync('shellcheck', ['-s', 'sh', join(dir, file)], { encoding: 'utf8' });
-      expect(result.stdout + result.stderr).toBe('');
-      expect(result.status).toBe(0);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
+  testShellcheck('every script and the preStop command pass shellcheck', () => {
+    const { scripts, server } = synth({ replicas: 2 });
+    return { ...scripts, 'prestop.sh': `#!/bin/sh\n${server.lifecycle.preStop.exec.command[2]}\n` };
+  }, 'sh');
 });
 
 describe('name', () => {
