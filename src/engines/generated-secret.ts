@@ -4,7 +4,7 @@ import * as kplus from 'cdk8s-plus-27';
 import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { invalid } from '../private/errors';
-import { ensureUniqueNames } from '../private/k8s';
+import { ensureUniqueNames, kubeVolume } from '../private/k8s';
 import { requireDnsSubdomain } from '../private/names';
 import { hardened, podSecurityContext, secureContainer } from '../private/pod';
 import { WellKnownLabels } from '../workload/labels';
@@ -109,7 +109,7 @@ export class GeneratedSecret extends Construct {
             restartPolicy: 'OnFailure',
             securityContext: podSecurityContext(100, 101),
             containers: [hardened(container)],
-            volumes: [tmp._toKube()],
+            volumes: [kubeVolume(tmp)],
           },
         },
       },

@@ -7,15 +7,20 @@ import { IConstruct } from 'constructs';
  * `shop/orders: 'replicas' must be a positive integer, got 2.5`.
  */
 export class ValidationError extends Error {
-  constructor(scope: IConstruct, prop: string, rule: string, got?: unknown) {
+  /**
+   * @param scope the construct whose prop is wrong, or, where there is no construct yet (a static
+   *   factory such as `NetworkPeer.pods`), the name of the factory
+   */
+  constructor(scope: IConstruct | string, prop: string, rule: string, got?: unknown) {
     const suffix = got === undefined ? '' : `, got ${describe(got)}`;
-    super(`${scope.node.path}: '${prop}' ${rule}${suffix}`);
+    const where = typeof scope === 'string' ? scope : scope.node.path;
+    super(`${where}: '${prop}' ${rule}${suffix}`);
     this.name = 'ValidationError';
   }
 }
 
 /** Throws a {@link ValidationError}; typed `never` so callers can use it in expressions. */
-export function invalid(scope: IConstruct, prop: string, rule: string, got?: unknown): never {
+export function invalid(scope: IConstruct | string, prop: string, rule: string, got?: unknown): never {
   throw new ValidationError(scope, prop, rule, got);
 }
 
@@ -46,3 +51,11 @@ export function warn(scope: IConstruct, message: string): void {
   }
 }
 const printed = new Set<string>();
+
+/** A TCP/UDP port: a whole number from 1 to 65535. */
+export function requirePortNumber(scope: IConstruct | string, prop: string, value: unknown): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > 65535) {
+    invalid(scope, prop, 'must be a port number, an integer from 1 to 65535', value);
+  }
+  return value;
+}

@@ -1,5 +1,6 @@
 import * as kplus from 'cdk8s-plus-27';
 import { k8s } from 'cdk8s-plus-27';
+import { kubeContainer } from './k8s';
 
 /** A cdk8s-plus container with the restricted Pod Security defaults; the caller's settings win. */
 export function secureContainer(props: kplus.ContainerProps): kplus.Container {
@@ -22,7 +23,7 @@ export function secureContainer(props: kplus.ContainerProps): kplus.Container {
  * Security Standard asks for `drop: [ALL]`, which cdk8s-plus-27's Capability enum cannot spell.
  */
 export function hardened(container: kplus.Container): k8s.Container {
-  const kube = container._toKube();
+  const kube = kubeContainer(container);
   const add = kube.securityContext?.capabilities?.add;
   return { ...kube, securityContext: { ...kube.securityContext, capabilities: { drop: ['ALL'], add } } };
 }

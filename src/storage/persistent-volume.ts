@@ -2,13 +2,14 @@ import { Size } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { AccessMode, ReclaimPolicy, VolumeMode } from './access-mode';
+import { requireAccessModes } from './access-mode-check';
 import { PersistentVolumeSource } from './persistent-volume-source';
 import { IStorageClass } from './storage-class';
 import { invalid, warn } from '../private/errors';
 import { ensureUniqueNames, makeClusterScoped } from '../private/k8s';
 import { requireDnsSubdomain } from '../private/names';
 import { quantityOf } from '../private/quantity';
-import { requireAccessModes, requirePositiveSize } from '../private/validation';
+import { requirePositiveSize } from '../private/validation';
 
 /** The claim a volume is reserved for. */
 export interface ClaimReference {

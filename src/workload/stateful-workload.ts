@@ -1,16 +1,22 @@
-import { Duration } from 'cdk8s';
+import { Duration, Lazy, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
+import { renderClaimTemplate, resolveClaimTemplate, ResolvedClaimTemplate } from './claim-template';
 import { DisruptionBudget } from './disruption-budget';
 import { WellKnownLabels } from './labels';
+import { NetworkPeer } from './network-peer';
 import { PlacementProps, SpreadMode } from './placement';
+import { containerPorts, policyPorts, requireDistinctPorts, servicePorts } from './ports';
 import { VolumeClaimTemplateProps } from './volume-claim';
-import { renderClaimTemplate, resolveClaimTemplate, ResolvedClaimTemplate } from '../private/claims';
 import { ClusterDns, headlessServiceName } from '../private/dns';
 import { invalid, requireInteger, warn } from '../private/errors';
-import { ensureUniqueNames, namespaceOf, setSpecField } from '../private/k8s';
-import { requireDnsLabel } from '../private/names';
+import {
+  describeValue, keysOf, optional, requireArray, requireBoolean, requireInstance, requireKnownKeys, requireNumber, requireOneOf,
+  requireRecord, requireString, requireStringRecord,
+} from '../private/guards';
+import { kubeNetworkPolicyPeers, kubeNetworkPolicyPort, kubeVolume, markInstance, namespaceOf, setSpecField } from '../private/k8s';
+import { requireDns1035Label, requireDnsLabel, requireDnsSubdomain, requireLabels, requireLabelValue } from '../private/names';
 import { hardened, podSecurityContext, secureContainer } from '../private/pod';
 import { requirePinnedImage, requireRequestsWithinLimits } from '../private/resources';
 
@@ -115,6 +121,42 @@ export interface StatefulWorkloadProps {
   readonly clusterDomain?: string;
 }
 
+// Every prop, checked by the compiler against the interface: refused keys are typos.
+const PROPS = keysOf<StatefulWorkloadProps>({
+  containers: true,
+  name: true,
+  replicas: true,
+  initContainers: true,
+  volumeClaims: true,
+  appName: true,
+  instance: true,
+  component: true,
+  version: true,
+  podAnnotations: true,
+  identity: true,
+  placement: true,
+  podManagementPolicy: true,
+  terminationGracePeriod: true,
+  disruptionBudget: true,
+  clientService: true,
+  publishNotReadyAddresses: true,
+  networkPolicy: true,
+  allowFrom: true,
+  clusterDomain: true,
+});
+const SERVICE_OPTIONS = keysOf<ClientServiceOptions>({
+  name: true, ports: true, podName: true, wholeInstance: true, serviceType: true, annotations: true,
+});
+const IDENTITY = keysOf<PodIdentity>({ user: true, group: true, fsGroup: true });
+const PLACEMENT = keysOf<PlacementProps>({ nodeSpread: true, zoneSpread: true, nodeSelector: true, zone: true, priorityClassName: true });
+
+/** An allowFrom rule: a peer and its ports (undefined: the containers' ports). */
+interface IngressRule {
+  readonly peer: kplus.INetworkPolicyPeer;
+  readonly ports?: kplus.NetworkPolicyPort[];
+  readonly prop: string;
+}
+
 /**
  * A StatefulSet with everything a stateful service needs around it: per-pod claims, a headless
  * governing Service, a client Service, a PodDisruptionBudget, a ServiceAccount with no API token,
@@ -144,40 +186,60 @@ export class StatefulWorkload extends Construct {
   public readonly podDisruptionBudget?: k8s.KubePodDisruptionBudget;
   /** The ServiceAccount of the pods. */
   public readonly serviceAccount: kplus.ServiceAccount;
-  /** The NetworkPolicy, unless disabled. */
-  public readonly networkPolicy?: kplus.NetworkPolicy;
+  /**
+   * The NetworkPolicy, unless disabled. Its peers are rendered at synth, so `allowFrom` peers whose
+   * labels are set later still count; add rules with `allowFrom()`.
+   */
+  public readonly networkPolicy?: k8s.KubeNetworkPolicy;
   /** The cluster DNS domain. */
   public readonly clusterDomain: string;
 
   private readonly containerPorts: kplus.ContainerPort[];
   private readonly claims: ResolvedClaimTemplate[];
+  private readonly ingressRules: IngressRule[] = [];
 
   constructor(scope: Construct, id: string, props: StatefulWorkloadProps) {
     super(scope, id);
-    // StatefulSet names longer than 52 characters break the controller-revision-hash label of their pods.
-    this.name = requireDnsLabel(this, 'name', props.name ?? id, 52);
+    markInstance(this);
+    requireKnownKeys(this, '', requireRecord(this, 'props', props), PROPS);
+    // It names the client and headless Services, which must start with a letter; StatefulSet names
+    // longer than 52 characters break the controller-revision-hash label of their pods.
+    this.name = requireDns1035Label(this, 'name', props.name ?? id, 52);
     this.namespace = namespaceOf(this);
-    this.replicas = requireInteger(this, 'replicas', props.replicas ?? 1, 1);
-    this.clusterDomain = props.clusterDomain ?? 'cluster.local';
-    if (props.containers.length === 0) {
+    this.replicas = requireInteger(this, 'replicas', optional(props.replicas, (v) => requireNumber(this, 'replicas', v)) ?? 1, 1);
+    this.clusterDomain = optional(props.clusterDomain, (v) => requireDnsSubdomain(this, 'clusterDomain', v as string)) ?? 'cluster.local';
+    const containerProps = this.containerList('containers', props.containers);
+    if (containerProps.length === 0) {
       invalid(this, 'containers', 'must list at least one container');
     }
+    const initContainerProps = optional(props.initContainers, (v) => this.containerList('initContainers', v)) ?? [];
 
-    const appName = props.appName ?? this.name;
-    const instance = props.instance ?? this.name;
+    const label = (prop: string, value: unknown) => optional(value, (v) => requireLabelValue(this, prop, v as string));
+    const appName = label('appName', props.appName) ?? this.name;
+    const instance = label('instance', props.instance) ?? this.name;
+    const component = label('component', props.component);
+    const version = label('version', props.version);
     this.instanceLabels = { [WellKnownLabels.NAME]: appName, [WellKnownLabels.INSTANCE]: instance };
-    this.selectorLabels = { ...this.instanceLabels, ...(props.component ? { [WellKnownLabels.COMPONENT]: props.component } : {}) };
+    this.selectorLabels = { ...this.instanceLabels, ...(component ? { [WellKnownLabels.COMPONENT]: component } : {}) };
     this.labels = {
       ...this.selectorLabels,
       [WellKnownLabels.MANAGED_BY]: 'cdk8s-stateful',
-      ...(props.version ? { [WellKnownLabels.VERSION]: props.version } : {}),
+      ...(version ? { [WellKnownLabels.VERSION]: version } : {}),
     };
 
-    this.claims = (props.volumeClaims ?? []).map((c, i) => resolveClaimTemplate(this, i, c));
+    const claimProps = optional(props.volumeClaims, (v) => requireArray(this, 'volumeClaims', v, 'a list of claim templates')) ?? [];
+    this.claims = claimProps.map((c, i) => resolveClaimTemplate(this, i, c as VolumeClaimTemplateProps));
     const claimNames = this.claims.map((c) => c.name);
     if (new Set(claimNames).size !== claimNames.length) {
       invalid(this, 'volumeClaims', 'must have distinct names', claimNames);
     }
+
+    // Ports are checked on the props, before cdk8s-plus builds containers and throws its own errors.
+    const mainPorts = containerProps.flatMap((c, i) => containerPorts(this, `containers[${i}]`, c));
+    const initPorts = initContainerProps.flatMap((c, i) => containerPorts(this, `initContainers[${i}]`, c));
+    requireDistinctPorts(this, [...mainPorts, ...initPorts], 'the pod', false);
+    // The main containers' ports become the Services' ports.
+    requireDistinctPorts(this, mainPorts, 'the pod', true);
 
     const claimMounts = new Map<string, kplus.Volume>();
     for (const claim of this.claims) {
@@ -185,8 +247,8 @@ export class StatefulWorkload extends Construct {
       claimMounts.set(claim.name, kplus.Volume.fromEmptyDir(this, `claim-${claim.name}`, claim.name));
     }
     const build = (c: kplus.ContainerProps, prop: string) => this.renderContainer(c, prop, claimMounts);
-    const containers = props.containers.map((c, i) => build(c, `containers[${i}]`));
-    const initContainers = (props.initContainers ?? []).map((c, i) => build(c, `initContainers[${i}]`));
+    const containers = containerProps.map((c, i) => build(c, `containers[${i}]`));
+    const initContainers = initContainerProps.map((c, i) => build(c, `initContainers[${i}]`));
     this.containerPorts = containers.flatMap((c) => c.ports);
     const volumes = this.collectVolumes([...containers, ...initContainers], new Set(claimMounts.values()));
 
@@ -195,36 +257,42 @@ export class StatefulWorkload extends Construct {
       automountToken: false,
     });
 
+    if (this.containerPorts.length === 0) {
+      invalid(this, 'containers', 'must expose at least one port (ports or portNumber): the headless Service that gives the pods their DNS names needs one');
+    }
     const headlessName = headlessServiceName(this.name);
-    this.headlessService = this.createService('Headless', {
-      name: headlessName,
-      ports: this.defaultServicePorts(),
-    }, true);
-    setSpecField(this.headlessService, 'publishNotReadyAddresses', props.publishNotReadyAddresses ?? true);
+    this.headlessService = this.createService('Headless', { name: headlessName }, true);
+    setSpecField(this.headlessService, 'publishNotReadyAddresses',
+      optional(props.publishNotReadyAddresses, (v) => requireBoolean(this, 'publishNotReadyAddresses', v)) ?? true);
 
-    if (props.clientService ?? true) {
-      this.service = this.addClientService('Service', { name: this.name });
+    if (optional(props.clientService, (v) => requireBoolean(this, 'clientService', v)) ?? true) {
+      this.service = this.createService('Service', { name: this.name }, false);
     }
 
-    const placement = this.renderPlacement(props.placement ?? {});
-    const identity = props.identity ?? {};
+    const placement = this.renderPlacement(optional(props.placement, (v) => this.placementProps(v)) ?? {});
+    const identity = optional(props.identity, (v) => this.identityProps(v)) ?? {};
+    const podAnnotations = optional(props.podAnnotations, (v) => requireStringRecord(this, 'podAnnotations', v));
+    const podManagementPolicy = optional(props.podManagementPolicy,
+      (v) => requireOneOf(this, 'podManagementPolicy', v, Object.values(PodManagementPolicy))) ?? PodManagementPolicy.ORDERED_READY;
+    const grace = optional(props.terminationGracePeriod,
+      (v) => requireInstance(this, 'terminationGracePeriod', v, Duration, 'Duration.seconds(30)')) ?? Duration.seconds(30);
     this.statefulSet = new k8s.KubeStatefulSet(this, 'Resource', {
       metadata: { name: this.name, labels: this.labels },
       spec: {
         serviceName: headlessName,
         replicas: this.replicas,
         selector: { matchLabels: this.selectorLabels },
-        podManagementPolicy: props.podManagementPolicy ?? PodManagementPolicy.ORDERED_READY,
+        podManagementPolicy,
         updateStrategy: { type: 'RollingUpdate' },
         // Claims outlive their pods: deleting or scaling the set never deletes data.
         persistentVolumeClaimRetentionPolicy: { whenDeleted: 'Retain', whenScaled: 'Retain' },
         template: {
-          metadata: { labels: this.labels, annotations: props.podAnnotations },
+          metadata: { labels: this.labels, annotations: podAnnotations },
           spec: {
             serviceAccountName: this.serviceAccount.name,
             automountServiceAccountToken: false,
             enableServiceLinks: false,
-            terminationGracePeriodSeconds: (props.terminationGracePeriod ?? Duration.seconds(30)).toSeconds(),
+            terminationGracePeriodSeconds: grace.toSeconds(),
             securityContext: podSecurityContext(identity.user, identity.group, identity.fsGroup),
             ...placement,
             initContainers: initContainers.length > 0 ? initContainers.map(hardened) : undefined,
@@ -238,13 +306,19 @@ export class StatefulWorkload extends Construct {
       },
     });
 
-    const budget = props.disruptionBudget ?? (this.replicas > 1 ? DisruptionBudget.maxUnavailable(1) : DisruptionBudget.none());
+    const budget = optional(props.disruptionBudget,
+      (v) => requireInstance(this, 'disruptionBudget', v, DisruptionBudget, 'DisruptionBudget.maxUnavailable(1)'))
+      ?? (this.replicas > 1 ? DisruptionBudget.maxUnavailable(1) : DisruptionBudget.none());
     this.podDisruptionBudget = this.renderDisruptionBudget(budget);
 
-    if (props.networkPolicy ?? true) {
-      this.networkPolicy = this.renderNetworkPolicy(props.allowFrom ?? []);
+    const allowFrom = optional(props.allowFrom, (v) => requireArray(this, 'allowFrom', v, 'a list of network peers')) ?? [];
+    allowFrom.forEach((peer, i) => requirePeer(this, `allowFrom[${i}]`, peer));
+    if (optional(props.networkPolicy, (v) => requireBoolean(this, 'networkPolicy', v)) ?? true) {
+      this.networkPolicy = this.renderNetworkPolicy();
+      allowFrom.forEach((peer, i) => this.ingressRules.push({ peer: peer as kplus.INetworkPolicyPeer, prop: `allowFrom[${i}]` }));
+    } else if (allowFrom.length > 0) {
+      invalid(this, 'allowFrom', 'has no policy to add to: networkPolicy is false; drop allowFrom or enable the policy');
     }
-    ensureUniqueNames(this);
   }
 
   /** Fully qualified DNS name of pod `ordinal`: `<name>-<ordinal>.<name>-headless.<namespace>.svc.<domain>`. */
@@ -259,35 +333,87 @@ export class StatefulWorkload extends Construct {
 
   /** Adds a client Service in front of some or all pods of the set (or of the whole instance). */
   public addClientService(id: string, options: ClientServiceOptions): kplus.Service {
-    return this.createService(id, options, false);
+    const prop = `addClientService(${id})`;
+    requireKnownKeys(this, prop, requireRecord(this, prop, options), SERVICE_OPTIONS);
+    return this.createService(id, options, false, `${prop}.`);
   }
 
-  /** Admits `peer` to the client ports (or `ports`) through the NetworkPolicy. */
+  /**
+   * Admits `peer` through the NetworkPolicy: a `NetworkPeer`, or any cdk8s-plus-27 peer (pods,
+   * namespaces, workloads, IP blocks, databases of this library). Rendered at synth.
+   *
+   * @param peer who may connect
+   * @param ports the ports it may connect to; default: every port the containers expose
+   */
   public allowFrom(peer: kplus.INetworkPolicyPeer, ports?: kplus.NetworkPolicyPort[]): void {
     if (!this.networkPolicy) {
       invalid(this, 'networkPolicy', 'is disabled, so allowFrom() has no policy to add to');
     }
-    this.networkPolicy.addIngressRule(peer, ports ?? this.defaultPolicyPorts());
+    requirePeer(this, 'allowFrom(peer)', peer);
+    this.ingressRules.push({ peer, ports: optional(ports, (v) => policyPorts(this, 'allowFrom(ports)', v)), prop: 'allowFrom(peer)' });
   }
 
-  private createService(id: string, options: ClientServiceOptions, headless: boolean): kplus.Service {
-    requireDnsLabel(this, `${id}.name`, options.name);
-    const ports = options.ports ?? this.defaultServicePorts();
+  private containerList(prop: string, value: unknown): kplus.ContainerProps[] {
+    return requireArray(this, prop, value, 'a list of containers').map((c, i) => {
+      const container = requireRecord(this, `${prop}[${i}]`, c) as unknown as kplus.ContainerProps;
+      requireString(this, `${prop}[${i}].image`, container.image);
+      optional(container.name, (v) => requireDnsLabel(this, `${prop}[${i}].name`, v as string, 63));
+      return container;
+    });
+  }
+
+  private identityProps(value: unknown): PodIdentity {
+    const identity = requireRecord(this, 'identity', value) as PodIdentity;
+    requireKnownKeys(this, 'identity', identity, IDENTITY);
+    // uid 0 would contradict runAsNonRoot: the kubelet refuses to start such a container.
+    optional(identity.user, (v) => requireInteger(this, 'identity.user', requireNumber(this, 'identity.user', v), 1));
+    optional(identity.group, (v) => requireInteger(this, 'identity.group', requireNumber(this, 'identity.group', v), 0));
+    optional(identity.fsGroup, (v) => requireInteger(this, 'identity.fsGroup', requireNumber(this, 'identity.fsGroup', v), 0));
+    return identity;
+  }
+
+  private placementProps(value: unknown): PlacementProps {
+    const placement = requireRecord(this, 'placement', value) as PlacementProps;
+    requireKnownKeys(this, 'placement', placement, PLACEMENT);
+    const modes = Object.values(SpreadMode);
+    optional(placement.nodeSpread, (v) => requireOneOf(this, 'placement.nodeSpread', v, modes));
+    optional(placement.zoneSpread, (v) => requireOneOf(this, 'placement.zoneSpread', v, modes));
+    optional(placement.nodeSelector, (v) => requireLabels(this, 'placement.nodeSelector', v));
+    optional(placement.zone, (v) => requireLabelValue(this, 'placement.zone', v as string));
+    optional(placement.priorityClassName, (v) => requireDnsSubdomain(this, 'placement.priorityClassName', v as string));
+    return placement;
+  }
+
+  /**
+   * @param prefix how the user wrote the options, for messages ('addClientService(Primary).'); ''
+   *   for the Services named after `name`, which is already checked
+   */
+  private createService(id: string, options: ClientServiceOptions, headless: boolean, prefix = ''): kplus.Service {
+    const name = requireDns1035Label(this, `${prefix}name`, options.name);
+    const ports = optional(options.ports, (v) => {
+      const checked = servicePorts(this, `${prefix}ports`, v);
+      requireDistinctPorts(this, checked, `Service '${name}'`, true);
+      return v as kplus.ServicePort[];
+    }) ?? this.defaultServicePorts();
     if (ports.length === 0) {
-      invalid(this, `${id}.ports`, 'must list at least one port: no container exposes one');
+      invalid(this, `${prefix}ports`, 'must list at least one port');
     }
+    const podName = optional(options.podName, (v) => requireDnsLabel(this, `${prefix}podName`, v as string, 63));
+    const wholeInstance = optional(options.wholeInstance, (v) => requireBoolean(this, `${prefix}wholeInstance`, v));
+    const serviceType = optional(options.serviceType, (v) => requireOneOf(this, `${prefix}serviceType`, v, Object.values(kplus.ServiceType)));
+    const annotations = optional(options.annotations, (v) => requireStringRecord(this, `${prefix}annotations`, v));
     const service = new kplus.Service(this, id, {
-      metadata: { name: options.name, labels: this.labels, annotations: options.annotations },
-      type: headless ? kplus.ServiceType.CLUSTER_IP : options.serviceType ?? kplus.ServiceType.CLUSTER_IP,
+      metadata: { name, labels: this.labels, annotations },
+      type: headless ? kplus.ServiceType.CLUSTER_IP : serviceType ?? kplus.ServiceType.CLUSTER_IP,
       clusterIP: headless ? 'None' : undefined,
       ports,
     });
-    const selector = options.wholeInstance ? this.instanceLabels : this.selectorLabels;
+    const selector = wholeInstance ? this.instanceLabels : this.selectorLabels;
     for (const [key, value] of Object.entries(selector)) {
       service.selectLabel(key, value);
     }
-    if (options.podName) {
-      service.selectLabel(WellKnownLabels.POD_NAME, options.podName);
+    if (podName) {
+      service.selectLabel(WellKnownLabels.POD_NAME, podName);
       // The StatefulSet controller sets this label on each pod; a linter reading the template cannot see it.
       service.metadata.addAnnotation('kube-score/ignore', 'service-targets-pod');
     }
@@ -299,16 +425,34 @@ export class StatefulWorkload extends Construct {
   }
 
   private defaultPolicyPorts(): kplus.NetworkPolicyPort[] {
-    return this.containerPorts.map((p) => kplus.NetworkPolicyPort.tcp(p.number));
+    return this.containerPorts.map((p) => kplus.NetworkPolicyPort.of({
+      port: p.number,
+      protocol: (p.protocol ?? kplus.Protocol.TCP) as string as kplus.NetworkProtocol,
+    }));
   }
 
   private renderContainer(props: kplus.ContainerProps, prop: string, claimMounts: Map<string, kplus.Volume>): kplus.Container {
     requirePinnedImage(this, `${prop}.image`, props.image);
-    requireRequestsWithinLimits(this, `${prop}.resources`, props.resources);
+    requireRequestsWithinLimits(this, `${prop}.resources`, optional(props.resources, (v) => this.resourceProps(`${prop}.resources`, v)));
     const claimVolumeMounts: kplus.VolumeMount[] = this.claims
       .filter((c) => c.mountPath !== undefined && (c.mountInto === undefined || c.mountInto.includes(props.name ?? '')))
       .map((c) => ({ volume: claimMounts.get(c.name)!, path: c.mountPath! }));
-    return secureContainer({ ...props, volumeMounts: [...claimVolumeMounts, ...(props.volumeMounts ?? [])] });
+    const volumeMounts = optional(props.volumeMounts, (v) => requireArray(this, `${prop}.volumeMounts`, v, 'a list of volume mounts')) ?? [];
+    return secureContainer({ ...props, volumeMounts: [...claimVolumeMounts, ...volumeMounts as kplus.VolumeMount[]] });
+  }
+
+  /** Sizes and Cpus where cdk8s-plus expects them: a plain number or dict would fail deep inside. */
+  private resourceProps(prop: string, value: unknown): kplus.ContainerResources {
+    const resources = requireRecord(this, prop, value) as kplus.ContainerResources;
+    for (const [field, type, example] of [['cpu', kplus.Cpu, 'Cpu.millis(500)'], ['memory', Size, 'Size.gibibytes(1)']] as const) {
+      const pair = (resources as any)[field];
+      if (pair === undefined) { continue; }
+      const limits = requireRecord(this, `${prop}.${field}`, pair);
+      for (const which of ['request', 'limit']) {
+        optional(limits[which], (v) => requireInstance(this, `${prop}.${field}.${which}`, v, type as any, example));
+      }
+    }
+    return resources;
   }
 
   private collectVolumes(containers: kplus.Container[], standIns: Set<kplus.Volume>): k8s.Volume[] {
@@ -324,7 +468,7 @@ export class StatefulWorkload extends Construct {
         byName.set(volume.name, volume);
       }
     }
-    const volumes = [...byName.values()].map((v) => v._toKube());
+    const volumes = [...byName.values()].map(kubeVolume);
     for (const v of volumes) {
       if (v.persistentVolumeClaim && this.replicas > 1) {
         // One RWO claim cannot serve several pods, and even a shared filesystem would have every replica write one data directory.
@@ -362,11 +506,17 @@ export class StatefulWorkload extends Construct {
   private renderDisruptionBudget(budget: DisruptionBudget): k8s.KubePodDisruptionBudget | undefined {
     const { maxUnavailableCount: max, minAvailableCount: min } = budget;
     if (max === undefined && min === undefined) { return undefined; }
-    if (max !== undefined) { requireInteger(this, 'disruptionBudget.maxUnavailable', max, 0); }
+    // A budget that allows no eviction at all makes every node drain hang; none() says "no budget".
+    if (max !== undefined) {
+      requireInteger(this, 'disruptionBudget.maxUnavailable', max, 0);
+      if (max === 0) {
+        invalid(this, 'disruptionBudget.maxUnavailable', 'must be at least 1: with 0 no pod could ever be evicted and node drains would hang; use DisruptionBudget.none() for no budget', max);
+      }
+    }
     if (min !== undefined) {
       requireInteger(this, 'disruptionBudget.minAvailable', min, 0);
-      if (min > this.replicas) {
-        invalid(this, 'disruptionBudget.minAvailable', `must not exceed replicas (${this.replicas}): no pod could ever be evicted and node drains would hang`, min);
+      if (min >= this.replicas) {
+        invalid(this, 'disruptionBudget.minAvailable', `must be less than replicas (${this.replicas}): otherwise no pod could ever be evicted and node drains would hang`, min);
       }
     }
     if (this.replicas === 1) {
@@ -382,20 +532,36 @@ export class StatefulWorkload extends Construct {
     });
   }
 
-  private renderNetworkPolicy(allowFrom: kplus.INetworkPolicyPeer[]): kplus.NetworkPolicy {
-    const own = kplus.Pods.select(this, 'Pods', { labels: this.selectorLabels });
-    const peers = kplus.Pods.select(this, 'Peers', { labels: this.instanceLabels });
-    const policy = new kplus.NetworkPolicy(this, 'NetworkPolicy', {
+  /**
+   * An L1 policy whose spec is computed at synth: peers are read then (a `NetworkPeer` from its own
+   * data, any other peer through `toNetworkPolicyPeerConfig()`), so labels added after allowFrom count.
+   */
+  private renderNetworkPolicy(): k8s.KubeNetworkPolicy {
+    return new k8s.KubeNetworkPolicy(this, 'NetworkPolicy', {
       metadata: { name: this.name, labels: this.labels },
-      selector: own,
-      ingress: { default: kplus.NetworkPolicyTrafficDefault.DENY },
+      spec: Lazy.any({
+        produce: (): k8s.NetworkPolicySpec => ({
+          podSelector: { matchLabels: this.selectorLabels },
+          policyTypes: ['Ingress'],
+          ingress: [
+            // Members of the instance talk to each other on every port (replication, gossip, quorum).
+            { from: [{ podSelector: { matchLabels: this.instanceLabels } }], ports: [] },
+            ...this.ingressRules.map((rule) => ({
+              from: rule.peer instanceof NetworkPeer
+                ? rule.peer._renderPeers(this.namespace)
+                : kubeNetworkPolicyPeers(rule.peer, this, rule.prop),
+              ports: (rule.ports ?? this.defaultPolicyPorts()).map(kubeNetworkPolicyPort),
+            })),
+          ],
+        }),
+      }),
     });
-    // Members of the instance talk to each other on every port (replication, gossip, quorum).
-    policy.addIngressRule(peers);
-    for (const peer of allowFrom) {
-      policy.addIngressRule(peer, this.defaultPolicyPorts());
-    }
-    return policy;
   }
 }
 
+/** A network peer: anything with `toNetworkPolicyPeerConfig()` (a plain object from JavaScript is not). */
+function requirePeer(scope: Construct, prop: string, value: unknown): void {
+  if (typeof value !== 'object' || value === null || typeof (value as any).toNetworkPolicyPeerConfig !== 'function') {
+    invalid(scope, prop, `must be a network peer such as NetworkPeer.pods({ labels: { app: 'shop' } }) or kplus.Pods.select(...), got ${describeValue(value)}`);
+  }
+}

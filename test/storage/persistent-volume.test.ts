@@ -1,7 +1,7 @@
 import { Size } from 'cdk8s';
 import {
   AccessMode, PersistentVolume, PersistentVolumeSource, Provisioner, ReclaimPolicy, StaticVolumeSet, StorageClass,
-} from '../../src';
+} from '../../src/storage';
 import { newChart, only, synth } from '../util';
 
 describe('PersistentVolume', () => {

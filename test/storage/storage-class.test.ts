@@ -1,7 +1,7 @@
 import { Testing } from 'cdk8s';
 import {
   AccessMode, AzureDiskSku, EbsVolumeType, OpenEbsEngine, Provisioner, ReclaimPolicy, StorageClass, VolumeBindingMode, VolumeLocality,
-} from '../../src';
+} from '../../src/storage';
 import { newChart, only, synth } from '../util';
 
 describe('StorageClass', () => {

@@ -1,5 +1,5 @@
 import * as kplus from 'cdk8s-plus-27';
-import { RestrictedPodSecurity } from '../../src';
+import { RestrictedPodSecurity } from '../../src/workload';
 import { newChart, only, synth } from '../util';
 
 describe('RestrictedPodSecurity', () => {
