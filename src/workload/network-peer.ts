@@ -84,22 +84,23 @@ export class NetworkPeer extends Construct implements kplus.INetworkPolicyPeer, 
   }
 
   /**
-   * The IP addresses of `cidr` (`10.0.0.0/16`, `fd00::/8`) except those of the `except` blocks,
-   * each strictly inside `cidr`. For traffic from outside the cluster: pod IPs change.
+   * The IP addresses of `cidr` (`10.0.0.0/16`, `fd00::/8`) except those of the `exclude` blocks
+   * (the ipBlock's `except`), each strictly inside `cidr`. For traffic from outside the cluster:
+   * pod IPs change.
    *
    * @param cidr the block admitted
-   * @param except blocks inside `cidr` that are not admitted
+   * @param exclude blocks inside `cidr` that are not admitted (not `except`: a Python keyword)
    */
-  public static ipBlock(cidr: string, except?: string[]): NetworkPeer {
+  public static ipBlock(cidr: string, exclude?: string[]): NetworkPeer {
     const where = 'NetworkPeer.ipBlock';
     const block = parseCidr(requireString(where, 'cidr', cidr));
     if (!block) {
       invalid(where, 'cidr', 'must be an IPv4 CIDR such as 10.0.0.0/16 or an IPv6 CIDR such as fd00::/8', cidr);
     }
-    const exceptions = optional(except, (v) => requireArray(where, 'except', v, 'a list of CIDRs'))?.map((text, i) => {
-      const inner = parseCidr(requireString(where, `except[${i}]`, text));
+    const exceptions = optional(exclude, (v) => requireArray(where, 'exclude', v, 'a list of CIDRs'))?.map((text, i) => {
+      const inner = parseCidr(requireString(where, `exclude[${i}]`, text));
       if (!inner || !strictlyContains(block, inner)) {
-        invalid(where, `except[${i}]`, `must be a CIDR strictly inside ${cidr} (same IP family, longer prefix)`, text);
+        invalid(where, `exclude[${i}]`, `must be a CIDR strictly inside ${cidr} (same IP family, longer prefix)`, text);
       }
       return text as string;
     });

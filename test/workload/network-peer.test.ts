@@ -210,11 +210,11 @@ describe('NetworkPeer', () => {
       ['two \'::\'', () => NetworkPeer.ipBlock('fd00::1::/64'), /'cidr' must be an IPv4 CIDR .* or an IPv6 CIDR/],
       ['an IPv6 prefix above 128', () => NetworkPeer.ipBlock('fd00::/129'), /'cidr' must be an IPv4 CIDR .* or an IPv6 CIDR/],
       ['an exception outside the block', () => NetworkPeer.ipBlock('10.0.0.0/16', ['10.1.0.0/24']),
-        "NetworkPeer.ipBlock: 'except[0]' must be a CIDR strictly inside 10.0.0.0/16 (same IP family, longer prefix), got '10.1.0.0/24'"],
-      ['an exception equal to the block', () => NetworkPeer.ipBlock('10.0.0.0/16', ['10.0.1.0/24', '10.0.0.0/16']), /'except\[1\]' must be a CIDR strictly inside 10.0.0.0\/16/],
-      ['an exception of the other family', () => NetworkPeer.ipBlock('10.0.0.0/16', ['fd00::/64']), /'except\[0\]' must be a CIDR strictly inside/],
-      ['an IPv6 exception outside the block', () => NetworkPeer.ipBlock('fd00::/16', ['fd01::/32']), /'except\[0\]' must be a CIDR strictly inside fd00::\/16/],
-      ['a string for the exceptions', () => NetworkPeer.ipBlock('10.0.0.0/16', '10.0.1.0/24' as any), "NetworkPeer.ipBlock: 'except' must be a list of CIDRs, got '10.0.1.0/24' (a string)"],
+        "NetworkPeer.ipBlock: 'exclude[0]' must be a CIDR strictly inside 10.0.0.0/16 (same IP family, longer prefix), got '10.1.0.0/24'"],
+      ['an exception equal to the block', () => NetworkPeer.ipBlock('10.0.0.0/16', ['10.0.1.0/24', '10.0.0.0/16']), /'exclude\[1\]' must be a CIDR strictly inside 10.0.0.0\/16/],
+      ['an exception of the other family', () => NetworkPeer.ipBlock('10.0.0.0/16', ['fd00::/64']), /'exclude\[0\]' must be a CIDR strictly inside/],
+      ['an IPv6 exception outside the block', () => NetworkPeer.ipBlock('fd00::/16', ['fd01::/32']), /'exclude\[0\]' must be a CIDR strictly inside fd00::\/16/],
+      ['a string for the exceptions', () => NetworkPeer.ipBlock('10.0.0.0/16', '10.0.1.0/24' as any), "NetworkPeer.ipBlock: 'exclude' must be a list of CIDRs, got '10.0.1.0/24' (a string)"],
     ])('%s', (_, make, message) => {
       expect(make).toThrow(message);
     });
