@@ -1,7 +1,7 @@
 import { IConstruct } from 'constructs';
 import { CassandraVersion } from './cassandra-version';
 import { jvmHeapMiB } from '../../private/engine-kit';
-import { invalid } from '../../private/errors';
+import { invalid, warn } from '../../private/errors';
 
 /** Stand-in for the pod's IP in the rendered cassandra.yaml; the init container substitutes it. */
 export const POD_IP_PLACEHOLDER = '__POD_IP__';
@@ -34,6 +34,10 @@ const MANAGED: { [key: string]: string } = {
   cdc_raw_directory: 'must stay on the data volume',
 };
 
+/** Virtual nodes per node, and the replication factor the token allocation optimizes for (RF 3). */
+export const NUM_TOKENS = 16;
+export const TOKEN_ALLOCATION_RF = 3;
+
 /** What cassandra.yaml is rendered from. */
 export interface CassandraYamlInput {
   readonly clusterName: string;
@@ -48,7 +52,7 @@ export interface CassandraYamlInput {
  */
 export function renderCassandraYaml(scope: IConstruct, input: CassandraYamlInput): string {
   const settings: { [key: string]: string } = {
-    allocate_tokens_for_local_replication_factor: '3',
+    allocate_tokens_for_local_replication_factor: String(TOKEN_ALLOCATION_RF),
     auto_snapshot: 'true',
     broadcast_rpc_address: POD_IP_PLACEHOLDER,
     cdc_raw_directory: `${DATA_MOUNT}/cdc_raw`,
@@ -62,7 +66,7 @@ export function renderCassandraYaml(scope: IConstruct, input: CassandraYamlInput
     hints_directory: `${DATA_MOUNT}/hints`,
     listen_address: POD_IP_PLACEHOLDER,
     native_transport_port: String(CQL_PORT),
-    num_tokens: '16',
+    num_tokens: String(NUM_TOKENS),
     partitioner: 'org.apache.cassandra.dht.Murmur3Partitioner',
     rpc_address: '0.0.0.0',
     saved_caches_directory: `${DATA_MOUNT}/saved_caches`,
@@ -76,17 +80,13 @@ export function renderCassandraYaml(scope: IConstruct, input: CassandraYamlInput
   } else {
     settings.commitlog_sync_period = '10000ms';
   }
+  // Cassandra does not start with a sync period outside periodic sync (validateConfig refuses the user's own).
+  if (input.overrides.commitlog_sync === 'batch' || input.overrides.commitlog_sync === 'group') {
+    delete settings.commitlog_sync_period;
+    delete settings.commitlog_sync_period_in_ms;
+  }
   for (const [key, value] of Object.entries(input.overrides)) {
-    if (!/^[a-z][a-z0-9_]*$/.test(key)) {
-      invalid(scope, `config.${key}`, 'must be a cassandra.yaml setting name (lower-case letters, digits and \'_\')', key);
-    }
-    const reason = MANAGED[key];
-    if (reason) {
-      invalid(scope, `config.${key}`, `cannot be overridden: it ${reason}`);
-    }
-    if (/[\r\n]/.test(value)) {
-      invalid(scope, `config.${key}`, 'must be a one-line YAML value (a scalar, or a flow list or map such as [a, b] or {k: v})', value);
-    }
+    checkSetting(scope, key, value);
     // A setting made obsolete by the user's spelling (either name of the commit log period) gives way.
     if (key === 'commitlog_sync_period' || key === 'commitlog_sync_period_in_ms') {
       delete settings.commitlog_sync_period;
@@ -132,4 +132,194 @@ export function heapSizes(scope: IConstruct, memoryMiB: number, cpuMillis: numbe
   const maxHeapMiB = jvmHeapMiB(scope, memoryMiB, 0.5, 1024, 16384);
   const cores = Math.max(1, Math.ceil(cpuMillis / 1000));
   return { maxHeapMiB, newSizeMiB: Math.min(100 * cores, Math.floor(maxHeapMiB / 4)) };
+}
+
+/** What the override checks know of the topology. */
+export interface CassandraTopology {
+  /** Nodes in the ring, every rack together. */
+  readonly nodes: number;
+  /** Racks of the datacenter (1 without racks). */
+  readonly racks: number;
+}
+
+/** Cassandra's limit of tokens per node. */
+const MAX_NUM_TOKENS = 1536;
+/** The rendered (and Cassandra's default) commit log sync period. */
+const SYNC_PERIOD_MS = 10000;
+const DISK_FAILURE_POLICIES = ['die', 'stop_paranoid', 'stop', 'best_effort', 'ignore'];
+const COMMIT_FAILURE_POLICIES = ['die', 'stop', 'stop_commit', 'ignore'];
+/** Settings 4.1 renamed to carry their unit: [new name, 4.0 name]. */
+const RENAMED = [
+  ['commitlog_sync_period', 'commitlog_sync_period_in_ms'],
+  ['commitlog_sync_group_window', 'commitlog_sync_group_window_in_ms'],
+  ['max_hint_window', 'max_hint_window_in_ms'],
+];
+
+/**
+ * Checks `config` (cassandra.yaml overrides) on its own and against the topology, and returns it
+ * unchanged. Refuses (ValidationError) what would keep a node from starting or joining with its
+ * data, or lose acknowledged writes; warns about legal durability trade-offs. Every rule and its
+ * reason: docs/validation.md, "Config overrides".
+ */
+export function validateConfig(scope: IConstruct, config: unknown, topology: CassandraTopology): { [key: string]: string } {
+  const { nodes, racks } = topology;
+  const options: { [key: string]: string } = {};
+  for (const [key, value] of entriesOf(scope, config)) {
+    const text = requireText(scope, key, value);
+    checkSetting(scope, key, text);
+    options[key] = text;
+  }
+  const get = (key: string): string | undefined => options[key];
+  const boolean = (key: string): boolean | undefined => {
+    const value = get(key);
+    if (value === undefined) { return undefined; }
+    // YAML 1.1, as Cassandra's SnakeYAML reads it.
+    if (/^(true|yes|on)$/i.test(value)) { return true; }
+    if (/^(false|no|off)$/i.test(value)) { return false; }
+    return invalid(scope, `config.${key}`, 'must be true or false', value);
+  };
+  const whole = (key: string, min: number, max: number, why = ''): number | undefined => {
+    const value = get(key);
+    if (value !== undefined && (!/^[0-9]+$/.test(value) || Number(value) < min || Number(value) > max)) {
+      invalid(scope, `config.${key}`, `must be a whole number from ${min} to ${max}${why}`, value);
+    }
+    return value === undefined ? undefined : Number(value);
+  };
+  for (const [name, oldName] of RENAMED) {
+    if (get(name) !== undefined && get(oldName) !== undefined) {
+      invalid(scope, `config.${oldName}`, `cannot be set together with 'config.${name}': it is the same setting under its 4.0 name, and Cassandra refuses both`);
+    }
+  }
+
+  if (boolean('start_native_transport') === false) {
+    invalid(scope, 'config.start_native_transport', 'must stay true: the startup probe waits for CQL on 9042, so a node without it is restarted forever', get('start_native_transport'));
+  }
+  if (boolean('auto_bootstrap') === false) {
+    invalid(scope, 'config.auto_bootstrap', 'must stay true: a new or replaced node would take its token ranges without streaming their data, and serve them empty until a full repair', get('auto_bootstrap'));
+  }
+  if (boolean('hinted_handoff_enabled') === false && nodes > 1) {
+    warn(scope, '\'config.hinted_handoff_enabled\' is false: writes a node misses while it is down are not replayed when it returns, so it serves stale data until a repair');
+  }
+  const hintWindow = durationMs(scope, 'max_hint_window', get('max_hint_window')) ?? durationMs(scope, 'max_hint_window_in_ms', get('max_hint_window_in_ms'));
+  if (hintWindow === 0 && nodes > 1) {
+    warn(scope, `'config.${get('max_hint_window') !== undefined ? 'max_hint_window' : 'max_hint_window_in_ms'}' is 0: no hints are kept for a node that is down, so it serves stale data until a repair`);
+  }
+  if (boolean('auto_snapshot') === false) {
+    warn(scope, '\'config.auto_snapshot\' is false: TRUNCATE and DROP keep no snapshot, so a mistaken one cannot be undone');
+  }
+
+  // Tokens: every node reads the same cassandra.yaml.
+  const tokens = whole('num_tokens', 1, MAX_NUM_TOKENS, ' (Cassandra\'s limit); a node that has joined the ring cannot change it') ?? NUM_TOKENS;
+  const initial = get('initial_token');
+  if (initial !== undefined && nodes > 1) {
+    invalid(scope, 'config.initial_token', `cannot be set on a ring of ${nodes} nodes: every node reads the same cassandra.yaml and would claim the same tokens`, initial);
+  }
+  if (initial !== undefined && initial.split(',').filter((t) => t.trim() !== '').length !== tokens) {
+    invalid(scope, 'config.initial_token', `must list num_tokens (${tokens}) comma-separated tokens, one per virtual node`, initial);
+  }
+  // Cassandra's token allocation refuses a datacenter with more than one rack but fewer racks than this RF.
+  const allocationRf = whole('allocate_tokens_for_local_replication_factor', 1, 2147483647) ?? TOKEN_ALLOCATION_RF;
+  const seeds = Math.min(racks, 3);
+  if (racks > 1 && allocationRf > racks && nodes > seeds) {
+    const given = get('allocate_tokens_for_local_replication_factor');
+    invalid(scope, 'config.allocate_tokens_for_local_replication_factor', given !== undefined
+      ? `must be 1, or at most the number of racks (${racks}): Cassandra refuses to bootstrap a node into a datacenter with more than one rack but fewer racks than this replication factor`
+      : `is ${TOKEN_ALLOCATION_RF} by default, which needs 1 rack or at least ${TOKEN_ALLOCATION_RF}: with ${racks} racks Cassandra refuses to bootstrap the nodes after the seeds; set it to your keyspaces' replication factor (at most ${racks}) or 1`, given);
+  }
+
+  // The commit log: batch and group have no period; group needs its window; a long period loses more on a crash.
+  const sync = get('commitlog_sync');
+  if (sync !== undefined && !['periodic', 'batch', 'group'].includes(sync)) {
+    invalid(scope, 'config.commitlog_sync', 'must be periodic, batch or group', sync);
+  }
+  const periodKey = get('commitlog_sync_period') !== undefined ? 'commitlog_sync_period' : 'commitlog_sync_period_in_ms';
+  const period = durationMs(scope, periodKey, get(periodKey));
+  const windowKey = get('commitlog_sync_group_window') !== undefined ? 'commitlog_sync_group_window' : 'commitlog_sync_group_window_in_ms';
+  if ((sync === 'batch' || sync === 'group') && period !== undefined) {
+    invalid(scope, `config.${periodKey}`, `cannot be set with commitlog_sync ${sync}: Cassandra does not start with a period outside periodic sync`, get(periodKey));
+  }
+  if (sync === 'group' && !(Number.parseFloat(get(windowKey) ?? '0') > 0)) {
+    invalid(scope, 'config.commitlog_sync', 'group needs \'config.commitlog_sync_group_window\' (4.0: commitlog_sync_group_window_in_ms) above 0: Cassandra does not start without it', sync);
+  }
+  if (sync !== 'batch' && sync !== 'group' && period !== undefined) {
+    if (period === 0) {
+      invalid(scope, `config.${periodKey}`, 'must be more than 0: Cassandra does not start with periodic sync and no period', get(periodKey));
+    }
+    if (period > SYNC_PERIOD_MS) {
+      warn(scope, `'config.${periodKey}' is ${get(periodKey)}: a node acknowledges writes up to that long before they reach its disk, so a crash of the node loses them${nodes > 1 ? ' unless other replicas hold them' : ', and a single node has no other replica'} (Cassandra's default: 10s)`);
+    }
+  }
+
+  const disk = get('disk_failure_policy');
+  if (disk !== undefined && !DISK_FAILURE_POLICIES.includes(disk)) {
+    invalid(scope, 'config.disk_failure_policy', `must be one of ${DISK_FAILURE_POLICIES.join(', ')}`, disk);
+  }
+  if (disk === 'best_effort' || disk === 'ignore') {
+    warn(scope, `'config.disk_failure_policy' is ${disk}: a node with a failed disk keeps serving, so reads at consistency ONE can return obsolete or missing data`);
+  }
+  const commit = get('commit_failure_policy');
+  if (commit !== undefined && !COMMIT_FAILURE_POLICIES.includes(commit)) {
+    invalid(scope, 'config.commit_failure_policy', `must be one of ${COMMIT_FAILURE_POLICIES.join(', ')}`, commit);
+  }
+  return options;
+}
+
+/**
+ * Checks of one override that the renderer repeats: a setting name, not one the construct owns,
+ * on one line.
+ */
+function checkSetting(scope: IConstruct, key: string, value: string): void {
+  if (!/^[a-z][a-z0-9_]*$/.test(key)) {
+    invalid(scope, `config.${key}`, 'must be a cassandra.yaml setting name (lower-case letters, digits and \'_\')', key);
+  }
+  const reason = MANAGED[key];
+  if (reason) {
+    invalid(scope, `config.${key}`, `cannot be overridden: it ${reason}`);
+  }
+  if (/[\r\n]/.test(value)) {
+    invalid(scope, `config.${key}`, 'must be a one-line YAML value (a scalar, or a flow list or map such as [a, b] or {k: v})', value);
+  }
+}
+
+/** A duration in milliseconds: `10s`, `10000ms` (4.1 names), or a plain number of milliseconds (the `_in_ms` names of 4.0). */
+function durationMs(scope: IConstruct, key: string, value: string | undefined): number | undefined {
+  if (value === undefined) { return undefined; }
+  if (key.endsWith('_in_ms')) {
+    if (!/^[0-9]+$/.test(value)) { invalid(scope, `config.${key}`, 'must be a whole number of milliseconds', value); }
+    return Number(value);
+  }
+  const m = /^([0-9]+)(d|h|m|s|ms|us|µs|ns)$/.exec(value);
+  if (!m) { invalid(scope, `config.${key}`, 'must be a duration such as 10000ms or 10s (a number and one of d, h, m, s, ms, us, ns)', value); }
+  const perUnit: { [unit: string]: number } = { d: 86400000, h: 3600000, m: 60000, s: 1000, ms: 1, us: 0.001, µs: 0.001, ns: 0.000001 };
+  return Number(m[1]) * perUnit[m[2]];
+}
+
+/** The entries of `config`, which must be a plain object (a dict from Python), or absent. */
+function entriesOf(scope: IConstruct, config: unknown): Array<[string, unknown]> {
+  if (config === undefined || config === null) { return []; }
+  const proto = typeof config === 'object' && !Array.isArray(config) ? Object.getPrototypeOf(config) : undefined;
+  if (proto !== Object.prototype && proto !== null) {
+    invalid(scope, 'config', `must be an object of setting names to string values, got ${kindOf(config)}`);
+  }
+  return Object.entries(config as object);
+}
+
+/** A value from Python or JavaScript that must be a string: numbers and booleans included. */
+function requireText(scope: IConstruct, key: string, value: unknown): string {
+  if (typeof value !== 'string') {
+    invalid(scope, `config.${key}`, `must be a string (numbers and booleans too: '64', 'true'), got ${kindOf(value)}`);
+  }
+  return value;
+}
+
+function kindOf(value: unknown): string {
+  if (value === null) { return 'null'; }
+  if (Array.isArray(value)) { return 'a list'; }
+  switch (typeof value) {
+    case 'string': return `'${value}' (a string)`;
+    case 'number': case 'boolean': return `${value} (a ${typeof value})`;
+    case 'object': return 'an object';
+    case 'undefined': return 'nothing';
+    default: return `a ${typeof value}`;
+  }
 }

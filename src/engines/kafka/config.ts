@@ -1,6 +1,6 @@
 import { createHash } from 'crypto';
 import { IConstruct } from 'constructs';
-import { invalid } from '../../private/errors';
+import { invalid, warn } from '../../private/errors';
 
 /** Port of the broker listener (clients and replication). */
 export const BROKER_PORT = 9092;
@@ -27,6 +27,8 @@ const MANAGED_KEYS = [
   'log.dirs',
   'log.dir',
   'metadata.log.dir',
+  // KRaft reads node.id; one broker.id in the template every pod shares would be the same on all of them.
+  'broker.id',
 ];
 
 /** The role of the nodes of one StatefulSet. */
@@ -49,6 +51,21 @@ export interface ServerConfigInput {
   readonly overrides: { [key: string]: string };
 }
 
+/**
+ * The durability defaults for `brokers`: topics (and the internal topics) get up to 3 replicas and
+ * acks=all writes need up to 2 of them in sync; no unclean leader election.
+ */
+export function replicationDefaults(brokers: number): { [key: string]: string } {
+  return {
+    'default.replication.factor': String(Math.min(3, brokers)),
+    'min.insync.replicas': String(Math.min(2, brokers)),
+    'offsets.topic.replication.factor': String(Math.min(3, brokers)),
+    'transaction.state.log.replication.factor': String(Math.min(3, brokers)),
+    'transaction.state.log.min.isr': String(Math.min(2, brokers)),
+    'unclean.leader.election.enable': 'false',
+  };
+}
+
 /** The deterministic server.properties of one set: sorted keys, no timestamps, placeholders for per-pod values. */
 export function renderServerProperties(scope: IConstruct, input: ServerConfigInput): string {
   const settings: { [key: string]: string } = {
@@ -63,15 +80,7 @@ export function renderServerProperties(scope: IConstruct, input: ServerConfigInp
   // Durability on every node: in KRaft the controllers apply some of these (the default replication
   // factor of new topics, unclean leader election, min.insync.replicas for eligible leaders) and the
   // brokers others (acks=all, internal topics). Unused ones are ignored by a role.
-  const n = input.brokers;
-  Object.assign(settings, {
-    'default.replication.factor': String(Math.min(3, n)),
-    'min.insync.replicas': String(Math.min(2, n)),
-    'offsets.topic.replication.factor': String(Math.min(3, n)),
-    'transaction.state.log.replication.factor': String(Math.min(3, n)),
-    'transaction.state.log.min.isr': String(Math.min(2, n)),
-    'unclean.leader.election.enable': 'false',
-  });
+  Object.assign(settings, replicationDefaults(input.brokers));
   if (isBroker) {
     Object.assign(settings, {
       'listeners': isController
@@ -89,15 +98,7 @@ export function renderServerProperties(scope: IConstruct, input: ServerConfigInp
     });
   }
   for (const [key, value] of Object.entries(input.overrides)) {
-    if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(key)) {
-      invalid(scope, 'config', 'keys must be Kafka property names (letters, digits, \'.\', \'_\', \'-\'), e.g. \'log.retention.hours\'', key);
-    }
-    if (MANAGED_KEYS.includes(key)) {
-      invalid(scope, `config.${key}`, `is managed by the construct (per pod or per quorum) and cannot be overridden; managed keys: ${MANAGED_KEYS.join(', ')}`);
-    }
-    if (/[\r\n]/.test(value)) {
-      invalid(scope, `config.${key}`, 'must be a single line (no line breaks)', value);
-    }
+    checkProperty(scope, key, value);
     settings[key] = value;
   }
   const lines = Object.keys(settings).sort().map((k) => `${k}=${escapeValue(settings[k])}`);
@@ -135,4 +136,185 @@ export function requireClusterId(scope: IConstruct, id: string): string {
     invalid(scope, 'clusterId', 'must be a Kafka cluster id: 22 characters of base64url encoding 16 bytes, not starting with \'-\' (as printed by `kafka-storage.sh random-uuid`, or `kafka-cluster.sh cluster-id` of a running cluster)', id);
   }
   return id;
+}
+
+/** What the override checks know of the topology. */
+export interface KafkaTopology {
+  /** Brokers. */
+  readonly brokers: number;
+  /** Dedicated KRaft controllers; undefined when the brokers are the controllers (combined mode). */
+  readonly controllers?: number;
+}
+
+const INT: [bigint, bigint, string] = [-(2n ** 31n), 2n ** 31n - 1n, 'int'];
+const SHORT: [bigint, bigint, string] = [-(2n ** 15n), 2n ** 15n - 1n, 'short'];
+const LONG: [bigint, bigint, string] = [-(2n ** 63n), 2n ** 63n - 1n, 'long'];
+/** Whole-number properties (Kafka parses them with Java's parseInt, parseShort, parseLong): the replication and flush ones and the common others. */
+const WHOLE_NUMBERS: { [key: string]: [bigint, bigint, string] } = {
+  'default.replication.factor': INT,
+  'min.insync.replicas': INT,
+  'offsets.topic.replication.factor': SHORT,
+  'transaction.state.log.replication.factor': SHORT,
+  'transaction.state.log.min.isr': INT,
+  'num.partitions': INT,
+  'offsets.topic.num.partitions': INT,
+  'transaction.state.log.num.partitions': INT,
+  'log.flush.interval.messages': LONG,
+  'log.flush.interval.ms': LONG,
+  'log.flush.scheduler.interval.ms': LONG,
+  'log.flush.offset.checkpoint.interval.ms': INT,
+  'log.flush.start.offset.checkpoint.interval.ms': INT,
+  'log.retention.hours': INT,
+  'log.retention.minutes': INT,
+  'log.retention.ms': LONG,
+  'log.retention.bytes': LONG,
+  'log.segment.bytes': INT,
+  'log.roll.hours': INT,
+  'log.roll.ms': LONG,
+  'message.max.bytes': INT,
+  'replica.fetch.max.bytes': INT,
+  'replica.lag.time.max.ms': LONG,
+  'num.replica.fetchers': INT,
+  'num.network.threads': INT,
+  'num.io.threads': INT,
+  'num.recovery.threads.per.data.dir': INT,
+  'offsets.retention.minutes': INT,
+  'log.cleaner.threads': INT,
+};
+/** Boolean properties (Kafka accepts true or false, in any case, and nothing else). */
+const BOOLEANS = ['unclean.leader.election.enable', 'auto.create.topics.enable', 'delete.topic.enable', 'auto.leader.rebalance.enable', 'log.cleaner.enable'];
+
+/**
+ * Checks `config` (server.properties overrides, for brokers and controllers alike) on its own and
+ * against the topology, and returns it unchanged. Refuses (ValidationError) what would stop a node,
+ * make writes or internal topics fail for good, or stop replication; warns about legal durability
+ * trade-offs. The replication settings are checked as they take effect: an override, or the
+ * rendered default for this number of brokers. Every rule and its reason: docs/validation.md,
+ * "Config overrides".
+ */
+export function validateConfig(scope: IConstruct, config: unknown, topology: KafkaTopology): { [key: string]: string } {
+  const { brokers, controllers } = topology;
+  const overrides: { [key: string]: string } = {};
+  for (const [key, value] of entriesOf(scope, config)) {
+    const text = requireText(scope, key, value);
+    checkProperty(scope, key, text);
+    overrides[key] = text;
+  }
+  for (const [key, [min, max, type]] of Object.entries(WHOLE_NUMBERS)) {
+    const value = overrides[key]?.trim();
+    if (value !== undefined && (!/^[+-]?[0-9]+$/.test(value) || BigInt(value) < min || BigInt(value) > max)) {
+      invalid(scope, `config.${key}`, `must be a whole number (Kafka reads it as a Java ${type}, ${min} to ${max})`, overrides[key]);
+    }
+  }
+  for (const key of BOOLEANS) {
+    const value = overrides[key]?.trim();
+    if (value !== undefined && !/^(true|false)$/i.test(value)) {
+      invalid(scope, `config.${key}`, 'must be true or false', overrides[key]);
+    }
+  }
+
+  const defaults = replicationDefaults(brokers);
+  const number = (key: string) => Number((overrides[key] ?? defaults[key]).trim());
+  const given = (key: string) => overrides[key] !== undefined;
+  const describe = (key: string) => `'config.${key}' (${number(key)}${given(key) ? '' : ' by default'})`;
+  /** A replication factor: at least 1, at most the brokers; a single copy on a cluster is a warning. */
+  const factor = (key: string, of: string) => {
+    const rf = number(key);
+    if (given(key) && rf < 1) {
+      invalid(scope, `config.${key}`, 'must be at least 1', overrides[key]);
+    }
+    if (given(key) && rf > brokers) {
+      invalid(scope, `config.${key}`, `must be at most the number of brokers (${brokers}): ${of} cannot have more replicas than brokers`, overrides[key]);
+    }
+    if (given(key) && rf === 1 && brokers > 1) {
+      warn(scope, `'config.${key}' is 1: ${of} keeps a single copy, lost with its broker's volume`);
+    }
+    return rf;
+  };
+  /** A minimum in-sync replica count: at least 1, at most its replication factor. */
+  const minimum = (key: string, rfKey: string, of: string) => {
+    const isr = number(key);
+    const rf = number(rfKey);
+    if (given(key) && isr < 1) {
+      invalid(scope, `config.${key}`, 'must be at least 1', overrides[key]);
+    }
+    if (isr > rf) {
+      const [wrong, other] = given(key) ? [key, rfKey] : [rfKey, key];
+      invalid(scope, `config.${wrong}`, `must ${wrong === key ? 'be at most' : 'be at least'} ${describe(other)}: ${of} would fail for good (NOT_ENOUGH_REPLICAS)`, overrides[wrong]);
+    }
+    return isr;
+  };
+
+  const rf = factor('default.replication.factor', 'a topic');
+  const isr = minimum('min.insync.replicas', 'default.replication.factor', 'acks=all writes to topics of the default replication factor');
+  if ((given('min.insync.replicas') || given('default.replication.factor')) && brokers > 1 && rf > 1) {
+    if (isr === rf) {
+      warn(scope, `${describe('min.insync.replicas')} equals ${describe('default.replication.factor')}: while any broker holding a replica is down, acks=all writes to those topics fail`);
+    } else if (isr === 1) {
+      warn(scope, `'config.min.insync.replicas' is 1 with ${describe('default.replication.factor')}: an acks=all write may be acknowledged by one broker alone, and lost with it`);
+    }
+  }
+  factor('offsets.topic.replication.factor', 'the consumer offsets topic');
+  factor('transaction.state.log.replication.factor', 'the transaction state topic');
+  minimum('transaction.state.log.min.isr', 'transaction.state.log.replication.factor', 'writes to the transaction state topic');
+
+  if (/^true$/i.test(overrides['unclean.leader.election.enable']?.trim() ?? '')) {
+    warn(scope, '\'config.unclean.leader.election.enable\' is true: a replica that is not in sync may become leader, and the acknowledged messages it lacks are lost');
+  }
+  // Listeners: every pod of a set shares the template, and with dedicated controllers brokers and controllers share the overrides.
+  const advertised = overrides['advertised.listeners'];
+  if (advertised !== undefined && brokers > 1 && !advertised.includes(POD_NAME_PLACEHOLDER)) {
+    invalid(scope, 'config.advertised.listeners', `must name each pod with ${POD_NAME_PLACEHOLDER} (the start script fills it in): with one address for every broker, brokers fetch from the wrong one and replication stops`, advertised);
+  }
+  const listeners = overrides.listeners;
+  if (listeners !== undefined && controllers !== undefined) {
+    invalid(scope, 'config.listeners', 'cannot be overridden with dedicated controllers: the overrides go to brokers and controllers alike, which need different listeners', listeners);
+  }
+  if (listeners !== undefined && !new RegExp(`(^|,)\\s*CONTROLLER://[^,]*:${CONTROLLER_PORT}\\s*(,|$)`).test(listeners)) {
+    invalid(scope, 'config.listeners', `must keep CONTROLLER://:${CONTROLLER_PORT}: in combined mode every broker is a KRaft voter, reached on that listener`, listeners);
+  }
+  return overrides;
+}
+
+/** Checks of one override that the renderer repeats: a property name, not one the construct owns, on one line. */
+function checkProperty(scope: IConstruct, key: string, value: string): void {
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(key)) {
+    invalid(scope, `config.${key}`, 'must be a Kafka property name (letters, digits, \'.\', \'_\', \'-\'), e.g. \'log.retention.hours\'', key);
+  }
+  if (MANAGED_KEYS.includes(key)) {
+    invalid(scope, `config.${key}`, `is managed by the construct (per pod or per quorum) and cannot be overridden; managed keys: ${MANAGED_KEYS.join(', ')}`);
+  }
+  if (/[\r\n]/.test(value)) {
+    invalid(scope, `config.${key}`, 'must be a single line (no line breaks)', value);
+  }
+}
+
+/** The entries of `config`, which must be a plain object (a dict from Python), or absent. */
+function entriesOf(scope: IConstruct, config: unknown): Array<[string, unknown]> {
+  if (config === undefined || config === null) { return []; }
+  const proto = typeof config === 'object' && !Array.isArray(config) ? Object.getPrototypeOf(config) : undefined;
+  if (proto !== Object.prototype && proto !== null) {
+    invalid(scope, 'config', `must be an object of property names to string values, got ${kindOf(config)}`);
+  }
+  return Object.entries(config as object);
+}
+
+/** A value from Python or JavaScript that must be a string: numbers and booleans included. */
+function requireText(scope: IConstruct, key: string, value: unknown): string {
+  if (typeof value !== 'string') {
+    invalid(scope, `config.${key}`, `must be a string (numbers and booleans too: '3', 'false'), got ${kindOf(value)}`);
+  }
+  return value;
+}
+
+function kindOf(value: unknown): string {
+  if (value === null) { return 'null'; }
+  if (Array.isArray(value)) { return 'a list'; }
+  switch (typeof value) {
+    case 'string': return `'${value}' (a string)`;
+    case 'number': case 'boolean': return `${value} (a ${typeof value})`;
+    case 'object': return 'an object';
+    case 'undefined': return 'nothing';
+    default: return `a ${typeof value}`;
+  }
 }

@@ -43,21 +43,9 @@ export function wiredTigerCacheSizeGB(memoryMiB: number): number {
   return Math.max(0.25, Math.floor(gib * 100) / 100);
 }
 
-/** The options of mongod.conf: the engine's own, then the user's overrides, checked. */
+/** The options of mongod.conf: the engine's own, then the user's overrides (their names checked again). */
 export function mongodOptions(scope: IConstruct, replicaSetName: string, overrides: { [key: string]: string }): { [key: string]: string } {
-  const keys = Object.keys(overrides).sort();
-  for (const key of keys) {
-    if (!/^[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z][A-Za-z0-9_]*)*$/.test(key)) {
-      invalid(scope, 'config', 'keys must be dotted mongod.conf option paths such as \'operationProfiling.slowOpThresholdMs\'', key);
-    }
-    if (MANAGED_KEYS.some((managed) => managed === key || managed.startsWith(`${key}.`) || key.startsWith(`${managed}.`))) {
-      invalid(scope, 'config', `must not set '${key}': the replica-set bootstrap depends on it (managed keys: ${MANAGED_KEYS.join(', ')})`, key);
-    }
-    const prefix = keys.find((other) => other !== key && key.startsWith(`${other}.`));
-    if (prefix) {
-      invalid(scope, 'config', `must not set both '${prefix}' and '${key}': one is a section of the other`, key);
-    }
-  }
+  checkOptionNames(scope, Object.keys(overrides));
   return {
     'net.bindIpAll': 'true',
     'net.port': String(MONGODB_PORT),
@@ -125,4 +113,108 @@ export function renderReplicaSetSettings(settings: ReplicaSetSettings): string {
     port: settings.port,
     rootUser: settings.rootUser,
   }, undefined, 2) + '\n';
+}
+
+/** What the override checks know of the topology. */
+export interface MongoDbTopology {
+  /** Data-bearing members (pods of the data StatefulSet). */
+  readonly members: number;
+  /** Whether an arbiter (a vote without data, sharing mongod.conf) completes the voters. */
+  readonly arbiter: boolean;
+}
+
+const OPTION_PATH = /^[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z][A-Za-z0-9_]*)*$/;
+/** MongoDB's smallest oplog, in MB, and its largest (1 PB). */
+const MIN_OPLOG_MB = 990;
+const MAX_OPLOG_MB = 1024 * 1024 * 1024;
+
+/**
+ * Checks `config` (mongod.conf overrides by dotted path) on its own and against the topology, and
+ * returns it unchanged. Refuses (ValidationError) what would stop mongod, lose acknowledged writes
+ * or keep a member out of the replica set; warns about legal durability trade-offs. Every rule and
+ * its reason: docs/validation.md, "Config overrides".
+ */
+export function validateConfig(scope: IConstruct, config: unknown, topology: MongoDbTopology): { [key: string]: string } {
+  const entries = entriesOf(scope, config);
+  checkOptionNames(scope, entries.map(([key]) => key));
+  const options: { [key: string]: string } = {};
+  for (const [key, value] of entries) {
+    options[key] = requireText(scope, key, value);
+  }
+  const rule = (key: string, check: (value: string) => string | undefined) => {
+    const value = options[key];
+    const problem = value === undefined ? undefined : check(value);
+    if (problem !== undefined) { invalid(scope, `config.${key}`, problem, value); }
+  };
+
+  rule('storage.journal.enabled', () => 'cannot be set: MongoDB 6.1 and later always journal and do not start with this option, and 6.0 without a journal loses acknowledged writes on a crash');
+  for (const key of Object.keys(options).filter((k) => k.split('.').pop() === 'writeConcernMajorityJournalDefault')) {
+    invalid(scope, `config.${key}`, 'is a field of the replica-set configuration (rs.conf()), not a mongod.conf option: mongod would not start. Leave it true: false lets writes acknowledged by a majority be lost when members crash together', options[key]);
+  }
+  rule('replication.enableMajorityReadConcern', (v) => v === 'true' ? undefined
+    : `must stay true: MongoDB 5.0 and later do not start with it false${topology.arbiter ? ' (the old advice for primary-secondary-arbiter sets no longer applies)' : ''}`);
+  rule('replication.oplogSizeMB', (v) => /^[0-9]+$/.test(v) && Number(v) >= MIN_OPLOG_MB && Number(v) <= MAX_OPLOG_MB ? undefined
+    : `must be a whole number of MB from ${MIN_OPLOG_MB} (MongoDB's smallest oplog) to ${MAX_OPLOG_MB} (1 PB): a member that falls further behind than the oplog reaches must be resynced from scratch`);
+  rule('storage.engine', (v) => v === 'wiredTiger' ? undefined
+    : 'must be wiredTiger: the official image has no other storage engine (inMemory is MongoDB Enterprise and keeps no data across a restart)');
+  rule('storage.journal.commitIntervalMs', (v) => /^[0-9]+$/.test(v) && Number(v) >= 1 && Number(v) <= 500 ? undefined
+    : 'must be a whole number of milliseconds from 1 to 500');
+  rule(CACHE_SIZE_KEY, (v) => /^[0-9]+(\.[0-9]+)?$/.test(v) && Number(v) >= 0.25 && Number(v) <= 10000 ? undefined
+    : 'must be a number of GB from 0.25 to 10000');
+  rule('setParameter.enableLocalhostAuthBypass', (v) => v !== 'false' && v !== '0' ? undefined
+    : 'must stay true: the replica-set agent initiates the set and creates the root user through the localhost exception');
+  for (const key of ['net.tls.mode', 'net.ssl.mode']) {
+    rule(key, (v) => !/^require(TLS|SSL)$/.test(v) ? undefined
+      : 'cannot require TLS: the replica-set agent and the probes connect without TLS, so no member would become ready or join the set');
+  }
+  return options;
+}
+
+/**
+ * Checks of the option names, shared by validateConfig and mongodOptions: dotted paths, none the
+ * bootstrap depends on (nor a section holding one), and no option together with its own section.
+ */
+function checkOptionNames(scope: IConstruct, keys: string[]): void {
+  for (const key of [...keys].sort()) {
+    if (!OPTION_PATH.test(key)) {
+      invalid(scope, `config.${key}`, 'must be a dotted mongod.conf option path such as \'operationProfiling.slowOpThresholdMs\' (letters, digits and \'_\' between the dots)', key);
+    }
+    if (MANAGED_KEYS.some((managed) => managed === key || managed.startsWith(`${key}.`) || key.startsWith(`${managed}.`))) {
+      invalid(scope, `config.${key}`, `is managed by the construct, or holds an option it manages: the replica-set bootstrap depends on it (managed: ${MANAGED_KEYS.join(', ')})`);
+    }
+    const section = keys.find((other) => other !== key && key.startsWith(`${other}.`));
+    if (section !== undefined) {
+      invalid(scope, `config.${key}`, `cannot be set together with 'config.${section}': one is a section of the other`);
+    }
+  }
+}
+
+/** The entries of `config`, which must be a plain object (a dict from Python), or absent. */
+function entriesOf(scope: IConstruct, config: unknown): Array<[string, unknown]> {
+  if (config === undefined || config === null) { return []; }
+  const proto = typeof config === 'object' && !Array.isArray(config) ? Object.getPrototypeOf(config) : undefined;
+  if (proto !== Object.prototype && proto !== null) {
+    invalid(scope, 'config', `must be an object of option paths to string values, got ${kindOf(config)}`);
+  }
+  return Object.entries(config as object);
+}
+
+/** A value from Python or JavaScript that must be a string: numbers and booleans included. */
+function requireText(scope: IConstruct, key: string, value: unknown): string {
+  if (typeof value !== 'string') {
+    invalid(scope, `config.${key}`, `must be a string (numbers and booleans too: '200', 'true'), got ${kindOf(value)}`);
+  }
+  return value;
+}
+
+function kindOf(value: unknown): string {
+  if (value === null) { return 'null'; }
+  if (Array.isArray(value)) { return 'a list'; }
+  switch (typeof value) {
+    case 'string': return `'${value}' (a string)`;
+    case 'number': case 'boolean': return `${value} (a ${typeof value})`;
+    case 'object': return 'an object';
+    case 'undefined': return 'nothing';
+    default: return `a ${typeof value}`;
+  }
 }

@@ -1,6 +1,9 @@
 /*
- * my.cnf rendering and the version facts it depends on. Nothing here is public API.
+ * my.cnf rendering, the version facts it depends on, and the checks of the user's overrides.
+ * Nothing here is public API.
  */
+import { IConstruct } from 'constructs';
+import { invalid, warn } from '../../private/errors';
 
 /** Where the data volume is mounted, and the server's data directory inside it (the volume root holds lost+found). */
 export const MOUNT_PATH = '/var/lib/mysql';
@@ -135,4 +138,196 @@ export function sourceRoleCnf(fullVersion: string): string {
 export function replicaRoleCnf(fullVersion: string): string {
   const skip = featuresOf(fullVersion).replicaTerms ? 'skip_replica_start' : 'skip_slave_start';
   return ['read_only = ON', 'super_read_only = ON', `${skip} = OFF`].join('\n');
+}
+
+/** What the override checks know of the topology. */
+export interface MySqlTopology {
+  /** Servers: one source and `replicas - 1` read-only replicas. */
+  readonly replicas: number;
+}
+
+/** The slave_ names (before 8.0.26) of options the construct checks: one option, two spellings. */
+const ALIASES: { [name: string]: string } = {
+  log_slave_updates: 'log_replica_updates',
+  slave_parallel_workers: 'replica_parallel_workers',
+  slave_parallel_type: 'replica_parallel_type',
+  slave_preserve_commit_order: 'replica_preserve_commit_order',
+  slave_skip_errors: 'replica_skip_errors',
+  slave_exec_mode: 'replica_exec_mode',
+};
+
+/** Replication filters: with them, a replica (a failover target) lacks part of the data. */
+const FILTERS = [
+  'replicate_do_db', 'replicate_ignore_db', 'replicate_do_table', 'replicate_ignore_table',
+  'replicate_wild_do_table', 'replicate_wild_ignore_table', 'replicate_rewrite_db', 'binlog_do_db', 'binlog_ignore_db',
+];
+
+/**
+ * Checks `config` ([mysqld] overrides) on its own and against the topology, and returns it
+ * normalized as renderMyCnf expects (`innodb-buffer-pool-size` becomes `innodb_buffer_pool_size`,
+ * values trimmed). Refuses (ValidationError) what would disable the binary log or GTIDs, lose
+ * acknowledged data or let replicas differ from the source; warns about legal durability trade-offs.
+ * Every rule and its reason: docs/validation.md, "Config overrides".
+ */
+export function validateConfig(scope: IConstruct, config: unknown, topology: MySqlTopology): { [key: string]: string } {
+  const { replicas } = topology;
+  const entries = new Map(entriesOf(scope, config));
+  const result: { [key: string]: string } = {};
+  // Each option once, by its canonical name: value as mysqld reads it, and the key as written.
+  const options = new Map<string, { key: string; value: string }>();
+  for (const key of [...entries.keys()].sort()) {
+    const normalized = normalizeKey(key);
+    if (!/^[a-z][a-z0-9_]*$/.test(normalized)) {
+      invalid(scope, `config.${key}`, 'must be a mysqld option name (letters, digits, \'_\' and \'-\')', key);
+    }
+    const text = requireText(scope, key, entries.get(key));
+    const { option, modifier } = optionOf(normalized);
+    // mysqld reads `loose-gtid-mode` as gtid_mode, and `disable-networking` as skip_networking.
+    if ([normalized, normalized.replace(/^loose_/, ''), option, `skip_${option}`].some((name) => MANAGED_KEYS.includes(name))) {
+      invalid(scope, `config.${key}`, `is managed by the construct and cannot be overridden (managed: ${MANAGED_KEYS.join(', ')}); use the construct's props instead`, text);
+    }
+    if (/[\r\n]/.test(text)) {
+      invalid(scope, `config.${key}`, 'must be a single-line string', text);
+    }
+    const name = ALIASES[option] ?? option;
+    const twin = options.get(name);
+    if (twin !== undefined) {
+      invalid(scope, `config.${key}`, `sets the same option as 'config.${twin.key}' (mysqld reads '-' as '_', slave_ as replica_, and the loose_, skip_, disable_ and enable_ prefixes): keep one`);
+    }
+    const value = modifier === 'skip' || modifier === 'disable' ? 'OFF' : modifier === 'enable' && text.trim() === '' ? 'ON' : text.trim();
+    options.set(name, { key, value });
+    result[normalized] = text.trim();
+  }
+
+  const has = (name: string) => options.has(name);
+  const value = (name: string) => options.get(name)?.value;
+  const prop = (name: string) => `config.${options.get(name)?.key ?? name}`;
+  const got = (name: string) => entries.get(options.get(name)?.key ?? name) as string | undefined;
+  const onOff = (name: string): boolean | undefined => {
+    const v = value(name);
+    if (v === undefined) { return undefined; }
+    if (v === '' || /^(on|true|1)$/i.test(v)) { return true; }
+    if (/^(off|false|0)$/i.test(v)) { return false; }
+    return invalid(scope, prop(name), 'must be ON or OFF (or TRUE/FALSE, 1/0): mysqld reads any other value as OFF', got(name));
+  };
+  const oneOf = (name: string, allowed: string[]): string | undefined => {
+    const v = value(name);
+    if (v !== undefined && !allowed.includes(v.toUpperCase())) {
+      invalid(scope, prop(name), `must be one of ${allowed.join(', ')}`, got(name));
+    }
+    return v?.toUpperCase();
+  };
+  const whole = (name: string, max: number): number | undefined => {
+    const v = value(name);
+    if (v !== undefined && (!/^[0-9]+$/.test(v) || Number(v) > max)) {
+      invalid(scope, prop(name), `must be a whole number from 0 to ${max}`, got(name));
+    }
+    return v === undefined ? undefined : Number(v);
+  };
+
+  // The binary log with every replicated transaction is what a promoted replica serves to the others.
+  if (onOff('log_replica_updates') === false && replicas > 1) {
+    invalid(scope, prop('log_replica_updates'), 'must stay ON when replicas > 1: after a failover the promoted replica\'s binary log must hold every transaction the other replicas still need', got('log_replica_updates'));
+  }
+  const format = oneOf('binlog_format', ['ROW', 'MIXED', 'STATEMENT']);
+  if (format === 'STATEMENT' && replicas > 1) {
+    invalid(scope, prop('binlog_format'), 'must be ROW (or MIXED) when replicas > 1: replicas replay statements, and those MySQL cannot replay identically (UUID(), LIMIT without ORDER BY, ...) make them silently differ from the source', got('binlog_format'));
+  }
+  if (format === 'MIXED' && replicas > 1) {
+    warn(scope, `'${prop('binlog_format')}' is MIXED: replicas stay identical to the source only as far as MySQL recognizes the statements it must log as rows; ROW (the default) has no such gap`);
+  }
+  oneOf('binlog_row_image', ['FULL', 'MINIMAL', 'NOBLOB']);
+
+  const syncBinlog = whole('sync_binlog', 4294967295);
+  if (syncBinlog !== undefined && syncBinlog !== 1) {
+    warn(scope, `'${prop('sync_binlog')}' is ${syncBinlog}: the binary log is not flushed at every commit, so a crash of the node can lose acknowledged transactions from it, and replicas may hold transactions the restarted source lost`);
+  }
+  const flushLog = oneOf('innodb_flush_log_at_trx_commit', ['0', '1', '2']);
+  if (flushLog !== undefined && flushLog !== '1') {
+    warn(scope, `'${prop('innodb_flush_log_at_trx_commit')}' is ${flushLog}: the redo log is flushed about once a second instead of at every commit, so a crash (${flushLog === '0' ? 'of mysqld' : 'of the node'}) loses up to a second of acknowledged transactions`);
+  }
+  const doublewrite = oneOf('innodb_doublewrite', ['ON', 'OFF', '1', '0', 'TRUE', 'FALSE', 'DETECT_AND_RECOVER', 'DETECT_ONLY']);
+  if (doublewrite !== undefined && ['OFF', '0', 'FALSE', 'DETECT_ONLY'].includes(doublewrite)) {
+    invalid(scope, prop('innodb_doublewrite'), 'must stay ON (or DETECT_AND_RECOVER): without the doublewrite buffer, a page torn by a crash cannot be recovered', got('innodb_doublewrite'));
+  }
+  if (onOff('binlog_expire_logs_auto_purge') === false) {
+    invalid(scope, prop('binlog_expire_logs_auto_purge'), 'must stay ON: binary logs would never be purged and would fill the volume', got('binlog_expire_logs_auto_purge'));
+  }
+  for (const name of ['binlog_expire_logs_seconds', 'expire_logs_days']) {
+    if (has(name)) {
+      invalid(scope, prop(name), 'is set from the binlogRetention prop (at least an hour: 0 would keep binary logs forever and fill the volume); use binlogRetention instead', got(name));
+    }
+  }
+
+  // The multi-threaded applier: DATABASE cannot preserve the commit order that is on by default (8.0.27+).
+  whole('replica_parallel_workers', 1024);
+  const parallelType = oneOf('replica_parallel_type', ['LOGICAL_CLOCK', 'DATABASE']);
+  const preserveOrder = onOff('replica_preserve_commit_order');
+  if (replicas > 1 && parallelType === 'DATABASE' && preserveOrder !== false) {
+    invalid(scope, prop('replica_parallel_type'), `DATABASE needs '${prop('replica_preserve_commit_order')}': 'OFF' (ON, the default from 8.0.27, requires LOGICAL_CLOCK): replication would not start`, got('replica_parallel_type'));
+  }
+  const workers = whole('replica_parallel_workers', 1024);
+  if (replicas > 1 && preserveOrder === false && (workers === undefined || workers > 1)) {
+    warn(scope, `'${prop('replica_preserve_commit_order')}' is OFF with a multi-threaded applier: replicas commit transactions out of the source's order, so reads from the read-only Service can see a transaction without one committed before it`);
+  }
+
+  if (replicas > 1) {
+    const skip = value('replica_skip_errors');
+    if (skip !== undefined && skip.toUpperCase() !== 'OFF') {
+      invalid(scope, prop('replica_skip_errors'), 'must be OFF when replicas > 1: a replica that skips a failing event silently differs from the source, and a failover to it loses data', got('replica_skip_errors'));
+    }
+    if (oneOf('replica_exec_mode', ['STRICT', 'IDEMPOTENT']) === 'IDEMPOTENT') {
+      invalid(scope, prop('replica_exec_mode'), 'must be STRICT when replicas > 1: IDEMPOTENT hides duplicate-key and missing-row errors, so a replica can silently differ from the source', got('replica_exec_mode'));
+    }
+    for (const filter of FILTERS.filter(has)) {
+      invalid(scope, prop(filter), `cannot be used when replicas > 1: every replica is a failover target and must hold all the data${filter.startsWith('binlog_') ? ' (the source would not log what this filters out)' : ''}`, got(filter));
+    }
+    const engine = value('default_storage_engine');
+    if (engine !== undefined && engine.toLowerCase() !== 'innodb') {
+      invalid(scope, prop('default_storage_engine'), 'must be InnoDB when replicas > 1: new replicas are cloned with the CLONE plugin, which copies InnoDB data only (tables of other engines arrive empty)', got('default_storage_engine'));
+    }
+  } else {
+    oneOf('replica_exec_mode', ['STRICT', 'IDEMPOTENT']);
+  }
+  return result;
+}
+
+/**
+ * The option a my.cnf key sets and how: mysqld ignores a `loose_` prefix (unknown options are then
+ * only a warning) and reads `skip_x` and `disable_x` as x = OFF, `enable_x` as x = ON.
+ */
+function optionOf(key: string): { option: string; modifier?: 'skip' | 'disable' | 'enable' } {
+  const name = key.replace(/^loose_/, '');
+  const m = /^(skip|disable|enable)_(.+)$/.exec(name);
+  return m ? { option: m[2], modifier: m[1] as 'skip' | 'disable' | 'enable' } : { option: name };
+}
+
+/** The entries of `config`, which must be a plain object (a dict from Python), or absent. */
+function entriesOf(scope: IConstruct, config: unknown): Array<[string, unknown]> {
+  if (config === undefined || config === null) { return []; }
+  const proto = typeof config === 'object' && !Array.isArray(config) ? Object.getPrototypeOf(config) : undefined;
+  if (proto !== Object.prototype && proto !== null) {
+    invalid(scope, 'config', `must be an object of setting names to string values, got ${kindOf(config)}`);
+  }
+  return Object.entries(config as object);
+}
+
+/** A value from Python or JavaScript that must be a string: numbers and booleans included. */
+function requireText(scope: IConstruct, key: string, value: unknown): string {
+  if (typeof value !== 'string') {
+    invalid(scope, `config.${key}`, `must be a string (numbers and booleans too: '64', 'ON'), got ${kindOf(value)}`);
+  }
+  return value;
+}
+
+function kindOf(value: unknown): string {
+  if (value === null) { return 'null'; }
+  if (Array.isArray(value)) { return 'a list'; }
+  switch (typeof value) {
+    case 'string': return `'${value}' (a string)`;
+    case 'number': case 'boolean': return `${value} (a ${typeof value})`;
+    case 'object': return 'an object';
+    case 'undefined': return 'nothing';
+    default: return `a ${typeof value}`;
+  }
 }

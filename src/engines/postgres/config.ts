@@ -1,7 +1,10 @@
 /**
- * postgresql.conf and pg_hba.conf, rendered from typed props and tuned from the container's memory.
- * Not public API: the Postgres construct writes them into its `<name>-config` ConfigMap.
+ * postgresql.conf and pg_hba.conf, rendered from typed props and tuned from the container's memory,
+ * and the checks of the user's overrides. Not public API: the Postgres construct writes them into
+ * its `<name>-config` ConfigMap.
  */
+import { IConstruct } from 'constructs';
+import { invalid, warn } from '../../private/errors';
 
 /** Where the config ConfigMap is mounted in the server container. */
 export const CONFIG_DIR = '/etc/postgresql';
@@ -30,6 +33,11 @@ export function minimumMemoryMiB(maxConnections: number): number {
   return Math.max(256, 128 + maxConnections);
 }
 
+/** max_wal_senders and max_replication_slots as tuned: room for every standby, clones and reconnects. */
+export function walSenders(replicas: number): number {
+  return Math.max(10, replicas + 4);
+}
+
 /** The tuned settings, before the user's overrides. Values are postgresql.conf literals without quotes. */
 export function tunedSettings(input: TuningInput): Map<string, string> {
   const mem = input.memoryMiB;
@@ -41,7 +49,7 @@ export function tunedSettings(input: TuningInput): Map<string, string> {
   // WAL kept for standbys that fall behind, and the checkpoint budget: each about a tenth of the volume.
   const walKeep = clamp(Math.floor(input.storageMiB / 10), 64, 8192);
   const maxWal = clamp(Math.floor(input.storageMiB / 10), 128, 4096);
-  const senders = Math.max(10, input.replicas + 4);
+  const senders = walSenders(input.replicas);
   return new Map<string, string>([
     ['listen_addresses', '*'],
     ['port', String(POSTGRES_PORT)],
@@ -116,4 +124,217 @@ function literal(value: string): string {
 
 function clamp(n: number, min: number, max: number): number {
   return Math.min(max, Math.max(min, n));
+}
+
+/** What the override checks know of the topology. */
+export interface PostgresTopology {
+  /** Pods: one primary and `replicas - 1` streaming standbys. */
+  readonly replicas: number;
+}
+
+const CONFIG_KEY = /^[A-Za-z_][A-Za-z0-9_.]*$/;
+const BOOLEANS = 'on, off, true, false, yes, no, 1 or 0, or a unique prefix of one';
+const WAL_LEVELS = ['minimal', 'replica', 'logical', 'archive', 'hot_standby'];
+const SYNCHRONOUS_COMMIT = ['on', 'off', 'local', 'remote_write', 'remote_apply', 'true', 'false', 'yes', 'no', '1', '0'];
+const ARCHIVE_MODES = ['on', 'off', 'always', 'true', 'false', 'yes', 'no', '1', '0'];
+
+/**
+ * Checks `config` (postgresql.conf overrides) on its own and against the topology, and returns it
+ * with lower-case names: PostgreSQL matches setting names case-insensitively, and an override must
+ * replace the tuned line of the same name, not sit next to it. Refuses (ValidationError) what would
+ * stop the server, lose acknowledged data or stop replication; warns about legal durability
+ * trade-offs. Every rule and its reason: docs/validation.md, "Config overrides".
+ */
+export function validateConfig(scope: IConstruct, config: unknown, topology: PostgresTopology): { [key: string]: string } {
+  const { replicas } = topology;
+  const settings = new Map<string, string>();
+  const written = new Map<string, string>();
+  for (const [key, value] of entriesOf(scope, config)) {
+    if (!CONFIG_KEY.test(key)) {
+      invalid(scope, `config.${key}`, 'must be a postgresql.conf setting name (letters, digits, _ and .)');
+    }
+    const name = key.toLowerCase();
+    if (MANAGED_SETTINGS.includes(name)) {
+      invalid(scope, `config.${key}`, `is managed by the construct (the probes, scripts and mounts rely on it); managed: ${MANAGED_SETTINGS.join(', ')}`);
+    }
+    const text = requireText(scope, key, value);
+    if (/[\r\n]/.test(text)) {
+      invalid(scope, `config.${key}`, 'must be a single-line string', text);
+    }
+    if (written.has(name)) {
+      invalid(scope, `config.${key}`, `sets the same setting as 'config.${written.get(name)}': PostgreSQL setting names are case-insensitive, keep one`);
+    }
+    written.set(name, key);
+    settings.set(name, text);
+  }
+
+  const prop = (name: string) => `config.${written.get(name) ?? name}`;
+  const boolean = (name: string): boolean | undefined => {
+    const value = settings.get(name);
+    if (value === undefined) { return undefined; }
+    const parsed = parseBoolean(value);
+    if (parsed === undefined) { invalid(scope, prop(name), `must be a boolean: ${BOOLEANS}`, value); }
+    return parsed;
+  };
+  const oneOf = (name: string, allowed: string[]): string | undefined => {
+    const value = settings.get(name);
+    if (value !== undefined && !allowed.includes(value.toLowerCase())) {
+      invalid(scope, prop(name), `must be one of ${allowed.join(', ')}`, value);
+    }
+    return value?.toLowerCase();
+  };
+  const count = (name: string): number | undefined => {
+    const value = settings.get(name);
+    if (value !== undefined && !/^\s*[0-9]+\s*$/.test(value)) {
+      invalid(scope, prop(name), 'must be a whole number', value);
+    }
+    return value === undefined ? undefined : Number(value);
+  };
+
+  // A standby that accepts no connections is never Ready, and a standby needs the WAL of replica level.
+  if (boolean('hot_standby') === false && replicas > 1) {
+    invalid(scope, prop('hot_standby'), 'must stay on when replicas > 1: a standby that accepts no connection never becomes Ready', settings.get('hot_standby'));
+  }
+  if (boolean('fsync') === false) {
+    invalid(scope, prop('fsync'), 'must stay on: with fsync off, a crash of the node can corrupt the data files beyond repair (and every standby clones or streams from them)', settings.get('fsync'));
+  }
+  if (boolean('full_page_writes') === false) {
+    invalid(scope, prop('full_page_writes'), 'must stay on: without full-page images, a page torn by a crash cannot be repaired from the WAL', settings.get('full_page_writes'));
+  }
+  const walLevel = oneOf('wal_level', WAL_LEVELS);
+  const senders = count('max_wal_senders') ?? walSenders(replicas);
+  if (walLevel === 'minimal') {
+    if (replicas > 1) {
+      invalid(scope, prop('wal_level'), 'must be replica or logical when replicas > 1: standbys stream the WAL', settings.get('wal_level'));
+    }
+    if (senders !== 0) {
+      invalid(scope, prop('wal_level'), `minimal also needs 'config.max_wal_senders': '0': PostgreSQL does not start at wal_level minimal with WAL senders (tuned: ${walSenders(replicas)})`, settings.get('wal_level'));
+    }
+  }
+  // Every standby holds a WAL sender; a standby being cloned holds two (the backup and its WAL stream).
+  if (replicas > 1 && senders < replicas + 1) {
+    invalid(scope, prop('max_wal_senders'), `must be at least ${replicas + 1} with ${replicas} replicas: one WAL sender for each of the ${replicas - 1} standby(s) and 2 for a standby being cloned (pg_basebackup streams the backup and its WAL on two connections)`, settings.get('max_wal_senders'));
+  }
+  if (replicas > 1 && count('max_replication_slots') === 0) {
+    invalid(scope, prop('max_replication_slots'), 'must be at least 1 when replicas > 1: pg_basebackup streams a new standby\'s WAL through a temporary replication slot', settings.get('max_replication_slots'));
+  }
+
+  const synchronousCommit = oneOf('synchronous_commit', SYNCHRONOUS_COMMIT);
+  if (synchronousCommit !== undefined && parseBoolean(synchronousCommit) === false) {
+    warn(scope, `'${prop('synchronous_commit')}' is '${settings.get('synchronous_commit')}': commits are acknowledged before their WAL is flushed, so a crash of the primary loses the last acknowledged transactions (up to 3 × wal_writer_delay)`);
+  }
+  checkStandbyNames(scope, prop('synchronous_standby_names'), settings.get('synchronous_standby_names'), replicas);
+
+  const archiveMode = oneOf('archive_mode', ARCHIVE_MODES);
+  const archiving = archiveMode !== undefined && (archiveMode === 'always' || parseBoolean(archiveMode) === true);
+  const command = settings.get('archive_command')?.trim() ? settings.get('archive_command') : undefined;
+  const library = settings.get('archive_library')?.trim() ? settings.get('archive_library') : undefined;
+  if (command !== undefined && library !== undefined) {
+    invalid(scope, prop('archive_library'), `cannot be set together with '${prop('archive_command')}': PostgreSQL refuses to archive when both are set`, library);
+  }
+  if (archiving && walLevel === 'minimal') {
+    invalid(scope, prop('archive_mode'), 'cannot be on with wal_level minimal: PostgreSQL does not start', settings.get('archive_mode'));
+  }
+  if (archiving && command === undefined && library === undefined) {
+    invalid(scope, prop('archive_mode'), `needs '${prop('archive_command')}' or '${prop('archive_library')}': with neither, the primary keeps every WAL segment for the archiver until the volume is full and it stops`, settings.get('archive_mode'));
+  }
+  if (!archiving && (command !== undefined || library !== undefined)) {
+    const name = command !== undefined ? 'archive_command' : 'archive_library';
+    invalid(scope, prop(name), `has no effect unless '${prop('archive_mode')}' is on or always: nothing would be archived`, settings.get(name));
+  }
+
+  // Standbys get primary_conninfo from pg_basebackup -R (postgresql.auto.conf, which wins) and use no slot.
+  if (settings.has('primary_conninfo')) {
+    invalid(scope, prop('primary_conninfo'), 'is written into each standby\'s postgresql.auto.conf by pg_basebackup, which wins over postgresql.conf: a value here would be ignored', settings.get('primary_conninfo'));
+  }
+  if (settings.get('primary_slot_name')?.trim()) {
+    invalid(scope, prop('primary_slot_name'), 'must be empty: the construct creates no replication slots, and every standby would ask for this one slot; a standby whose slot is missing or taken stops replicating', settings.get('primary_slot_name'));
+  }
+  const keep = settings.get('wal_keep_size');
+  if (replicas > 1 && keep !== undefined && /^\s*0+(\.0*)?\s*([kMGT]?B)?\s*$/.test(keep)) {
+    warn(scope, `'${prop('wal_keep_size')}' is ${keep}: the primary keeps no WAL for standbys, so a standby that falls behind by one checkpoint must be re-cloned`);
+  }
+  return Object.fromEntries(settings);
+}
+
+/**
+ * synchronous_standby_names: `[FIRST|ANY] n (name, ...)` or `name, ...` (n = 1). Commits wait for n
+ * standbys: more than the standbys the topology has, or than the list names, and they wait forever.
+ */
+function checkStandbyNames(scope: IConstruct, prop: string, value: string | undefined, replicas: number): void {
+  if (value === undefined || value.trim() === '') { return; }
+  const parsed = parseStandbyNames(value);
+  if (parsed === undefined) {
+    invalid(scope, prop, 'must be a standby list: \'FIRST n (name, ...)\', \'ANY n (name, ...)\' or \'name, ...\'; standbys are named after their pods, and a name with \'-\' is double-quoted: \'ANY 1 ("orders-1", "orders-2")\'', value);
+  }
+  const { wanted, names } = parsed;
+  const standbys = replicas - 1;
+  if (wanted < 1) {
+    invalid(scope, prop, 'must wait for at least 1 standby (PostgreSQL refuses 0)', value);
+  }
+  if (wanted > standbys) {
+    invalid(scope, prop, `must wait for at most ${standbys} standby(s), the standbys of ${replicas} replica(s): every commit would wait forever`, value);
+  }
+  const listed = names.includes('*') ? standbys : new Set(names.map((n) => n.toLowerCase())).size;
+  if (wanted > listed) {
+    invalid(scope, prop, `must wait for at most the ${listed} standby name(s) it lists: every commit would wait forever`, value);
+  }
+  if (wanted === standbys) {
+    warn(scope, `'${prop}' waits for every standby: commits stop whenever a standby is down, restarting or being re-cloned`);
+  }
+}
+
+function parseStandbyNames(value: string): { wanted: number; names: string[] } | undefined {
+  const text = value.trim();
+  const counted = /^(?:(?:first|any)\s+)?([0-9]+)\s*\((.*)\)$/is.exec(text);
+  if (!counted && /[()]/.test(text)) { return undefined; }
+  const names: string[] = [];
+  for (const item of (counted ? counted[2] : text).split(',')) {
+    const name = item.trim();
+    const quoted = /^"((?:[^"]|"")+)"$/.exec(name);
+    // PostgreSQL's own lexer: '*', a number, or an identifier without '-' (and not the keywords FIRST or ANY).
+    const bare = /^(\*|[0-9]+|[A-Za-z_\u0080-\u00ff][A-Za-z0-9_$\u0080-\u00ff]*)$/.test(name) && !/^(first|any)$/i.test(name);
+    if (!quoted && !bare) { return undefined; }
+    names.push(quoted ? quoted[1].replace(/""/g, '"') : name);
+  }
+  return { wanted: counted ? Number(counted[1]) : 1, names };
+}
+
+/** A boolean as PostgreSQL reads one: on/off/true/false/yes/no/1/0, any case, or a unique prefix ('t', 'of'). */
+export function parseBoolean(value: string): boolean | undefined {
+  const v = value.toLowerCase();
+  if (v === '') { return undefined; }
+  if (v === '1' || ('true'.startsWith(v) || 'yes'.startsWith(v)) || (v.length >= 2 && 'on'.startsWith(v))) { return true; }
+  if (v === '0' || ('false'.startsWith(v) || 'no'.startsWith(v)) || (v.length >= 2 && 'off'.startsWith(v))) { return false; }
+  return undefined;
+}
+
+/** The entries of `config`, which must be a plain object (a dict from Python), or absent. */
+function entriesOf(scope: IConstruct, config: unknown): Array<[string, unknown]> {
+  if (config === undefined || config === null) { return []; }
+  const proto = typeof config === 'object' && !Array.isArray(config) ? Object.getPrototypeOf(config) : undefined;
+  if (proto !== Object.prototype && proto !== null) {
+    invalid(scope, 'config', `must be an object of setting names to string values, got ${kindOf(config)}`);
+  }
+  return Object.entries(config as object);
+}
+
+/** A value from Python or JavaScript that must be a string: numbers and booleans included. */
+function requireText(scope: IConstruct, key: string, value: unknown): string {
+  if (typeof value !== 'string') {
+    invalid(scope, `config.${key}`, `must be a string (numbers and booleans too: '64', 'on'), got ${kindOf(value)}`);
+  }
+  return value;
+}
+
+function kindOf(value: unknown): string {
+  if (value === null) { return 'null'; }
+  if (Array.isArray(value)) { return 'a list'; }
+  switch (typeof value) {
+    case 'string': return `'${value}' (a string)`;
+    case 'number': case 'boolean': return `${value} (a ${typeof value})`;
+    case 'object': return 'an object';
+    case 'undefined': return 'nothing';
+    default: return `a ${typeof value}`;
+  }
 }

@@ -1,0 +1,177 @@
+import { Chart, Testing } from 'cdk8s';
+import { Construct } from 'constructs';
+import { NodeRole, renderServerProperties, validateConfig } from '../../../src/engines/kafka/config';
+
+process.env.CDK8S_STATEFUL_QUIET = '1';
+
+/** A scope at `test/events`, as a Kafka construct would be. */
+function scope(): Construct {
+  return new Construct(new Chart(Testing.app(), 'test', { namespace: 'db' }), 'events');
+}
+
+function check(config: unknown, brokers = 3, controllers?: number): { [key: string]: string } {
+  return validateConfig(scope(), config, { brokers, controllers });
+}
+
+/** The warnings validateConfig leaves on its scope. */
+function warnings(config: unknown, brokers = 3, controllers?: number): string[] {
+  const s = scope();
+  validateConfig(s, config, { brokers, controllers });
+  return s.node.metadata.filter((m) => m.type === 'cdk8s-stateful:warning').map((m) => String(m.data));
+}
+
+/** The whole message, and nothing else. */
+function exactly(message: string): RegExp {
+  return new RegExp(`^${message.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`);
+}
+
+describe('types (Python and plain JavaScript callers)', () => {
+  test.each([
+    [168, 'got 168 (a number)'],
+    ['log.retention.hours=168', 'got \'log.retention.hours=168\' (a string)'],
+    [['log.retention.hours'], 'got a list'],
+    [new Map(), 'got an object'],
+  ])('config %p is refused', (config, got) => {
+    expect(() => check(config)).toThrow(exactly(`test/events: 'config' must be an object of property names to string values, ${got}`));
+  });
+
+  test.each([
+    [3, 'got 3 (a number)'],
+    [false, 'got false (a boolean)'],
+    [null, 'got null'],
+    [['3'], 'got a list'],
+    [{ value: '3' }, 'got an object'],
+  ])('a value %p is refused by name, never a TypeError', (value, got) => {
+    expect(() => check({ 'default.replication.factor': value })).toThrow(exactly(`test/events: 'config.default.replication.factor' must be a string (numbers and booleans too: '3', 'false'), ${got}`));
+  });
+
+  test('valid overrides come back unchanged; no config is no override', () => {
+    const config = { 'log.retention.hours': '72', 'auto.create.topics.enable': 'false', 'log.flush.interval.messages': '10000' };
+    expect(check(config)).toEqual(config);
+    expect(check(undefined)).toEqual({});
+  });
+});
+
+describe('names, shared with the renderer', () => {
+  const render = (overrides: { [key: string]: string }) => renderServerProperties(scope(), {
+    role: NodeRole.COMBINED, voters: ['0@events-0:9093'], podDomain: 'events-headless.db.svc.cluster.local', brokers: 3, overrides,
+  });
+
+  test.each([
+    [{ 'bad key': '1' }, '\'config.bad key\' must be a Kafka property name (letters, digits, \'.\', \'_\', \'-\'), e.g. \'log.retention.hours\', got \'bad key\''],
+    [{ 'node.id': '7' }, '\'config.node.id\' is managed by the construct (per pod or per quorum) and cannot be overridden; managed keys: node.id, process.roles, controller.quorum.voters, controller.quorum.bootstrap.servers, controller.listener.names, log.dirs, log.dir, metadata.log.dir, broker.id'],
+    [{ 'broker.id': '7' }, '\'config.broker.id\' is managed by the construct (per pod or per quorum) and cannot be overridden; managed keys: node.id, process.roles, controller.quorum.voters, controller.quorum.bootstrap.servers, controller.listener.names, log.dirs, log.dir, metadata.log.dir, broker.id'],
+    [{ 'log.retention.hours': '1\nnode.id=7' }, '\'config.log.retention.hours\' must be a single line (no line breaks), got \'1\nnode.id=7\''],
+  ])('%j is refused, by validateConfig and by the renderer', (config, message) => {
+    expect(() => check(config)).toThrow(exactly(`test/events: ${message}`));
+    expect(() => render(config)).toThrow(exactly(`test/events: ${message}`));
+  });
+});
+
+describe('numbers and booleans Kafka would not parse', () => {
+  test.each([
+    ['log.retention.hours', '1.5', 'int, -2147483648 to 2147483647'],
+    ['num.partitions', '3 partitions', 'int, -2147483648 to 2147483647'],
+    ['log.flush.interval.messages', '1e6', 'long, -9223372036854775808 to 9223372036854775807'],
+    ['log.retention.ms', '9223372036854775808', 'long, -9223372036854775808 to 9223372036854775807'],
+    ['offsets.topic.replication.factor', '40000', 'short, -32768 to 32767'],
+  ])('%s=%p is refused', (key, value, type) => {
+    expect(() => check({ [key]: value })).toThrow(exactly(`test/events: 'config.${key}' must be a whole number (Kafka reads it as a Java ${type}), got '${value}'`));
+  });
+
+  test('whole numbers pass, as Java parses them (sign, surrounding spaces)', () => {
+    expect(check({ 'log.retention.ms': '-1', 'log.flush.interval.ms': ' 1000 ', 'log.retention.hours': '+168' })).toEqual({ 'log.retention.ms': '-1', 'log.flush.interval.ms': ' 1000 ', 'log.retention.hours': '+168' });
+  });
+
+  test('a boolean other than true or false is refused', () => {
+    expect(() => check({ 'auto.create.topics.enable': 'no' })).toThrow(exactly('test/events: \'config.auto.create.topics.enable\' must be true or false, got \'no\''));
+    expect(check({ 'auto.create.topics.enable': 'FALSE' })).toEqual({ 'auto.create.topics.enable': 'FALSE' });
+  });
+});
+
+describe('replication factors against the brokers', () => {
+  test('default.replication.factor above the brokers is refused', () => {
+    expect(() => check({ 'default.replication.factor': '5' })).toThrow(exactly('test/events: \'config.default.replication.factor\' must be at most the number of brokers (3): a topic cannot have more replicas than brokers, got \'5\''));
+  });
+
+  test.each([
+    ['offsets.topic.replication.factor', 'the consumer offsets topic'],
+    ['transaction.state.log.replication.factor', 'the transaction state topic'],
+  ])('%s above the brokers is refused', (key, of) => {
+    expect(() => check({ [key]: '4', 'transaction.state.log.min.isr': '1' })).toThrow(exactly(`test/events: 'config.${key}' must be at most the number of brokers (3): ${of} cannot have more replicas than brokers, got '4'`));
+  });
+
+  test.each(['default.replication.factor', 'offsets.topic.replication.factor', 'transaction.state.log.replication.factor', 'min.insync.replicas', 'transaction.state.log.min.isr'])('%s 0 is refused', (key) => {
+    expect(() => check({ [key]: '0' })).toThrow(exactly(`test/events: 'config.${key}' must be at least 1, got '0'`));
+  });
+
+  test('a factor of 1 on a cluster warns: a single copy', () => {
+    expect(warnings({ 'offsets.topic.replication.factor': '1' })).toEqual([
+      '[WARNING] test/events: \'config.offsets.topic.replication.factor\' is 1: the consumer offsets topic keeps a single copy, lost with its broker\'s volume',
+    ]);
+    expect(warnings({ 'offsets.topic.replication.factor': '1' }, 1)).toEqual([]);
+  });
+
+  test('min.insync.replicas above the replication factor is refused', () => {
+    expect(() => check({ 'min.insync.replicas': '3', 'default.replication.factor': '2' }, 5)).toThrow(exactly('test/events: \'config.min.insync.replicas\' must be at most \'config.default.replication.factor\' (2): acks=all writes to topics of the default replication factor would fail for good (NOT_ENOUGH_REPLICAS), got \'3\''));
+    expect(() => check({ 'min.insync.replicas': '4' }, 5)).toThrow(exactly('test/events: \'config.min.insync.replicas\' must be at most \'config.default.replication.factor\' (3 by default): acks=all writes to topics of the default replication factor would fail for good (NOT_ENOUGH_REPLICAS), got \'4\''));
+  });
+
+  test('a replication factor below the default min.insync.replicas is refused, naming the default', () => {
+    expect(() => check({ 'default.replication.factor': '1' })).toThrow(exactly('test/events: \'config.default.replication.factor\' must be at least \'config.min.insync.replicas\' (2 by default): acks=all writes to topics of the default replication factor would fail for good (NOT_ENOUGH_REPLICAS), got \'1\''));
+    expect(() => check({ 'transaction.state.log.replication.factor': '1' })).toThrow(exactly('test/events: \'config.transaction.state.log.replication.factor\' must be at least \'config.transaction.state.log.min.isr\' (2 by default): writes to the transaction state topic would fail for good (NOT_ENOUGH_REPLICAS), got \'1\''));
+  });
+
+  test('transaction.state.log.min.isr above its replication factor is refused', () => {
+    expect(() => check({ 'transaction.state.log.min.isr': '3', 'transaction.state.log.replication.factor': '2' })).toThrow(exactly('test/events: \'config.transaction.state.log.min.isr\' must be at most \'config.transaction.state.log.replication.factor\' (2): writes to the transaction state topic would fail for good (NOT_ENOUGH_REPLICAS), got \'3\''));
+  });
+
+  test('min.insync.replicas equal to the replication factor warns: no replica may be down', () => {
+    expect(warnings({ 'min.insync.replicas': '3' })).toEqual([
+      '[WARNING] test/events: \'config.min.insync.replicas\' (3) equals \'config.default.replication.factor\' (3 by default): while any broker holding a replica is down, acks=all writes to those topics fail',
+    ]);
+  });
+
+  test('min.insync.replicas 1 with replicas warns: one broker alone acknowledges', () => {
+    expect(warnings({ 'min.insync.replicas': '1' })).toEqual([
+      '[WARNING] test/events: \'config.min.insync.replicas\' is 1 with \'config.default.replication.factor\' (3 by default): an acks=all write may be acknowledged by one broker alone, and lost with it',
+    ]);
+  });
+
+  test('a replication factor of 1 with min.insync.replicas 1 on a cluster warns once, about the single copy', () => {
+    expect(warnings({ 'default.replication.factor': '1', 'min.insync.replicas': '1' })).toEqual([
+      '[WARNING] test/events: \'config.default.replication.factor\' is 1: a topic keeps a single copy, lost with its broker\'s volume',
+    ]);
+  });
+
+  test('the defaults, and sound overrides, pass without warnings', () => {
+    for (const brokers of [1, 2, 3, 5, 9]) {
+      expect(warnings({}, brokers)).toEqual([]);
+    }
+    expect(warnings({ 'default.replication.factor': '3', 'min.insync.replicas': '2', 'offsets.topic.replication.factor': '3' }, 5)).toEqual([]);
+  });
+});
+
+describe('leaders and listeners', () => {
+  test('unclean leader election warns', () => {
+    expect(warnings({ 'unclean.leader.election.enable': 'true' })).toEqual([
+      '[WARNING] test/events: \'config.unclean.leader.election.enable\' is true: a replica that is not in sync may become leader, and the acknowledged messages it lacks are lost',
+    ]);
+    expect(warnings({ 'unclean.leader.election.enable': 'false' })).toEqual([]);
+  });
+
+  test('an advertised address without the pod name is refused on a cluster', () => {
+    expect(() => check({ 'advertised.listeners': 'BROKER://kafka.example.com:9092' })).toThrow(exactly('test/events: \'config.advertised.listeners\' must name each pod with @POD_NAME@ (the start script fills it in): with one address for every broker, brokers fetch from the wrong one and replication stops, got \'BROKER://kafka.example.com:9092\''));
+    expect(check({ 'advertised.listeners': 'SASL://@POD_NAME@.events-headless.db.svc.cluster.local:9094' })).toEqual({ 'advertised.listeners': 'SASL://@POD_NAME@.events-headless.db.svc.cluster.local:9094' });
+    expect(check({ 'advertised.listeners': 'BROKER://kafka.example.com:9092' }, 1)).toEqual({ 'advertised.listeners': 'BROKER://kafka.example.com:9092' });
+  });
+
+  test('listeners with dedicated controllers are refused: both roles get the overrides', () => {
+    expect(() => check({ listeners: 'BROKER://:9092' }, 3, 3)).toThrow(exactly('test/events: \'config.listeners\' cannot be overridden with dedicated controllers: the overrides go to brokers and controllers alike, which need different listeners, got \'BROKER://:9092\''));
+  });
+
+  test('listeners without the controller listener are refused in combined mode', () => {
+    expect(() => check({ listeners: 'BROKER://:9092' })).toThrow(exactly('test/events: \'config.listeners\' must keep CONTROLLER://:9093: in combined mode every broker is a KRaft voter, reached on that listener, got \'BROKER://:9092\''));
+    expect(check({ listeners: 'BROKER://:9092,CONTROLLER://:9093,SASL://:9094' })).toEqual({ listeners: 'BROKER://:9092,CONTROLLER://:9093,SASL://:9094' });
+  });
+});
