@@ -45,7 +45,7 @@ export function addCatalog(chart: Chart, version: MongoDbVersion = MongoDbVersio
         HOME: kplus.EnvValue.fromValue('/tmp'),
         // Defined before MONGODB_URI, so that Kubernetes expands $(MONGODB_PASSWORD) in the template.
         [connection.passwordVariable]: kplus.EnvValue.fromSecretValue({ secret, key: connection.passwordKey }),
-        MONGODB_URI: kplus.EnvValue.fromValue(connection.connectionStringTemplate),
+        MONGODB_URI: kplus.EnvValue.fromValue(connection.uri),
       },
       resources: {
         cpu: { request: kplus.Cpu.millis(50) },

@@ -1,3 +1,9 @@
+import { IConstruct } from 'constructs';
+import { invalid } from '../private/errors';
+import { requireDnsSubdomain } from '../private/names';
+import { requireKind, requireProps } from '../private/prop-types';
+import { requirePinnedImage } from '../private/resources';
+
 /** Options of {@link Credentials.generated}. */
 export interface GeneratedCredentialsOptions {
   /** Name of the Secret the passwords are kept in. @default '<name>-credentials' */
@@ -41,6 +47,12 @@ export abstract class Credentials {
 
   /** Image of the generator Job, when the Secret is generated. */
   public abstract get generatorImage(): string | undefined;
+
+  /**
+   * Checks the options against the keys the engine uses, in the engine's words.
+   * @internal
+   */
+  public abstract _validate(scope: IConstruct, prop: string, logicalKeys: string[]): void;
 }
 
 class GeneratedCredentials extends Credentials {
@@ -49,6 +61,11 @@ class GeneratedCredentials extends Credentials {
   public keyFor(logicalKey: string): string { return logicalKey; }
   public get generatesSecret(): boolean { return true; }
   public get generatorImage(): string | undefined { return this.options.generatorImage ?? 'curlimages/curl:8.11.1'; }
+  public _validate(scope: IConstruct, prop: string): void {
+    requireProps(scope, `${prop}.generated`, this.options, { secretName: 'string', generatorImage: 'string' });
+    if (this.options.secretName !== undefined) { requireDnsSubdomain(scope, `${prop}.secretName`, this.options.secretName); }
+    if (this.options.generatorImage !== undefined) { requirePinnedImage(scope, `${prop}.generatorImage`, this.options.generatorImage); }
+  }
 }
 
 class ExistingCredentials extends Credentials {
@@ -57,4 +74,18 @@ class ExistingCredentials extends Credentials {
   public keyFor(logicalKey: string): string { return this.keys[logicalKey] ?? logicalKey; }
   public get generatesSecret(): boolean { return false; }
   public get generatorImage(): string | undefined { return undefined; }
+  public _validate(scope: IConstruct, prop: string, logicalKeys: string[]): void {
+    requireKind(scope, `${prop}.secretName`, this.secretName, 'string');
+    requireDnsSubdomain(scope, `${prop}.secretName`, this.secretName);
+    requireKind(scope, `${prop}.keys`, this.keys, 'string-map');
+    for (const [logical, key] of Object.entries(this.keys)) {
+      // A misspelt logical key would leave the engine reading a key that does not exist.
+      if (!logicalKeys.includes(logical)) {
+        invalid(scope, `${prop}.keys.${logical}`, `is not a key this engine reads; valid: ${logicalKeys.join(', ')}`);
+      }
+      if (!/^[-._a-zA-Z0-9]+$/.test(key)) {
+        invalid(scope, `${prop}.keys.${logical}`, "must be a Secret key (letters, digits, '-', '_' and '.')", key);
+      }
+    }
+  }
 }

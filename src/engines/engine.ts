@@ -1,4 +1,4 @@
-import { Size } from 'cdk8s';
+import { Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { AccessMode } from '../storage/access-mode';
 import { IStorageClass } from '../storage/storage-class';
@@ -53,7 +53,10 @@ export interface EngineProps {
   /** Where the pods may run. @default - one pod per node and an even spread over zones */
   readonly placement?: PlacementProps;
   /**
-   * Who may connect to the client ports. The instance's own pods are always allowed.
+   * Who may connect to the client ports (never the metrics port: see `allowMetricsFrom()`). The
+   * instance's own pods are always allowed. Takes cdk8s-plus-27 peers (`Pods.select`, a
+   * `Deployment`) and {@link NetworkPeer}s, which describe apps of any cdk8s-plus version, plain
+   * `ApiObject`s, other namespaces and IP blocks.
    * @default - nobody else: add your apps' pods or namespaces here
    */
   readonly allowFrom?: kplus.INetworkPolicyPeer[];
@@ -61,4 +64,9 @@ export interface EngineProps {
   readonly podAnnotations?: { [key: string]: string };
   /** The cluster's DNS domain. @default 'cluster.local' */
   readonly clusterDomain?: string;
+  /**
+   * Time a pod gets after SIGTERM to stop cleanly (hand over leadership, flush, drain) before it is killed.
+   * @default - the engine's default (documented on the engine)
+   */
+  readonly terminationGracePeriod?: Duration;
 }

@@ -1,4 +1,7 @@
 export * from './engine';
+export * from './engine-base';
+export * from './engine-connection';
+export * from './engine-version';
 export * from './credentials';
 export * from './generated-secret';
 export * from './kafka';

@@ -192,3 +192,16 @@ export function restrictPodTemplate(construct: IConstruct, specPath: string, con
     obj.addJsonPatch(JsonPatch.add(`${specPath}/containers/${i}/securityContext/capabilities`, { drop: ['ALL'] }));
   }
 }
+
+/**
+ * Tells cdk8s-plus which ports a non-workload peer serves. `connections.allowTo(peer)` takes its
+ * default ports from the peer's `containers[].ports` (duck-typed, not in its interfaces); without
+ * them it would open every port, metrics included. So a database engine carries, hidden from its
+ * API (non-enumerable, not in its type), stand-in containers with only its client ports.
+ */
+export function exposeClientPorts(peer: IConstruct, ports: number[]): void {
+  Object.defineProperty(peer, 'containers', {
+    value: [{ ports: ports.map((number) => ({ number })) }],
+    enumerable: false,
+  });
+}

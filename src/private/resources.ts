@@ -39,6 +39,8 @@ export function requirePinnedImage(scope: IConstruct, prop: string, image: strin
   const lastSegment = image.split('/').pop() ?? '';
   const tag = lastSegment.includes(':') ? lastSegment.split(':').pop() : undefined;
   if (!tag || tag === 'latest') {
-    invalid(scope, prop, 'must pin a version tag (not \'latest\') or a digest, e.g. \'postgres:17.2\'', image);
+    // The example names the user's own image, so the fix reads as theirs.
+    const repository = lastSegment.includes(':') ? image.slice(0, image.lastIndexOf(':')) : image;
+    invalid(scope, prop, `must pin a version tag (not 'latest') or a digest, e.g. '${repository}:<version>' or '${repository}@sha256:<digest>'`, image);
   }
 }

@@ -98,11 +98,11 @@ describe('versions', () => {
   });
 
   test('releases before KRaft was production-ready, and mismatched versions, are refused', () => {
-    expect(() => synth({ version: KafkaVersion.of('3.2.3', '3.2') })).toThrow(/test\/events: 'version' must be Kafka 3.3 or newer \(KRaft without ZooKeeper\).*got '3.2.3 \(3.2\)'/);
-    expect(() => synth({ version: KafkaVersion.of('2.8.2', '2.8') })).toThrow(/must be Kafka 3.3 or newer/);
-    expect(() => synth({ version: KafkaVersion.of('4.3.1', '4.4') })).toThrow(/with a fullVersion of its majorVersion/);
-    expect(() => synth({ version: KafkaVersion.of('4.30.1', '4.3') })).toThrow(/with a fullVersion of its majorVersion/);
-    expect(() => synth({ version: KafkaVersion.of('latest', 'latest') })).toThrow(/must be Kafka 3.3 or newer/);
+    expect(() => synth({ version: KafkaVersion.of('3.2.3', '3.2') })).toThrow(/test\/events: 'version' must be Kafka 3.3 to 4.x \(what the rendered configuration and scripts support\), got '3.2.3'/);
+    expect(() => synth({ version: KafkaVersion.of('2.8.2', '2.8') })).toThrow(/must be Kafka 3.3 to 4.x/);
+    expect(() => synth({ version: KafkaVersion.of('4.3.1', '4.4') })).toThrow(/with a full version of 3 numbers that starts with its release line/);
+    expect(() => synth({ version: KafkaVersion.of('4.30.1', '4.3') })).toThrow(/with a full version of 3 numbers that starts with its release line/);
+    expect(() => synth({ version: KafkaVersion.of('latest', 'latest') })).toThrow(/must be a version of Kafka 3.3 to 4.x/);
     expect(() => synth({ version: KafkaVersion.of('3.3.2', '3.3') })).not.toThrow();
   });
 });
@@ -383,8 +383,8 @@ describe('config', () => {
 
   test('multi-line values and odd keys are refused', () => {
     expect(() => synth({ config: { 'log.retention.hours': '1\nnode.id=7' } })).toThrow(/'config.log.retention.hours' must be a single line/);
-    expect(() => synth({ config: { 'bad key': '1' } })).toThrow(/'config' keys must be Kafka property names.*got 'bad key'/);
-    expect(() => synth({ config: { 'a=b': '1' } })).toThrow(/'config' keys must be Kafka property names/);
+    expect(() => synth({ config: { 'bad key': '1' } })).toThrow(/'config.bad key' must be a Kafka property name.*got 'bad key'/);
+    expect(() => synth({ config: { 'a=b': '1' } })).toThrow(/'config.a=b' must be a Kafka property name/);
   });
 
   test('a change of configuration changes the pod template (pods roll)', () => {
@@ -573,7 +573,7 @@ describe('output', () => {
     const chart = new Chart(app, 'test', { namespace: 'db' });
     new Kafka(chart, 'a', { name: 'events' });
     new Kafka(chart, 'b', { name: 'events' });
-    expect(() => app.synth()).toThrow(/two .* objects are named 'events'/);
+    expect(() => app.synth()).toThrow(/test\/a and test\/b both create objects named .*'events'/);
   });
 });
 

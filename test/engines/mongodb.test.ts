@@ -146,7 +146,7 @@ describe('MongoDb defaults', () => {
       secretName: 'orders-credentials',
       passwordKey: 'password',
       passwordVariable: 'MONGODB_PASSWORD',
-      connectionStringTemplate: `mongodb://root:$(MONGODB_PASSWORD)@${host(0)},${host(1)},${host(2)}/?replicaSet=orders&authSource=admin`,
+      uri: `mongodb://root:$(MONGODB_PASSWORD)@${host(0)},${host(1)},${host(2)}/?replicaSet=orders&authSource=admin`,
     });
     expect([0, 1, 2].map((i) => `${db.workload.podDnsName(i)}:27017`)).toEqual(db.connection.hosts);
   });
@@ -199,11 +199,11 @@ describe('MongoDb props', () => {
     expect(sts.metadata.labels['app.kubernetes.io/version']).toBe(version.fullVersion);
   });
 
-  test('6.0 is end of life: marked, and a warning at synth', () => {
-    expect(MongoDbVersion.V6_0.isEndOfLife).toBe(true);
-    expect(MongoDbVersion.V8_0.isEndOfLife).toBe(false);
+  test('6.0 is end of life: deprecated, and a warning at synth', () => {
+    expect(MongoDbVersion.V6_0.deprecation).toMatch(/end of life/);
+    expect(MongoDbVersion.V8_0.deprecation).toBeUndefined();
     const { db } = setup({ version: MongoDbVersion.V6_0 });
-    expect(db.node.metadata.map((m) => m.data)).toContainEqual(expect.stringMatching(/MongoDB 6.0 is past its end of life/));
+    expect(db.node.metadata.map((m) => m.data)).toContainEqual(expect.stringMatching(/MongoDB 6.0.20 is deprecated: MongoDB 6.0 reached its end of life/));
   });
 
   test('image overrides the official one', () => {
@@ -232,7 +232,7 @@ describe('MongoDb props', () => {
     expect(sts.spec.replicas).toBe(1);
     expect(find('ConfigMap', 'orders-config').data['mongod.conf']).toContain('replSetName: "orders"');
     expect(find('PodDisruptionBudget', 'orders')).toBeUndefined();
-    expect(db.connection.connectionStringTemplate).toBe(`mongodb://root:$(MONGODB_PASSWORD)@${host(0)}/?replicaSet=orders&authSource=admin`);
+    expect(db.connection.uri).toBe(`mongodb://root:$(MONGODB_PASSWORD)@${host(0)}/?replicaSet=orders&authSource=admin`);
     expect(db.node.metadata.map((m) => m.data)).toContainEqual(expect.stringMatching(/single-member replica set has no failover/));
   });
 
@@ -271,7 +271,7 @@ describe('MongoDb props', () => {
     expect(find('ConfigMap', 'orders-config').data['mongod.conf']).toContain('replSetName: "rs0"');
     expect(JSON.parse(find('ConfigMap', 'orders-config').data['replica-set.json']).name).toBe('rs0');
     expect(db.connection.replicaSetName).toBe('rs0');
-    expect(db.connection.connectionStringTemplate).toMatch(/\?replicaSet=rs0&authSource=admin$/);
+    expect(db.connection.uri).toMatch(/\?replicaSet=rs0&authSource=admin$/);
   });
 
   test.each([
@@ -376,12 +376,12 @@ describe('MongoDb validation', () => {
     [{ resources: { memory: Size.mebibytes(512) } }, /'resources.memory' must be at least 1024 MiB.*got '512 MiB'/],
     [{ resources: { memory: Size.mebibytes(0) } }, /'resources.memory' must be a positive size/],
     [{ replicas: 2, arbiter: true, arbiterResources: { memory: Size.mebibytes(768) } }, /'arbiterResources.memory' must be at least 1024 MiB.*got '768 MiB'/],
-    [{ config: { 'net port': '1' } }, /'config' keys must be dotted mongod.conf option paths.*got 'net port'/],
-    [{ config: { 'replication.replSetName': 'x' } }, /'config' must not set 'replication.replSetName': the replica-set bootstrap depends on it/],
-    [{ config: { 'security.keyFile': '/k' } }, /'config' must not set 'security.keyFile'/],
-    [{ config: { 'storage.dbPath': '/data' } }, /'config' must not set 'storage.dbPath'/],
-    [{ config: { security: 'x' } }, /'config' must not set 'security'/],
-    [{ config: { 'operationProfiling': 'x', 'operationProfiling.mode': 'off' } }, /'config' must not set both 'operationProfiling' and 'operationProfiling.mode': one is a section of the other/],
+    [{ config: { 'net port': '1' } }, /'config.net port' must be a dotted mongod.conf option path.*got 'net port'/],
+    [{ config: { 'replication.replSetName': 'x' } }, /'config.replication.replSetName' is managed by the construct.*: the replica-set bootstrap depends on it/],
+    [{ config: { 'security.keyFile': '/k' } }, /'config.security.keyFile' is managed by the construct/],
+    [{ config: { 'storage.dbPath': '/data' } }, /'config.storage.dbPath' is managed by the construct/],
+    [{ config: { security: 'x' } }, /'config.security' is managed by the construct/],
+    [{ config: { 'operationProfiling': 'x', 'operationProfiling.mode': 'off' } }, /'config.operationProfiling.mode' cannot be set together with 'config.operationProfiling': one is a section of the other/],
     [{ name: 'Orders' }, /'name' must be a DNS label.*got 'Orders'/],
     [{ name: 'a'.repeat(53) }, /'name' must be a DNS label .* of at most 52 characters/],
     [{ name: 'a'.repeat(45), replicas: 2, arbiter: true }, /'name' must be a DNS label .* of at most 44 characters/],

@@ -263,6 +263,8 @@ describe('topology', () => {
       username: 'root',
       secretName: 'orders-credentials',
       passwordKey: 'password',
+      passwordVariable: 'MYSQL_PASSWORD',
+      uri: 'mysql://root:$(MYSQL_PASSWORD)@orders.db.svc.cluster.local:3306/',
     });
   });
 
@@ -383,8 +385,8 @@ describe('allowFrom', () => {
 
 describe('validation', () => {
   test.each<[string, MySqlProps, RegExp]>([
-    ['version too old', { version: MySqlVersion.of('8.0.22', '8.0') }, /test\/db: 'version' must be MySQL 8\.0\.23 or newer .*got '8\.0\.22'/],
-    ['version not x.y.z', { version: MySqlVersion.of('8.4', '8.4') }, /'version' must be MySQL 8\.0\.23 or newer in the form major\.minor\.patch/],
+    ['version too old', { version: MySqlVersion.of('8.0.22', '8.0') }, /test\/db: 'version' must be MySQL 8\.0\.23 to 9\.x .*got '8\.0\.22'/],
+    ['version not x.y.z', { version: MySqlVersion.of('8.4', '8.4') }, /'version' must be a version of MySQL 8\.0\.23 to 9\.x .* with a full version of 3 numbers/],
     ['replicas 0', { replicas: 0 }, /'replicas' must be a positive integer, got 0/],
     ['replicas 2.5', { replicas: 2.5 }, /'replicas' must be a positive integer, got 2\.5/],
     ['primary beyond the pods', { replicas: 3, primary: 3 }, /'primary' must be the ordinal of one of the pods: an integer from 0 to 2, got 3/],

@@ -136,6 +136,8 @@ describe('topology and services', () => {
       username: 'postgres',
       secretName: 'pg-credentials',
       passwordKey: 'password',
+      passwordVariable: 'POSTGRES_PASSWORD',
+      uri: 'postgresql://postgres:$(POSTGRES_PASSWORD)@pg.db.svc.corp.local:5432/orders',
     });
   });
 
@@ -329,12 +331,12 @@ describe('validation', () => {
     ['primary out of range', { replicas: 2, primary: 2 }, /'primary' must be the ordinal of one of the 2 pod\(s\): 0 to 1, got 2/],
     ['primary negative', { primary: -1 }, /'primary' must be an integer of at least 0, got -1/],
     ['maxConnections 0', { maxConnections: 0 }, /'maxConnections' must be a positive integer, got 0/],
-    ['ReadOnlyMany storage', { storage: { accessModes: [AccessMode.READ_ONLY_MANY] } }, /'storage.accessModes' must not include ReadOnlyMany.*valid: ReadWriteOnce or ReadWriteOncePod/],
-    ['a major version that is not a number', { version: PostgresVersion.of('17.2', 'seventeen') }, /'version' must have a major version of 13 or later, as a number.*got 'seventeen'/],
-    ['a major version before 13', { version: PostgresVersion.of('12.22', '12') }, /'version' must have a major version of 13 or later/],
-    ['a full version without a minor', { version: PostgresVersion.of('17', '17') }, /'version' must have a full version '<major>.<minor>' that starts with its major version 17.*got '17'/],
-    ['a full version of another major', { version: PostgresVersion.of('16.4', '17') }, /'version' must have a full version .* major version 17.*got '16.4'/],
-    ['a full version with a suffix', { version: PostgresVersion.of('17.2-alpine', '17') }, /'version' must have a full version/],
+    ['ReadOnlyMany storage', { storage: { accessModes: [AccessMode.READ_ONLY_MANY] } }, /'storage.accessModes\[0\]' must be a mode every pod can write its own volume with: ReadWriteOnce, ReadWriteOncePod/],
+    ['a major version that is not a number', { version: PostgresVersion.of('17.2', 'seventeen') }, /'version' must be a version of PostgreSQL 13 to 18.x .*got '17.2 \(seventeen\)'/],
+    ['a major version before 13', { version: PostgresVersion.of('12.22', '12') }, /'version' must be PostgreSQL 13 to 18.x/],
+    ['a full version without a minor', { version: PostgresVersion.of('17', '17') }, /'version' must be a version of .* with a full version of 2 numbers that starts with its release line.*got '17 \(17\)'/],
+    ['a full version of another major', { version: PostgresVersion.of('16.4', '17') }, /'version' must be a version of .* starts with its release line.*got '16.4 \(17\)'/],
+    ['a full version with a suffix', { version: PostgresVersion.of('17.2-alpine', '17') }, /'version' must be a version of PostgreSQL/],
     ['an unpinned image', { image: 'postgres:latest' }, /image/],
     ['a managed setting', { config: { port: '5433' } }, /'config.port' is managed by the construct.*managed: config_file, data_directory/],
     ['a bad setting name', { config: { 'bad key': '1' } }, /'config.bad key' must be a postgresql.conf setting name/],

@@ -1,9 +1,12 @@
+import { EngineVersion } from '../engine-version';
+
 /**
- * A Cassandra release: the official `cassandra` image is pinned to `fullVersion`.
+ * A Cassandra release: the official `cassandra` image is pinned to `fullVersion`. Supported: 4.0
+ * to 5.x (the rendered cassandra.yaml uses 4.0's names, and 4.1's where the release has them).
  *
  * @see https://cassandra.apache.org/_/download.html
  */
-export class CassandraVersion {
+export class CassandraVersion extends EngineVersion {
   /** Cassandra 5.0 (Java 17): storage-attached indexes, trie memtables and SSTables, vector search. */
   public static readonly V5_0 = CassandraVersion.of('5.0.9', '5.0');
   /** Cassandra 4.1 (Java 11): the configuration names with units (`commitlog_sync_period: 10000ms`). */
@@ -20,10 +23,7 @@ export class CassandraVersion {
     return new CassandraVersion(fullVersion, majorVersion);
   }
 
-  private constructor(
-    /** The full version, also the image tag ('5.0.9'). */
-    public readonly fullVersion: string,
-    /** The release line ('5.0'). */
-    public readonly majorVersion: string,
-  ) {}
+  private constructor(fullVersion: string, majorVersion: string) {
+    super(fullVersion, majorVersion);
+  }
 }

@@ -3,17 +3,16 @@ import * as kplus from 'cdk8s-plus-27';
 import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { CassandraVersion } from './cassandra-version';
-import { CQL_PORT, DATA_MOUNT, heapSizes, renderCassandraYaml, renderRackDc, STORAGE_PORT } from './config';
+import { CQL_PORT, DATA_MOUNT, heapSizes, renderCassandraYaml, renderRackDc, STORAGE_PORT, validateConfig } from './config';
 import { DRAIN_SH, PREPARE_CONFIG_SH, READY_SH } from './scripts';
-import { ClusterDns } from '../../private/dns';
-import { configChecksum, engineResources, memoryMiB } from '../../private/engine-kit';
 import { invalid, requireInteger, warn } from '../../private/errors';
-import { requireDnsLabel } from '../../private/names';
+import { instanceOf } from '../../private/prop-types';
 import { millicoresOf } from '../../private/resources';
 import { DisruptionBudget } from '../../workload/disruption-budget';
-import { WellKnownLabels } from '../../workload/labels';
-import { PodManagementPolicy, StatefulWorkload } from '../../workload/stateful-workload';
+import { PodManagementPolicy } from '../../workload/stateful-workload';
 import { EngineProps } from '../engine';
+import { EngineBase, EngineDefinition } from '../engine-base';
+import { EngineConnection } from '../engine-connection';
 
 /** A rack of the ring: one StatefulSet pinned to one zone. */
 export interface CassandraRack {
@@ -30,12 +29,8 @@ export interface CassandraRack {
   readonly zone: string;
 }
 
-/** How an app reaches the ring. Plain values, usable with any cdk8s-plus version or none. */
-export interface CassandraConnection {
-  /** DNS name of the client Service `<name>` (CQL on every node of the ring). */
-  readonly host: string;
-  /** CQL port. */
-  readonly port: number;
+/** How an app reaches the ring: the shared core plus what drivers need. */
+export interface CassandraConnection extends EngineConnection {
   /**
    * Contact points for drivers: fully qualified DNS names of the seed pods. Drivers discover the
    * other nodes from `system.peers`.
@@ -92,18 +87,29 @@ export interface CassandraProps extends EngineProps {
    * @default Duration.hours(2)
    */
   readonly startupTimeout?: Duration;
-  /**
-   * Time a node gets to drain (flush memtables) before it is killed.
-   * @default Duration.seconds(300)
-   */
-  readonly terminationGracePeriod?: Duration;
 }
 
-const DEFAULT_CPU = kplus.Cpu.millis(1000);
-const DEFAULT_MEMORY = Size.gibibytes(4);
-const DEFAULT_STORAGE = Size.gibibytes(50);
-/** uid and gid of the `cassandra` user of the official image. */
-const CASSANDRA_UID = 999;
+const DEFINITION: EngineDefinition = {
+  engine: 'cassandra',
+  displayName: 'Cassandra',
+  image: 'cassandra',
+  defaultVersion: CassandraVersion.V5_0,
+  // The rendered cassandra.yaml uses 4.0's names (3.11 has none of them).
+  oldestVersion: '4.0',
+  newestVersion: '5',
+  majorVersionParts: 2,
+  fullVersionParts: 3,
+  defaultCpu: kplus.Cpu.millis(1000),
+  defaultMemory: Size.gibibytes(4),
+  defaultStorage: Size.gibibytes(50),
+  // The `cassandra` user of the official image.
+  imageUser: 999,
+  defaultTerminationGracePeriod: Duration.seconds(300),
+  // nodetool drain flushes every memtable before the node stops.
+  minTerminationGracePeriod: Duration.seconds(30),
+  clientPorts: [CQL_PORT],
+  envPrefix: 'CASSANDRA',
+};
 const CONF_DIR = '/etc/cassandra';
 const SCRIPTS_DIR = '/opt/cdk8s-stateful';
 const RENDERED_DIR = '/config';
@@ -118,25 +124,9 @@ const PREPARED_DIR = '/prepared-conf';
  * Authentication is Cassandra's default (AllowAllAuthenticator); the NetworkPolicy admits only the
  * ring and `allowFrom`. See docs/engines/cassandra.md for enabling PasswordAuthenticator.
  */
-export class Cassandra extends Construct {
-  /** The first rack's workload (the only one without racks). */
-  public readonly workload: StatefulWorkload;
-  /** One workload per rack, in the order of `racks`. */
-  public readonly workloads: StatefulWorkload[];
-  /** The first rack's StatefulSet. */
-  public readonly statefulSet: k8s.KubeStatefulSet;
+export class Cassandra extends EngineBase {
   /** One StatefulSet per rack. */
   public readonly statefulSets: k8s.KubeStatefulSet[];
-  /** The client Service `<name>`: CQL on every node of the ring. */
-  public readonly service: kplus.Service;
-  /** The first rack's headless Service (each rack has its own: `<name>-<rack>-headless`). */
-  public readonly headlessService: kplus.Service;
-  /** One PodDisruptionBudget across every rack (at most one node down), unless the ring has one node. */
-  public readonly podDisruptionBudget?: k8s.KubePodDisruptionBudget;
-  /** The ConfigMap `<name>-config`: cassandra.yaml and one rackdc properties file per rack. */
-  public readonly configMap: kplus.ConfigMap;
-  /** The ConfigMap `<name>-scripts`: the init, readiness and preStop scripts. */
-  public readonly scriptsConfigMap: kplus.ConfigMap;
   /** Seeds, as fully qualified pod DNS names. */
   public readonly seeds: string[];
   /** How apps connect. */
@@ -145,9 +135,18 @@ export class Cassandra extends Construct {
   public readonly version: CassandraVersion;
 
   constructor(scope: Construct, id: string, props: CassandraProps = {}) {
-    super(scope, id);
-    const name = requireDnsLabel(this, 'name', props.name ?? id, 52);
-    const version = this.version = props.version ?? CassandraVersion.V5_0;
+    super(scope, id, props, DEFINITION);
+    this._checkProps(props, {
+      version: 'checked-elsewhere',
+      clusterName: 'string',
+      datacenter: 'string',
+      racks: 'array',
+      replicas: 'integer',
+      config: 'object',
+      startupTimeout: instanceOf(Duration, 'Duration.hours(2)'),
+    });
+    const name = this.name;
+    const version = this.version = this._version as CassandraVersion;
     const clusterName = props.clusterName ?? name;
     if (!/^[A-Za-z0-9][A-Za-z0-9 _.-]{0,63}$/.test(clusterName)) {
       invalid(this, 'clusterName', "must be 1 to 64 letters, digits, ' ', '_', '.' or '-', starting with a letter or digit", clusterName);
@@ -157,88 +156,59 @@ export class Cassandra extends Construct {
       invalid(this, 'datacenter', "must be 1 to 48 letters, digits, '_', '.' or '-', starting with a letter or digit", datacenter);
     }
     const racks = this.validateRacks(props);
+    this._reserveSets(racks.map((r, i) => ({ suffix: `-${r.name}`, prop: `racks[${i}].name` })));
     const replicas = requireInteger(this, 'replicas', props.replicas ?? (props.racks ? 1 : 3), 1);
     const startupTimeout = props.startupTimeout ?? Duration.hours(2);
     if (startupTimeout.toSeconds() < 120) {
       invalid(this, 'startupTimeout', 'must be at least 2 minutes: a node waits for gossip to settle before it joins', `${startupTimeout.toSeconds()}s`);
     }
-    const grace = props.terminationGracePeriod ?? Duration.seconds(300);
-    if (grace.toSeconds() < 30) {
-      invalid(this, 'terminationGracePeriod', 'must be at least 30 seconds for nodetool drain to flush', `${grace.toSeconds()}s`);
-    }
+    const totalNodes = replicas * Math.max(1, racks.length);
+    const overrides = validateConfig(this, props.config ?? {}, { nodes: totalNodes, racks: Math.max(1, racks.length) });
 
-    const resources = engineResources(this, props.resources, { cpu: DEFAULT_CPU, memory: DEFAULT_MEMORY });
-    const heap = heapSizes(this, memoryMiB(resources), millicoresOf(resources.cpu!.request!));
+    const resources = this._resources;
+    const heap = heapSizes(this, this._memoryMiB, millicoresOf(resources.cpu!.request!));
 
     // Seeds: the first pod of each of the first three racks, or the first two pods of a single rack.
     const setNames = racks.length > 0 ? racks.map((r) => `${name}-${r.name}`) : [name];
     const seedPods: Array<[string, number]> = setNames.length > 1
-      ? setNames.slice(0, 3).map((s) => [s, 0])
+      ? setNames.slice(0, 3).map((set) => [set, 0])
       : [...Array(Math.min(2, replicas)).keys()].map((i) => [setNames[0], i]);
-
     const rackNames = racks.length > 0 ? racks.map((r) => r.name) : ['rack1'];
-    const labels = {
-      [WellKnownLabels.NAME]: 'cassandra',
-      [WellKnownLabels.INSTANCE]: name,
-      [WellKnownLabels.MANAGED_BY]: 'cdk8s-stateful',
-      [WellKnownLabels.VERSION]: version.fullVersion,
-    };
-
-    const workloads: StatefulWorkload[] = [];
-    const configData: { [key: string]: string } = {};
-    this.configMap = new kplus.ConfigMap(this, 'Config', { metadata: { name: `${name}-config`, labels } });
-    this.scriptsConfigMap = new kplus.ConfigMap(this, 'Scripts', {
-      metadata: { name: `${name}-scripts`, labels },
-      data: { 'prepare-config.sh': PREPARE_CONFIG_SH, 'ready.sh': READY_SH, 'drain.sh': DRAIN_SH },
-    });
-
-    const configVolume = kplus.Volume.fromConfigMap(this, 'ConfigVolume', this.configMap, { name: 'config' });
-    const scriptsVolume = kplus.Volume.fromConfigMap(this, 'ScriptsVolume', this.scriptsConfigMap, { name: 'scripts', defaultMode: 0o555 });
-    const confVolume = kplus.Volume.fromEmptyDir(this, 'ConfVolume', 'conf');
-    const logsVolume = kplus.Volume.fromEmptyDir(this, 'LogsVolume', 'logs');
-    const tmpVolume = kplus.Volume.fromEmptyDir(this, 'TmpVolume', 'tmp');
-    const image = props.image ?? `cassandra:${version.fullVersion}`;
-    const podIp = kplus.EnvValue.fromFieldRef(kplus.EnvFieldPaths.POD_IP);
 
     // Seeds are known before the workloads exist: pod DNS names follow from names, namespace and domain.
-    const dns = ClusterDns.of(this, props.clusterDomain);
-    this.seeds = seedPods.map(([setName, ordinal]) => dns.pod(setName, ordinal));
-
-    configData['cassandra.yaml'] = renderCassandraYaml(this, { clusterName, seeds: this.seeds, version, overrides: props.config ?? {} });
+    this.seeds = seedPods.map(([setName, ordinal]) => this._dns.pod(setName, ordinal));
+    const configData: { [key: string]: string } = {
+      'cassandra.yaml': renderCassandraYaml(this, { clusterName, seeds: this.seeds, version, overrides }),
+    };
     for (const rack of rackNames) {
       configData[`rackdc-${rack}.properties`] = renderRackDc(datacenter, rack);
     }
-    for (const key of Object.keys(configData).sort()) {
-      this.configMap.addData(key, configData[key]);
-    }
-    const checksum = configChecksum(configData, PREPARE_CONFIG_SH, READY_SH, DRAIN_SH);
+    const configMap = this._addConfigMap('Config', '-config', configData);
+    const scriptsConfigMap = this._addConfigMap('Scripts', '-scripts', { 'prepare-config.sh': PREPARE_CONFIG_SH, 'ready.sh': READY_SH, 'drain.sh': DRAIN_SH });
+
+    const configVolume = kplus.Volume.fromConfigMap(this, 'ConfigVolume', configMap, { name: 'config' });
+    const scriptsVolume = kplus.Volume.fromConfigMap(this, 'ScriptsVolume', scriptsConfigMap, { name: 'scripts', defaultMode: 0o555 });
+    const confVolume = kplus.Volume.fromEmptyDir(this, 'ConfVolume', 'conf');
+    const logsVolume = kplus.Volume.fromEmptyDir(this, 'LogsVolume', 'logs');
+    const tmpVolume = kplus.Volume.fromEmptyDir(this, 'TmpVolume', 'tmp');
+    const image = this.image;
+    const podIp = kplus.EnvValue.fromFieldRef(kplus.EnvFieldPaths.POD_IP);
+    const checksum = [configData, PREPARE_CONFIG_SH, READY_SH, DRAIN_SH];
 
     const startupPeriod = 15;
     rackNames.forEach((rack, index) => {
       const rackProps = racks[index];
-      const workload = new StatefulWorkload(this, racks.length > 0 ? `Rack-${rack}` : 'Workload', {
-        name: setNames[index],
-        appName: 'cassandra',
-        instance: name,
+      this._addMembers(racks.length > 0 ? `Rack-${rack}` : 'Workload', {
+        suffix: racks.length > 0 ? `-${rack}` : '',
         component: racks.length > 0 ? `rack-${rack}` : undefined,
-        version: version.fullVersion,
         replicas,
-        identity: { user: CASSANDRA_UID, group: CASSANDRA_UID },
         podManagementPolicy: PodManagementPolicy.ORDERED_READY,
-        terminationGracePeriod: grace,
+        // One budget across the racks, below: per-rack budgets would let a drain take a node of every rack at once.
         disruptionBudget: DisruptionBudget.none(),
-        clientService: false,
         publishNotReadyAddresses: true,
-        placement: rackProps ? { ...props.placement, zone: rackProps.zone } : props.placement,
-        podAnnotations: { ...props.podAnnotations, ...checksum },
-        clusterDomain: props.clusterDomain,
-        volumeClaims: [{
-          name: 'data',
-          size: props.storage?.size ?? DEFAULT_STORAGE,
-          storageClass: props.storage?.storageClass,
-          accessModes: props.storage?.accessModes,
-          mountPath: DATA_MOUNT,
-        }],
+        zone: rackProps?.zone,
+        checksum,
+        dataPath: DATA_MOUNT,
         initContainers: [{
           name: 'config',
           image,
@@ -302,47 +272,36 @@ export class Cassandra extends Construct {
           ],
         }],
       });
-      workloads.push(workload);
-      // Apps reach CQL only; gossip and streaming stay between the ring's own pods.
-      for (const peer of props.allowFrom ?? []) {
-        workload.allowFrom(peer, [kplus.NetworkPolicyPort.tcp(CQL_PORT)]);
-      }
     });
 
-    this.workloads = workloads;
-    this.workload = workloads[0];
-    this.statefulSets = workloads.map((w) => w.statefulSet);
-    this.statefulSet = this.workload.statefulSet;
-    this.headlessService = this.workload.headlessService;
-
-    this.service = this.workload.addClientService('Service', {
+    this.statefulSets = this.workloads.map((w) => w.statefulSet);
+    this._addService('Service', {
       name,
       ports: [{ name: 'cql', port: CQL_PORT, targetPort: CQL_PORT }],
       wholeInstance: true,
     });
 
-    const totalNodes = replicas * workloads.length;
     if (totalNodes < 3) {
       warn(this, `a ring of ${totalNodes} node(s) cannot keep QUORUM at replication factor 3 through the loss of a node; use 3 nodes or more`);
     }
     if (totalNodes > 1) {
-      // One budget across the racks: per-rack budgets would let a drain take a node of every rack at once.
-      this.podDisruptionBudget = new k8s.KubePodDisruptionBudget(this, 'Budget', {
-        metadata: { name, labels },
+      this._budget = new k8s.KubePodDisruptionBudget(this, 'Budget', {
+        metadata: { name, labels: this._objectLabels() },
         spec: {
-          selector: { matchLabels: this.workload.instanceLabels },
+          selector: { matchLabels: this.instanceLabels },
           maxUnavailable: k8s.IntOrString.fromNumber(1),
         },
       });
     }
 
-    this.connection = {
-      host: this.workload.serviceDnsName(name),
+    const host = this._dns.service(name);
+    this.connection = this._connect<CassandraConnection>({
+      host,
       port: CQL_PORT,
       contactPoints: [...this.seeds],
       datacenter,
       clusterName,
-    };
+    }, { CONTACT_POINTS: this.seeds.join(','), LOCAL_DATACENTER: datacenter });
   }
 
   private validateRacks(props: CassandraProps): CassandraRack[] {

@@ -1,7 +1,8 @@
 import { IConstruct } from 'constructs';
 import { CassandraVersion } from './cassandra-version';
-import { jvmHeapMiB } from '../../private/engine-kit';
 import { invalid, warn } from '../../private/errors';
+import { configEntries, configText } from '../config-overrides';
+import { jvmHeapMiB } from '../engine-kit';
 
 /** Stand-in for the pod's IP in the rendered cassandra.yaml; the init container substitutes it. */
 export const POD_IP_PLACEHOLDER = '__POD_IP__';
@@ -164,8 +165,8 @@ const RENAMED = [
 export function validateConfig(scope: IConstruct, config: unknown, topology: CassandraTopology): { [key: string]: string } {
   const { nodes, racks } = topology;
   const options: { [key: string]: string } = {};
-  for (const [key, value] of entriesOf(scope, config)) {
-    const text = requireText(scope, key, value);
+  for (const [key, value] of configEntries(scope, config)) {
+    const text = configText(scope, key, value);
     checkSetting(scope, key, text);
     options[key] = text;
   }
@@ -292,34 +293,4 @@ function durationMs(scope: IConstruct, key: string, value: string | undefined): 
   if (!m) { invalid(scope, `config.${key}`, 'must be a duration such as 10000ms or 10s (a number and one of d, h, m, s, ms, us, ns)', value); }
   const perUnit: { [unit: string]: number } = { d: 86400000, h: 3600000, m: 60000, s: 1000, ms: 1, us: 0.001, µs: 0.001, ns: 0.000001 };
   return Number(m[1]) * perUnit[m[2]];
-}
-
-/** The entries of `config`, which must be a plain object (a dict from Python), or absent. */
-function entriesOf(scope: IConstruct, config: unknown): Array<[string, unknown]> {
-  if (config === undefined || config === null) { return []; }
-  const proto = typeof config === 'object' && !Array.isArray(config) ? Object.getPrototypeOf(config) : undefined;
-  if (proto !== Object.prototype && proto !== null) {
-    invalid(scope, 'config', `must be an object of setting names to string values, got ${kindOf(config)}`);
-  }
-  return Object.entries(config as object);
-}
-
-/** A value from Python or JavaScript that must be a string: numbers and booleans included. */
-function requireText(scope: IConstruct, key: string, value: unknown): string {
-  if (typeof value !== 'string') {
-    invalid(scope, `config.${key}`, `must be a string (numbers and booleans too: '64', 'true'), got ${kindOf(value)}`);
-  }
-  return value;
-}
-
-function kindOf(value: unknown): string {
-  if (value === null) { return 'null'; }
-  if (Array.isArray(value)) { return 'a list'; }
-  switch (typeof value) {
-    case 'string': return `'${value}' (a string)`;
-    case 'number': case 'boolean': return `${value} (a ${typeof value})`;
-    case 'object': return 'an object';
-    case 'undefined': return 'nothing';
-    default: return `a ${typeof value}`;
-  }
 }

@@ -1,6 +1,7 @@
 import { createHash } from 'crypto';
 import { IConstruct } from 'constructs';
 import { invalid, warn } from '../../private/errors';
+import { configEntries, configText } from '../config-overrides';
 
 /** Port of the broker listener (clients and replication). */
 export const BROKER_PORT = 9092;
@@ -195,8 +196,8 @@ const BOOLEANS = ['unclean.leader.election.enable', 'auto.create.topics.enable',
 export function validateConfig(scope: IConstruct, config: unknown, topology: KafkaTopology): { [key: string]: string } {
   const { brokers, controllers } = topology;
   const overrides: { [key: string]: string } = {};
-  for (const [key, value] of entriesOf(scope, config)) {
-    const text = requireText(scope, key, value);
+  for (const [key, value] of configEntries(scope, config)) {
+    const text = configText(scope, key, value);
     checkProperty(scope, key, text);
     overrides[key] = text;
   }
@@ -286,35 +287,5 @@ function checkProperty(scope: IConstruct, key: string, value: string): void {
   }
   if (/[\r\n]/.test(value)) {
     invalid(scope, `config.${key}`, 'must be a single line (no line breaks)', value);
-  }
-}
-
-/** The entries of `config`, which must be a plain object (a dict from Python), or absent. */
-function entriesOf(scope: IConstruct, config: unknown): Array<[string, unknown]> {
-  if (config === undefined || config === null) { return []; }
-  const proto = typeof config === 'object' && !Array.isArray(config) ? Object.getPrototypeOf(config) : undefined;
-  if (proto !== Object.prototype && proto !== null) {
-    invalid(scope, 'config', `must be an object of property names to string values, got ${kindOf(config)}`);
-  }
-  return Object.entries(config as object);
-}
-
-/** A value from Python or JavaScript that must be a string: numbers and booleans included. */
-function requireText(scope: IConstruct, key: string, value: unknown): string {
-  if (typeof value !== 'string') {
-    invalid(scope, `config.${key}`, `must be a string (numbers and booleans too: '3', 'false'), got ${kindOf(value)}`);
-  }
-  return value;
-}
-
-function kindOf(value: unknown): string {
-  if (value === null) { return 'null'; }
-  if (Array.isArray(value)) { return 'a list'; }
-  switch (typeof value) {
-    case 'string': return `'${value}' (a string)`;
-    case 'number': case 'boolean': return `${value} (a ${typeof value})`;
-    case 'object': return 'an object';
-    case 'undefined': return 'nothing';
-    default: return `a ${typeof value}`;
   }
 }

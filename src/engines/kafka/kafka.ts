@@ -1,30 +1,23 @@
 import { Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
-import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import {
   BROKER_PORT, CONTROLLER_ID_OFFSET, CONTROLLER_PORT, DATA_MOUNT, deriveClusterId, NodeRole,
-  renderServerProperties, requireClusterId,
+  renderServerProperties, requireClusterId, validateConfig,
 } from './config';
 import { KafkaVersion } from './kafka-version';
 import { START_SCRIPT } from './scripts';
-import { ClusterDns } from '../../private/dns';
-import { configChecksum, engineResources, jvmHeapMiB, memoryMiB } from '../../private/engine-kit';
 import { invalid, requireInteger, warn } from '../../private/errors';
-import { namespaceOf } from '../../private/k8s';
-import { requireDnsLabel } from '../../private/names';
-import { WellKnownLabels } from '../../workload/labels';
 import { PodManagementPolicy, StatefulWorkload } from '../../workload/stateful-workload';
 import { EngineProps, EngineResources, EngineStorage } from '../engine';
+import { EngineBase, EngineDefinition } from '../engine-base';
+import { EngineConnection } from '../engine-connection';
+import { engineResources, jvmHeapMiB, memoryMiB } from '../engine-kit';
 
-/** How a client reaches a {@link Kafka} cluster: plain values usable with any cdk8s-plus version. */
-export interface KafkaConnection {
+/** How a client reaches a {@link Kafka} cluster: the shared core plus `bootstrap.servers`. */
+export interface KafkaConnection extends EngineConnection {
   /** `bootstrap.servers` for clients: `<name>.<namespace>.svc.<domain>:9092`. */
   readonly bootstrapServers: string;
-  /** DNS name of the bootstrap Service. */
-  readonly host: string;
-  /** Port of the broker listener (PLAINTEXT). */
-  readonly port: number;
   /** Name of the bootstrap Service. */
   readonly serviceName: string;
 }
@@ -74,16 +67,8 @@ export interface KafkaProps extends EngineProps {
    * @default - 250m CPU, 1 GiB memory
    */
   readonly controllerResources?: EngineResources;
-  /**
-   * Time a node gets after SIGTERM for its controlled shutdown (leadership moves to other brokers
-   * and the logs are flushed) before it is killed.
-   * @default Duration.seconds(180)
-   */
-  readonly terminationGracePeriod?: Duration;
 }
 
-/** Defaults of a broker: 1 CPU, 2 GiB of memory (a 1 GiB heap, the rest page cache), 20 GiB of disk. */
-const BROKER_DEFAULTS = { cpu: kplus.Cpu.millis(1000), memory: Size.gibibytes(2), storage: Size.gibibytes(20) };
 const CONTROLLER_DEFAULTS = { cpu: kplus.Cpu.millis(250), memory: Size.gibibytes(1), storage: Size.gibibytes(5) };
 /** The official image runs as `appuser`, uid and gid 1000. */
 const KAFKA_UID = 1000;
@@ -91,7 +76,28 @@ const SCRIPTS_MOUNT = '/etc/kafka/scripts';
 const TEMPLATE_MOUNT = '/etc/kafka/template';
 const RUNTIME_MOUNT = '/etc/kafka/runtime';
 const LOG_DIR = '/var/log/kafka';
-const MIN_KRAFT = [3, 3];
+
+const DEFINITION: EngineDefinition = {
+  engine: 'kafka',
+  displayName: 'Kafka',
+  image: 'apache/kafka',
+  defaultVersion: KafkaVersion.V4_4,
+  // KRaft without ZooKeeper.
+  oldestVersion: '3.3',
+  newestVersion: '4',
+  majorVersionParts: 2,
+  fullVersionParts: 3,
+  // A broker: 1 CPU, 2 GiB of memory (a 1 GiB heap, the rest page cache), 20 GiB of disk.
+  defaultCpu: kplus.Cpu.millis(1000),
+  defaultMemory: Size.gibibytes(2),
+  defaultStorage: Size.gibibytes(20),
+  imageUser: KAFKA_UID,
+  // Controlled shutdown moves partition leadership to other brokers and flushes the logs.
+  defaultTerminationGracePeriod: Duration.seconds(180),
+  minTerminationGracePeriod: Duration.seconds(30),
+  clientPorts: [BROKER_PORT],
+  envPrefix: 'KAFKA',
+};
 
 /**
  * An Apache Kafka cluster in KRaft mode (no ZooKeeper).
@@ -102,21 +108,7 @@ const MIN_KRAFT = [3, 3];
  * id that is the same on every synth, and topics default to replication factor min(3, brokers)
  * with min.insync.replicas min(2, brokers) and no unclean leader election.
  */
-export class Kafka extends Construct {
-  /** The brokers' StatefulWorkload (combined nodes in the default mode). */
-  public readonly workload: StatefulWorkload;
-  /** The brokers' StatefulSet. */
-  public readonly statefulSet: k8s.KubeStatefulSet;
-  /** The bootstrap Service `<name>` (port 9092, brokers only). */
-  public readonly service: kplus.Service;
-  /** The brokers' headless Service `<name>-headless`. */
-  public readonly headlessService: kplus.Service;
-  /** The brokers' PodDisruptionBudget (at most one unavailable), unless there is a single broker. */
-  public readonly podDisruptionBudget?: k8s.KubePodDisruptionBudget;
-  /** The brokers' server.properties template, `<name>-config`. */
-  public readonly configMap: kplus.ConfigMap;
-  /** The start script, `<name>-scripts`. */
-  public readonly scriptsConfigMap: kplus.ConfigMap;
+export class Kafka extends EngineBase {
   /** The dedicated controllers' StatefulWorkload, when `controllers` is set. */
   public readonly controllerWorkload?: StatefulWorkload;
   /** The dedicated controllers' server.properties template, `<name>-controller-config`. */
@@ -129,15 +121,23 @@ export class Kafka extends Construct {
   public readonly version: KafkaVersion;
 
   constructor(scope: Construct, id: string, props: KafkaProps = {}) {
-    super(scope, id);
-    const name = requireDnsLabel(this, 'name', props.name ?? id, 52);
-    const namespace = namespaceOf(this);
-    const dns = ClusterDns.of(this, props.clusterDomain);
-    this.version = props.version ?? KafkaVersion.V4_4;
-    requireKraftVersion(this, this.version);
-    const image = props.image ?? `apache/kafka:${this.version.fullVersion}`;
+    super(scope, id, props, DEFINITION);
+    this._checkProps(props, {
+      version: 'checked-elsewhere',
+      brokers: 'integer',
+      controllers: 'integer',
+      clusterId: 'string',
+      config: 'object',
+      controllerStorage: 'object',
+      controllerResources: 'object',
+    });
+    const name = this.name;
+    this.version = this._version as KafkaVersion;
     const brokers = requireInteger(this, 'brokers', props.brokers ?? 3, 1);
     const controllers = props.controllers === undefined ? undefined : requireInteger(this, 'controllers', props.controllers, 1);
+    if (controllers !== undefined) {
+      this._reserveSets([{ suffix: '-controller', prop: 'controllers' }]);
+    }
     const voterCount = controllers ?? brokers;
     if (voterCount % 2 === 0) {
       if (controllers === undefined) {
@@ -151,110 +151,71 @@ export class Kafka extends Construct {
     if (brokers < 3 && controllers !== undefined) {
       warn(this, `${brokers} broker(s): topics get replication factor ${brokers} and min.insync.replicas ${Math.min(2, brokers)}, so losing one broker stops acks=all writes${brokers === 1 ? ' and loses data with its volume' : ''}; use at least 3 brokers`);
     }
-    this.clusterId = props.clusterId === undefined ? deriveClusterId(namespace, name) : requireClusterId(this, props.clusterId);
-    const grace = props.terminationGracePeriod ?? Duration.seconds(180);
+    this.clusterId = props.clusterId === undefined ? deriveClusterId(this.namespace, name) : requireClusterId(this, props.clusterId);
+    const overrides = validateConfig(this, props.config ?? {}, { brokers, controllers });
 
     const controllerName = `${name}-controller`;
-    const podDomain = (set: string) => dns.podDomain(set);
+    const podDomain = (set: string) => this._dns.podDomain(set);
     const voters = controllers === undefined
       ? range(brokers).map((i) => `${i}@${name}-${i}.${podDomain(name)}:${CONTROLLER_PORT}`)
       : range(controllers).map((i) => `${CONTROLLER_ID_OFFSET + i}@${controllerName}-${i}.${podDomain(controllerName)}:${CONTROLLER_PORT}`);
-    const overrides = props.config ?? {};
 
-    const labels = {
-      [WellKnownLabels.NAME]: 'kafka',
-      [WellKnownLabels.INSTANCE]: name,
-      [WellKnownLabels.MANAGED_BY]: 'cdk8s-stateful',
-      [WellKnownLabels.VERSION]: this.version.fullVersion,
-    };
-    this.scriptsConfigMap = new kplus.ConfigMap(this, 'Scripts', {
-      metadata: { name: `${name}-scripts`, labels },
-      data: { 'start.sh': START_SCRIPT },
-    });
-
+    this._addConfigMap('Scripts', '-scripts', { 'start.sh': START_SCRIPT });
     const brokerRole = controllers === undefined ? NodeRole.COMBINED : NodeRole.BROKER;
     const brokerProperties = renderServerProperties(this, { role: brokerRole, voters, podDomain: podDomain(name), brokers, overrides });
-    this.configMap = new kplus.ConfigMap(this, 'Config', {
-      metadata: { name: `${name}-config`, labels: { ...labels, [WellKnownLabels.COMPONENT]: 'broker' } },
-      data: { 'server.properties': brokerProperties },
-    });
+    const configMap = this._addConfigMap('Config', '-config', { 'server.properties': brokerProperties }, 'broker');
 
     const common = {
-      appName: 'kafka',
-      instance: name,
-      version: this.version.fullVersion,
-      identity: { user: KAFKA_UID, group: KAFKA_UID, fsGroup: KAFKA_UID },
-      placement: props.placement,
-      clusterDomain: props.clusterDomain,
       // A quorum needs its peers: every pod starts at once, and is in DNS before it is Ready.
       podManagementPolicy: PodManagementPolicy.PARALLEL,
       publishNotReadyAddresses: true,
-      terminationGracePeriod: grace,
+      dataPath: DATA_MOUNT,
     };
 
     if (controllers !== undefined) {
       const controllerProperties = renderServerProperties(this, {
         role: NodeRole.CONTROLLER, voters, podDomain: podDomain(controllerName), brokers, overrides,
       });
-      this.controllerConfigMap = new kplus.ConfigMap(this, 'ControllerConfig', {
-        metadata: { name: `${controllerName}-config`, labels: { ...labels, [WellKnownLabels.COMPONENT]: 'controller' } },
-        data: { 'server.properties': controllerProperties },
-      });
+      this.controllerConfigMap = this._addConfigMap('ControllerConfig', '-controller-config', { 'server.properties': controllerProperties }, 'controller');
       const resources = engineResources(this, props.controllerResources, CONTROLLER_DEFAULTS, 'controllerResources');
       const heap = jvmHeapMiB(this, memoryMiB(resources), 0.5, 256, 2048, 'controllerResources');
-      this.controllerWorkload = new StatefulWorkload(this, 'Controllers', {
+      this.controllerWorkload = this._addMembers('Controllers', {
         ...common,
-        name: controllerName,
+        suffix: '-controller',
         component: 'controller',
         replicas: controllers,
         containers: [this.container('Controller', {
-          image, resources, heap, role: NodeRole.CONTROLLER, configMap: this.controllerConfigMap, idOffset: CONTROLLER_ID_OFFSET,
+          resources, heap, role: NodeRole.CONTROLLER, configMap: this.controllerConfigMap, idOffset: CONTROLLER_ID_OFFSET,
         })],
-        volumeClaims: [claim(props.controllerStorage, CONTROLLER_DEFAULTS.storage)],
-        podAnnotations: { ...props.podAnnotations, ...configChecksum(controllerProperties, START_SCRIPT) },
-        clientService: false,
+        storage: props.controllerStorage,
+        storageProp: 'controllerStorage',
+        defaultStorageSize: CONTROLLER_DEFAULTS.storage,
+        checksum: [controllerProperties, START_SCRIPT],
       });
     }
 
-    const resources = engineResources(this, props.resources, BROKER_DEFAULTS);
-    const heap = jvmHeapMiB(this, memoryMiB(resources), 0.5, 256, 6144);
-    this.workload = new StatefulWorkload(this, 'Workload', {
+    const heap = jvmHeapMiB(this, this._memoryMiB, 0.5, 256, 6144);
+    this._addMembers('Workload', {
       ...common,
-      name,
       component: 'broker',
       replicas: brokers,
       containers: [this.container('Broker', {
-        image, resources, heap, role: brokerRole, configMap: this.configMap, idOffset: 0,
+        resources: this._resources, heap, role: brokerRole, configMap, idOffset: 0,
       })],
-      volumeClaims: [claim(props.storage, BROKER_DEFAULTS.storage)],
-      podAnnotations: { ...props.podAnnotations, ...configChecksum(brokerProperties, START_SCRIPT) },
-      clientService: false,
+      checksum: [brokerProperties, START_SCRIPT],
     });
-    for (const peer of props.allowFrom ?? []) {
-      this.allowFrom(peer);
-    }
-    this.service = this.workload.addClientService('Service', {
+    this._addService('Service', {
       name,
       ports: [{ name: 'broker', port: BROKER_PORT, targetPort: BROKER_PORT }],
     });
-    this.statefulSet = this.workload.statefulSet;
-    this.headlessService = this.workload.headlessService;
-    this.podDisruptionBudget = this.workload.podDisruptionBudget;
 
-    const host = this.workload.serviceDnsName(name);
-    this.connection = { bootstrapServers: `${host}:${BROKER_PORT}`, host, port: BROKER_PORT, serviceName: name };
-  }
-
-  /**
-   * Admits `peer` (your app's pods or namespace) to the brokers' client port 9092. The controller
-   * port stays reachable by the instance's own pods only.
-   */
-  public allowFrom(peer: kplus.INetworkPolicyPeer): void {
-    this.workload.allowFrom(peer, [kplus.NetworkPolicyPort.tcp(BROKER_PORT)]);
+    const host = this._dns.service(name);
+    const bootstrapServers = `${host}:${BROKER_PORT}`;
+    this.connection = this._connect<KafkaConnection>({ host, port: BROKER_PORT, bootstrapServers, serviceName: name },
+      { BOOTSTRAP_SERVERS: bootstrapServers });
   }
 
   private container(id: string, options: {
-    image: string;
     resources: kplus.ContainerResources;
     heap: number;
     role: NodeRole;
@@ -269,7 +230,7 @@ export class Kafka extends Construct {
     if (options.role !== NodeRole.BROKER) { ports.push({ name: 'controller', number: CONTROLLER_PORT }); }
     return {
       name: 'kafka',
-      image: options.image,
+      image: this.image,
       command: [`${SCRIPTS_MOUNT}/start.sh`],
       ports,
       envVariables: {
@@ -301,30 +262,10 @@ export class Kafka extends Construct {
   }
 }
 
-function claim(storage: EngineStorage | undefined, defaultSize: Size) {
-  return {
-    name: 'data',
-    size: storage?.size ?? defaultSize,
-    storageClass: storage?.storageClass,
-    accessModes: storage?.accessModes,
-    mountPath: DATA_MOUNT,
-  };
-}
-
 function tcpProbe(port: number, failureThreshold: number): kplus.Probe {
   return kplus.Probe.fromTcpSocket({ port, periodSeconds: Duration.seconds(10), timeoutSeconds: Duration.seconds(5), failureThreshold });
 }
 
 function range(n: number): number[] {
   return Array.from({ length: n }, (_, i) => i);
-}
-
-function requireKraftVersion(scope: Construct, version: KafkaVersion): void {
-  const match = /^(\d+)\.(\d+)/.exec(version.majorVersion);
-  const ok = match !== null
-    && (Number(match[1]) > MIN_KRAFT[0] || (Number(match[1]) === MIN_KRAFT[0] && Number(match[2]) >= MIN_KRAFT[1]))
-    && (version.fullVersion === version.majorVersion || version.fullVersion.startsWith(`${version.majorVersion}.`));
-  if (!ok) {
-    invalid(scope, 'version', 'must be Kafka 3.3 or newer (KRaft without ZooKeeper), with a fullVersion of its majorVersion, e.g. KafkaVersion.of(\'4.3.1\', \'4.3\')', `${version.fullVersion} (${version.majorVersion})`);
-  }
 }

@@ -1,5 +1,6 @@
 import { IConstruct } from 'constructs';
 import { invalid } from '../../private/errors';
+import { configEntries, configText } from '../config-overrides';
 
 /** Port of every mongod. */
 export const MONGODB_PORT = 27017;
@@ -135,11 +136,11 @@ const MAX_OPLOG_MB = 1024 * 1024 * 1024;
  * its reason: docs/validation.md, "Config overrides".
  */
 export function validateConfig(scope: IConstruct, config: unknown, topology: MongoDbTopology): { [key: string]: string } {
-  const entries = entriesOf(scope, config);
+  const entries = configEntries(scope, config);
   checkOptionNames(scope, entries.map(([key]) => key));
   const options: { [key: string]: string } = {};
   for (const [key, value] of entries) {
-    options[key] = requireText(scope, key, value);
+    options[key] = configText(scope, key, value);
   }
   const rule = (key: string, check: (value: string) => string | undefined) => {
     const value = options[key];
@@ -186,35 +187,5 @@ function checkOptionNames(scope: IConstruct, keys: string[]): void {
     if (section !== undefined) {
       invalid(scope, `config.${key}`, `cannot be set together with 'config.${section}': one is a section of the other`);
     }
-  }
-}
-
-/** The entries of `config`, which must be a plain object (a dict from Python), or absent. */
-function entriesOf(scope: IConstruct, config: unknown): Array<[string, unknown]> {
-  if (config === undefined || config === null) { return []; }
-  const proto = typeof config === 'object' && !Array.isArray(config) ? Object.getPrototypeOf(config) : undefined;
-  if (proto !== Object.prototype && proto !== null) {
-    invalid(scope, 'config', `must be an object of option paths to string values, got ${kindOf(config)}`);
-  }
-  return Object.entries(config as object);
-}
-
-/** A value from Python or JavaScript that must be a string: numbers and booleans included. */
-function requireText(scope: IConstruct, key: string, value: unknown): string {
-  if (typeof value !== 'string') {
-    invalid(scope, `config.${key}`, `must be a string (numbers and booleans too: '200', 'true'), got ${kindOf(value)}`);
-  }
-  return value;
-}
-
-function kindOf(value: unknown): string {
-  if (value === null) { return 'null'; }
-  if (Array.isArray(value)) { return 'a list'; }
-  switch (typeof value) {
-    case 'string': return `'${value}' (a string)`;
-    case 'number': case 'boolean': return `${value} (a ${typeof value})`;
-    case 'object': return 'an object';
-    case 'undefined': return 'nothing';
-    default: return `a ${typeof value}`;
   }
 }

@@ -1,14 +1,17 @@
+import { EngineVersion } from '../engine-version';
+
 /**
- * A MongoDB server version: the tag of the official `mongo` image and its major release line.
+ * A MongoDB server version: the tag of the official `mongo` image and its release line.
+ * Supported: 6.0 to 8.x.
  *
  * @see https://www.mongodb.com/legal/support-policy/lifecycles
  */
-export class MongoDbVersion {
+export class MongoDbVersion extends EngineVersion {
   /**
    * MongoDB 6.0.
    * @deprecated MongoDB 6.0 reached its end of life in July 2025: it gets no more fixes. Upgrade to 7.0, then 8.0.
    */
-  public static readonly V6_0 = MongoDbVersion.of('6.0.20', '6.0');
+  public static readonly V6_0 = MongoDbVersion.retired('6.0.20', '6.0', 'MongoDB 6.0 reached its end of life in July 2025 and gets no more fixes: upgrade to 7.0, then 8.0');
   /** MongoDB 7.0. */
   public static readonly V7_0 = MongoDbVersion.of('7.0.16', '7.0');
   /** MongoDB 8.0, the newest release line. */
@@ -23,18 +26,11 @@ export class MongoDbVersion {
     return new MongoDbVersion(fullVersion, majorVersion);
   }
 
-  private constructor(
-    /** The full version, e.g. '8.0.4'. */
-    public readonly fullVersion: string,
-    /** The release line, e.g. '8.0'. */
-    public readonly majorVersion: string,
-  ) {}
+  private static retired(fullVersion: string, majorVersion: string, reason: string): MongoDbVersion {
+    return new MongoDbVersion(fullVersion, majorVersion, reason);
+  }
 
-  /** Whether this release line is past its end of life. */
-  public get isEndOfLife(): boolean {
-    return END_OF_LIFE.has(this.majorVersion);
+  private constructor(fullVersion: string, majorVersion: string, deprecation?: string) {
+    super(fullVersion, majorVersion, deprecation);
   }
 }
-
-/** Release lines MongoDB no longer supports. */
-const END_OF_LIFE = new Set(['4.4', '5.0', '6.0']);

@@ -1,22 +1,19 @@
 import { Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
-import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import {
   CACHE_SIZE_KEY, CONFIG_DIR, CONFIG_FILE, DATA_MOUNT, KEYFILE_DIR, KEYFILE_SECRET_DIR, MIN_MEMORY_MIB, MONGODB_PORT,
-  REPLICA_SET_FILE, SCRIPTS_DIR, mongodOptions, renderMongodConf, renderReplicaSetSettings, wiredTigerCacheSizeGB,
+  REPLICA_SET_FILE, SCRIPTS_DIR, mongodOptions, renderMongodConf, renderReplicaSetSettings, validateConfig, wiredTigerCacheSizeGB,
 } from './config';
 import { MongoDbVersion } from './mongodb-version';
 import { AGENT_JS, AGENT_SCRIPT, PING_JS, READY_JS, SETUP_SCRIPT } from './scripts';
-import { ClusterDns } from '../../private/dns';
-import { configChecksum, engineResources, EngineSecret, memoryMiB } from '../../private/engine-kit';
 import { invalid, requireInteger, warn } from '../../private/errors';
-import { namespaceOf } from '../../private/k8s';
-import { requireDnsLabel } from '../../private/names';
 import { PodManagementPolicy, StatefulWorkload } from '../../workload/stateful-workload';
 import { Credentials } from '../credentials';
 import { EngineProps, EngineResources } from '../engine';
-import { GeneratedSecret } from '../generated-secret';
+import { EngineBase, EngineDefinition } from '../engine-base';
+import { ConnectionCredentials, EngineConnection } from '../engine-connection';
+import { engineResources, memoryMiB } from '../engine-kit';
 
 /** Properties of a {@link MongoDb} replica set. */
 export interface MongoDbProps extends EngineProps {
@@ -74,49 +71,43 @@ export interface MongoDbProps extends EngineProps {
    * @default - none
    */
   readonly config?: { [key: string]: string };
-
-  /**
-   * Time a member gets to shut down cleanly after SIGTERM (a primary steps down first).
-   * @default Duration.minutes(2)
-   */
-  readonly terminationGracePeriod?: Duration;
 }
 
-/** How an app connects to a {@link MongoDb} replica set: plain values, usable from any cdk8s-plus version. */
-export interface MongoDbConnection {
-  /** DNS name of the client Service (for tools that do not speak replica sets). */
-  readonly host: string;
-  /** Port of every member. */
-  readonly port: number;
+/** How an app connects to a {@link MongoDb} replica set: the shared core plus the replica set's own values. */
+export interface MongoDbConnection extends EngineConnection, ConnectionCredentials {
   /** The replica-set seed list: `host:port` of every data-bearing member, by pod DNS name. */
   readonly hosts: string[];
   /** Name of the replica set (`replicaSet=` of the connection string). */
   readonly replicaSetName: string;
-  /** The administrative user (role `root` on `admin`). */
-  readonly username: string;
   /** Database the user authenticates against. */
   readonly authSource: string;
-  /** Secret that holds the password. */
-  readonly secretName: string;
-  /** Key of the password in the Secret. */
-  readonly passwordKey: string;
-  /**
-   * Name of the environment variable `connectionStringTemplate` expects the password in: define it
-   * from the Secret before the variable that holds the template, and Kubernetes expands `$(...)`.
-   */
-  readonly passwordVariable: string;
-  /**
-   * Connection string with `$(MONGODB_PASSWORD)` in place of the password (never a password):
-   * `mongodb://root:$(MONGODB_PASSWORD)@h0:27017,h1:27017,h2:27017/?replicaSet=rs&authSource=admin`.
-   * A password from your own Secret must be URL-safe for this template (generated ones are).
-   */
-  readonly connectionStringTemplate: string;
 }
 
 const ROOT_USER = 'root';
 const PASSWORD_VARIABLE = 'MONGODB_PASSWORD';
 const MAX_VOTERS = 7;
 const IMAGE_USER = 999;
+
+const DEFINITION: EngineDefinition = {
+  engine: 'mongodb',
+  displayName: 'MongoDB',
+  image: 'mongo',
+  defaultVersion: MongoDbVersion.V8_0,
+  oldestVersion: '6.0',
+  newestVersion: '8',
+  majorVersionParts: 2,
+  fullVersionParts: 3,
+  defaultCpu: kplus.Cpu.millis(500),
+  defaultMemory: Size.gibibytes(2),
+  defaultStorage: Size.gibibytes(10),
+  imageUser: IMAGE_USER,
+  defaultTerminationGracePeriod: Duration.minutes(2),
+  // A primary steps down (up to 10 s by default) before mongod shuts down.
+  minTerminationGracePeriod: Duration.seconds(30),
+  clientPorts: [MONGODB_PORT],
+  credentialKeys: ['password', 'keyfile'],
+  envPrefix: 'MONGODB',
+};
 
 /**
  * A MongoDB replica set on the official `mongo` image: one StatefulSet of data-bearing voting
@@ -126,25 +117,9 @@ const IMAGE_USER = 999;
  *
  * Clients use the seed list and replica-set name of `connection`.
  */
-export class MongoDb extends Construct {
-  /** The StatefulSet of data-bearing members and its Services. */
-  public readonly workload: StatefulWorkload;
-  /** The StatefulSet of data-bearing members. */
-  public readonly statefulSet: k8s.KubeStatefulSet;
-  /** The client Service `<name>` (any member; replica-set aware clients use the seed list). */
-  public readonly service: kplus.Service;
-  /** The headless Service that gives every member its DNS name. */
-  public readonly headlessService: kplus.Service;
-  /** At most one member down at a time through voluntary disruptions (absent for a single member). */
-  public readonly podDisruptionBudget?: k8s.KubePodDisruptionBudget;
-  /** `<name>-config`: mongod.conf and the replica-set member list the agent reads. */
-  public readonly configMap: kplus.ConfigMap;
-  /** `<name>-scripts`: the setup script and the replica-set agent. */
-  public readonly scriptsConfigMap: kplus.ConfigMap;
+export class MongoDb extends EngineBase {
   /** The arbiter's StatefulWorkload `<name>-arbiter`, when `arbiter` is set. */
   public readonly arbiterWorkload?: StatefulWorkload;
-  /** The in-cluster generator of the credentials Secret, when the credentials are generated. */
-  public readonly generatedSecret?: GeneratedSecret;
   /** How apps connect. */
   public readonly connection: MongoDbConnection;
   /** The version that runs. */
@@ -153,13 +128,18 @@ export class MongoDb extends Construct {
   public readonly wiredTigerCacheSizeGB: number;
 
   constructor(scope: Construct, id: string, props: MongoDbProps = {}) {
-    super(scope, id);
-    const name = requireDnsLabel(this, 'name', props.name ?? id, 52);
-    this.version = props.version ?? MongoDbVersion.V8_0;
-    if (this.version.isEndOfLife) {
-      warn(this, `MongoDB ${this.version.majorVersion} is past its end of life and gets no fixes: upgrade to ${MongoDbVersion.V8_0.majorVersion}`);
-    }
-    const image = props.image ?? `mongo:${this.version.fullVersion}`;
+    super(scope, id, props, DEFINITION);
+    this._checkProps(props, {
+      version: 'checked-elsewhere',
+      replicas: 'integer',
+      arbiter: 'boolean',
+      arbiterResources: 'object',
+      replicaSetName: 'string',
+      credentials: 'checked-elsewhere',
+      config: 'object',
+    });
+    const name = this.name;
+    this.version = this._version as MongoDbVersion;
 
     const replicas = requireInteger(this, 'replicas', props.replicas ?? 3, 1);
     const arbiter = props.arbiter ?? false;
@@ -174,8 +154,7 @@ export class MongoDb extends Construct {
       invalid(this, 'arbiter', `needs an even number of replicas: with ${replicas} the arbiter would make the voters even; remove the arbiter or use ${replicas + 1} replicas`, replicas);
     }
     if (arbiter) {
-      // The arbiter's StatefulSet is `<name>-arbiter`, which must itself stay within 52 characters.
-      requireDnsLabel(this, 'name', name, 52 - '-arbiter'.length);
+      this._reserveSets([{ suffix: '-arbiter', prop: 'arbiter' }]);
     }
     if (replicas === 1) {
       warn(this, 'a single-member replica set has no failover: use replicas: 3 for high availability');
@@ -186,54 +165,45 @@ export class MongoDb extends Construct {
       invalid(this, 'replicaSetName', 'must be 1 to 64 letters, digits, \'-\' or \'_\', starting with a letter or digit', replicaSetName);
     }
 
-    const resources = engineResources(this, props.resources, { cpu: kplus.Cpu.millis(500), memory: Size.gibibytes(2) });
-    const memory = memoryMiB(resources);
+    const resources = this._resources;
+    const memory = this._memoryMiB;
     if (memory < MIN_MEMORY_MIB) {
       invalid(this, 'resources.memory', `must be at least ${MIN_MEMORY_MIB} MiB: mongod's minimum 0.25 GB WiredTiger cache, its own memory and the mongosh probes share the container`, `${memory} MiB`);
     }
-    const options = mongodOptions(this, replicaSetName, props.config ?? {});
+    const overrides = validateConfig(this, props.config ?? {}, { members: replicas, arbiter });
+    const options = mongodOptions(this, replicaSetName, overrides);
     const userCache = options[CACHE_SIZE_KEY];
     this.wiredTigerCacheSizeGB = userCache !== undefined ? Number(userCache) : wiredTigerCacheSizeGB(memory);
 
-    const credentials = new EngineSecret(this, props.credentials ?? Credentials.generated(), name);
+    const credentials = this._credentials!;
     const { secretName, secret } = credentials;
     const passwordKey = credentials.key('password');
     const keyfileKey = credentials.key('keyfile');
 
     // Member addresses: the pods' DNS names through the headless Services.
-    const namespace = namespaceOf(this);
-    const clusterDomain = props.clusterDomain ?? 'cluster.local';
-    const dns = ClusterDns.of(this, clusterDomain);
-    const podHost = (set: string, ordinal: number) => `${dns.pod(set, ordinal)}:${MONGODB_PORT}`;
+    const podHost = (set: string, ordinal: number) => `${this._dns.pod(set, ordinal)}:${MONGODB_PORT}`;
     const arbiterName = `${name}-arbiter`;
     const hosts = Array.from({ length: replicas }, (_, i) => podHost(name, i));
 
     const mongodConf = renderMongodConf(options);
-    this.configMap = new kplus.ConfigMap(this, 'Config', {
-      metadata: { name: `${name}-config` },
-      data: {
-        [CONFIG_FILE]: mongodConf,
-        [REPLICA_SET_FILE]: renderReplicaSetSettings({
-          name: replicaSetName,
-          port: MONGODB_PORT,
-          members: hosts,
-          arbiter: arbiter ? podHost(arbiterName, 0) : undefined,
-          rootUser: ROOT_USER,
-        }),
-      },
+    const configMap = this._addConfigMap('Config', '-config', {
+      [CONFIG_FILE]: mongodConf,
+      [REPLICA_SET_FILE]: renderReplicaSetSettings({
+        name: replicaSetName,
+        port: MONGODB_PORT,
+        members: hosts,
+        arbiter: arbiter ? podHost(arbiterName, 0) : undefined,
+        rootUser: ROOT_USER,
+      }),
     });
-    this.scriptsConfigMap = new kplus.ConfigMap(this, 'Scripts', {
-      metadata: { name: `${name}-scripts` },
-      data: { 'setup.sh': SETUP_SCRIPT, 'agent.sh': AGENT_SCRIPT, 'replica-set.js': AGENT_JS },
-    });
+    const scriptsConfigMap = this._addConfigMap('Scripts', '-scripts', { 'setup.sh': SETUP_SCRIPT, 'agent.sh': AGENT_SCRIPT, 'replica-set.js': AGENT_JS });
 
     const pod = (scopeId: string, role: 'data' | 'arbiter', set: string, containerResources: kplus.ContainerResources, cacheSizeGB: number) =>
       this.podSpec(scopeId, {
         role,
         set,
-        namespace,
-        clusterDomain,
-        image,
+        configMap,
+        scriptsConfigMap,
         secret,
         passwordKey,
         keyfileKey,
@@ -243,42 +213,19 @@ export class MongoDb extends Construct {
       });
 
     // Not the member list: scaling must not restart the members.
-    const checksum = configChecksum(mongodConf, this.scriptsConfigMap.data);
+    const checksum = [mongodConf, scriptsConfigMap.data];
     const data = pod('DataPod', 'data', name, resources, this.wiredTigerCacheSizeGB);
-    this.workload = new StatefulWorkload(this, 'Workload', {
-      name,
-      appName: 'mongodb',
-      instance: name,
+    this._addMembers('Workload', {
       component: 'server',
-      version: this.version.fullVersion,
       replicas,
-      identity: { user: IMAGE_USER, group: IMAGE_USER, fsGroup: IMAGE_USER },
       containers: data.containers,
       initContainers: data.initContainers,
-      volumeClaims: [{
-        name: 'data',
-        size: props.storage?.size ?? Size.gibibytes(10),
-        storageClass: props.storage?.storageClass,
-        accessModes: props.storage?.accessModes,
-        mountPath: DATA_MOUNT,
-      }],
+      dataPath: DATA_MOUNT,
       // replSetInitiate needs every member up, so the pods start together.
       podManagementPolicy: PodManagementPolicy.PARALLEL,
-      terminationGracePeriod: props.terminationGracePeriod ?? Duration.minutes(2),
-      placement: props.placement,
-      allowFrom: props.allowFrom,
-      podAnnotations: { ...props.podAnnotations, ...checksum },
-      clusterDomain,
+      checksum,
     });
-    this.statefulSet = this.workload.statefulSet;
-    this.service = this.workload.service!;
-    this.headlessService = this.workload.headlessService;
-    this.podDisruptionBudget = this.workload.podDisruptionBudget;
-    for (const configMap of [this.configMap, this.scriptsConfigMap]) {
-      for (const [key, value] of Object.entries(this.workload.labels)) {
-        configMap.metadata.addLabel(key, value);
-      }
-    }
+    this._addService('Service', { name, ports: [{ name: 'mongodb', port: MONGODB_PORT, targetPort: MONGODB_PORT }] });
 
     if (arbiter) {
       const arbiterResources = engineResources(this, props.arbiterResources, { cpu: kplus.Cpu.millis(100), memory: Size.gibibytes(1) }, 'arbiterResources');
@@ -286,30 +233,25 @@ export class MongoDb extends Construct {
         invalid(this, 'arbiterResources.memory', `must be at least ${MIN_MEMORY_MIB} MiB: mongod and the mongosh probes share the container`, `${memoryMiB(arbiterResources)} MiB`);
       }
       const arb = pod('ArbiterPod', 'arbiter', arbiterName, arbiterResources, 0.25);
-      this.arbiterWorkload = new StatefulWorkload(this, 'Arbiter', {
-        name: arbiterName,
-        appName: 'mongodb',
-        instance: name,
+      this.arbiterWorkload = this._addMembers('Arbiter', {
+        suffix: '-arbiter',
         component: 'arbiter',
-        version: this.version.fullVersion,
         replicas: 1,
-        identity: { user: IMAGE_USER, group: IMAGE_USER, fsGroup: IMAGE_USER },
         containers: arb.containers,
         initContainers: arb.initContainers,
-        clientService: false,
         podManagementPolicy: PodManagementPolicy.PARALLEL,
+        // An arbiter holds no data to flush.
         terminationGracePeriod: Duration.seconds(30),
-        placement: props.placement,
-        podAnnotations: { ...props.podAnnotations, ...checksum },
-        clusterDomain,
+        checksum,
       });
     }
 
-    this.generatedSecret = credentials.generate(['password', 'keyfile'], this.workload.labels);
+    this._generateCredentials();
 
     const seedList = hosts.join(',');
-    this.connection = {
-      host: this.workload.serviceDnsName(this.service.name),
+    const uri = (password: string) => `mongodb://${ROOT_USER}:${password}@${seedList}/?replicaSet=${replicaSetName}&authSource=admin`;
+    this.connection = this._connect<MongoDbConnection>({
+      host: this._dns.service(name),
       port: MONGODB_PORT,
       hosts,
       replicaSetName,
@@ -318,14 +260,14 @@ export class MongoDb extends Construct {
       secretName,
       passwordKey,
       passwordVariable: PASSWORD_VARIABLE,
-      connectionStringTemplate: `mongodb://${ROOT_USER}:$(${PASSWORD_VARIABLE})@${seedList}/?replicaSet=${replicaSetName}&authSource=admin`,
-    };
+      uri: uri(`$(${PASSWORD_VARIABLE})`),
+    }, { REPLICA_SET: replicaSetName, AUTH_SOURCE: 'admin' }, uri);
   }
 
   private podSpec(scopeId: string, o: PodOptions): { containers: kplus.ContainerProps[]; initContainers: kplus.ContainerProps[] } {
     const scope = new Construct(this, scopeId);
-    const configVolume = kplus.Volume.fromConfigMap(scope, 'config', this.configMap, { name: 'config', defaultMode: 0o444 });
-    const scriptsVolume = kplus.Volume.fromConfigMap(scope, 'scripts', this.scriptsConfigMap, { name: 'scripts', defaultMode: 0o555 });
+    const configVolume = kplus.Volume.fromConfigMap(scope, 'config', o.configMap, { name: 'config', defaultMode: 0o444 });
+    const scriptsVolume = kplus.Volume.fromConfigMap(scope, 'scripts', o.scriptsConfigMap, { name: 'scripts', defaultMode: 0o555 });
     const secretVolume = kplus.Volume.fromSecret(scope, 'keyfile-secret', o.secret, {
       name: 'keyfile-secret',
       defaultMode: 0o400,
@@ -346,7 +288,7 @@ export class MongoDb extends Construct {
 
     const setup: kplus.ContainerProps = {
       name: 'setup',
-      image: o.image,
+      image: this.image,
       command: ['/bin/bash', `${SCRIPTS_DIR}/setup.sh`],
       resources: small,
       volumeMounts: [
@@ -362,7 +304,7 @@ export class MongoDb extends Construct {
     }
     const mongod: kplus.ContainerProps = {
       name: 'mongod',
-      image: o.image,
+      image: this.image,
       command: ['mongod'],
       args,
       ports: [{ name: 'mongodb', number: MONGODB_PORT }],
@@ -387,13 +329,13 @@ export class MongoDb extends Construct {
     };
     const agent: kplus.ContainerProps = {
       name: 'replica-set-agent',
-      image: o.image,
+      image: this.image,
       command: ['/bin/bash', `${SCRIPTS_DIR}/agent.sh`],
       resources: small,
       envVariables: {
         HOME: home,
         POD_NAME: kplus.EnvValue.fromFieldRef(kplus.EnvFieldPaths.POD_NAME),
-        MEMBER_HOST: kplus.EnvValue.fromValue(`$(POD_NAME).${o.set}-headless.${o.namespace}.svc.${o.clusterDomain}:${MONGODB_PORT}`),
+        MEMBER_HOST: kplus.EnvValue.fromValue(`$(POD_NAME).${this._dns.podDomain(o.set)}:${MONGODB_PORT}`),
         MEMBER_ROLE: kplus.EnvValue.fromValue(o.role),
         REPLICA_SET_FILE: kplus.EnvValue.fromValue(`${CONFIG_DIR}/${REPLICA_SET_FILE}`),
         MONGODB_ROOT_PASSWORD: kplus.EnvValue.fromSecretValue({ secret: o.secret, key: o.passwordKey }),
@@ -411,9 +353,8 @@ export class MongoDb extends Construct {
 interface PodOptions {
   readonly role: 'data' | 'arbiter';
   readonly set: string;
-  readonly namespace: string;
-  readonly clusterDomain: string;
-  readonly image: string;
+  readonly configMap: kplus.ConfigMap;
+  readonly scriptsConfigMap: kplus.ConfigMap;
   readonly secret: kplus.ISecret;
   readonly passwordKey: string;
   readonly keyfileKey: string;

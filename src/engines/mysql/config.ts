@@ -4,6 +4,7 @@
  */
 import { IConstruct } from 'constructs';
 import { invalid, warn } from '../../private/errors';
+import { configEntries, configText } from '../config-overrides';
 
 /** Where the data volume is mounted, and the server's data directory inside it (the volume root holds lost+found). */
 export const MOUNT_PATH = '/var/lib/mysql';
@@ -171,7 +172,7 @@ const FILTERS = [
  */
 export function validateConfig(scope: IConstruct, config: unknown, topology: MySqlTopology): { [key: string]: string } {
   const { replicas } = topology;
-  const entries = new Map(entriesOf(scope, config));
+  const entries = new Map(configEntries(scope, config));
   const result: { [key: string]: string } = {};
   // Each option once, by its canonical name: value as mysqld reads it, and the key as written.
   const options = new Map<string, { key: string; value: string }>();
@@ -180,7 +181,7 @@ export function validateConfig(scope: IConstruct, config: unknown, topology: MyS
     if (!/^[a-z][a-z0-9_]*$/.test(normalized)) {
       invalid(scope, `config.${key}`, 'must be a mysqld option name (letters, digits, \'_\' and \'-\')', key);
     }
-    const text = requireText(scope, key, entries.get(key));
+    const text = configText(scope, key, entries.get(key));
     const { option, modifier } = optionOf(normalized);
     // mysqld reads `loose-gtid-mode` as gtid_mode, and `disable-networking` as skip_networking.
     if ([normalized, normalized.replace(/^loose_/, ''), option, `skip_${option}`].some((name) => MANAGED_KEYS.includes(name))) {
@@ -300,34 +301,4 @@ function optionOf(key: string): { option: string; modifier?: 'skip' | 'disable' 
   const name = key.replace(/^loose_/, '');
   const m = /^(skip|disable|enable)_(.+)$/.exec(name);
   return m ? { option: m[2], modifier: m[1] as 'skip' | 'disable' | 'enable' } : { option: name };
-}
-
-/** The entries of `config`, which must be a plain object (a dict from Python), or absent. */
-function entriesOf(scope: IConstruct, config: unknown): Array<[string, unknown]> {
-  if (config === undefined || config === null) { return []; }
-  const proto = typeof config === 'object' && !Array.isArray(config) ? Object.getPrototypeOf(config) : undefined;
-  if (proto !== Object.prototype && proto !== null) {
-    invalid(scope, 'config', `must be an object of setting names to string values, got ${kindOf(config)}`);
-  }
-  return Object.entries(config as object);
-}
-
-/** A value from Python or JavaScript that must be a string: numbers and booleans included. */
-function requireText(scope: IConstruct, key: string, value: unknown): string {
-  if (typeof value !== 'string') {
-    invalid(scope, `config.${key}`, `must be a string (numbers and booleans too: '64', 'ON'), got ${kindOf(value)}`);
-  }
-  return value;
-}
-
-function kindOf(value: unknown): string {
-  if (value === null) { return 'null'; }
-  if (Array.isArray(value)) { return 'a list'; }
-  switch (typeof value) {
-    case 'string': return `'${value}' (a string)`;
-    case 'number': case 'boolean': return `${value} (a ${typeof value})`;
-    case 'object': return 'an object';
-    case 'undefined': return 'nothing';
-    default: return `a ${typeof value}`;
-  }
 }

@@ -1,23 +1,42 @@
 import { Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
-import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
-import { MANAGED_KEYS, MIN_MEMORY_MIB, MOUNT_PATH, normalizeKey, parseVersion, renderMyCnf, RUN_DIR, atLeast } from './config';
+import { MIN_MEMORY_MIB, MOUNT_PATH, renderMyCnf, RUN_DIR, validateConfig } from './config';
 import { MySqlVersion } from './mysql-version';
 import { BOOTSTRAP, INIT_SOURCE, READINESS, renderScripts } from './scripts';
-import { ClusterDns } from '../../private/dns';
-import { configChecksum, engineResources, EngineSecret, memoryMiB } from '../../private/engine-kit';
 import { invalid, requireInteger } from '../../private/errors';
-import { requireDnsLabel } from '../../private/names';
-import { StatefulWorkload, PodManagementPolicy } from '../../workload/stateful-workload';
+import { instanceOf } from '../../private/prop-types';
+import { PodManagementPolicy } from '../../workload/stateful-workload';
 import { Credentials } from '../credentials';
 import { EngineProps } from '../engine';
-import { GeneratedSecret } from '../generated-secret';
+import { EngineBase, EngineDefinition } from '../engine-base';
+import { ConnectionCredentials, EngineConnection, ReadOnlyEndpoint } from '../engine-connection';
 
 const PORT = 3306;
 const METRICS_PORT = 9104;
 const EXPORTER_IMAGE = 'prom/mysqld-exporter:v0.16.0';
-const MIN_VERSION = '8.0.23';
+
+const DEFINITION: EngineDefinition = {
+  engine: 'mysql',
+  displayName: 'MySQL',
+  image: 'mysql',
+  defaultVersion: MySqlVersion.V8_4,
+  // CHANGE REPLICATION SOURCE syntax and the CLONE plugin as the scripts use them.
+  oldestVersion: '8.0.23',
+  newestVersion: '9',
+  majorVersionParts: 2,
+  fullVersionParts: 3,
+  defaultCpu: kplus.Cpu.millis(500),
+  defaultMemory: Size.gibibytes(1),
+  defaultStorage: Size.gibibytes(20),
+  imageUser: 999,
+  defaultTerminationGracePeriod: Duration.seconds(120),
+  // InnoDB flushes its buffer pool on a clean shutdown: give it at least half a minute.
+  minTerminationGracePeriod: Duration.seconds(30),
+  clientPorts: [PORT],
+  credentialKeys: ['password', 'replication-password'],
+  envPrefix: 'MYSQL',
+};
 
 /** Properties of a {@link MySql} instance. */
 export interface MySqlProps extends EngineProps {
@@ -80,61 +99,40 @@ export interface MySqlProps extends EngineProps {
   readonly metrics?: boolean;
 }
 
-/** How an application reaches a {@link MySql} instance: plain values, usable with any cdk8s-plus version. */
-export interface MySqlConnection {
-  /** DNS name of the Service in front of the source (reads and writes). */
-  readonly host: string;
-  /** DNS name of the Service in front of every ready server (reads; may lag behind the source). */
-  readonly readOnlyHost: string;
-  /** Port of both Services. */
-  readonly port: number;
-  /** User name. */
-  readonly username: string;
-  /** Name of the Secret that holds the password. */
-  readonly secretName: string;
-  /** Key of the password in the Secret. */
-  readonly passwordKey: string;
-}
+/** How an application reaches a {@link MySql} instance: the shared core (the read-only host reaches every ready server and may lag). */
+export interface MySqlConnection extends EngineConnection, ReadOnlyEndpoint, ConnectionCredentials {}
 
 /**
  * MySQL: one source and optional read-only replicas with GTID replication, on the official image.
  *
  * Defaults: MySQL 8.4 LTS, one server, a 20 GiB volume per pod, 500m CPU and 1 GiB memory (at
- * least 512 MiB; the buffer pool and redo log are sized from it).
+ * least 512 MiB; the buffer pool and redo log are sized from it), a 120 s grace period.
  *
  * A replica whose volume is empty clones the source with the CLONE plugin, then replicates from
  * it with GTID auto-positioning. Failover is manual (docs/engines/mysql.md has the runbook).
  */
-export class MySql extends Construct {
-  /** The StatefulWorkload the servers run in. */
-  public readonly workload: StatefulWorkload;
-  /** The StatefulSet. */
-  public readonly statefulSet: k8s.KubeStatefulSet;
-  /** The Service `<name>` in front of the source. */
-  public readonly service: kplus.Service;
+export class MySql extends EngineBase {
   /** The Service `<name>-ro` in front of every ready server. */
   public readonly readOnlyService: kplus.Service;
-  /** The headless Service that gives every pod its DNS name. */
-  public readonly headlessService: kplus.Service;
-  /** The PodDisruptionBudget, when replicas > 1. */
-  public readonly podDisruptionBudget?: k8s.KubePodDisruptionBudget;
-  /** The ConfigMap `<name>-config` with my.cnf. */
-  public readonly configMap: kplus.ConfigMap;
-  /** The ConfigMap `<name>-scripts` with the bootstrap, probe and failover scripts. */
-  public readonly scriptsConfigMap: kplus.ConfigMap;
-  /** The Secret generator, when the credentials are generated. */
-  public readonly generatedSecret?: GeneratedSecret;
   /** How applications connect. */
   public readonly connection: MySqlConnection;
   /** The version that runs. */
   public readonly version: MySqlVersion;
 
   constructor(scope: Construct, id: string, props: MySqlProps = {}) {
-    super(scope, id);
-    const version = this.version = props.version ?? MySqlVersion.V8_4;
-    if (!parseVersion(version.fullVersion) || !atLeast(version.fullVersion, MIN_VERSION)) {
-      invalid(this, 'version', `must be MySQL ${MIN_VERSION} or newer in the form major.minor.patch (CHANGE REPLICATION SOURCE syntax and the CLONE plugin)`, version.fullVersion);
-    }
+    super(scope, id, props, DEFINITION);
+    this._checkProps(props, {
+      version: 'checked-elsewhere',
+      replicas: 'integer',
+      primary: 'integer',
+      credentials: 'checked-elsewhere',
+      maxConnections: 'integer',
+      binlogRetention: instanceOf(Duration, 'Duration.days(7)'),
+      config: 'object',
+      metrics: 'boolean',
+    });
+    const name = this.name;
+    const version = this.version = this._version as MySqlVersion;
     const replicas = requireInteger(this, 'replicas', props.replicas ?? 1, 1);
     const primary = props.primary ?? 0;
     if (!Number.isInteger(primary) || primary < 0 || primary >= replicas) {
@@ -148,38 +146,26 @@ export class MySql extends Construct {
     if (!Number.isInteger(binlogSeconds) || binlogSeconds < 3600 || binlogSeconds > 4294967295) {
       invalid(this, 'binlogRetention', 'must be whole seconds from 1 hour to 4294967295 s (0 would keep binary logs forever and fill the volume)', `${binlogSeconds} s`);
     }
-    const overrides = this.validateConfig(props.config ?? {});
+    const overrides = validateConfig(this, props.config ?? {}, { replicas });
 
-    const resources = engineResources(this, props.resources, { cpu: kplus.Cpu.millis(500), memory: Size.gibibytes(1) });
-    const memory = memoryMiB(resources);
+    const resources = this._resources;
+    const memory = this._memoryMiB;
     if (memory < MIN_MEMORY_MIB) {
       invalid(this, 'resources.memory', `must be at least ${MIN_MEMORY_MIB} MiB: the server's fixed overhead plus a 256 MiB buffer pool`, `${memory} MiB`);
     }
-
-    // The StatefulWorkload checks it too; checked here first because the ConfigMaps are named after it.
-    const name = requireDnsLabel(this, 'name', props.name ?? id, 52);
-    const credentials = new EngineSecret(this, props.credentials ?? Credentials.generated(), name);
-    const { secretName } = credentials;
-    const passwordKey = credentials.key('password');
+    const credentials = this._credentials!;
 
     const myCnf = renderMyCnf({ fullVersion: version.fullVersion, memoryMiB: memory, maxConnections, binlogExpireSeconds: binlogSeconds, overrides });
-    const dns = ClusterDns.of(this, props.clusterDomain);
-    const podDomain = dns.podDomain(name);
-    const sourceHost = dns.pod(name, primary);
+    const podDomain = this._dns.podDomain(name);
+    const sourceHost = this._dns.pod(name, primary);
     const scripts = renderScripts({ fullVersion: version.fullVersion, primary, sourceHost, port: PORT, podDomain });
 
-    this.configMap = new kplus.ConfigMap(this, 'Config', {
-      metadata: { name: `${name}-config` },
-      data: { 'my.cnf': myCnf },
-    });
-    this.scriptsConfigMap = new kplus.ConfigMap(this, 'Scripts', {
-      metadata: { name: `${name}-scripts` },
-      data: scripts,
-    });
+    const configMap = this._addConfigMap('Config', '-config', { 'my.cnf': myCnf });
+    const scriptsConfigMap = this._addConfigMap('Scripts', '-scripts', scripts);
 
-    const configVolume = kplus.Volume.fromConfigMap(this, 'config-volume', this.configMap, { name: 'config' });
-    const scriptsVolume = kplus.Volume.fromConfigMap(this, 'scripts-volume', this.scriptsConfigMap, { name: 'scripts', defaultMode: 0o555 });
-    const initdbVolume = kplus.Volume.fromConfigMap(this, 'initdb-volume', this.scriptsConfigMap, {
+    const configVolume = kplus.Volume.fromConfigMap(this, 'config-volume', configMap, { name: 'config' });
+    const scriptsVolume = kplus.Volume.fromConfigMap(this, 'scripts-volume', scriptsConfigMap, { name: 'scripts', defaultMode: 0o555 });
+    const initdbVolume = kplus.Volume.fromConfigMap(this, 'initdb-volume', scriptsConfigMap, {
       name: 'initdb',
       defaultMode: 0o555,
       items: { [INIT_SOURCE]: { path: INIT_SOURCE } },
@@ -188,7 +174,7 @@ export class MySql extends Construct {
     const runVolume = kplus.Volume.fromEmptyDir(this, 'run-volume', 'run', { sizeLimit: Size.mebibytes(16) });
     const tmpVolume = kplus.Volume.fromEmptyDir(this, 'tmp-volume', 'tmp', { sizeLimit: Size.gibibytes(1) });
 
-    const image = props.image ?? `mysql:${version.fullVersion}`;
+    const image = this.image;
     const env = {
       MYSQL_ROOT_PASSWORD: credentials.env('password'),
       MYSQL_REPLICATION_PASSWORD: credentials.env('replication-password'),
@@ -225,6 +211,7 @@ export class MySql extends Construct {
       volumeMounts: [...commonMounts, { volume: configVolume, path: '/config', readOnly: true }],
     };
     const containers = [server];
+    let annotations: { [key: string]: string } = {};
     if (props.metrics) {
       containers.push({
         name: 'metrics',
@@ -239,85 +226,37 @@ export class MySql extends Construct {
         readiness: kplus.Probe.fromHttpGet('/', { port: METRICS_PORT }),
         liveness: kplus.Probe.fromTcpSocket({ port: METRICS_PORT }),
       });
+      annotations = this._metricsAnnotations(METRICS_PORT);
     }
 
-    const checksum = configChecksum(myCnf, scripts);
-    this.workload = new StatefulWorkload(this, 'Workload', {
-      name,
-      appName: 'mysql',
-      version: version.fullVersion,
+    this._addMembers('Workload', {
       replicas,
       containers,
       initContainers: [bootstrap],
-      volumeClaims: [{
-        name: 'data',
-        size: props.storage?.size ?? Size.gibibytes(20),
-        storageClass: props.storage?.storageClass,
-        accessModes: props.storage?.accessModes,
-        mountPath: MOUNT_PATH,
-        // The metrics sidecar talks SQL; it has no business with the data files.
-        mountInto: ['mysql', 'bootstrap'],
-      }],
-      identity: { user: 999, group: 999, fsGroup: 999 },
+      dataPath: MOUNT_PATH,
+      // The metrics sidecar talks SQL; it has no business with the data files.
+      dataMountInto: ['mysql', 'bootstrap'],
       // Replicas wait for the source themselves, so every pod may start at once (any `primary`).
       podManagementPolicy: PodManagementPolicy.PARALLEL,
-      terminationGracePeriod: Duration.seconds(120),
-      podAnnotations: {
-        ...props.podAnnotations,
-        ...checksum,
-        ...(props.metrics ? {
-          'prometheus.io/scrape': 'true',
-          'prometheus.io/port': String(METRICS_PORT),
-          'prometheus.io/path': '/metrics',
-        } : {}),
-      },
-      placement: props.placement,
-      allowFrom: props.allowFrom,
-      clusterDomain: props.clusterDomain,
-      clientService: false,
+      annotations,
+      checksum: [myCnf, scripts],
     });
     const servicePorts: kplus.ServicePort[] = [{ name: 'mysql', port: PORT, targetPort: PORT }];
-    this.service = this.workload.addClientService('Service', {
-      name,
-      ports: servicePorts,
-      podName: `${name}-${primary}`,
-    });
-    this.readOnlyService = this.workload.addClientService('ReadOnlyService', { name: `${name}-ro`, ports: servicePorts });
-    this.statefulSet = this.workload.statefulSet;
-    this.headlessService = this.workload.headlessService;
-    this.podDisruptionBudget = this.workload.podDisruptionBudget;
-    for (const cm of [this.configMap, this.scriptsConfigMap]) {
-      for (const [k, v] of Object.entries(this.workload.labels)) { cm.metadata.addLabel(k, v); }
-    }
+    this._addService('Service', { name, ports: servicePorts, podName: `${name}-${primary}` });
+    this.readOnlyService = this._addService('ReadOnlyService', { name: `${name}-ro`, ports: servicePorts });
+    this._generateCredentials();
 
-    this.generatedSecret = credentials.generate(['password', 'replication-password'], this.workload.labels);
-
-    this.connection = {
-      host: this.workload.serviceDnsName(name),
-      readOnlyHost: this.workload.serviceDnsName(`${name}-ro`),
+    const host = this._dns.service(name);
+    const uri = (password: string) => `mysql://root:${password}@${host}:${PORT}/`;
+    this.connection = this._connect<MySqlConnection>({
+      host,
+      readOnlyHost: this._dns.service(`${name}-ro`),
       port: PORT,
       username: 'root',
-      secretName,
-      passwordKey,
-    };
-  }
-
-  private validateConfig(config: { [key: string]: string }): { [key: string]: string } {
-    const result: { [key: string]: string } = {};
-    for (const key of Object.keys(config).sort()) {
-      const normalized = normalizeKey(key);
-      const value = config[key];
-      if (!/^[a-z][a-z0-9_]*$/.test(normalized)) {
-        invalid(this, `config.${key}`, 'must be a mysqld option name (letters, digits, \'_\' and \'-\')', key);
-      }
-      if (MANAGED_KEYS.includes(normalized)) {
-        invalid(this, `config.${key}`, `is managed by the construct and cannot be overridden (managed: ${MANAGED_KEYS.join(', ')}); use the construct's props instead`, value);
-      }
-      if (typeof value !== 'string' || /[\r\n]/.test(value)) {
-        invalid(this, `config.${key}`, 'must be a single-line string', value);
-      }
-      result[normalized] = value.trim();
-    }
-    return result;
+      secretName: credentials.secretName,
+      passwordKey: credentials.key('password'),
+      passwordVariable: 'MYSQL_PASSWORD',
+      uri: uri('$(MYSQL_PASSWORD)'),
+    }, {}, uri);
   }
 }

@@ -5,6 +5,7 @@
  */
 import { IConstruct } from 'constructs';
 import { invalid, warn } from '../../private/errors';
+import { configEntries, configText } from '../config-overrides';
 
 /** Where the config ConfigMap is mounted in the server container. */
 export const CONFIG_DIR = '/etc/postgresql';
@@ -149,7 +150,7 @@ export function validateConfig(scope: IConstruct, config: unknown, topology: Pos
   const { replicas } = topology;
   const settings = new Map<string, string>();
   const written = new Map<string, string>();
-  for (const [key, value] of entriesOf(scope, config)) {
+  for (const [key, value] of configEntries(scope, config)) {
     if (!CONFIG_KEY.test(key)) {
       invalid(scope, `config.${key}`, 'must be a postgresql.conf setting name (letters, digits, _ and .)');
     }
@@ -157,7 +158,7 @@ export function validateConfig(scope: IConstruct, config: unknown, topology: Pos
     if (MANAGED_SETTINGS.includes(name)) {
       invalid(scope, `config.${key}`, `is managed by the construct (the probes, scripts and mounts rely on it); managed: ${MANAGED_SETTINGS.join(', ')}`);
     }
-    const text = requireText(scope, key, value);
+    const text = configText(scope, key, value);
     if (/[\r\n]/.test(text)) {
       invalid(scope, `config.${key}`, 'must be a single-line string', text);
     }
@@ -307,34 +308,4 @@ export function parseBoolean(value: string): boolean | undefined {
   if (v === '1' || ('true'.startsWith(v) || 'yes'.startsWith(v)) || (v.length >= 2 && 'on'.startsWith(v))) { return true; }
   if (v === '0' || ('false'.startsWith(v) || 'no'.startsWith(v)) || (v.length >= 2 && 'off'.startsWith(v))) { return false; }
   return undefined;
-}
-
-/** The entries of `config`, which must be a plain object (a dict from Python), or absent. */
-function entriesOf(scope: IConstruct, config: unknown): Array<[string, unknown]> {
-  if (config === undefined || config === null) { return []; }
-  const proto = typeof config === 'object' && !Array.isArray(config) ? Object.getPrototypeOf(config) : undefined;
-  if (proto !== Object.prototype && proto !== null) {
-    invalid(scope, 'config', `must be an object of setting names to string values, got ${kindOf(config)}`);
-  }
-  return Object.entries(config as object);
-}
-
-/** A value from Python or JavaScript that must be a string: numbers and booleans included. */
-function requireText(scope: IConstruct, key: string, value: unknown): string {
-  if (typeof value !== 'string') {
-    invalid(scope, `config.${key}`, `must be a string (numbers and booleans too: '64', 'on'), got ${kindOf(value)}`);
-  }
-  return value;
-}
-
-function kindOf(value: unknown): string {
-  if (value === null) { return 'null'; }
-  if (Array.isArray(value)) { return 'a list'; }
-  switch (typeof value) {
-    case 'string': return `'${value}' (a string)`;
-    case 'number': case 'boolean': return `${value} (a ${typeof value})`;
-    case 'object': return 'an object';
-    case 'undefined': return 'nothing';
-    default: return `a ${typeof value}`;
-  }
 }

@@ -1,16 +1,18 @@
+import { EngineVersion } from '../engine-version';
+
 /**
  * A PostgreSQL version: the full version pins the official image (`postgres:<full>`), the major
  * version selects the data layout and is what replication compatibility depends on (a standby
- * must run the same major version as its primary).
+ * must run the same major version as its primary). Supported: 13 to 18.
  *
  * @see https://www.postgresql.org/support/versioning/
  */
-export class PostgresVersion {
+export class PostgresVersion extends EngineVersion {
   /**
    * PostgreSQL 13.23, the last release of 13.
    * @deprecated PostgreSQL 13 reached end of life in November 2025 and gets no more fixes: upgrade to V17 or V18.
    */
-  public static readonly V13 = PostgresVersion.of('13.23', '13');
+  public static readonly V13 = PostgresVersion.retired('13.23', '13', 'PostgreSQL 13 reached end of life in November 2025 and gets no more fixes: upgrade to 17 or 18');
   /** PostgreSQL 14 (supported upstream until November 2026). */
   public static readonly V14 = PostgresVersion.of('14.20', '14');
   /** PostgreSQL 15 (supported upstream until November 2027). */
@@ -35,13 +37,11 @@ export class PostgresVersion {
     return new PostgresVersion(fullVersion, majorVersion);
   }
 
-  /** The full version (`17.7`). */
-  public readonly fullVersion: string;
-  /** The major version (`17`). */
-  public readonly majorVersion: string;
+  private static retired(fullVersion: string, majorVersion: string, reason: string): PostgresVersion {
+    return new PostgresVersion(fullVersion, majorVersion, reason);
+  }
 
-  private constructor(fullVersion: string, majorVersion: string) {
-    this.fullVersion = fullVersion;
-    this.majorVersion = majorVersion;
+  private constructor(fullVersion: string, majorVersion: string, deprecation?: string) {
+    super(fullVersion, majorVersion, deprecation);
   }
 }

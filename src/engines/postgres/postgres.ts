@@ -1,29 +1,45 @@
 import { Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
-import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import {
-  CONFIG_DIR, MANAGED_SETTINGS, minimumMemoryMiB, POSTGRES_PORT, renderPgHba, renderPostgresqlConf, SOCKET_DIR, tunedSettings,
+  CONFIG_DIR, minimumMemoryMiB, POSTGRES_PORT, renderPgHba, renderPostgresqlConf, SOCKET_DIR, tunedSettings, validateConfig,
 } from './config';
 import { PostgresVersion } from './postgres-version';
 import { BOOTSTRAP_SCRIPT, INIT_REPLICATION_SCRIPT, PRE_STOP_COMMAND } from './scripts';
-import { ClusterDns } from '../../private/dns';
-import { configChecksum, engineResources, EngineSecret, memoryMiB } from '../../private/engine-kit';
 import { invalid, requireInteger } from '../../private/errors';
-import { requireDnsLabel } from '../../private/names';
 import { mebibytesOf } from '../../private/quantity';
-import { AccessMode } from '../../storage/access-mode';
-import { StatefulWorkload, PodManagementPolicy } from '../../workload/stateful-workload';
+import { PodManagementPolicy } from '../../workload/stateful-workload';
 import { Credentials } from '../credentials';
 import { EngineProps } from '../engine';
-import { GeneratedSecret } from '../generated-secret';
+import { EngineBase, EngineDefinition } from '../engine-base';
+import { ConnectionCredentials, EngineConnection, ReadOnlyEndpoint } from '../engine-connection';
+
+const DEFINITION: EngineDefinition = {
+  engine: 'postgres',
+  displayName: 'PostgreSQL',
+  image: 'postgres',
+  defaultVersion: PostgresVersion.V17,
+  oldestVersion: '13',
+  newestVersion: '18',
+  majorVersionParts: 1,
+  fullVersionParts: 2,
+  defaultCpu: kplus.Cpu.millis(500),
+  defaultMemory: Size.gibibytes(1),
+  defaultStorage: Size.gibibytes(10),
+  imageUser: 999,
+  defaultTerminationGracePeriod: Duration.seconds(120),
+  // A fast shutdown checkpoints first: give it at least half a minute.
+  minTerminationGracePeriod: Duration.seconds(30),
+  clientPorts: [POSTGRES_PORT],
+  credentialKeys: ['password', 'replication-password'],
+  envPrefix: 'POSTGRES',
+};
 
 /** Image of the optional metrics sidecar. */
 const EXPORTER_IMAGE = 'quay.io/prometheuscommunity/postgres-exporter:v0.17.1';
 const EXPORTER_PORT = 9187;
 const SUPERUSER = 'postgres';
 const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
-const CONFIG_KEY = /^[A-Za-z_][A-Za-z0-9_.]*$/;
 
 /** Properties of a {@link Postgres}. */
 export interface PostgresProps extends EngineProps {
@@ -86,22 +102,10 @@ export interface PostgresProps extends EngineProps {
   readonly metrics?: boolean;
 }
 
-/** How an app connects to a {@link Postgres}: plain values, usable from any cdk8s-plus version. */
-export interface PostgresConnection {
-  /** Read-write host: the `<name>` Service, which reaches only the primary. */
-  readonly host: string;
-  /** Read-only host: the `<name>-ro` Service, which reaches every pod (primary and standbys). */
-  readonly readOnlyHost: string;
-  /** Port of both hosts. */
-  readonly port: number;
+/** How an app connects to a {@link Postgres}: the shared core plus the database. */
+export interface PostgresConnection extends EngineConnection, ReadOnlyEndpoint, ConnectionCredentials {
   /** Database created on first boot. */
   readonly database: string;
-  /** User to connect as (the superuser: create application roles of your own for apps). */
-  readonly username: string;
-  /** Secret holding the password. */
-  readonly secretName: string;
-  /** Key of the password in that Secret. */
-  readonly passwordKey: string;
 }
 
 /**
@@ -110,27 +114,11 @@ export interface PostgresConnection {
  * `pg_basebackup` on first start; failover is manual (promote a standby, then set `primary`).
  *
  * Services: `<name>` (read-write, the primary only), `<name>-ro` (reads, every pod) and
- * `<name>-headless` (pod DNS).
+ * `<name>-headless` (pod DNS). Defaults: 500m CPU, 1 GiB memory, 10 GiB per pod, a 120 s grace period.
  */
-export class Postgres extends Construct {
-  /** The StatefulSet and everything around it. */
-  public readonly workload: StatefulWorkload;
-  /** The StatefulSet. */
-  public readonly statefulSet: k8s.KubeStatefulSet;
-  /** The read-write Service `<name>`: the primary pod only. */
-  public readonly service: kplus.Service;
+export class Postgres extends EngineBase {
   /** The read-only Service `<name>-ro`: every pod, primary included. */
   public readonly readOnlyService: kplus.Service;
-  /** The headless Service that gives each pod its DNS name. */
-  public readonly headlessService: kplus.Service;
-  /** The PodDisruptionBudget (when replicas > 1). */
-  public readonly podDisruptionBudget?: k8s.KubePodDisruptionBudget;
-  /** The `<name>-config` ConfigMap: postgresql.conf and pg_hba.conf. */
-  public readonly configMap: kplus.ConfigMap;
-  /** The `<name>-scripts` ConfigMap: the bootstrap scripts. */
-  public readonly scriptsConfigMap: kplus.ConfigMap;
-  /** The Job that generates the credentials Secret, when generated. */
-  public readonly generatedSecret?: GeneratedSecret;
   /** How apps connect. */
   public readonly connection: PostgresConnection;
   /** The version run. */
@@ -139,11 +127,21 @@ export class Postgres extends Construct {
   public readonly primary: number;
 
   constructor(scope: Construct, id: string, props: PostgresProps = {}) {
-    super(scope, id);
-    const name = requireDnsLabel(this, 'name', props.name ?? id, 52);
-    const version = props.version ?? PostgresVersion.V17;
-    this.version = version;
-    const major = this.validateVersion(version);
+    super(scope, id, props, DEFINITION);
+    this._checkProps(props, {
+      version: 'checked-elsewhere',
+      replicas: 'integer',
+      primary: 'integer',
+      credentials: 'checked-elsewhere',
+      database: 'string',
+      replicationUser: 'string',
+      maxConnections: 'integer',
+      config: 'object',
+      metrics: 'boolean',
+    });
+    const name = this.name;
+    this.version = this._version as PostgresVersion;
+    const major = Number(this.version.majorVersion);
     const replicas = requireInteger(this, 'replicas', props.replicas ?? 1, 1);
     const primary = requireInteger(this, 'primary', props.primary ?? 0, 0);
     if (primary >= replicas) {
@@ -159,20 +157,15 @@ export class Postgres extends Construct {
     if (!IDENTIFIER.test(replicationUser) || replicationUser === SUPERUSER) {
       invalid(this, 'replicationUser', `must be a lower-case SQL identifier of at most 63 characters other than '${SUPERUSER}'`, replicationUser);
     }
-    const accessModes = props.storage?.accessModes ?? [AccessMode.READ_WRITE_ONCE];
-    if (accessModes.includes(AccessMode.READ_ONLY_MANY)) {
-      invalid(this, 'storage.accessModes', 'must not include ReadOnlyMany: every pod writes its own volume; valid: ReadWriteOnce or ReadWriteOncePod', accessModes);
-    }
-    const storageSize = props.storage?.size ?? Size.gibibytes(10);
 
-    const resources = engineResources(this, props.resources, { cpu: kplus.Cpu.millis(500), memory: Size.gibibytes(1) });
-    const memory = memoryMiB(resources);
+    const resources = this._resources;
+    const memory = this._memoryMiB;
     const minimum = minimumMemoryMiB(maxConnections);
     if (memory < minimum) {
       invalid(this, 'resources.memory', `must be at least ${minimum} MiB for max_connections=${maxConnections} (shared_buffers 25%, a 128 MiB base and about 1 MiB per connection)`, `${memory} MiB`);
     }
-    const overrides = this.validateConfig(props.config ?? {}, replicas);
-    const settings = tunedSettings({ memoryMiB: memory, storageMiB: mebibytesOf(storageSize), maxConnections, replicas });
+    const overrides = validateConfig(this, props.config ?? {}, { replicas });
+    const settings = tunedSettings({ memoryMiB: memory, storageMiB: mebibytesOf(this._storage.size), maxConnections, replicas });
 
     // Data in a subdirectory of the volume (its root holds lost+found). 18+ images moved PGDATA
     // to /var/lib/postgresql/<major>/docker, with the volume at /var/lib/postgresql.
@@ -180,28 +173,19 @@ export class Postgres extends Construct {
     const mountPath = newLayout ? '/var/lib/postgresql' : '/var/lib/postgresql/data';
     const pgdata = newLayout ? `/var/lib/postgresql/${major}/docker` : '/var/lib/postgresql/data/pgdata';
 
-    this.configMap = new kplus.ConfigMap(this, 'Config', {
-      metadata: { name: `${name}-config` },
-      data: {
-        'postgresql.conf': renderPostgresqlConf(settings, overrides),
-        'pg_hba.conf': renderPgHba(replicationUser),
-      },
+    const configMap = this._addConfigMap('Config', '-config', {
+      'postgresql.conf': renderPostgresqlConf(settings, overrides),
+      'pg_hba.conf': renderPgHba(replicationUser),
     });
-    this.scriptsConfigMap = new kplus.ConfigMap(this, 'Scripts', {
-      metadata: { name: `${name}-scripts` },
-      data: {
-        'bootstrap.sh': BOOTSTRAP_SCRIPT,
-        'init-replication.sh': INIT_REPLICATION_SCRIPT,
-      },
+    const scriptsConfigMap = this._addConfigMap('Scripts', '-scripts', {
+      'bootstrap.sh': BOOTSTRAP_SCRIPT,
+      'init-replication.sh': INIT_REPLICATION_SCRIPT,
     });
+    const credentials = this._credentials!;
 
-    const credentials = new EngineSecret(this, props.credentials ?? Credentials.generated(), name);
-    const { secretName } = credentials;
-    const passwordKey = credentials.key('password');
-
-    const configVolume = kplus.Volume.fromConfigMap(this, 'ConfigVolume', this.configMap, { name: 'config' });
-    const scriptsVolume = kplus.Volume.fromConfigMap(this, 'ScriptsVolume', this.scriptsConfigMap, { name: 'scripts', defaultMode: 0o555 });
-    const initdbVolume = kplus.Volume.fromConfigMap(this, 'InitdbVolume', this.scriptsConfigMap, {
+    const configVolume = kplus.Volume.fromConfigMap(this, 'ConfigVolume', configMap, { name: 'config' });
+    const scriptsVolume = kplus.Volume.fromConfigMap(this, 'ScriptsVolume', scriptsConfigMap, { name: 'scripts', defaultMode: 0o555 });
+    const initdbVolume = kplus.Volume.fromConfigMap(this, 'InitdbVolume', scriptsConfigMap, {
       name: 'initdb',
       defaultMode: 0o555,
       items: { 'init-replication.sh': { path: '10-replication.sh' } },
@@ -214,10 +198,9 @@ export class Postgres extends Construct {
       sizeLimit: Size.mebibytes(Math.max(64, Math.floor(memory / 8))),
     });
 
-    const workloadName = name;
     // Standbys follow the `<name>` Service, which always points at the current primary: after a
     // failover they reconnect to the new one without being reconfigured.
-    const primaryHost = ClusterDns.of(this, props.clusterDomain).service(workloadName);
+    const primaryHost = this._dns.service(name);
     const pgpassFile = `${SOCKET_DIR}/.pgpass`;
     const commonEnv: { [key: string]: kplus.EnvValue } = {
       PGDATA: kplus.EnvValue.fromValue(pgdata),
@@ -231,7 +214,7 @@ export class Postgres extends Construct {
     const isAlive = ['pg_isready', '--quiet', `--host=${SOCKET_DIR}`, `--port=${POSTGRES_PORT}`];
     const server: kplus.ContainerProps = {
       name: 'postgres',
-      image: props.image ?? `postgres:${version.fullVersion}`,
+      image: this.image,
       // The image's entrypoint initializes an empty data directory (running /docker-entrypoint-initdb.d), then execs postgres.
       args: ['postgres', '-c', `config_file=${CONFIG_DIR}/postgresql.conf`],
       ports: [{ name: 'postgres', number: POSTGRES_PORT }],
@@ -240,6 +223,8 @@ export class Postgres extends Construct {
         POSTGRES_USER: kplus.EnvValue.fromValue(SUPERUSER),
         POSTGRES_PASSWORD: credentials.env('password'),
         POSTGRES_DB: kplus.EnvValue.fromValue(database),
+        // The preStop's fast shutdown ends before the kubelet's SIGKILL.
+        STOP_TIMEOUT_SECONDS: kplus.EnvValue.fromValue(String(this._terminationGracePeriod.toSeconds() - 20)),
       },
       resources,
       readiness: kplus.Probe.fromCommand(isReady, {
@@ -265,7 +250,7 @@ export class Postgres extends Construct {
 
     const bootstrap: kplus.ContainerProps = {
       name: 'bootstrap',
-      image: server.image,
+      image: this.image,
       command: ['/scripts/bootstrap.sh'],
       envVariables: {
         ...commonEnv,
@@ -284,7 +269,7 @@ export class Postgres extends Construct {
     };
 
     const containers = [server];
-    const annotations: { [key: string]: string } = {};
+    let annotations: { [key: string]: string } = {};
     if (props.metrics) {
       containers.push({
         name: 'metrics',
@@ -303,97 +288,45 @@ export class Postgres extends Construct {
         liveness: kplus.Probe.fromTcpSocket({ port: EXPORTER_PORT }),
         securityContext: { user: 999, group: 999 },
       });
-      annotations['prometheus.io/scrape'] = 'true';
-      annotations['prometheus.io/port'] = String(EXPORTER_PORT);
-      annotations['prometheus.io/path'] = '/metrics';
+      annotations = this._metricsAnnotations(EXPORTER_PORT);
     }
-    // Pods restart when their config or scripts change (a ConfigMap change alone restarts nothing).
-    Object.assign(annotations, configChecksum(this.configMap.data, this.scriptsConfigMap.data));
 
-    this.workload = new StatefulWorkload(this, 'Workload', {
-      name: workloadName,
-      appName: 'postgres',
-      version: version.fullVersion,
+    this._addMembers('Workload', {
       replicas,
       containers,
       initContainers: [bootstrap],
-      volumeClaims: [{
-        name: 'data',
-        size: storageSize,
-        storageClass: props.storage?.storageClass,
-        accessModes,
-        mountPath,
-        // The metrics sidecar talks SQL; it has no business with the data files.
-        mountInto: ['postgres', 'bootstrap'],
-      }],
-      identity: { user: 999, group: 999, fsGroup: 999 },
+      dataPath: mountPath,
+      // The metrics sidecar talks SQL; it has no business with the data files.
+      dataMountInto: ['postgres', 'bootstrap'],
       // Standbys wait for the primary in their init container, so all pods may start at once
       // (with OrderedReady, a primary other than pod 0 would never be started).
       podManagementPolicy: PodManagementPolicy.PARALLEL,
-      terminationGracePeriod: Duration.seconds(120),
-      placement: props.placement,
-      allowFrom: props.allowFrom,
-      podAnnotations: { ...annotations, ...props.podAnnotations },
-      clusterDomain: props.clusterDomain,
-      clientService: false,
+      annotations,
+      // Pods restart when their config or scripts change (a ConfigMap change alone restarts nothing).
+      checksum: [configMap.data, scriptsConfigMap.data],
     });
 
     const ports: kplus.ServicePort[] = [{ name: 'postgres', port: POSTGRES_PORT, targetPort: POSTGRES_PORT }];
-    this.service = this.workload.addClientService('Service', {
-      name: workloadName,
-      ports,
-      podName: `${workloadName}-${primary}`,
-    });
-    this.readOnlyService = this.workload.addClientService('ReadOnlyService', { name: `${workloadName}-ro`, ports });
-    this.statefulSet = this.workload.statefulSet;
-    this.headlessService = this.workload.headlessService;
-    this.podDisruptionBudget = this.workload.podDisruptionBudget;
-    for (const cm of [this.configMap, this.scriptsConfigMap]) {
-      for (const [key, value] of Object.entries(this.workload.labels)) { cm.metadata.addLabel(key, value); }
-    }
+    this._addService('Service', { name, ports, podName: `${name}-${primary}` });
+    this.readOnlyService = this._addService('ReadOnlyService', { name: `${name}-ro`, ports });
+    this._generateCredentials();
 
-    this.generatedSecret = credentials.generate(['password', 'replication-password'], this.workload.labels);
-
-    this.connection = {
-      host: this.workload.serviceDnsName(workloadName),
-      readOnlyHost: this.workload.serviceDnsName(`${workloadName}-ro`),
+    const host = this._dns.service(name);
+    const connection: PostgresConnection = {
+      host,
+      readOnlyHost: this._dns.service(`${name}-ro`),
       port: POSTGRES_PORT,
       database,
       username: SUPERUSER,
-      secretName,
-      passwordKey,
+      secretName: credentials.secretName,
+      passwordKey: credentials.key('password'),
+      passwordVariable: 'POSTGRES_PASSWORD',
+      uri: postgresUri(host, database, '$(POSTGRES_PASSWORD)'),
     };
+    this.connection = this._connect(connection, { DATABASE: database }, (password) => postgresUri(host, database, password));
   }
+}
 
-  private validateVersion(version: PostgresVersion): number {
-    const { fullVersion: full, majorVersion: majorText } = version;
-    if (!/^[0-9]+$/.test(majorText) || Number(majorText) < 13) {
-      invalid(this, 'version', 'must have a major version of 13 or later, as a number (PostgresVersion.of(\'17.7\', \'17\'))', majorText);
-    }
-    if (!new RegExp(`^${majorText}\\.[0-9]+$`).test(full)) {
-      invalid(this, 'version', `must have a full version '<major>.<minor>' that starts with its major version ${majorText} (PostgresVersion.of('${majorText}.1', '${majorText}'))`, full);
-    }
-    return Number(majorText);
-  }
-
-  private validateConfig(config: { [key: string]: string }, replicas: number): { [key: string]: string } {
-    for (const [key, value] of Object.entries(config)) {
-      if (!CONFIG_KEY.test(key)) {
-        invalid(this, `config.${key}`, 'must be a postgresql.conf setting name (letters, digits, _ and .)');
-      }
-      if (MANAGED_SETTINGS.includes(key)) {
-        invalid(this, `config.${key}`, `is managed by the construct (the probes, scripts and mounts rely on it); managed: ${MANAGED_SETTINGS.join(', ')}`);
-      }
-      if (typeof value !== 'string' || value.includes('\n')) {
-        invalid(this, `config.${key}`, 'must be a single-line string', value);
-      }
-      if (replicas > 1 && key === 'wal_level' && value === 'minimal') {
-        invalid(this, 'config.wal_level', 'must be replica or logical when replicas > 1: standbys stream the WAL', value);
-      }
-      if (replicas > 1 && key === 'hot_standby' && /^(off|false|0|no)$/i.test(value)) {
-        invalid(this, 'config.hot_standby', 'must stay on when replicas > 1: a standby that accepts no connection never becomes Ready', value);
-      }
-    }
-    return config;
-  }
+function postgresUri(host: string, database: string, password: string): string {
+  return `postgresql://${SUPERUSER}:${password}@${host}:${POSTGRES_PORT}/${database}`;
 }

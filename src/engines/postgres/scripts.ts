@@ -24,6 +24,10 @@ set -eu
 
 log() { echo "bootstrap[$POD_NAME]: $*"; }
 ordinal=\${POD_NAME##*-}
+# A line break in the password (a Secret made from a file with a trailing newline) would split
+# the .pgpass line and make the role's password differ from what the standbys send.
+case "$REPLICATION_PASSWORD" in *"
+"*) echo "the replication password contains a line break: recreate the Secret's value without one" >&2; exit 1 ;; esac
 
 # The replication password, for the clone and for a standby's WAL receiver. Rewritten on every
 # start (so a changed password is picked up) into the socket directory, never onto the data volume.
@@ -97,6 +101,10 @@ export const INIT_REPLICATION_SCRIPT = `#!/bin/sh
 # creates the role the standbys replicate as, with the password from the environment.
 set -eu
 : "\${REPLICATION_USER:?}" "\${REPLICATION_PASSWORD:?}"
+# A line break in the password (a Secret made from a file with a trailing newline) would split
+# the .pgpass line and make the role's password differ from what the standbys send.
+case "$REPLICATION_PASSWORD" in *"
+"*) echo "the replication password contains a line break: recreate the Secret's value without one" >&2; exit 1 ;; esac
 
 psql -v ON_ERROR_STOP=1 --no-psqlrc --no-password --username "\${POSTGRES_USER:-postgres}" --dbname postgres \\
   --set=role="$REPLICATION_USER" --set=password="$REPLICATION_PASSWORD" <<'SQL'
@@ -106,5 +114,8 @@ SQL
 echo "init-replication: role $REPLICATION_USER ready"
 `;
 
-/** preStop of the server: a fast shutdown (the signal Kubernetes sends otherwise may be a smart one). */
-export const PRE_STOP_COMMAND = 'pg_ctl stop --pgdata="$PGDATA" --mode=fast --wait --timeout=100 || true';
+/**
+ * preStop of the server: a fast shutdown (the signal Kubernetes sends otherwise may be a smart one),
+ * within STOP_TIMEOUT_SECONDS, which the pod sets from its grace period.
+ */
+export const PRE_STOP_COMMAND = 'pg_ctl stop --pgdata="$PGDATA" --mode=fast --wait --timeout="${STOP_TIMEOUT_SECONDS:-100}" || true';

@@ -35,7 +35,7 @@ describe('types (Python and plain JavaScript callers)', () => {
   test.each([
     [64, 'got 64 (a number)'],
     ['concurrent_reads: 64', 'got \'concurrent_reads: 64\' (a string)'],
-    [['concurrent_reads'], 'got a list'],
+    [['concurrent_reads'], 'got a list of 1'],
   ])('config %p is refused', (config, got) => {
     expect(() => check(config)).toThrow(exactly(`test/ring: 'config' must be an object of setting names to string values, ${got}`));
   });
@@ -44,10 +44,10 @@ describe('types (Python and plain JavaScript callers)', () => {
     [64, 'got 64 (a number)'],
     [true, 'got true (a boolean)'],
     [null, 'got null'],
-    [['a', 'b'], 'got a list'],
-    [{ k: 'v' }, 'got an object'],
+    [['a', 'b'], 'got a list of 2'],
+    [{ k: 'v' }, 'got an object with keys k'],
   ])('a value %p is refused by name, never a TypeError', (value, got) => {
-    expect(() => check({ concurrent_reads: value })).toThrow(exactly(`test/ring: 'config.concurrent_reads' must be a string (numbers and booleans too: '64', 'true'), ${got}`));
+    expect(() => check({ concurrent_reads: value })).toThrow(exactly(`test/ring: 'config.concurrent_reads' must be a string (numbers and booleans too, quoted: '64', 'true'), ${got}`));
   });
 
   test('valid overrides come back unchanged; no config is no override', () => {

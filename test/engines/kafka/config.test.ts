@@ -29,20 +29,20 @@ describe('types (Python and plain JavaScript callers)', () => {
   test.each([
     [168, 'got 168 (a number)'],
     ['log.retention.hours=168', 'got \'log.retention.hours=168\' (a string)'],
-    [['log.retention.hours'], 'got a list'],
-    [new Map(), 'got an object'],
+    [['log.retention.hours'], 'got a list of 1'],
+    [new Map(), 'got a Map'],
   ])('config %p is refused', (config, got) => {
-    expect(() => check(config)).toThrow(exactly(`test/events: 'config' must be an object of property names to string values, ${got}`));
+    expect(() => check(config)).toThrow(exactly(`test/events: 'config' must be an object of setting names to string values, ${got}`));
   });
 
   test.each([
     [3, 'got 3 (a number)'],
     [false, 'got false (a boolean)'],
     [null, 'got null'],
-    [['3'], 'got a list'],
-    [{ value: '3' }, 'got an object'],
+    [['3'], 'got a list of 1'],
+    [{ value: '3' }, 'got an object with keys value'],
   ])('a value %p is refused by name, never a TypeError', (value, got) => {
-    expect(() => check({ 'default.replication.factor': value })).toThrow(exactly(`test/events: 'config.default.replication.factor' must be a string (numbers and booleans too: '3', 'false'), ${got}`));
+    expect(() => check({ 'default.replication.factor': value })).toThrow(exactly(`test/events: 'config.default.replication.factor' must be a string (numbers and booleans too, quoted: '64', 'true'), ${got}`));
   });
 
   test('valid overrides come back unchanged; no config is no override', () => {

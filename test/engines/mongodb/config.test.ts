@@ -22,20 +22,20 @@ describe('types (Python and plain JavaScript callers)', () => {
   test.each([
     [200, 'got 200 (a number)'],
     ['operationProfiling.mode=slowOp', 'got \'operationProfiling.mode=slowOp\' (a string)'],
-    [[], 'got a list'],
-    [new Map(), 'got an object'],
+    [[], 'got a list of 0'],
+    [new Map(), 'got a Map'],
   ])('config %p is refused', (config, got) => {
-    expect(() => check(config)).toThrow(exactly(`test/orders: 'config' must be an object of option paths to string values, ${got}`));
+    expect(() => check(config)).toThrow(exactly(`test/orders: 'config' must be an object of setting names to string values, ${got}`));
   });
 
   test.each([
     [200, 'got 200 (a number)'],
     [true, 'got true (a boolean)'],
     [null, 'got null'],
-    [[200], 'got a list'],
-    [{ slowOpThresholdMs: 200 }, 'got an object'],
+    [[200], 'got a list of 1'],
+    [{ slowOpThresholdMs: 200 }, 'got an object with keys slowOpThresholdMs'],
   ])('a value %p is refused by name, never a TypeError', (value, got) => {
-    expect(() => check({ 'operationProfiling.slowOpThresholdMs': value })).toThrow(exactly(`test/orders: 'config.operationProfiling.slowOpThresholdMs' must be a string (numbers and booleans too: '200', 'true'), ${got}`));
+    expect(() => check({ 'operationProfiling.slowOpThresholdMs': value })).toThrow(exactly(`test/orders: 'config.operationProfiling.slowOpThresholdMs' must be a string (numbers and booleans too, quoted: '64', 'true'), ${got}`));
   });
 
   test('valid overrides come back unchanged; no config is no override', () => {

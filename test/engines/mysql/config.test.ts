@@ -31,8 +31,8 @@ describe('types (Python and plain JavaScript callers)', () => {
   test.each([
     [151, 'got 151 (a number)'],
     ['max_connections=200', 'got \'max_connections=200\' (a string)'],
-    [['max_connections'], 'got a list'],
-    [new Map(), 'got an object'],
+    [['max_connections'], 'got a list of 1'],
+    [new Map(), 'got a Map'],
   ])('config %p is refused', (config, got) => {
     expect(() => check(config)).toThrow(exactly(`test/shop: 'config' must be an object of setting names to string values, ${got}`));
   });
@@ -41,10 +41,10 @@ describe('types (Python and plain JavaScript callers)', () => {
     [200, 'got 200 (a number)'],
     [false, 'got false (a boolean)'],
     [null, 'got null'],
-    [['200'], 'got a list'],
-    [{ value: '200' }, 'got an object'],
+    [['200'], 'got a list of 1'],
+    [{ value: '200' }, 'got an object with keys value'],
   ])('a value %p is refused by name, never a TypeError', (value, got) => {
-    expect(() => check({ max_connections: value })).toThrow(exactly(`test/shop: 'config.max_connections' must be a string (numbers and booleans too: '64', 'ON'), ${got}`));
+    expect(() => check({ max_connections: value })).toThrow(exactly(`test/shop: 'config.max_connections' must be a string (numbers and booleans too, quoted: '64', 'true'), ${got}`));
   });
 
   test('no config is no override', () => {

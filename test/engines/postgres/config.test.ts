@@ -29,8 +29,8 @@ describe('types (Python and plain JavaScript callers)', () => {
   test.each([
     [5, 'got 5 (a number)'],
     ['work_mem=64MB', 'got \'work_mem=64MB\' (a string)'],
-    [[['work_mem', '64MB']], 'got a list'],
-    [new Map([['work_mem', '64MB']]), 'got an object'],
+    [[['work_mem', '64MB']], 'got a list of 1'],
+    [new Map([['work_mem', '64MB']]), 'got a Map'],
     [true, 'got true (a boolean)'],
   ])('config %p is refused', (config, got) => {
     expect(() => check(config)).toThrow(exactly(`test/orders: 'config' must be an object of setting names to string values, ${got}`));
@@ -40,11 +40,11 @@ describe('types (Python and plain JavaScript callers)', () => {
     [64, 'got 64 (a number)'],
     [true, 'got true (a boolean)'],
     [null, 'got null'],
-    [['64MB'], 'got a list'],
-    [{ value: '64MB' }, 'got an object'],
+    [['64MB'], 'got a list of 1'],
+    [{ value: '64MB' }, 'got an object with keys value'],
     [undefined, 'got nothing'],
   ])('a value %p is refused by name, never a TypeError', (value, got) => {
-    expect(() => check({ work_mem: value })).toThrow(exactly(`test/orders: 'config.work_mem' must be a string (numbers and booleans too: '64', 'on'), ${got}`));
+    expect(() => check({ work_mem: value })).toThrow(exactly(`test/orders: 'config.work_mem' must be a string (numbers and booleans too, quoted: '64', 'true'), ${got}`));
   });
 
   test('no config, or an empty one, is no override', () => {

@@ -201,6 +201,15 @@ describe('BOOTSTRAP_SCRIPT on a standby', () => {
     expect(pod.ls(join(pod.dir, 'run'))).toEqual(['.pgpass']);
   });
 
+  test.each(['s3cret\n', 'a\nb'])('a replication password with a line break (%j) is refused before anything is written', (password) => {
+    const run = pod.bootstrap(1, { REPLICATION_PASSWORD: password });
+
+    expect(run.status).toBe(1);
+    expect(run.output).toContain('the replication password contains a line break');
+    expect(pod.calls()).toEqual([]);
+    expect(existsSync(pod.pgpass)).toBe(false);
+  });
+
   test('PRIMARY_PORT defaults to 5432', () => {
     expect(pod.bootstrap(1, { PRIMARY_PORT: undefined }).status).toBe(0);
     expect(pod.calls('pg_isready')[0]).toEqual(['pg_isready', '-q', '-h', PRIMARY_HOST, '-p', '5432']);
@@ -313,6 +322,14 @@ describe('INIT_REPLICATION_SCRIPT', () => {
     expect(sql).not.toContain('replicator');
   });
 
+  test('a password with a line break is refused: the role would not match what the standbys send', () => {
+    const run = init({ REPLICATION_PASSWORD: 's3cret\n' });
+
+    expect(run.status).toBe(1);
+    expect(run.output).toContain('the replication password contains a line break');
+    expect(pod.calls()).toEqual([]);
+  });
+
   test('POSTGRES_USER defaults to postgres', () => {
     expect(init({ POSTGRES_USER: undefined }).status).toBe(0);
     expect(pod.calls('psql')[0].slice(5, 7)).toEqual(['--username', 'postgres']);
@@ -339,6 +356,13 @@ describe('PRE_STOP_COMMAND', () => {
 
     expect(run.status).toBe(0);
     expect(pod.calls()).toEqual([['pg_ctl', 'stop', '--pgdata=/var/lib/postgresql/data/pgdata', '--mode=fast', '--wait', '--timeout=100']]);
+  });
+
+  test('waits STOP_TIMEOUT_SECONDS, which the pod sets from its grace period', () => {
+    const run = pod.run('', { PGDATA: '/data', STOP_TIMEOUT_SECONDS: '280' }, ['-c', PRE_STOP_COMMAND]);
+
+    expect(run.status).toBe(0);
+    expect(pod.calls('pg_ctl')[0]).toContain('--timeout=280');
   });
 
   test('exits 0 when pg_ctl fails (the server is already down)', () => {

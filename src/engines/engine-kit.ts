@@ -2,11 +2,11 @@ import { createHash } from 'crypto';
 import { Size, SizeRoundingBehavior } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct, IConstruct } from 'constructs';
-import { invalid } from './errors';
-import { mebibytesOf } from './quantity';
-import { Credentials } from '../engines/credentials';
-import { EngineResources } from '../engines/engine';
-import { GeneratedSecret } from '../engines/generated-secret';
+import { Credentials } from './credentials';
+import { EngineResources } from './engine';
+import { GeneratedSecret } from './generated-secret';
+import { invalid } from '../private/errors';
+import { mebibytesOf } from '../private/quantity';
 
 /** Container resources of an engine: memory request = limit, CPU request, optional CPU limit. */
 export function engineResources(

@@ -1,0 +1,27 @@
+import { IConstruct } from 'constructs';
+import { invalid } from '../private/errors';
+import { describeValue } from '../private/guards';
+
+/*
+ * What every engine's `config` overrides must be before its own rules read them: a plain object
+ * (a dict from Python) of setting names to strings. Values from Python or JavaScript arrive
+ * untyped, so a number or a boolean gets a clear error here, never a TypeError in a renderer.
+ */
+
+/** The entries of `config`, which must be a plain object, or absent. */
+export function configEntries(scope: IConstruct, config: unknown): Array<[string, unknown]> {
+  if (config === undefined || config === null) { return []; }
+  const proto = typeof config === 'object' && !Array.isArray(config) ? Object.getPrototypeOf(config) : undefined;
+  if (proto !== Object.prototype && proto !== null) {
+    invalid(scope, 'config', `must be an object of setting names to string values, got ${describeValue(config)}`);
+  }
+  return Object.entries(config as object);
+}
+
+/** The value of one override, which must be a string: numbers and booleans too ('64', 'true'). */
+export function configText(scope: IConstruct, key: string, value: unknown): string {
+  if (typeof value !== 'string') {
+    invalid(scope, `config.${key}`, `must be a string (numbers and booleans too, quoted: '64', 'true'), got ${describeValue(value)}`);
+  }
+  return value;
+}

@@ -1,0 +1,608 @@
+import { Duration, Size } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-27';
+import { k8s } from 'cdk8s-plus-27';
+import { Construct } from 'constructs';
+import { Credentials } from './credentials';
+import { EngineProps } from './engine';
+import { ConnectionCredentials, ConnectionEnvOptions, EngineConnection, ReadOnlyEndpoint } from './engine-connection';
+import { configChecksum, engineResources, EngineSecret, memoryMiB } from './engine-kit';
+import { EngineVersion } from './engine-version';
+import { GeneratedSecret } from './generated-secret';
+import { ClusterDns } from '../private/dns';
+import { invalid, warn } from '../private/errors';
+import { requireRecord } from '../private/guards';
+import { exposeClientPorts, markInstance, namespaceOf } from '../private/k8s';
+import { requireDnsSubdomain } from '../private/names';
+import { instanceOf, PropKind, requireKind, requireProps } from '../private/prop-types';
+import { requirePinnedImage } from '../private/resources';
+import { AccessMode } from '../storage/access-mode';
+import { IStorageClass } from '../storage/storage-class';
+import { DisruptionBudget } from '../workload/disruption-budget';
+import { WellKnownLabels } from '../workload/labels';
+import { PlacementProps, SpreadMode } from '../workload/placement';
+import { ClientServiceOptions, PodManagementPolicy, StatefulWorkload } from '../workload/stateful-workload';
+
+/**
+ * What an engine states about itself, once: the base turns it into validation, defaults and the
+ * objects every engine shares.
+ */
+export interface EngineDefinition {
+  /** `app.kubernetes.io/name` of its objects (`postgres`). */
+  readonly engine: string;
+  /** The name users know it by, for messages (`PostgreSQL`). */
+  readonly displayName: string;
+  /** Repository of the official image; the tag is the version's `fullVersion` (`postgres`). */
+  readonly image: string;
+  /** The version run when the user names none. */
+  readonly defaultVersion: EngineVersion;
+  /** The oldest full version the rendered configuration and scripts support (`13`, `8.0.23`). */
+  readonly oldestVersion: string;
+  /** The newest release line they support, as a prefix of the version (`18`, `4`: every 4.x). */
+  readonly newestVersion: string;
+  /** How many numbers make a release line (`17`: 1; `4.4`: 2). */
+  readonly majorVersionParts: number;
+  /** How many numbers make a full version, the image tag (`17.7`: 2; `4.4.0`: 3). */
+  readonly fullVersionParts: number;
+  /** CPU request when `resources.cpu` is not set. */
+  readonly defaultCpu: kplus.Cpu;
+  /** Memory when `resources.memory` is not set. */
+  readonly defaultMemory: Size;
+  /** Volume size when `storage.size` is not set. */
+  readonly defaultStorage: Size;
+  /** uid and gid the official image's server runs as (also the volumes' group). */
+  readonly imageUser: number;
+  /** Grace period when `terminationGracePeriod` is not set. */
+  readonly defaultTerminationGracePeriod: Duration;
+  /** The shortest grace period in which the server can stop cleanly. */
+  readonly minTerminationGracePeriod: Duration;
+  /** The ports apps connect to: what `allowFrom` admits. */
+  readonly clientPorts: number[];
+  /**
+   * The logical keys of its Secret (`password`, `replication-password`).
+   * @default - the engine takes no credentials
+   */
+  readonly credentialKeys?: string[];
+  /** Prefix of the variables `connectionEnv()` defines (`POSTGRES`). */
+  readonly envPrefix: string;
+}
+
+/** A per-pod data volume, resolved from `storage` (or an engine's own storage prop). */
+interface ResolvedStorage {
+  readonly size: Size;
+  readonly storageClass?: IStorageClass;
+  readonly accessModes: AccessMode[];
+}
+
+/** One StatefulSet of an engine, as the engine describes it to {@link EngineBase._addMembers}. */
+export interface MemberSetOptions {
+  /** Appended to the instance name for the StatefulSet name; must have been reserved. @default '' */
+  readonly suffix?: string;
+  /** `app.kubernetes.io/component`. @default - none */
+  readonly component?: string;
+  /** Number of pods. */
+  readonly replicas: number;
+  /** Containers; the first is the server. */
+  readonly containers: kplus.ContainerProps[];
+  /** Init containers. @default - none */
+  readonly initContainers?: kplus.ContainerProps[];
+  /** Where the data volume is mounted; no claim without it. @default - no data volume */
+  readonly dataPath?: string;
+  /** Containers that mount the data volume. @default - every container */
+  readonly dataMountInto?: string[];
+  /** The set's own storage (Kafka's controllers); `storage` otherwise. @default - the engine's storage */
+  readonly storage?: unknown;
+  /** The prop that `storage` came from, for messages. @default 'storage' */
+  readonly storageProp?: string;
+  /** Default size of that storage. @default - the engine's default storage size */
+  readonly defaultStorageSize?: Size;
+  /** How the pods start. */
+  readonly podManagementPolicy: PodManagementPolicy;
+  /** Publish pods in DNS before Ready. @default true */
+  readonly publishNotReadyAddresses?: boolean;
+  /** Disruption budget. @default - at most one pod down when replicas > 1 */
+  readonly disruptionBudget?: DisruptionBudget;
+  /** Pin the set to a zone. @default - spread over zones */
+  readonly zone?: string;
+  /** What the pods read at start: a change rolls them. */
+  readonly checksum: unknown[];
+  /** The engine's own pod annotations (scrape settings). @default - none */
+  readonly annotations?: { [key: string]: string };
+  /** Grace period of this set. @default - the engine's */
+  readonly terminationGracePeriod?: Duration;
+}
+
+const STORAGE_KINDS: { [prop: string]: PropKind } = { size: instanceOf(Size, 'Size.gibibytes(10)'), storageClass: 'checked-elsewhere', accessModes: 'array' };
+const RESOURCE_KINDS: { [prop: string]: PropKind } = {
+  cpu: instanceOf(kplus.Cpu, 'Cpu.millis(500)'),
+  cpuLimit: instanceOf(kplus.Cpu, 'Cpu.millis(2000)'),
+  memory: instanceOf(Size, 'Size.gibibytes(2)'),
+};
+const PLACEMENT_KINDS: { [prop: string]: PropKind } = { nodeSpread: 'string', zoneSpread: 'string', nodeSelector: 'string-map', zone: 'string', priorityClassName: 'string' };
+const LIBRARY_PREFIX = 'cdk8s-stateful/';
+const ENV_PREFIX = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** StatefulSet names above 52 characters break the controller-revision-hash label of their pods. */
+const MAX_SET_NAME = 52;
+
+/**
+ * What every engine shares, in one place: name and length budget of every derived object,
+ * version range and deprecation, image pinning, storage and access modes, resources, placement,
+ * credentials, StatefulWorkloads with their Services, budget and NetworkPolicy, the config
+ * checksum and pod annotations, the termination grace period, network access and the connection.
+ *
+ * An engine states only what is its own (its config renderer, scripts, ports, topology and rules):
+ * see docs/architecture.md for the steps of adding one. Every engine is a network policy peer, so
+ * an app's `connections.allowTo(db)` works as well as `db.allowFrom(app)`.
+ */
+export abstract class EngineBase extends Construct implements kplus.INetworkPolicyPeer, kplus.IPodSelector {
+  /** The instance name: StatefulSets, Services, claims and ConfigMaps are named after it. */
+  public readonly name: string;
+  /** The namespace of the instance's objects. */
+  public readonly namespace: string;
+  /** The image every server container runs (pinned). */
+  public readonly image: string;
+  /** Labels that every pod of the instance (every rack or set) carries: select them with these. */
+  public readonly instanceLabels: { [key: string]: string };
+  /** The ports apps connect to, which `allowFrom` admits. */
+  public readonly clientPorts: number[];
+
+  /** @internal */ protected readonly _definition: EngineDefinition;
+  /** @internal */ protected readonly _version: EngineVersion;
+  /** @internal */ protected readonly _resources: kplus.ContainerResources;
+  /** @internal */ protected readonly _memoryMiB: number;
+  /** @internal */ protected readonly _storage: ResolvedStorage;
+  /** @internal */ protected readonly _dns: ClusterDns;
+  /** @internal */ protected readonly _terminationGracePeriod: Duration;
+  /** @internal */ protected readonly _credentials?: EngineSecret;
+  /** @internal */ protected _budget?: k8s.KubePodDisruptionBudget;
+
+  private readonly userAnnotations: { [key: string]: string };
+  private readonly peers: kplus.INetworkPolicyPeer[] = [];
+  private readonly metricsPeers: kplus.INetworkPolicyPeer[] = [];
+  private readonly reservedSuffixes = new Set<string>(['']);
+  private readonly members: StatefulWorkload[] = [];
+  private readonly memberPorts = new Map<StatefulWorkload, number[]>();
+  private readonly placement?: PlacementProps;
+  private metricsPort?: number;
+  private configMaps: { [id: string]: kplus.ConfigMap } = {};
+  private clientService?: kplus.Service;
+  private secretGenerator?: GeneratedSecret;
+  private connectionValues?: ConnectionValues;
+
+  protected constructor(scope: Construct, id: string, props: EngineProps, definition: EngineDefinition) {
+    super(scope, id);
+    markInstance(this);
+    this._definition = definition;
+    requireKind(this, 'props', props, 'object');
+    requireKind(this, 'name', props.name, 'string');
+    this.name = props.name ?? id;
+    this._reserveSets([]);
+    this.namespace = namespaceOf(this);
+    requireKind(this, 'clusterDomain', props.clusterDomain, 'string');
+    if (props.clusterDomain !== undefined) { requireDnsSubdomain(this, 'clusterDomain', props.clusterDomain); }
+    this._dns = ClusterDns.of(this, props.clusterDomain);
+    this.instanceLabels = { [WellKnownLabels.NAME]: definition.engine, [WellKnownLabels.INSTANCE]: this.name };
+    this.clientPorts = [...definition.clientPorts];
+    exposeClientPorts(this, this.clientPorts);
+
+    this._version = this.resolveVersion((props as { version?: unknown }).version);
+    requireKind(this, 'image', props.image, 'string');
+    this.image = props.image ?? `${definition.image}:${this._version.fullVersion}`;
+    requirePinnedImage(this, 'image', this.image);
+
+    this._storage = this.resolveStorage('storage', props.storage, definition.defaultStorage);
+    requireProps(this, 'resources', props.resources, RESOURCE_KINDS);
+    this._resources = engineResources(this, props.resources, { cpu: definition.defaultCpu, memory: definition.defaultMemory });
+    this._memoryMiB = memoryMiB(this._resources);
+    requireProps(this, 'placement', props.placement, PLACEMENT_KINDS);
+    this.placement = props.placement;
+    for (const key of ['nodeSpread', 'zoneSpread'] as const) {
+      const mode = props.placement?.[key];
+      if (mode !== undefined && !Object.values(SpreadMode).includes(mode)) {
+        invalid(this, `placement.${key}`, `must be a SpreadMode: ${Object.values(SpreadMode).join(', ')}`, mode);
+      }
+    }
+    this._terminationGracePeriod = this.resolveGracePeriod(props.terminationGracePeriod);
+
+    requireKind(this, 'podAnnotations', props.podAnnotations, 'string-map');
+    this.userAnnotations = { ...props.podAnnotations };
+    for (const key of Object.keys(this.userAnnotations)) {
+      if (key.startsWith(LIBRARY_PREFIX)) {
+        invalid(this, `podAnnotations.${key}`, `is written by the library (${LIBRARY_PREFIX}* annotations such as the config checksum that rolls the pods): leave it out`);
+      }
+    }
+
+    requireKind(this, 'allowFrom', props.allowFrom, 'array');
+    (props.allowFrom ?? []).forEach((peer, i) => this.peers.push(this.requirePeer(`allowFrom[${i}]`, peer)));
+
+    const keys = definition.credentialKeys ?? [];
+    if (keys.length > 0) {
+      const credentials = (props as { credentials?: unknown }).credentials ?? Credentials.generated();
+      requireKind(this, 'credentials', credentials, instanceOf(Credentials, 'Credentials.generated() or Credentials.fromSecret(name)'));
+      (credentials as Credentials)._validate(this, 'credentials', keys);
+      this._credentials = new EngineSecret(this, credentials as Credentials, this.name);
+    }
+  }
+
+  /** The StatefulSet named `<name>` (Kafka's brokers, MongoDB's data members); for a ring of racks, the first rack. */
+  public get workload(): StatefulWorkload {
+    return this.members.find((m) => m.name === this.name) ?? this.members[0];
+  }
+
+  /** Every StatefulSet's workload of the instance, in creation order (racks, controllers, arbiter). */
+  public get workloads(): StatefulWorkload[] {
+    return [...this.members];
+  }
+
+  /** The StatefulSet of `workload`. */
+  public get statefulSet(): k8s.KubeStatefulSet {
+    return this.workload.statefulSet;
+  }
+
+  /** The headless Service of `workload`, which gives its pods their DNS names. */
+  public get headlessService(): kplus.Service {
+    return this.workload.headlessService;
+  }
+
+  /** The client Service `<name>`: what apps connect to. */
+  public get service(): kplus.Service {
+    return this.clientService!;
+  }
+
+  /**
+   * The PodDisruptionBudget that guards the data-bearing pods.
+   * @default - none for a single pod
+   */
+  public get podDisruptionBudget(): k8s.KubePodDisruptionBudget | undefined {
+    return this._budget ?? this.workload.podDisruptionBudget;
+  }
+
+  /** The `<name>-config` ConfigMap: the rendered configuration. */
+  public get configMap(): kplus.ConfigMap {
+    return this.configMaps.Config;
+  }
+
+  /** The `<name>-scripts` ConfigMap: the bootstrap, probe and lifecycle scripts. */
+  public get scriptsConfigMap(): kplus.ConfigMap {
+    return this.configMaps.Scripts;
+  }
+
+  /**
+   * The in-cluster generator of the credentials Secret.
+   * @default - none: the credentials come from your Secret, or the engine takes none
+   */
+  public get generatedSecret(): GeneratedSecret | undefined {
+    return this.secretGenerator;
+  }
+
+  /**
+   * Admits `peer` (your app's pods, a namespace, an IP block) to the client ports of every pod of
+   * the instance: every rack and set. The metrics port stays closed (see `allowMetricsFrom`).
+   */
+  public allowFrom(peer: kplus.INetworkPolicyPeer): void {
+    const checked = this.requirePeer('allowFrom', peer);
+    this.peers.push(checked);
+    for (const member of this.members) { this.admit(member, checked, this.clientPorts); }
+  }
+
+  /** Admits `peer` (your Prometheus) to the metrics port of every pod that has one. */
+  public allowMetricsFrom(peer: kplus.INetworkPolicyPeer): void {
+    const checked = this.requirePeer('allowMetricsFrom', peer);
+    if (this.metricsPort === undefined) {
+      invalid(this, 'allowMetricsFrom', `has no metrics port to open: ${this.definitionName()} runs no metrics exporter here (set 'metrics: true' where the engine offers it)`);
+    }
+    this.metricsPeers.push(checked);
+    for (const member of this.members) { this.admit(member, checked, [this.metricsPort]); }
+  }
+
+  /**
+   * The connection as environment variables for an app container of any cdk8s-plus version (or a
+   * plain pod spec): `<prefix>_HOST`, `<prefix>_PORT`, the read-only host, user and the password
+   * from the Secret where the engine has them, the engine's own values, and `<prefix>_URI` last
+   * (it refers to the password variable).
+   */
+  public connectionEnv(options: ConnectionEnvOptions = {}): k8s.EnvVar[] {
+    requireProps(this, 'connectionEnv', options, { prefix: 'string' });
+    const prefix = options.prefix ?? this._definition.envPrefix;
+    if (!ENV_PREFIX.test(prefix)) {
+      invalid(this, 'connectionEnv.prefix', "must be letters, digits and '_', not starting with a digit", prefix);
+    }
+    const values = this.connectionValues!;
+    const c = values.connection;
+    const env: k8s.EnvVar[] = [
+      { name: `${prefix}_HOST`, value: c.host },
+      { name: `${prefix}_PORT`, value: String(c.port) },
+    ];
+    if (c.readOnlyHost) { env.push({ name: `${prefix}_READONLY_HOST`, value: c.readOnlyHost }); }
+    if (c.username) { env.push({ name: `${prefix}_USERNAME`, value: c.username }); }
+    if (c.secretName && c.passwordKey) {
+      env.push({ name: `${prefix}_PASSWORD`, valueFrom: { secretKeyRef: { name: c.secretName, key: c.passwordKey } } });
+    }
+    for (const [suffix, value] of Object.entries(values.extras)) { env.push({ name: `${prefix}_${suffix}`, value }); }
+    if (values.uri) { env.push({ name: `${prefix}_URI`, value: values.uri(`$(${prefix}_PASSWORD)`) }); }
+    return env;
+  }
+
+  /** Puts `connectionEnv()` into a cdk8s-plus-27 container's environment in one call. */
+  public addConnectionEnv(container: kplus.Container, options: ConnectionEnvOptions = {}): void {
+    requireKind(this, 'addConnectionEnv', container, instanceOf(kplus.Container, 'deployment.containers[0] of cdk8s-plus-27 (use connectionEnv() for other versions)'));
+    for (const variable of this.connectionEnv(options)) {
+      const ref = variable.valueFrom?.secretKeyRef;
+      container.env.addVariable(variable.name, ref
+        ? kplus.EnvValue.fromSecretValue({ secret: this._credentials!.secret, key: ref.key })
+        : kplus.EnvValue.fromValue(variable.value!));
+    }
+  }
+
+  /** Every pod of the instance, in its namespace: what an app's `connections.allowTo(db)` targets. */
+  public toPodSelectorConfig(): kplus.PodSelectorConfig {
+    return {
+      labelSelector: kplus.LabelSelector.of({ labels: this.instanceLabels }),
+      namespaces: { names: [this.namespace] },
+    };
+  }
+
+  /** @see kplus.INetworkPolicyPeer.toNetworkPolicyPeerConfig */
+  public toNetworkPolicyPeerConfig(): kplus.NetworkPolicyPeerConfig {
+    return { podSelector: this.toPodSelectorConfig() };
+  }
+
+  /** @see kplus.INetworkPolicyPeer.toPodSelector */
+  public toPodSelector(): kplus.IPodSelector | undefined {
+    return this;
+  }
+
+  /**
+   * Checks the engine's own props (kinds) and refuses keys that neither the engine nor the base
+   * knows: a misspelt prop from JavaScript must not be ignored.
+   * @internal
+   */
+  protected _checkProps(props: object, kinds: { [prop: string]: PropKind }): void {
+    requireProps(this, '', props, { ...BASE_KINDS, ...kinds });
+  }
+
+  /**
+   * Reserves the StatefulSet name suffixes the engine's topology derives (`-controller`, `-<rack>`),
+   * and checks once that every derived name fits, naming the props that made it.
+   * @internal
+   */
+  protected _reserveSets(sets: Array<{ suffix: string; prop: string }>): void {
+    const longest = [{ suffix: '', prop: 'name' }, ...sets].reduce((a, b) => (b.suffix.length > a.suffix.length ? b : a));
+    const budget = MAX_SET_NAME - longest.suffix.length;
+    if (this.name.length === 0 || this.name.length > budget || !/^[a-z]([-a-z0-9]*[a-z0-9])?$/.test(this.name)) {
+      const derived = longest.suffix ? `; it names the StatefulSet '${this.name}${longest.suffix}' (from '${longest.prop}'), whose name may have at most ${MAX_SET_NAME}` : '';
+      invalid(this, 'name', `must be a DNS label that starts with a letter (lower-case letters, digits and '-'; it names Services) of at most ${budget} characters${derived}`, this.name);
+    }
+    for (const set of sets) { this.reservedSuffixes.add(set.suffix); }
+  }
+
+  /**
+   * Adds a ConfigMap with the instance's labels: `Config` is `<name>-config`, `Scripts` is
+   * `<name>-scripts`, others `<name>-<suffix>`.
+   * @internal
+   */
+  protected _addConfigMap(id: string, nameSuffix: string, data: { [key: string]: string }, component?: string): kplus.ConfigMap {
+    const labels = { ...this.objectLabels(), ...(component ? { [WellKnownLabels.COMPONENT]: component } : {}) };
+    const map = new kplus.ConfigMap(this, id, { metadata: { name: `${this.name}${nameSuffix}`, labels } });
+    for (const key of Object.keys(data).sort()) { map.addData(key, data[key]); }
+    this.configMaps[id] = map;
+    return map;
+  }
+
+  /**
+   * Adds one StatefulSet of the engine with everything the base owns: claims, identity, placement,
+   * grace period, annotations (the checksum and the engine's own cannot be overwritten), the
+   * NetworkPolicy with `allowFrom` on the client ports.
+   * @internal
+   */
+  protected _addMembers(id: string, options: MemberSetOptions): StatefulWorkload {
+    const suffix = options.suffix ?? '';
+    if (!this.reservedSuffixes.has(suffix)) {
+      throw new Error(`${this.node.path}: internal error: the StatefulSet suffix '${suffix}' was not reserved`);
+    }
+    const storage = options.storage === undefined && options.storageProp === undefined
+      ? this._storage
+      : this.resolveStorage(options.storageProp ?? 'storage', options.storage, options.defaultStorageSize ?? this._definition.defaultStorage);
+    const uid = this._definition.imageUser;
+    const workload = new StatefulWorkload(this, id, {
+      name: `${this.name}${suffix}`,
+      appName: this._definition.engine,
+      instance: this.name,
+      component: options.component,
+      version: this._version.fullVersion,
+      replicas: options.replicas,
+      containers: options.containers,
+      initContainers: options.initContainers,
+      volumeClaims: options.dataPath === undefined ? [] : [{
+        name: 'data',
+        size: storage.size,
+        storageClass: storage.storageClass,
+        accessModes: storage.accessModes,
+        mountPath: options.dataPath,
+        mountInto: options.dataMountInto,
+      }],
+      identity: { user: uid, group: uid, fsGroup: uid },
+      podManagementPolicy: options.podManagementPolicy,
+      publishNotReadyAddresses: options.publishNotReadyAddresses,
+      terminationGracePeriod: options.terminationGracePeriod ?? this._terminationGracePeriod,
+      disruptionBudget: options.disruptionBudget,
+      placement: options.zone === undefined ? this.placement : { ...this.placement, zone: options.zone },
+      podAnnotations: this.podAnnotations(options),
+      clusterDomain: this._dns.domain,
+      clientService: false,
+    });
+    this.members.push(workload);
+    this.memberPorts.set(workload, options.containers.flatMap((c) => (c.ports ?? []).map((p) => p.number)));
+    for (const peer of this.peers) { this.admit(workload, peer, this.clientPorts); }
+    for (const peer of this.metricsPeers) { this.admit(workload, peer, [this.metricsPort!]); }
+    return workload;
+  }
+
+  /**
+   * Declares the metrics port of the engine's exporter: `allowMetricsFrom` opens it, and the
+   * scrape annotations name it.
+   * @internal
+   */
+  protected _metricsAnnotations(port: number): { [key: string]: string } {
+    this.metricsPort = port;
+    return { 'prometheus.io/scrape': 'true', 'prometheus.io/port': String(port), 'prometheus.io/path': '/metrics' };
+  }
+
+  /**
+   * Adds a client Service in front of the first workload's pods (or `wholeInstance`); the first one
+   * is `service`.
+   * @internal
+   */
+  protected _addService(id: string, options: ClientServiceOptions): kplus.Service {
+    const service = this.workload.addClientService(id, options);
+    this.clientService = this.clientService ?? service;
+    return service;
+  }
+
+  /**
+   * The generator of the credentials Secret, when the cluster is to generate it.
+   * @internal
+   */
+  protected _generateCredentials(): void {
+    this.secretGenerator = this._credentials?.generate(this._definition.credentialKeys ?? [], this.objectLabels());
+  }
+
+  /**
+   * Records the connection for `connectionEnv()`: the core, the engine's own variables, and the
+   * URI as a function of the password reference.
+   * @internal
+   */
+  protected _connect<T extends AnyConnection>(connection: T, extras: { [suffix: string]: string }, uri?: (password: string) => string): T {
+    this.connectionValues = { connection, extras, uri };
+    return connection;
+  }
+
+  /** Labels of every object of the instance (ConfigMaps, Secrets, budgets). @internal */
+  protected _objectLabels(): { [key: string]: string } {
+    return this.objectLabels();
+  }
+
+  private objectLabels(): { [key: string]: string } {
+    return { ...this.instanceLabels, [WellKnownLabels.MANAGED_BY]: 'cdk8s-stateful', [WellKnownLabels.VERSION]: this._version.fullVersion };
+  }
+
+  /** The user's annotations and the library's own, which the user's cannot overwrite. */
+  private podAnnotations(options: MemberSetOptions): { [key: string]: string } {
+    const own = { ...options.annotations, ...configChecksum(...options.checksum) };
+    for (const key of Object.keys(own)) {
+      if (key in this.userAnnotations) {
+        invalid(this, `podAnnotations.${key}`, 'is written by the library on these pods (the metrics exporter\'s scrape settings, the config checksum): leave it out');
+      }
+    }
+    return { ...this.userAnnotations, ...own };
+  }
+
+  private admit(workload: StatefulWorkload, peer: kplus.INetworkPolicyPeer, ports: number[]): void {
+    // Only the ports this set serves: Kafka's controllers have no client port, and need no rule.
+    const served = new Set(this.memberPorts.get(workload));
+    const open = ports.filter((p) => served.has(p));
+    if (open.length > 0) {
+      workload.allowFrom(peer, open.map((p) => kplus.NetworkPolicyPort.tcp(p)));
+    }
+  }
+
+  private requirePeer(prop: string, peer: unknown): kplus.INetworkPolicyPeer {
+    const candidate = peer as Partial<kplus.INetworkPolicyPeer> | undefined;
+    if (typeof candidate?.toNetworkPolicyPeerConfig !== 'function' || typeof candidate.toPodSelector !== 'function') {
+      invalid(this, prop, 'must be a network peer: NetworkPeer.pods({ labels }), NetworkPeer.namespace(name), NetworkPeer.ipBlock(cidr), NetworkPeer.fromApiObject(obj), or a cdk8s-plus-27 peer such as Pods.select(...) or a Deployment', describe(peer));
+    }
+    return candidate as kplus.INetworkPolicyPeer;
+  }
+
+  private resolveVersion(value: unknown): EngineVersion {
+    const def = this._definition;
+    const version = (value ?? def.defaultVersion) as EngineVersion;
+    const versionClass = def.defaultVersion.constructor as Function;
+    requireKind(this, 'version', version, instanceOf(versionClass, `${versionClass.name}.of('${def.defaultVersion.fullVersion}', '${def.defaultVersion.majorVersion}')`));
+    const { fullVersion: full, majorVersion: major } = version;
+    const range = `${def.displayName} ${def.oldestVersion} to ${def.newestVersion}.x (what the rendered configuration and scripts support)`;
+    const shape = (parts: number) => new RegExp(`^\\d+(\\.\\d+){${parts - 1}}$`);
+    if (typeof major !== 'string' || !shape(def.majorVersionParts).test(major) || typeof full !== 'string'
+      || !shape(def.fullVersionParts).test(full) || !full.startsWith(`${major}.`)) {
+      invalid(this, 'version', `must be a version of ${range}, with a full version of ${def.fullVersionParts} numbers that starts with its release line: ${versionClass.name}.of('${def.defaultVersion.fullVersion}', '${def.defaultVersion.majorVersion}')`,
+        `${String(full)} (${String(major)})`);
+    }
+    const newest = def.newestVersion.split('.').length;
+    if (compareVersions(full, def.oldestVersion) < 0 || compareVersions(full.split('.').slice(0, newest).join('.'), def.newestVersion) > 0) {
+      invalid(this, 'version', `must be ${range}`, full);
+    }
+    if (version.deprecation) {
+      warn(this, `${def.displayName} ${full} is deprecated: ${version.deprecation}`);
+    }
+    return version;
+  }
+
+  private resolveStorage(prop: string, value: unknown, defaultSize: Size): ResolvedStorage {
+    requireProps(this, prop, value, STORAGE_KINDS);
+    const storage = (value ?? {}) as { size?: Size; storageClass?: IStorageClass; accessModes?: AccessMode[] };
+    const storageClass = storage.storageClass;
+    if (storageClass !== undefined) {
+      requireRecord(this, `${prop}.storageClass`, { ...storageClass });
+      requireKind(this, `${prop}.storageClass.storageClassName`, storageClass.storageClassName, 'string');
+      requireDnsSubdomain(this, `${prop}.storageClass.storageClassName`, storageClass.storageClassName);
+    }
+    const accessModes = storage.accessModes ?? [AccessMode.READ_WRITE_ONCE];
+    const valid = [AccessMode.READ_WRITE_ONCE, AccessMode.READ_WRITE_ONCE_POD, AccessMode.READ_WRITE_MANY];
+    accessModes.forEach((mode, i) => {
+      if (!valid.includes(mode)) {
+        invalid(this, `${prop}.accessModes[${i}]`, `must be a mode every pod can write its own volume with: ${valid.join(', ')} (ReadOnlyMany would leave the server unable to write)`, mode);
+      }
+    });
+    return { size: storage.size ?? defaultSize, storageClass, accessModes };
+  }
+
+  private resolveGracePeriod(value: unknown): Duration {
+    requireKind(this, 'terminationGracePeriod', value, instanceOf(Duration, 'Duration.seconds(120)'));
+    const grace = (value as Duration | undefined) ?? this._definition.defaultTerminationGracePeriod;
+    const seconds = grace.toSeconds();
+    const min = this._definition.minTerminationGracePeriod.toSeconds();
+    if (!Number.isInteger(seconds) || seconds < min) {
+      invalid(this, 'terminationGracePeriod', `must be whole seconds, at least ${min} s: the time ${this._definition.displayName} needs to stop cleanly`, `${seconds} s`);
+    }
+    return grace;
+  }
+
+  private definitionName(): string {
+    return this._definition.displayName;
+  }
+}
+
+/** The core and whichever optional parts an engine's connection has. */
+type AnyConnection = EngineConnection & Partial<ReadOnlyEndpoint & ConnectionCredentials>;
+
+interface ConnectionValues {
+  readonly connection: AnyConnection;
+  readonly extras: { [suffix: string]: string };
+  readonly uri?: (password: string) => string;
+}
+
+const BASE_KINDS: { [prop: string]: PropKind } = {
+  name: 'string',
+  storage: 'object',
+  resources: 'object',
+  image: 'string',
+  placement: 'object',
+  allowFrom: 'array',
+  podAnnotations: 'string-map',
+  clusterDomain: 'string',
+  terminationGracePeriod: instanceOf(Duration, 'Duration.seconds(120)'),
+};
+
+function describe(value: unknown): string {
+  return value === null ? 'null' : typeof value === 'object' ? (value as object).constructor?.name ?? 'object' : typeof value;
+}
+
+/** Numeric comparison of dotted versions; missing parts count as 0. */
+function compareVersions(a: string, b: string): number {
+  const x = a.split('.').map(Number);
+  const y = b.split('.').map(Number);
+  for (let i = 0; i < Math.max(x.length, y.length); i++) {
+    const d = (x[i] ?? 0) - (y[i] ?? 0);
+    if (d !== 0) { return d; }
+  }
+  return 0;
+}

@@ -1,0 +1,450 @@
+import { ApiObject, App, Chart, Duration, Size, Testing } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-27';
+import { Construct } from 'constructs';
+import {
+  AccessMode, Cassandra, CassandraVersion, Credentials, EngineBase, Kafka, KafkaVersion, MongoDb, MongoDbVersion, MySql, MySqlVersion,
+  NetworkPeer, Postgres, PostgresVersion, StorageClass,
+} from '../../src';
+
+process.env.CDK8S_STATEFUL_QUIET = '1';
+
+/*
+ * Every rule the engine base owns, run against all five engines from one table: a rule added to
+ * the base is tested on every engine by adding one test here.
+ */
+
+interface EngineCase {
+  /** Builds the engine with props on top of a small valid default. */
+  readonly make: (scope: Construct, id: string, props?: any) => EngineBase;
+  readonly clientPorts: number[];
+  /** Props that add more StatefulSets (racks, controllers, an arbiter), with the longest derived suffix. */
+  readonly topology: { props: any; suffix: string; prop: string };
+  /** Props that turn the metrics exporter on, where the engine has one, and its port. */
+  readonly metrics?: { props: any; port: number };
+  /** A version below the supported range, and the range text. */
+  readonly tooOld: () => unknown;
+  readonly tooNew: () => unknown;
+  readonly range: RegExp;
+  /** A deprecated version, where the engine has one. */
+  readonly deprecated?: () => unknown;
+  /** Another engine's version. */
+  readonly foreignVersion: () => unknown;
+  /** The prop that counts pods. */
+  readonly countProp: string;
+  readonly credentialKeys: string[];
+  readonly image: string;
+  readonly envPrefix: string;
+}
+
+/** Three pods unless the props say otherwise; props that are not an object reach the engine as they are. */
+const withReplicas = (props: any) => (props === undefined || (typeof props === 'object' && !Array.isArray(props)) ? { replicas: 3, ...props } : props);
+
+/* eslint-disable @typescript-eslint/no-deprecated */
+const ENGINES: { [name: string]: EngineCase } = {
+  Postgres: {
+    make: (s, id, p) => new Postgres(s, id, withReplicas(p)),
+    clientPorts: [5432],
+    topology: { props: {}, suffix: '', prop: 'name' },
+    metrics: { props: { metrics: true }, port: 9187 },
+    tooOld: () => PostgresVersion.of('12.22', '12'),
+    tooNew: () => PostgresVersion.of('19.1', '19'),
+    range: /PostgreSQL 13 to 18\.x/,
+    deprecated: () => PostgresVersion.V13,
+    foreignVersion: () => MySqlVersion.V8_4,
+    countProp: 'replicas',
+    credentialKeys: ['password', 'replication-password'],
+    image: 'postgres',
+    envPrefix: 'POSTGRES',
+  },
+  MySql: {
+    make: (s, id, p) => new MySql(s, id, withReplicas(p)),
+    clientPorts: [3306],
+    topology: { props: {}, suffix: '', prop: 'name' },
+    metrics: { props: { metrics: true }, port: 9104 },
+    tooOld: () => MySqlVersion.of('8.0.22', '8.0'),
+    tooNew: () => MySqlVersion.of('10.0.0', '10.0'),
+    range: /MySQL 8\.0\.23 to 9\.x/,
+    deprecated: () => MySqlVersion.V8_0,
+    foreignVersion: () => PostgresVersion.V17,
+    countProp: 'replicas',
+    credentialKeys: ['password', 'replication-password'],
+    image: 'mysql',
+    envPrefix: 'MYSQL',
+  },
+  MongoDb: {
+    make: (s, id, p) => new MongoDb(s, id, withReplicas(p)),
+    clientPorts: [27017],
+    topology: { props: { replicas: 2, arbiter: true }, suffix: '-arbiter', prop: 'arbiter' },
+    tooOld: () => MongoDbVersion.of('5.0.31', '5.0'),
+    tooNew: () => MongoDbVersion.of('9.0.0', '9.0'),
+    range: /MongoDB 6\.0 to 8\.x/,
+    deprecated: () => MongoDbVersion.V6_0,
+    foreignVersion: () => KafkaVersion.V4_4,
+    countProp: 'replicas',
+    credentialKeys: ['password', 'keyfile'],
+    image: 'mongo',
+    envPrefix: 'MONGODB',
+  },
+  Cassandra: {
+    make: (s, id, p = {}) => new Cassandra(s, id, p),
+    clientPorts: [9042],
+    topology: {
+      props: { racks: [{ name: 'a', zone: 'z1' }, { name: 'bb', zone: 'z2' }, { name: 'ccc', zone: 'z3' }] },
+      suffix: '-ccc',
+      prop: 'racks[2].name',
+    },
+    tooOld: () => CassandraVersion.of('3.11.17', '3.11'),
+    tooNew: () => CassandraVersion.of('6.0.0', '6.0'),
+    range: /Cassandra 4\.0 to 5\.x/,
+    foreignVersion: () => MongoDbVersion.V8_0,
+    countProp: 'replicas',
+    credentialKeys: [],
+    image: 'cassandra',
+    envPrefix: 'CASSANDRA',
+  },
+  Kafka: {
+    make: (s, id, p = {}) => new Kafka(s, id, p),
+    clientPorts: [9092],
+    topology: { props: { controllers: 3 }, suffix: '-controller', prop: 'controllers' },
+    tooOld: () => KafkaVersion.of('3.2.3', '3.2'),
+    tooNew: () => KafkaVersion.of('5.0.0', '5.0'),
+    range: /Kafka 3\.3 to 4\.x/,
+    deprecated: () => KafkaVersion.V3_8,
+    foreignVersion: () => CassandraVersion.V5_0,
+    countProp: 'brokers',
+    credentialKeys: [],
+    image: 'apache/kafka',
+    envPrefix: 'KAFKA',
+  },
+};
+/* eslint-enable @typescript-eslint/no-deprecated */
+const ALL = Object.entries(ENGINES);
+const WITH_METRICS = ALL.filter(([, e]) => e.metrics !== undefined);
+const WITHOUT_METRICS = ALL.filter(([, e]) => e.metrics === undefined);
+const WITH_CREDENTIALS = ALL.filter(([, e]) => e.credentialKeys.length > 0);
+const WITH_DEPRECATED = ALL.filter(([, e]) => e.deprecated !== undefined);
+
+function newChart(app: App = Testing.app(), namespace = 'db', id = 'test'): Chart {
+  return new Chart(app, id, { namespace });
+}
+
+function build(engine: EngineCase, props: any = {}, id = 'db') {
+  const chart = newChart();
+  const db = engine.make(chart, id, props);
+  const objects: any[] = Testing.synth(chart);
+  return { chart, db, objects };
+}
+
+const kinds = (objects: any[], kind: string) => objects.filter((o) => o.kind === kind);
+
+/** The ports a NetworkPolicy opens to the pods selected by `labels`. */
+function portsFor(policy: any, labels: { [key: string]: string }): number[] | undefined {
+  const rule = (policy.spec.ingress ?? []).find((r: any) => (r.from ?? []).some((f: any) =>
+    f.podSelector?.matchLabels && Object.entries(labels).every(([k, v]) => f.podSelector.matchLabels[k] === v)));
+  return rule ? (rule.ports ?? []).map((p: any) => p.port) : undefined;
+}
+
+function servedPorts(sts: any): number[] {
+  return sts.spec.template.spec.containers.flatMap((c: any) => (c.ports ?? []).map((p: any) => p.containerPort));
+}
+
+const expectError = (fn: () => unknown, ...patterns: RegExp[]) => {
+  let message = '';
+  try { fn(); } catch (e) { message = (e as Error).message; }
+  expect(message).not.toBe('');
+  for (const p of patterns) { expect(message).toMatch(p); }
+  expect(message).not.toMatch(/TypeError|undefined is not|Cannot read prop/);
+};
+
+describe.each(ALL)('%s', (_name, engine) => {
+  describe('name', () => {
+    test('a name too long for the longest derived StatefulSet is refused up front, naming the prop that derives it', () => {
+      const budget = 52 - engine.topology.suffix.length;
+      expectError(() => build(engine, { ...engine.topology.props, name: 'a'.repeat(budget + 1) }),
+        /test\/db: 'name' must be a DNS label/, new RegExp(`at most ${budget} characters`));
+      if (engine.topology.suffix) {
+        expectError(() => build(engine, { ...engine.topology.props, name: 'a'.repeat(budget + 1) }),
+          new RegExp(`'${'a'.repeat(budget + 1)}${engine.topology.suffix}' \\(from '${engine.topology.prop.replace(/[[\]]/g, '\\$&')}'\\)`));
+      }
+      // The longest name that fits is accepted.
+      expect(() => build(engine, { ...engine.topology.props, name: 'a'.repeat(budget) })).not.toThrow();
+    });
+
+    test.each(['1orders', 'Orders', 'orders_db', '-orders'])('%s is refused: it names Services, which must be DNS-1035 labels', (name) => {
+      expectError(() => build(engine, { name }), /test\/db: 'name' must be a DNS label that starts with a letter/);
+    });
+
+    test('two instances with one name in one namespace: one line for the pair, not one per object', () => {
+      const app = Testing.app();
+      const chart = newChart(app);
+      engine.make(chart, 'a', { name: 'orders' });
+      engine.make(chart, 'b', { name: 'orders' });
+      let message = '';
+      try { app.synth(); } catch (e) { message = (e as Error).message; }
+      const lines = message.split('\n').filter((l) => /test\/a/.test(l) && /test\/b/.test(l));
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(/'orders'/);
+    });
+  });
+
+  describe('version', () => {
+    test.each([['older', 'tooOld'], ['newer', 'tooNew']] as const)('a version %s than the rendered configuration supports is refused with the range', (_what, key) => {
+      expectError(() => build(engine, { version: engine[key]() }), /test\/db: 'version' must be/, engine.range);
+    });
+
+    test('a malformed version is refused, never rendered', () => {
+      const versionClass = (engine.foreignVersion() as any).constructor;
+      const ownClass = Object.getPrototypeOf(engine.tooOld()).constructor;
+      expect(versionClass).not.toBe(ownClass);
+      expectError(() => build(engine, { version: ownClass.of('banana', 'x') }), /'version' must be a version of/, engine.range);
+    });
+
+    test("another engine's version is refused", () => {
+      expectError(() => build(engine, { version: engine.foreignVersion() }), /'version' must be a \w+Version such as \w+Version\.of\(/);
+    });
+
+    test('no version: the default, pinned in the official image', () => {
+      const { objects } = build(engine);
+      for (const sts of kinds(objects, 'StatefulSet')) {
+        expect(sts.spec.template.spec.containers[0].image).toMatch(new RegExp(`^${engine.image}:\\d+(\\.\\d+)+$`));
+      }
+    });
+  });
+
+  describe('image', () => {
+    test("an unpinned image is refused with the engine's own image as the example", () => {
+      expectError(() => build(engine, { image: `registry.example/${engine.image}:latest` }),
+        /test\/db: 'image' must pin a version tag/, new RegExp(`'registry.example/${engine.image}:<version>'`));
+    });
+  });
+
+  describe('storage', () => {
+    test('ReadOnlyMany is refused: every pod writes its own volume', () => {
+      expectError(() => build(engine, { storage: { accessModes: [AccessMode.READ_ONLY_MANY] } }),
+        /test\/db: 'storage.accessModes\[0\]' must be a mode every pod can write/, /ReadWriteOnce/);
+    });
+
+    test('ReadWriteOncePod is accepted and reaches every claim', () => {
+      const { objects } = build(engine, { ...engine.topology.props, storage: { accessModes: [AccessMode.READ_WRITE_ONCE_POD] } });
+      const claims = kinds(objects, 'StatefulSet').flatMap((s) => s.spec.volumeClaimTemplates ?? []);
+      expect(claims.length).toBeGreaterThan(0);
+      // Kafka's controllers have their own storage prop; every other claim takes `storage`.
+      expect(claims.some((c: any) => c.spec.accessModes[0] === 'ReadWriteOncePod')).toBe(true);
+    });
+
+    test('a storage class name that is not a DNS subdomain is refused', () => {
+      expectError(() => build(engine, { storage: { storageClass: StorageClass.fromStorageClassName('Fast SSD') } }),
+        /'storage.storageClass.storageClassName' must be a DNS subdomain/);
+    });
+  });
+
+  describe('pod annotations and the grace period', () => {
+    test("the user's annotations reach every set; the library's own cannot be overwritten", () => {
+      const { objects } = build(engine, { ...engine.topology.props, podAnnotations: { team: 'data' } });
+      for (const sts of kinds(objects, 'StatefulSet')) {
+        const annotations = sts.spec.template.metadata.annotations;
+        expect(annotations.team).toBe('data');
+        expect(annotations['cdk8s-stateful/config-checksum']).toMatch(/^[0-9a-f]{16}$/);
+      }
+      expectError(() => build(engine, { podAnnotations: { 'cdk8s-stateful/config-checksum': 'x' } }),
+        /'podAnnotations.cdk8s-stateful\/config-checksum' is written by the library/);
+    });
+
+    test('terminationGracePeriod is a prop with an engine default, and too short a period is refused', () => {
+      const defaults = build(engine).objects;
+      const byDefault = kinds(defaults, 'StatefulSet')[0].spec.template.spec.terminationGracePeriodSeconds;
+      expect(byDefault).toBeGreaterThanOrEqual(60);
+      const { objects } = build(engine, { terminationGracePeriod: Duration.seconds(400) });
+      expect(kinds(objects, 'StatefulSet')[0].spec.template.spec.terminationGracePeriodSeconds).toBe(400);
+      expectError(() => build(engine, { terminationGracePeriod: Duration.seconds(5) }), /'terminationGracePeriod' must be whole seconds, at least 30 s/);
+    });
+  });
+
+  describe('network access', () => {
+    const app = { app: 'shop' };
+
+    test('the allowFrom prop admits the client ports only, on every set that serves them', () => {
+      const chart = newChart();
+      const shop = kplus.Pods.select(chart, 'shop', { labels: app });
+      engine.make(chart, 'db', { ...engine.topology.props, ...engine.metrics?.props, allowFrom: [shop] });
+      const objects = Testing.synth(chart);
+      const sets = kinds(objects, 'StatefulSet');
+      expect(sets.length).toBeGreaterThan(engine.topology.suffix ? 1 : 0);
+      for (const sts of sets) {
+        const policy = kinds(objects, 'NetworkPolicy').find((p) => p.metadata.name === sts.metadata.name);
+        const expected = engine.clientPorts.filter((p) => servedPorts(sts).includes(p));
+        expect(portsFor(policy, app)).toEqual(expected.length > 0 ? expected : undefined);
+      }
+    });
+
+    test('the allowFrom() method does the same, also for sets added before it is called', () => {
+      const chart = newChart();
+      const db = engine.make(chart, 'db', { ...engine.topology.props, ...engine.metrics?.props });
+      db.allowFrom(NetworkPeer.pods({ labels: app }));
+      const objects = Testing.synth(chart);
+      const served = kinds(objects, 'StatefulSet').filter((s) => engine.clientPorts.some((p) => servedPorts(s).includes(p)));
+      expect(served.length).toBeGreaterThan(0);
+      for (const sts of served) {
+        const policy = kinds(objects, 'NetworkPolicy').find((p) => p.metadata.name === sts.metadata.name);
+        expect(portsFor(policy, app)).toEqual(engine.clientPorts);
+      }
+    });
+
+    test('a peer that is not a peer is refused by name, not with a TypeError', () => {
+      expectError(() => build(engine, { allowFrom: ['shop'] }), /'allowFrom\[0\]' must be a network peer/);
+      expectError(() => build(engine, { allowFrom: 'shop' }), /'allowFrom' must be a list/);
+    });
+
+    test("an app's connections.allowTo(db) targets every pod of the instance on the client ports", () => {
+      const chart = newChart(Testing.app(), 'shop', 'apps');
+      const dbChart = newChart(chart.node.root as App, 'db', 'data');
+      const db = engine.make(dbChart, 'db', engine.topology.props);
+      const web = new kplus.Deployment(chart, 'web', { containers: [{ image: 'shop:1.0', portNumber: 8080 }] });
+      web.connections.allowTo(db);
+      const policies = [...Testing.synth(chart), ...Testing.synth(dbChart)].filter((o) => o.kind === 'NetworkPolicy');
+      const egress = policies.find((p) => p.metadata.namespace === 'shop' && p.spec.egress);
+      expect(egress.spec.egress[0].to[0].podSelector.matchLabels).toEqual(db.instanceLabels);
+      expect(egress.spec.egress[0].to[0].namespaceSelector.matchLabels['kubernetes.io/metadata.name']).toBe('db');
+      expect(egress.spec.egress[0].ports.map((p: any) => p.port)).toEqual(engine.clientPorts);
+      const ingress = policies.find((p) => p.metadata.namespace === 'db' && p.spec.ingress?.some((r: any) => r.from?.[0]?.namespaceSelector?.matchLabels?.['kubernetes.io/metadata.name'] === 'shop'));
+      expect(ingress.spec.podSelector.matchLabels).toEqual(db.instanceLabels);
+      expect(ingress.spec.ingress[0].ports.map((p: any) => p.port)).toEqual(engine.clientPorts);
+    });
+
+    test('an app of another cdk8s-plus version, a plain ApiObject in another namespace, is admitted', () => {
+      const chart = newChart();
+      const other = newChart(chart.node.root as App, 'shop', 'apps');
+      const deployment = new ApiObject(other, 'web', {
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        metadata: { name: 'web' },
+        spec: { selector: { matchLabels: { app: 'web' } }, template: { metadata: { labels: { app: 'web' } }, spec: { containers: [] } } },
+      });
+      engine.make(chart, 'db', { allowFrom: [NetworkPeer.fromApiObject(deployment)] });
+      const policy = kinds(Testing.synth(chart), 'NetworkPolicy').find((p) => p.metadata.name === 'db');
+      const rule = policy.spec.ingress.find((r: any) => r.from[0].podSelector?.matchLabels?.app === 'web');
+      expect(rule.from[0].namespaceSelector.matchLabels['kubernetes.io/metadata.name']).toBe('shop');
+      expect(rule.ports.map((p: any) => p.port)).toEqual(engine.clientPorts);
+    });
+  });
+
+  describe('connection', () => {
+    test('the shared core: host and port of the client Service', () => {
+      const { db, objects } = build(engine, { name: 'orders' });
+      const connection = (db as any).connection;
+      expect(connection.host).toBe('orders.db.svc.cluster.local');
+      expect(connection.port).toBe(engine.clientPorts[0]);
+      const service = kinds(objects, 'Service').find((s) => s.metadata.name === 'orders');
+      expect(service.spec.ports.map((p: any) => p.port)).toEqual([connection.port]);
+    });
+
+    test("connectionEnv(): the app's environment in one call, the password only as a Secret reference", () => {
+      const { db } = build(engine, { name: 'orders' });
+      const env = db.connectionEnv();
+      const byName = Object.fromEntries(env.map((e) => [e.name, e]));
+      expect(byName[`${engine.envPrefix}_HOST`].value).toBe('orders.db.svc.cluster.local');
+      expect(byName[`${engine.envPrefix}_PORT`].value).toBe(String(engine.clientPorts[0]));
+      const password = byName[`${engine.envPrefix}_PASSWORD`];
+      if (engine.credentialKeys.length > 0) {
+        expect(password.value).toBeUndefined();
+        expect(password.valueFrom?.secretKeyRef).toEqual({ name: 'orders-credentials', key: 'password' });
+        const uri = env.findIndex((e) => e.name === `${engine.envPrefix}_URI`);
+        // $(VAR) expands only from variables defined before it.
+        expect(uri).toBeGreaterThan(env.findIndex((e) => e.name === `${engine.envPrefix}_PASSWORD`));
+        expect(env[uri].value).toContain(`$(${engine.envPrefix}_PASSWORD)`);
+      } else {
+        expect(password).toBeUndefined();
+      }
+      const prefixed = db.connectionEnv({ prefix: 'ORDERS_DB' });
+      expect(prefixed.every((e) => e.name.startsWith('ORDERS_DB_'))).toBe(true);
+      expect(prefixed.find((e) => e.name === 'ORDERS_DB_URI')?.value ?? '$(ORDERS_DB_PASSWORD)').toContain('$(ORDERS_DB_PASSWORD)');
+      expectError(() => db.connectionEnv({ prefix: '1-bad' }), /'connectionEnv.prefix' must be letters, digits and '_'/);
+    });
+
+    test('addConnectionEnv() fills a cdk8s-plus-27 container', () => {
+      const chart = newChart();
+      const db = engine.make(chart, 'orders');
+      const web = new kplus.Deployment(chart, 'web', { containers: [{ image: 'shop:1.0' }] });
+      db.addConnectionEnv(web.containers[0]);
+      const deployment = kinds(Testing.synth(chart), 'Deployment')[0];
+      const env = deployment.spec.template.spec.containers[0].env;
+      expect(env.map((e: any) => e.name)).toEqual(db.connectionEnv().map((e) => e.name));
+      expectError(() => db.addConnectionEnv({} as any), /'addConnectionEnv' must be a Container such as deployment.containers\[0\] of cdk8s-plus-27/);
+    });
+  });
+
+  describe('values of the wrong type, as Python or plain JavaScript pass them', () => {
+    test.each([
+      ['count as a string', (e: EngineCase) => ({ [e.countProp]: '3' }), (e: EngineCase) => new RegExp(`'${e.countProp}' must be a number, got '3' \\(a string\\)`)],
+      ['name as a number', () => ({ name: 42 }), () => /'name' must be a string, got 42/],
+      ['memory as a string', () => ({ resources: { memory: '2Gi' } }), () => /'resources.memory' must be a Size such as Size.gibibytes/],
+      ['storage size as a dict', () => ({ storage: { size: { amount: 10 } } }), () => /'storage.size' must be a Size/],
+      ['grace period as a number', () => ({ terminationGracePeriod: 60 }), () => /'terminationGracePeriod' must be a Duration/],
+      ['a misspelt prop', (e: EngineCase) => ({ [e.countProp.slice(0, -1)]: 3 }),
+        (e: EngineCase) => new RegExp(`'${e.countProp.slice(0, -1)}' is not a known prop; did you mean '${e.countProp}'\\? valid: .*allowFrom`)],
+      ['a misspelt storage prop', () => ({ storage: { sise: Size.gibibytes(1) } }), () => /'storage.sise' is not a known prop of 'storage'; did you mean 'size'\?/],
+      ['annotations with a number', () => ({ podAnnotations: { a: 1 } }), () => /'podAnnotations.a' must be a string, got 1 \(a number\)/],
+      ['props that are not an object', () => 'orders', () => /'props' must be an object/],
+    ])('%s: a clear error naming the prop', (_what, props, message) => {
+      expectError(() => build(engine, props(engine)), /^test\/db: /, message(engine));
+    });
+
+    test('a namespace that is not a DNS label is refused with the chart and its namespace', () => {
+      const chart = new Chart(Testing.app(), 'test', { namespace: 'Data_Team' });
+      expectError(() => engine.make(chart, 'db'), /test: 'namespace' must be/);
+    });
+  });
+
+  test('synth is deterministic', () => {
+    const yaml = () => {
+      const app = Testing.app();
+      engine.make(newChart(app), 'db', engine.topology.props);
+      return app.synthYaml();
+    };
+    expect(yaml()).toEqual(yaml());
+  });
+});
+
+describe.each(WITH_METRICS)('%s metrics', (_name, engine) => {
+  test('the metrics port opens only through allowMetricsFrom, on every pod that has it', () => {
+    const chart = newChart();
+    const db = engine.make(chart, 'db', { ...engine.metrics!.props, allowFrom: [NetworkPeer.pods({ labels: { app: 'shop' } })] });
+    db.allowMetricsFrom(NetworkPeer.namespace('monitoring'));
+    const policy = kinds(Testing.synth(chart), 'NetworkPolicy').find((p) => p.metadata.name === 'db');
+    expect(portsFor(policy, { app: 'shop' })).toEqual(engine.clientPorts);
+    const monitoring = policy.spec.ingress.find((r: any) => r.from[0].namespaceSelector?.matchLabels?.['kubernetes.io/metadata.name'] === 'monitoring');
+    expect(monitoring.ports.map((p: any) => p.port)).toEqual([engine.metrics!.port]);
+  });
+});
+
+describe.each(WITHOUT_METRICS)('%s without an exporter', (_name, engine) => {
+  test('allowMetricsFrom says there is no metrics port', () => {
+    const { db } = build(engine);
+    expectError(() => db.allowMetricsFrom(NetworkPeer.namespace('monitoring')), /'allowMetricsFrom' has no metrics port to open/);
+  });
+});
+
+describe.each(WITH_CREDENTIALS)('%s credentials', (_name, engine) => {
+  test('no secret value is ever in the YAML: the Secret is generated in the cluster', () => {
+    const { objects } = build(engine);
+    expect(kinds(objects, 'Secret')).toHaveLength(0);
+    expect(kinds(objects, 'Job')).toHaveLength(1);
+  });
+
+  test('a misspelt key of Credentials.fromSecret is refused with the keys the engine reads', () => {
+    expectError(() => build(engine, { credentials: Credentials.fromSecret('mine', { pasword: 'pw' }) }),
+      /'credentials.keys.pasword' is not a key this engine reads; valid: /, new RegExp(engine.credentialKeys[0]));
+  });
+
+  test('credentials of the wrong type are refused', () => {
+    expectError(() => build(engine, { credentials: 'mine' }), /'credentials' must be a Credentials such as Credentials.generated\(\) or Credentials.fromSecret/);
+  });
+});
+
+describe.each(WITH_DEPRECATED)('%s deprecated versions', (_name, engine) => {
+  test('warn at synth, with the reason, on the construct', () => {
+    const { db } = build(engine, { version: engine.deprecated!() });
+    const warnings = db.node.metadata.filter((m) => m.type === 'cdk8s-stateful:warning').map((m) => String(m.data));
+    expect(warnings.some((w) => /is deprecated: .*(end of life|bug-fix window)/.test(w))).toBe(true);
+  });
+});
