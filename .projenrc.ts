@@ -40,10 +40,18 @@ const project = new cdk8s.ConstructLibraryCdk8s({
     compilerOptions: {},
   },
   gitignore: ['examples/*/dist/', '/bench-results/', '.venv/'],
+  // `npm test` must never change the tree: lint without --fix (`npx projen eslint:fix` fixes).
+  eslintOptions: { dirs: ['src'], devdirs: ['test', 'build-tools', 'projenrc'], commandOptions: { fix: false } },
 });
 
 // Python reserved words in the public API must stay visible, not silenced.
 project.compileTask.reset('jsii');
+
+project.addTask('eslint:fix', {
+  description: 'Lint and fix what can be fixed (`npm test` lints without fixing)',
+  exec: 'eslint --fix --ext .ts,.tsx --no-error-on-unmatched-pattern src test build-tools projenrc .projenrc.ts',
+  receiveArgs: true,
+});
 
 // Tests are type-checked as a whole (ts-jest transpiles each file alone because of isolatedModules).
 project.testTask.prependExec('tsc -p test/tsconfig.json --noEmit', { name: 'type-check src, tests and examples' });

@@ -73,7 +73,7 @@ interface ResolvedStorage {
   readonly accessModes: AccessMode[];
 }
 
-/** One StatefulSet of an engine, as the engine describes it to {@link EngineBase._addMembers}. */
+/** One StatefulSet of an engine, as the engine describes it to `_addMembers` (not exported from the package). */
 export interface MemberSetOptions {
   /** Appended to the instance name for the StatefulSet name; must have been reserved. @default '' */
   readonly suffix?: string;
