@@ -1,5 +1,5 @@
 export * from './engine';
-export { EngineBase, EngineDefinition } from './engine-base';
+export * from './engine-base';
 export * from './engine-connection';
 export * from './engine-version';
 export * from './credentials';
