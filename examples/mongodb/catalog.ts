@@ -68,7 +68,7 @@ export function addCatalog(chart: Chart, version: MongoDbVersion = MongoDbVersio
     selector: api,
     ingress: { default: kplus.NetworkPolicyTrafficDefault.DENY },
   });
-  // The database's NetworkPolicy admits the instance's own pods and what allowFrom adds.
-  catalog.workload.allowFrom(api);
+  // The database's NetworkPolicy admits the instance's own pods, and the app on the client port only.
+  catalog.allowFrom(api);
   return { catalog, sessions };
 }

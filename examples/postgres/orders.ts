@@ -51,8 +51,8 @@ export function addOrders(chart: Chart, version: PostgresVersion = PostgresVersi
   });
   // cdk8s-plus-27 cannot spell seccomp or `drop: [ALL]`: complete the pod to the restricted profile.
   RestrictedPodSecurity.applyToWorkload(api);
-  // The database's NetworkPolicy admits the instance's own pods and what allowFrom adds.
-  orders.workload.allowFrom(api);
+  // The database's NetworkPolicy admits the instance's own pods, and the app on the client port only.
+  orders.allowFrom(api);
   // The app takes no connections itself, and keeps one pod up through node drains.
   const appPods = kplus.Pods.select(chart, 'orders-api-pods', { labels: appLabels });
   new kplus.NetworkPolicy(chart, 'orders-api-policy', {

@@ -25,3 +25,11 @@ export function configText(scope: IConstruct, key: string, value: unknown): stri
   }
   return value;
 }
+
+/**
+ * A configuration file as every renderer writes it: a header comment, then one line per setting
+ * in sorted order, so that the same input always gives the same bytes (and the same checksum).
+ */
+export function renderSettings(header: string, settings: { [key: string]: string }, line: (key: string, value: string) => string): string {
+  return [header, ...Object.keys(settings).sort().map((key) => line(key, settings[key])), ''].join('\n');
+}

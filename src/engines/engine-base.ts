@@ -22,39 +22,42 @@ import { WellKnownLabels } from '../workload/labels';
 import { PlacementProps, SpreadMode } from '../workload/placement';
 import { ClientServiceOptions, StatefulWorkload } from '../workload/stateful-workload';
 
-/**
- * What an engine states about itself, once: the base turns it into validation, defaults and the
- * objects every engine shares.
- */
-export interface EngineDefinition {
-  /** `app.kubernetes.io/name` of its objects (`postgres`). */
-  readonly engine: string;
+/** The versions an engine's rendered configuration and scripts support. */
+export interface SupportedVersions {
+  /** The version run when the user names none. */
+  readonly defaultVersion: EngineVersion;
+  /** The oldest full version supported (`13`, `8.0.23`). */
+  readonly oldest: string;
+  /** The newest release line supported, as a prefix of the version (`18`, `4`: every 4.x). */
+  readonly newest: string;
+  /** How many numbers make a release line (`17`: 1; `4.4`: 2). */
+  readonly majorParts: number;
+  /** How many numbers make a full version, the image tag (`17.7`: 2; `4.4.0`: 3). */
+  readonly fullParts: number;
+}
+
+/** What an engine's pods get when the user says nothing. */
+export interface EngineDefaults {
+  /** CPU request (`resources.cpu`). */
+  readonly cpu: kplus.Cpu;
+  /** Memory (`resources.memory`). */
+  readonly memory: Size;
+  /** Volume size (`storage.size`). */
+  readonly storage: Size;
+  /** Grace period (`terminationGracePeriod`). */
+  readonly terminationGracePeriod: Duration;
+}
+
+/** What an engine is: its name, image and the ports and Secret keys it serves with. */
+export interface EngineIdentity {
+  /** `app.kubernetes.io/name` of its objects (`postgres`); in capitals, the prefix of `connectionEnv()`. */
+  readonly name: string;
   /** The name users know it by, for messages (`PostgreSQL`). */
   readonly displayName: string;
   /** Repository of the official image; the tag is the version's `fullVersion` (`postgres`). */
   readonly image: string;
-  /** The version run when the user names none. */
-  readonly defaultVersion: EngineVersion;
-  /** The oldest full version the rendered configuration and scripts support (`13`, `8.0.23`). */
-  readonly oldestVersion: string;
-  /** The newest release line they support, as a prefix of the version (`18`, `4`: every 4.x). */
-  readonly newestVersion: string;
-  /** How many numbers make a release line (`17`: 1; `4.4`: 2). */
-  readonly majorVersionParts: number;
-  /** How many numbers make a full version, the image tag (`17.7`: 2; `4.4.0`: 3). */
-  readonly fullVersionParts: number;
-  /** CPU request when `resources.cpu` is not set. */
-  readonly defaultCpu: kplus.Cpu;
-  /** Memory when `resources.memory` is not set. */
-  readonly defaultMemory: Size;
-  /** Volume size when `storage.size` is not set. */
-  readonly defaultStorage: Size;
   /** uid and gid the official image's server runs as (also the volumes' group). */
   readonly imageUser: number;
-  /** Grace period when `terminationGracePeriod` is not set. */
-  readonly defaultTerminationGracePeriod: Duration;
-  /** The shortest grace period in which the server can stop cleanly. */
-  readonly minTerminationGracePeriod: Duration;
   /** The ports apps connect to: what `allowFrom` admits. */
   readonly clientPorts: number[];
   /**
@@ -62,8 +65,19 @@ export interface EngineDefinition {
    * @default - the engine takes no credentials
    */
   readonly credentialKeys?: string[];
-  /** Prefix of the variables `connectionEnv()` defines (`POSTGRES`). */
-  readonly envPrefix: string;
+}
+
+/**
+ * What an engine states about itself, once: the base turns it into validation, defaults and the
+ * objects every engine shares.
+ */
+export interface EngineDefinition {
+  /** What it is. */
+  readonly engine: EngineIdentity;
+  /** The versions it supports. */
+  readonly versions: SupportedVersions;
+  /** Its defaults. */
+  readonly defaults: EngineDefaults;
 }
 
 /** A per-pod data volume, resolved from `storage` (or an engine's own storage prop). */
@@ -81,6 +95,12 @@ const RESOURCE_KINDS: { [prop: string]: PropKind } = {
 };
 const PLACEMENT_KINDS: { [prop: string]: PropKind } = { nodeSpread: 'string', zoneSpread: 'string', nodeSelector: 'string-map', zone: 'string', priorityClassName: 'string' };
 const LIBRARY_PREFIX = 'cdk8s-stateful/';
+/**
+ * No engine stops cleanly in less: a Postgres fast shutdown checkpoints, InnoDB flushes its buffer
+ * pool, a MongoDB primary steps down, Cassandra drains its memtables, a Kafka broker hands over
+ * its partition leadership.
+ */
+const MIN_GRACE_SECONDS = 30;
 const ENV_PREFIX = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /** StatefulSet names above 52 characters break the controller-revision-hash label of their pods. */
 const MAX_SET_NAME = 52;
@@ -106,6 +126,8 @@ export abstract class EngineBase extends Construct implements kplus.INetworkPoli
   public readonly instanceLabels: { [key: string]: string };
   /** The ports apps connect to, which `allowFrom` admits. */
   public readonly clientPorts: number[];
+  /** The version that runs. */
+  public readonly version: EngineVersion;
 
   /** @internal */ protected readonly _definition: EngineDefinition;
   /** @internal */ protected readonly _version: EngineVersion;
@@ -142,18 +164,18 @@ export abstract class EngineBase extends Construct implements kplus.INetworkPoli
     requireKind(this, 'clusterDomain', props.clusterDomain, 'string');
     if (props.clusterDomain !== undefined) { requireDnsSubdomain(this, 'clusterDomain', props.clusterDomain); }
     this._dns = ClusterDns.of(this, props.clusterDomain);
-    this.instanceLabels = { [WellKnownLabels.NAME]: definition.engine, [WellKnownLabels.INSTANCE]: this.name };
-    this.clientPorts = [...definition.clientPorts];
+    this.instanceLabels = { [WellKnownLabels.NAME]: definition.engine.name, [WellKnownLabels.INSTANCE]: this.name };
+    this.clientPorts = [...definition.engine.clientPorts];
     exposeClientPorts(this, this.clientPorts);
 
-    this._version = this.resolveVersion((props as { version?: unknown }).version);
+    this._version = this.version = this.resolveVersion((props as { version?: unknown }).version);
     requireKind(this, 'image', props.image, 'string');
-    this.image = props.image ?? `${definition.image}:${this._version.fullVersion}`;
+    this.image = props.image ?? `${definition.engine.image}:${this._version.fullVersion}`;
     requirePinnedImage(this, 'image', this.image);
 
-    this._storage = this.resolveStorage('storage', props.storage, definition.defaultStorage);
+    this._storage = this.resolveStorage('storage', props.storage, definition.defaults.storage);
     requireProps(this, 'resources', props.resources, RESOURCE_KINDS);
-    this._resources = engineResources(this, props.resources, { cpu: definition.defaultCpu, memory: definition.defaultMemory });
+    this._resources = engineResources(this, props.resources, definition.defaults);
     this._memoryMiB = memoryMiB(this._resources);
     requireProps(this, 'placement', props.placement, PLACEMENT_KINDS);
     this.placement = props.placement;
@@ -176,7 +198,7 @@ export abstract class EngineBase extends Construct implements kplus.INetworkPoli
     requireKind(this, 'allowFrom', props.allowFrom, 'array');
     (props.allowFrom ?? []).forEach((peer, i) => this.peers.push(this.requirePeer(`allowFrom[${i}]`, peer)));
 
-    const keys = definition.credentialKeys ?? [];
+    const keys = definition.engine.credentialKeys ?? [];
     if (keys.length > 0) {
       const credentials = (props as { credentials?: unknown }).credentials ?? Credentials.generated();
       requireKind(this, 'credentials', credentials, instanceOf(Credentials, 'Credentials.generated() or Credentials.fromSecret(name)'));
@@ -264,7 +286,7 @@ export abstract class EngineBase extends Construct implements kplus.INetworkPoli
    */
   public connectionEnv(options: ConnectionEnvOptions = {}): k8s.EnvVar[] {
     requireProps(this, 'connectionEnv', options, { prefix: 'string' });
-    const prefix = options.prefix ?? this._definition.envPrefix;
+    const prefix = options.prefix ?? this._definition.engine.name.toUpperCase();
     if (!ENV_PREFIX.test(prefix)) {
       invalid(this, 'connectionEnv.prefix', "must be letters, digits and '_', not starting with a digit", prefix);
     }
@@ -319,7 +341,9 @@ export abstract class EngineBase extends Construct implements kplus.INetworkPoli
    * @internal
    */
   protected _checkProps(props: object, kinds: { [prop: string]: PropKind }): void {
-    requireProps(this, '', props, { ...BASE_KINDS, ...kinds });
+    // The base checks `version`, `credentials` (where the engine takes them) and the engine's `validateConfig` its `config`.
+    const credentials: { [prop: string]: PropKind } = this._credentials ? { credentials: 'checked-elsewhere' } : {};
+    requireProps(this, '', props, { ...BASE_KINDS, ...credentials, ...kinds });
   }
 
   /**
@@ -363,11 +387,11 @@ export abstract class EngineBase extends Construct implements kplus.INetworkPoli
     }
     const storage = options.storage === undefined && options.storageProp === undefined
       ? this._storage
-      : this.resolveStorage(options.storageProp ?? 'storage', options.storage, options.defaultStorageSize ?? this._definition.defaultStorage);
-    const uid = this._definition.imageUser;
+      : this.resolveStorage(options.storageProp ?? 'storage', options.storage, options.defaultStorageSize ?? this._definition.defaults.storage);
+    const uid = this._definition.engine.imageUser;
     const workload = new StatefulWorkload(this, id, {
       name: `${this.name}${suffix}`,
-      appName: this._definition.engine,
+      appName: this._definition.engine.name,
       instance: this.name,
       component: options.component,
       version: this._version.fullVersion,
@@ -400,13 +424,24 @@ export abstract class EngineBase extends Construct implements kplus.INetworkPoli
   }
 
   /**
-   * Declares the metrics port of the engine's exporter: `allowMetricsFrom` opens it, and the
-   * scrape annotations name it.
+   * The engine's metrics exporter, a sidecar that talks to the server over loopback: its port is
+   * what `allowMetricsFrom` opens and what the scrape annotations of the pods that run it name.
    * @internal
    */
-  protected _metricsAnnotations(port: number): { [key: string]: string } {
-    this.metricsPort = port;
-    return { 'prometheus.io/scrape': 'true', 'prometheus.io/port': String(port), 'prometheus.io/path': '/metrics' };
+  protected _metricsExporter(exporter: MetricsExporter): kplus.ContainerProps {
+    this.metricsPort = exporter.port;
+    const uid = this._definition.engine.imageUser;
+    return {
+      name: 'metrics',
+      image: exporter.image,
+      args: exporter.args,
+      ports: [{ name: 'metrics', number: exporter.port }],
+      envVariables: exporter.env,
+      resources: exporter.resources,
+      readiness: kplus.Probe.fromHttpGet('/', { port: exporter.port }),
+      liveness: kplus.Probe.fromTcpSocket({ port: exporter.port }),
+      securityContext: { user: uid, group: uid },
+    };
   }
 
   /**
@@ -425,7 +460,7 @@ export abstract class EngineBase extends Construct implements kplus.INetworkPoli
    * @internal
    */
   protected _generateCredentials(): void {
-    this.secretGenerator = this._credentials?.generate(this._definition.credentialKeys ?? [], this.objectLabels());
+    this.secretGenerator = this._credentials?.generate(this._definition.engine.credentialKeys ?? [], this.objectLabels());
   }
 
   /**
@@ -449,7 +484,9 @@ export abstract class EngineBase extends Construct implements kplus.INetworkPoli
 
   /** The user's annotations and the library's own, which the user's cannot overwrite. */
   private podAnnotations(options: MemberSetOptions): { [key: string]: string } {
-    const own = { ...options.annotations, ...configChecksum(...options.checksum) };
+    const exported = this.metricsPort !== undefined && options.containers.some((c) => c.ports?.some((p) => p.number === this.metricsPort));
+    const scrape: { [key: string]: string } = exported ? { 'prometheus.io/scrape': 'true', 'prometheus.io/port': String(this.metricsPort), 'prometheus.io/path': '/metrics' } : {};
+    const own = { ...scrape, ...configChecksum(...options.checksum) };
     for (const key of Object.keys(own)) {
       if (key in this.userAnnotations) {
         invalid(this, `podAnnotations.${key}`, 'is written by the library on these pods (the metrics exporter\'s scrape settings, the config checksum): leave it out');
@@ -476,24 +513,25 @@ export abstract class EngineBase extends Construct implements kplus.INetworkPoli
   }
 
   private resolveVersion(value: unknown): EngineVersion {
-    const def = this._definition;
+    const def = this._definition.versions;
+    const displayName = this._definition.engine.displayName;
     const version = (value ?? def.defaultVersion) as EngineVersion;
     const versionClass = def.defaultVersion.constructor as Function;
     requireKind(this, 'version', version, instanceOf(versionClass, `${versionClass.name}.of('${def.defaultVersion.fullVersion}', '${def.defaultVersion.majorVersion}')`));
     const { fullVersion: full, majorVersion: major } = version;
-    const range = `${def.displayName} ${def.oldestVersion} to ${def.newestVersion}.x (what the rendered configuration and scripts support)`;
+    const range = `${displayName} ${def.oldest} to ${def.newest}.x (what the rendered configuration and scripts support)`;
     const shape = (parts: number) => new RegExp(`^\\d+(\\.\\d+){${parts - 1}}$`);
-    if (typeof major !== 'string' || !shape(def.majorVersionParts).test(major) || typeof full !== 'string'
-      || !shape(def.fullVersionParts).test(full) || !full.startsWith(`${major}.`)) {
-      invalid(this, 'version', `must be a version of ${range}, with a full version of ${def.fullVersionParts} numbers that starts with its release line: ${versionClass.name}.of('${def.defaultVersion.fullVersion}', '${def.defaultVersion.majorVersion}')`,
+    if (typeof major !== 'string' || !shape(def.majorParts).test(major) || typeof full !== 'string'
+      || !shape(def.fullParts).test(full) || !full.startsWith(`${major}.`)) {
+      invalid(this, 'version', `must be a version of ${range}, with a full version of ${def.fullParts} numbers that starts with its release line: ${versionClass.name}.of('${def.defaultVersion.fullVersion}', '${def.defaultVersion.majorVersion}')`,
         `${String(full)} (${String(major)})`);
     }
-    const newest = def.newestVersion.split('.').length;
-    if (compareVersions(full, def.oldestVersion) < 0 || compareVersions(full.split('.').slice(0, newest).join('.'), def.newestVersion) > 0) {
+    const newest = def.newest.split('.').length;
+    if (compareVersions(full, def.oldest) < 0 || compareVersions(full.split('.').slice(0, newest).join('.'), def.newest) > 0) {
       invalid(this, 'version', `must be ${range}`, full);
     }
     if (version.deprecation) {
-      warn(this, `${def.displayName} ${full} is deprecated: ${version.deprecation}`);
+      warn(this, `${displayName} ${full} is deprecated: ${version.deprecation}`);
     }
     return version;
   }
@@ -519,22 +557,31 @@ export abstract class EngineBase extends Construct implements kplus.INetworkPoli
 
   private resolveGracePeriod(value: unknown): Duration {
     requireKind(this, 'terminationGracePeriod', value, instanceOf(Duration, 'Duration.seconds(120)'));
-    const grace = (value as Duration | undefined) ?? this._definition.defaultTerminationGracePeriod;
+    const grace = (value as Duration | undefined) ?? this._definition.defaults.terminationGracePeriod;
     const seconds = grace.toSeconds();
-    const min = this._definition.minTerminationGracePeriod.toSeconds();
+    const min = MIN_GRACE_SECONDS;
     if (!Number.isInteger(seconds) || seconds < min) {
-      invalid(this, 'terminationGracePeriod', `must be whole seconds, at least ${min} s: the time ${this._definition.displayName} needs to stop cleanly`, `${seconds} s`);
+      invalid(this, 'terminationGracePeriod', `must be whole seconds, at least ${min} s: the time ${this._definition.engine.displayName} needs to stop cleanly`, `${seconds} s`);
     }
     return grace;
   }
 
   private definitionName(): string {
-    return this._definition.displayName;
+    return this._definition.engine.displayName;
   }
 }
 
 /** The core and whichever optional parts an engine's connection has. */
 type AnyConnection = EngineConnection & Partial<ReadOnlyEndpoint & ConnectionCredentials>;
+
+/** A metrics exporter sidecar, as an engine describes it. */
+interface MetricsExporter {
+  readonly image: string;
+  readonly port: number;
+  readonly args?: string[];
+  readonly env?: { [name: string]: kplus.EnvValue };
+  readonly resources: kplus.ContainerResources;
+}
 
 interface ConnectionValues {
   readonly connection: AnyConnection;
@@ -552,6 +599,8 @@ const BASE_KINDS: { [prop: string]: PropKind } = {
   podAnnotations: 'string-map',
   clusterDomain: 'string',
   terminationGracePeriod: instanceOf(Duration, 'Duration.seconds(120)'),
+  version: 'checked-elsewhere',
+  config: 'checked-elsewhere',
 };
 
 function describe(value: unknown): string {

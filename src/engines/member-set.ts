@@ -35,8 +35,6 @@ export interface MemberSetOptions {
   readonly zone?: string;
   /** What the pods read at start: a change rolls them. */
   readonly checksum: unknown[];
-  /** The engine's own pod annotations (scrape settings). @default - none */
-  readonly annotations?: { [key: string]: string };
   /** Grace period of this set. @default - the engine's */
   readonly terminationGracePeriod?: Duration;
 }

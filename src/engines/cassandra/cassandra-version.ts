@@ -22,8 +22,4 @@ export class CassandraVersion extends EngineVersion {
   public static of(fullVersion: string, majorVersion: string): CassandraVersion {
     return new CassandraVersion(fullVersion, majorVersion);
   }
-
-  private constructor(fullVersion: string, majorVersion: string) {
-    super(fullVersion, majorVersion);
-  }
 }

@@ -90,25 +90,10 @@ export interface CassandraProps extends EngineProps {
 }
 
 const DEFINITION: EngineDefinition = {
-  engine: 'cassandra',
-  displayName: 'Cassandra',
-  image: 'cassandra',
-  defaultVersion: CassandraVersion.V5_0,
+  engine: { name: 'cassandra', displayName: 'Cassandra', image: 'cassandra', imageUser: 999, clientPorts: [CQL_PORT] },
   // The rendered cassandra.yaml uses 4.0's names (3.11 has none of them).
-  oldestVersion: '4.0',
-  newestVersion: '5',
-  majorVersionParts: 2,
-  fullVersionParts: 3,
-  defaultCpu: kplus.Cpu.millis(1000),
-  defaultMemory: Size.gibibytes(4),
-  defaultStorage: Size.gibibytes(50),
-  // The `cassandra` user of the official image.
-  imageUser: 999,
-  defaultTerminationGracePeriod: Duration.seconds(300),
-  // nodetool drain flushes every memtable before the node stops.
-  minTerminationGracePeriod: Duration.seconds(30),
-  clientPorts: [CQL_PORT],
-  envPrefix: 'CASSANDRA',
+  versions: { defaultVersion: CassandraVersion.V5_0, oldest: '4.0', newest: '5', majorParts: 2, fullParts: 3 },
+  defaults: { cpu: kplus.Cpu.millis(1000), memory: Size.gibibytes(4), storage: Size.gibibytes(50), terminationGracePeriod: Duration.seconds(300) },
 };
 const CONF_DIR = '/etc/cassandra';
 const SCRIPTS_DIR = '/opt/cdk8s-stateful';
@@ -131,22 +116,12 @@ export class Cassandra extends EngineBase {
   public readonly seeds: string[];
   /** How apps connect. */
   public readonly connection: CassandraConnection;
-  /** The version running. */
-  public readonly version: CassandraVersion;
 
   constructor(scope: Construct, id: string, props: CassandraProps = {}) {
     super(scope, id, props, DEFINITION);
-    this._checkProps(props, {
-      version: 'checked-elsewhere',
-      clusterName: 'string',
-      datacenter: 'string',
-      racks: 'array',
-      replicas: 'integer',
-      config: 'object',
-      startupTimeout: instanceOf(Duration, 'Duration.hours(2)'),
-    });
+    this._checkProps(props, { clusterName: 'string', datacenter: 'string', racks: 'array', replicas: 'integer', startupTimeout: instanceOf(Duration, 'Duration.hours(2)') });
     const name = this.name;
-    const version = this.version = this._version as CassandraVersion;
+    const version = this.version;
     const clusterName = props.clusterName ?? name;
     if (!/^[A-Za-z0-9][A-Za-z0-9 _.-]{0,63}$/.test(clusterName)) {
       invalid(this, 'clusterName', "must be 1 to 64 letters, digits, ' ', '_', '.' or '-', starting with a letter or digit", clusterName);

@@ -1,7 +1,7 @@
 import { IConstruct } from 'constructs';
 import { CassandraVersion } from './cassandra-version';
 import { invalid, warn } from '../../private/errors';
-import { configEntries, configText } from '../config-overrides';
+import { configEntries, configText, renderSettings } from '../config-overrides';
 import { jvmHeapMiB } from '../engine-kit';
 
 /** Stand-in for the pod's IP in the rendered cassandra.yaml; the init container substitutes it. */
@@ -95,12 +95,8 @@ export function renderCassandraYaml(scope: IConstruct, input: CassandraYamlInput
     }
     settings[key] = yamlValue(value);
   }
-  const lines = Object.keys(settings).sort().map((key) => `${key}: ${settings[key]}`);
-  return [
-    '# Rendered by cdk8s-stateful. __POD_IP__ is replaced with the pod IP when the pod starts.',
-    ...lines,
-    '',
-  ].join('\n');
+  return renderSettings('# Rendered by cdk8s-stateful. __POD_IP__ is replaced with the pod IP when the pod starts.', settings,
+    (key, value) => `${key}: ${value}`);
 }
 
 /** A user's value as YAML: plain when it is safe as a plain scalar, as given when it is a flow list or map, quoted otherwise. */

@@ -1,7 +1,7 @@
 import { createHash } from 'crypto';
 import { IConstruct } from 'constructs';
 import { invalid, warn } from '../../private/errors';
-import { configEntries, configText } from '../config-overrides';
+import { configEntries, configText, renderSettings } from '../config-overrides';
 
 /** Port of the broker listener (clients and replication). */
 export const BROKER_PORT = 9092;
@@ -102,12 +102,8 @@ export function renderServerProperties(scope: IConstruct, input: ServerConfigInp
     checkProperty(scope, key, value);
     settings[key] = value;
   }
-  const lines = Object.keys(settings).sort().map((k) => `${k}=${escapeValue(settings[k])}`);
-  return [
-    '# Rendered by cdk8s-stateful. The start script fills in node.id and the pod name of each pod.',
-    ...lines,
-    '',
-  ].join('\n');
+  return renderSettings('# Rendered by cdk8s-stateful. The start script fills in node.id and the pod name of each pod.', settings,
+    (key, value) => `${key}=${escapeValue(value)}`);
 }
 
 /** Java properties: a backslash is an escape, so a literal one is doubled; a leading space would be dropped. */

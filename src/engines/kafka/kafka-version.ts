@@ -13,25 +13,25 @@ export class KafkaVersion extends EngineVersion {
    * Kafka 3.8.
    * @deprecated 3.8 is out of the Apache Kafka bug-fix window (the newest releases only); upgrade to 3.9, then to 4.x.
    */
-  public static readonly V3_8 = KafkaVersion.retired('3.8.1', '3.8', 'Kafka 3.8 is out of the Apache Kafka bug-fix window: upgrade to 3.9, then to 4.x');
+  public static readonly V3_8 = new KafkaVersion('3.8.1', '3.8', 'Kafka 3.8 is out of the Apache Kafka bug-fix window: upgrade to 3.9, then to 4.x');
 
   /**
    * Kafka 3.9: the last 3.x release and the bridge release for upgrades to 4.x.
    * @deprecated 3.9 is out of the Apache Kafka bug-fix window; upgrade to 4.x (from 3.9, which is the supported path).
    */
-  public static readonly V3_9 = KafkaVersion.retired('3.9.2', '3.9', 'Kafka 3.9 is out of the Apache Kafka bug-fix window: upgrade to 4.x');
+  public static readonly V3_9 = new KafkaVersion('3.9.2', '3.9', 'Kafka 3.9 is out of the Apache Kafka bug-fix window: upgrade to 4.x');
 
   /**
    * Kafka 4.0: the first release without ZooKeeper.
    * @deprecated 4.0 is out of the Apache Kafka bug-fix window; upgrade to a newer 4.x.
    */
-  public static readonly V4_0 = KafkaVersion.retired('4.0.2', '4.0', 'Kafka 4.0 is out of the Apache Kafka bug-fix window: upgrade to a newer 4.x');
+  public static readonly V4_0 = new KafkaVersion('4.0.2', '4.0', 'Kafka 4.0 is out of the Apache Kafka bug-fix window: upgrade to a newer 4.x');
 
   /**
    * Kafka 4.1.
    * @deprecated 4.1 is out of the Apache Kafka bug-fix window; upgrade to a newer 4.x.
    */
-  public static readonly V4_1 = KafkaVersion.retired('4.1.2', '4.1', 'Kafka 4.1 is out of the Apache Kafka bug-fix window: upgrade to a newer 4.x');
+  public static readonly V4_1 = new KafkaVersion('4.1.2', '4.1', 'Kafka 4.1 is out of the Apache Kafka bug-fix window: upgrade to a newer 4.x');
 
   /** Kafka 4.2. */
   public static readonly V4_2 = KafkaVersion.of('4.2.2', '4.2');
@@ -49,13 +49,5 @@ export class KafkaVersion extends EngineVersion {
    */
   public static of(fullVersion: string, majorVersion: string): KafkaVersion {
     return new KafkaVersion(fullVersion, majorVersion);
-  }
-
-  private static retired(fullVersion: string, majorVersion: string, reason: string): KafkaVersion {
-    return new KafkaVersion(fullVersion, majorVersion, reason);
-  }
-
-  private constructor(fullVersion: string, majorVersion: string, deprecation?: string) {
-    super(fullVersion, majorVersion, deprecation);
   }
 }

@@ -78,25 +78,12 @@ const RUNTIME_MOUNT = '/etc/kafka/runtime';
 const LOG_DIR = '/var/log/kafka';
 
 const DEFINITION: EngineDefinition = {
-  engine: 'kafka',
-  displayName: 'Kafka',
-  image: 'apache/kafka',
-  defaultVersion: KafkaVersion.V4_4,
+  engine: { name: 'kafka', displayName: 'Kafka', image: 'apache/kafka', imageUser: KAFKA_UID, clientPorts: [BROKER_PORT] },
   // KRaft without ZooKeeper.
-  oldestVersion: '3.3',
-  newestVersion: '4',
-  majorVersionParts: 2,
-  fullVersionParts: 3,
-  // A broker: 1 CPU, 2 GiB of memory (a 1 GiB heap, the rest page cache), 20 GiB of disk.
-  defaultCpu: kplus.Cpu.millis(1000),
-  defaultMemory: Size.gibibytes(2),
-  defaultStorage: Size.gibibytes(20),
-  imageUser: KAFKA_UID,
-  // Controlled shutdown moves partition leadership to other brokers and flushes the logs.
-  defaultTerminationGracePeriod: Duration.seconds(180),
-  minTerminationGracePeriod: Duration.seconds(30),
-  clientPorts: [BROKER_PORT],
-  envPrefix: 'KAFKA',
+  versions: { defaultVersion: KafkaVersion.V4_4, oldest: '3.3', newest: '4', majorParts: 2, fullParts: 3 },
+  // A broker: 1 CPU, 2 GiB of memory (a 1 GiB heap, the rest page cache), 20 GiB of disk, and 180 s
+  // for a controlled shutdown (partition leadership moves to other brokers, the logs are flushed).
+  defaults: { cpu: kplus.Cpu.millis(1000), memory: Size.gibibytes(2), storage: Size.gibibytes(20), terminationGracePeriod: Duration.seconds(180) },
 };
 
 /**
@@ -117,22 +104,11 @@ export class Kafka extends EngineBase {
   public readonly connection: KafkaConnection;
   /** The KRaft cluster id storage is formatted with. */
   public readonly clusterId: string;
-  /** The Kafka release. */
-  public readonly version: KafkaVersion;
 
   constructor(scope: Construct, id: string, props: KafkaProps = {}) {
     super(scope, id, props, DEFINITION);
-    this._checkProps(props, {
-      version: 'checked-elsewhere',
-      brokers: 'integer',
-      controllers: 'integer',
-      clusterId: 'string',
-      config: 'object',
-      controllerStorage: 'object',
-      controllerResources: 'object',
-    });
+    this._checkProps(props, { brokers: 'integer', controllers: 'integer', clusterId: 'string', controllerStorage: 'object', controllerResources: 'object' });
     const name = this.name;
-    this.version = this._version as KafkaVersion;
     const brokers = requireInteger(this, 'brokers', props.brokers ?? 3, 1);
     const controllers = props.controllers === undefined ? undefined : requireInteger(this, 'controllers', props.controllers, 1);
     if (controllers !== undefined) {

@@ -11,7 +11,7 @@ export class MongoDbVersion extends EngineVersion {
    * MongoDB 6.0.
    * @deprecated MongoDB 6.0 reached its end of life in July 2025: it gets no more fixes. Upgrade to 7.0, then 8.0.
    */
-  public static readonly V6_0 = MongoDbVersion.retired('6.0.20', '6.0', 'MongoDB 6.0 reached its end of life in July 2025 and gets no more fixes: upgrade to 7.0, then 8.0');
+  public static readonly V6_0 = new MongoDbVersion('6.0.20', '6.0', 'MongoDB 6.0 reached its end of life in July 2025 and gets no more fixes: upgrade to 7.0, then 8.0');
   /** MongoDB 7.0. */
   public static readonly V7_0 = MongoDbVersion.of('7.0.16', '7.0');
   /** MongoDB 8.0, the newest release line. */
@@ -24,13 +24,5 @@ export class MongoDbVersion extends EngineVersion {
    */
   public static of(fullVersion: string, majorVersion: string): MongoDbVersion {
     return new MongoDbVersion(fullVersion, majorVersion);
-  }
-
-  private static retired(fullVersion: string, majorVersion: string, reason: string): MongoDbVersion {
-    return new MongoDbVersion(fullVersion, majorVersion, reason);
-  }
-
-  private constructor(fullVersion: string, majorVersion: string, deprecation?: string) {
-    super(fullVersion, majorVersion, deprecation);
   }
 }

@@ -89,24 +89,9 @@ const MAX_VOTERS = 7;
 const IMAGE_USER = 999;
 
 const DEFINITION: EngineDefinition = {
-  engine: 'mongodb',
-  displayName: 'MongoDB',
-  image: 'mongo',
-  defaultVersion: MongoDbVersion.V8_0,
-  oldestVersion: '6.0',
-  newestVersion: '8',
-  majorVersionParts: 2,
-  fullVersionParts: 3,
-  defaultCpu: kplus.Cpu.millis(500),
-  defaultMemory: Size.gibibytes(2),
-  defaultStorage: Size.gibibytes(10),
-  imageUser: IMAGE_USER,
-  defaultTerminationGracePeriod: Duration.minutes(2),
-  // A primary steps down (up to 10 s by default) before mongod shuts down.
-  minTerminationGracePeriod: Duration.seconds(30),
-  clientPorts: [MONGODB_PORT],
-  credentialKeys: ['password', 'keyfile'],
-  envPrefix: 'MONGODB',
+  engine: { name: 'mongodb', displayName: 'MongoDB', image: 'mongo', imageUser: IMAGE_USER, clientPorts: [MONGODB_PORT], credentialKeys: ['password', 'keyfile'] },
+  versions: { defaultVersion: MongoDbVersion.V8_0, oldest: '6.0', newest: '8', majorParts: 2, fullParts: 3 },
+  defaults: { cpu: kplus.Cpu.millis(500), memory: Size.gibibytes(2), storage: Size.gibibytes(10), terminationGracePeriod: Duration.minutes(2) },
 };
 
 /**
@@ -122,24 +107,13 @@ export class MongoDb extends EngineBase {
   public readonly arbiterWorkload?: StatefulWorkload;
   /** How apps connect. */
   public readonly connection: MongoDbConnection;
-  /** The version that runs. */
-  public readonly version: MongoDbVersion;
   /** The WiredTiger cache of each data-bearing member, in GB (`--wiredTigerCacheSizeGB`). */
   public readonly wiredTigerCacheSizeGB: number;
 
   constructor(scope: Construct, id: string, props: MongoDbProps = {}) {
     super(scope, id, props, DEFINITION);
-    this._checkProps(props, {
-      version: 'checked-elsewhere',
-      replicas: 'integer',
-      arbiter: 'boolean',
-      arbiterResources: 'object',
-      replicaSetName: 'string',
-      credentials: 'checked-elsewhere',
-      config: 'object',
-    });
+    this._checkProps(props, { replicas: 'integer', arbiter: 'boolean', arbiterResources: 'object', replicaSetName: 'string' });
     const name = this.name;
-    this.version = this._version as MongoDbVersion;
 
     const replicas = requireInteger(this, 'replicas', props.replicas ?? 3, 1);
     const arbiter = props.arbiter ?? false;

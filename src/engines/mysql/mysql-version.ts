@@ -11,7 +11,7 @@ export class MySqlVersion extends EngineVersion {
    * MySQL 8.0.
    * @deprecated MySQL 8.0 reached end of life in April 2026 (no more security fixes): upgrade to {@link MySqlVersion.V8_4} (LTS).
    */
-  public static readonly V8_0 = MySqlVersion.retired('8.0.43', '8.0', 'MySQL 8.0 reached end of life in April 2026 (no more security fixes): upgrade to 8.4 LTS');
+  public static readonly V8_0 = new MySqlVersion('8.0.43', '8.0', 'MySQL 8.0 reached end of life in April 2026 (no more security fixes): upgrade to 8.4 LTS');
 
   /** MySQL 8.4, the long-term support release: the default. */
   public static readonly V8_4 = MySqlVersion.of('8.4.6', '8.4');
@@ -30,13 +30,5 @@ export class MySqlVersion extends EngineVersion {
    */
   public static of(fullVersion: string, majorVersion: string): MySqlVersion {
     return new MySqlVersion(fullVersion, majorVersion);
-  }
-
-  private static retired(fullVersion: string, majorVersion: string, reason: string): MySqlVersion {
-    return new MySqlVersion(fullVersion, majorVersion, reason);
-  }
-
-  private constructor(fullVersion: string, majorVersion: string, deprecation?: string) {
-    super(fullVersion, majorVersion, deprecation);
   }
 }

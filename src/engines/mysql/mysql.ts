@@ -17,25 +17,10 @@ const METRICS_PORT = 9104;
 const EXPORTER_IMAGE = 'prom/mysqld-exporter:v0.16.0';
 
 const DEFINITION: EngineDefinition = {
-  engine: 'mysql',
-  displayName: 'MySQL',
-  image: 'mysql',
-  defaultVersion: MySqlVersion.V8_4,
+  engine: { name: 'mysql', displayName: 'MySQL', image: 'mysql', imageUser: 999, clientPorts: [PORT], credentialKeys: ['password', 'replication-password'] },
   // CHANGE REPLICATION SOURCE syntax and the CLONE plugin as the scripts use them.
-  oldestVersion: '8.0.23',
-  newestVersion: '9',
-  majorVersionParts: 2,
-  fullVersionParts: 3,
-  defaultCpu: kplus.Cpu.millis(500),
-  defaultMemory: Size.gibibytes(1),
-  defaultStorage: Size.gibibytes(20),
-  imageUser: 999,
-  defaultTerminationGracePeriod: Duration.seconds(120),
-  // InnoDB flushes its buffer pool on a clean shutdown: give it at least half a minute.
-  minTerminationGracePeriod: Duration.seconds(30),
-  clientPorts: [PORT],
-  credentialKeys: ['password', 'replication-password'],
-  envPrefix: 'MYSQL',
+  versions: { defaultVersion: MySqlVersion.V8_4, oldest: '8.0.23', newest: '9', majorParts: 2, fullParts: 3 },
+  defaults: { cpu: kplus.Cpu.millis(500), memory: Size.gibibytes(1), storage: Size.gibibytes(20), terminationGracePeriod: Duration.seconds(120) },
 };
 
 /** Properties of a {@link MySql} instance. */
@@ -116,23 +101,12 @@ export class MySql extends EngineBase {
   public readonly readOnlyService: kplus.Service;
   /** How applications connect. */
   public readonly connection: MySqlConnection;
-  /** The version that runs. */
-  public readonly version: MySqlVersion;
 
   constructor(scope: Construct, id: string, props: MySqlProps = {}) {
     super(scope, id, props, DEFINITION);
-    this._checkProps(props, {
-      version: 'checked-elsewhere',
-      replicas: 'integer',
-      primary: 'integer',
-      credentials: 'checked-elsewhere',
-      maxConnections: 'integer',
-      binlogRetention: instanceOf(Duration, 'Duration.days(7)'),
-      config: 'object',
-      metrics: 'boolean',
-    });
+    this._checkProps(props, { replicas: 'integer', primary: 'integer', maxConnections: 'integer', binlogRetention: instanceOf(Duration, 'Duration.days(7)'), metrics: 'boolean' });
     const name = this.name;
-    const version = this.version = this._version as MySqlVersion;
+    const version = this.version;
     const replicas = requireInteger(this, 'replicas', props.replicas ?? 1, 1);
     const primary = props.primary ?? 0;
     if (!Number.isInteger(primary) || primary < 0 || primary >= replicas) {
@@ -211,22 +185,17 @@ export class MySql extends EngineBase {
       volumeMounts: [...commonMounts, { volume: configVolume, path: '/config', readOnly: true }],
     };
     const containers = [server];
-    let annotations: { [key: string]: string } = {};
     if (props.metrics) {
-      containers.push({
-        name: 'metrics',
+      containers.push(this._metricsExporter({
         image: EXPORTER_IMAGE,
+        port: METRICS_PORT,
         args: [`--mysqld.address=127.0.0.1:${PORT}`, '--mysqld.username=root', `--web.listen-address=:${METRICS_PORT}`],
-        ports: [{ name: 'metrics', number: METRICS_PORT }],
-        envVariables: { MYSQLD_EXPORTER_PASSWORD: credentials.env('password') },
+        env: { MYSQLD_EXPORTER_PASSWORD: credentials.env('password') },
         resources: {
           cpu: { request: kplus.Cpu.millis(20), limit: kplus.Cpu.millis(200) },
           memory: { request: Size.mebibytes(64), limit: Size.mebibytes(64) },
         },
-        readiness: kplus.Probe.fromHttpGet('/', { port: METRICS_PORT }),
-        liveness: kplus.Probe.fromTcpSocket({ port: METRICS_PORT }),
-      });
-      annotations = this._metricsAnnotations(METRICS_PORT);
+      }));
     }
 
     this._addMembers('Workload', {
@@ -238,7 +207,6 @@ export class MySql extends EngineBase {
       dataMountInto: ['mysql', 'bootstrap'],
       // Replicas wait for the source themselves, so every pod may start at once (any `primary`).
       podManagementPolicy: PodManagementPolicy.PARALLEL,
-      annotations,
       checksum: [myCnf, scripts],
     });
     const servicePorts: kplus.ServicePort[] = [{ name: 'mysql', port: PORT, targetPort: PORT }];

@@ -12,7 +12,7 @@ export class PostgresVersion extends EngineVersion {
    * PostgreSQL 13.23, the last release of 13.
    * @deprecated PostgreSQL 13 reached end of life in November 2025 and gets no more fixes: upgrade to V17 or V18.
    */
-  public static readonly V13 = PostgresVersion.retired('13.23', '13', 'PostgreSQL 13 reached end of life in November 2025 and gets no more fixes: upgrade to 17 or 18');
+  public static readonly V13 = new PostgresVersion('13.23', '13', 'PostgreSQL 13 reached end of life in November 2025 and gets no more fixes: upgrade to 17 or 18');
   /** PostgreSQL 14 (supported upstream until November 2026). */
   public static readonly V14 = PostgresVersion.of('14.20', '14');
   /** PostgreSQL 15 (supported upstream until November 2027). */
@@ -35,13 +35,5 @@ export class PostgresVersion extends EngineVersion {
    */
   public static of(fullVersion: string, majorVersion: string): PostgresVersion {
     return new PostgresVersion(fullVersion, majorVersion);
-  }
-
-  private static retired(fullVersion: string, majorVersion: string, reason: string): PostgresVersion {
-    return new PostgresVersion(fullVersion, majorVersion, reason);
-  }
-
-  private constructor(fullVersion: string, majorVersion: string, deprecation?: string) {
-    super(fullVersion, majorVersion, deprecation);
   }
 }

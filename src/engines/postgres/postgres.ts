@@ -15,24 +15,9 @@ import { EngineBase, EngineDefinition } from '../engine-base';
 import { ConnectionCredentials, EngineConnection, ReadOnlyEndpoint } from '../engine-connection';
 
 const DEFINITION: EngineDefinition = {
-  engine: 'postgres',
-  displayName: 'PostgreSQL',
-  image: 'postgres',
-  defaultVersion: PostgresVersion.V17,
-  oldestVersion: '13',
-  newestVersion: '18',
-  majorVersionParts: 1,
-  fullVersionParts: 2,
-  defaultCpu: kplus.Cpu.millis(500),
-  defaultMemory: Size.gibibytes(1),
-  defaultStorage: Size.gibibytes(10),
-  imageUser: 999,
-  defaultTerminationGracePeriod: Duration.seconds(120),
-  // A fast shutdown checkpoints first: give it at least half a minute.
-  minTerminationGracePeriod: Duration.seconds(30),
-  clientPorts: [POSTGRES_PORT],
-  credentialKeys: ['password', 'replication-password'],
-  envPrefix: 'POSTGRES',
+  engine: { name: 'postgres', displayName: 'PostgreSQL', image: 'postgres', imageUser: 999, clientPorts: [POSTGRES_PORT], credentialKeys: ['password', 'replication-password'] },
+  versions: { defaultVersion: PostgresVersion.V17, oldest: '13', newest: '18', majorParts: 1, fullParts: 2 },
+  defaults: { cpu: kplus.Cpu.millis(500), memory: Size.gibibytes(1), storage: Size.gibibytes(10), terminationGracePeriod: Duration.seconds(120) },
 };
 
 /** Image of the optional metrics sidecar. */
@@ -121,26 +106,13 @@ export class Postgres extends EngineBase {
   public readonly readOnlyService: kplus.Service;
   /** How apps connect. */
   public readonly connection: PostgresConnection;
-  /** The version run. */
-  public readonly version: PostgresVersion;
   /** Ordinal of the primary pod. */
   public readonly primary: number;
 
   constructor(scope: Construct, id: string, props: PostgresProps = {}) {
     super(scope, id, props, DEFINITION);
-    this._checkProps(props, {
-      version: 'checked-elsewhere',
-      replicas: 'integer',
-      primary: 'integer',
-      credentials: 'checked-elsewhere',
-      database: 'string',
-      replicationUser: 'string',
-      maxConnections: 'integer',
-      config: 'object',
-      metrics: 'boolean',
-    });
+    this._checkProps(props, { replicas: 'integer', primary: 'integer', database: 'string', replicationUser: 'string', maxConnections: 'integer', metrics: 'boolean' });
     const name = this.name;
-    this.version = this._version as PostgresVersion;
     const major = Number(this.version.majorVersion);
     const replicas = requireInteger(this, 'replicas', props.replicas ?? 1, 1);
     const primary = requireInteger(this, 'primary', props.primary ?? 0, 0);
@@ -269,26 +241,17 @@ export class Postgres extends EngineBase {
     };
 
     const containers = [server];
-    let annotations: { [key: string]: string } = {};
     if (props.metrics) {
-      containers.push({
-        name: 'metrics',
+      containers.push(this._metricsExporter({
         image: EXPORTER_IMAGE,
-        ports: [{ name: 'metrics', number: EXPORTER_PORT }],
-        envVariables: {
+        port: EXPORTER_PORT,
+        env: {
           DATA_SOURCE_URI: kplus.EnvValue.fromValue(`127.0.0.1:${POSTGRES_PORT}/postgres?sslmode=disable`),
           DATA_SOURCE_USER: kplus.EnvValue.fromValue(SUPERUSER),
           DATA_SOURCE_PASS: credentials.env('password'),
         },
-        resources: {
-          cpu: { request: kplus.Cpu.millis(50) },
-          memory: { request: Size.mebibytes(64), limit: Size.mebibytes(128) },
-        },
-        readiness: kplus.Probe.fromHttpGet('/', { port: EXPORTER_PORT }),
-        liveness: kplus.Probe.fromTcpSocket({ port: EXPORTER_PORT }),
-        securityContext: { user: 999, group: 999 },
-      });
-      annotations = this._metricsAnnotations(EXPORTER_PORT);
+        resources: { cpu: { request: kplus.Cpu.millis(50) }, memory: { request: Size.mebibytes(64), limit: Size.mebibytes(128) } },
+      }));
     }
 
     this._addMembers('Workload', {
@@ -301,7 +264,6 @@ export class Postgres extends EngineBase {
       // Standbys wait for the primary in their init container, so all pods may start at once
       // (with OrderedReady, a primary other than pod 0 would never be started).
       podManagementPolicy: PodManagementPolicy.PARALLEL,
-      annotations,
       // Pods restart when their config or scripts change (a ConfigMap change alone restarts nothing).
       checksum: [configMap.data, scriptsConfigMap.data],
     });
