@@ -33,3 +33,14 @@ export function configText(scope: IConstruct, key: string, value: unknown): stri
 export function renderSettings(header: string, settings: { [key: string]: string }, line: (key: string, value: string) => string): string {
   return [header, ...Object.keys(settings).sort().map((key) => line(key, settings[key])), ''].join('\n');
 }
+
+/** The overrides as strings, each passed to the engine's `check` of one setting first. */
+export function configSettings(scope: IConstruct, config: unknown, check: (key: string, value: string) => void): { [key: string]: string } {
+  const settings: { [key: string]: string } = {};
+  for (const [key, value] of configEntries(scope, config)) {
+    const text = configText(scope, key, value);
+    check(key, text);
+    settings[key] = text;
+  }
+  return settings;
+}

@@ -1,7 +1,7 @@
 import { IConstruct } from 'constructs';
 import { CassandraVersion } from './cassandra-version';
 import { invalid, warn } from '../../private/errors';
-import { configEntries, configText, renderSettings } from '../config-overrides';
+import { configSettings, renderSettings } from '../config-overrides';
 import { jvmHeapMiB } from '../engine-kit';
 
 /** Stand-in for the pod's IP in the rendered cassandra.yaml; the init container substitutes it. */
@@ -160,12 +160,7 @@ const RENAMED = [
  */
 export function validateConfig(scope: IConstruct, config: unknown, topology: CassandraTopology): { [key: string]: string } {
   const { nodes, racks } = topology;
-  const options: { [key: string]: string } = {};
-  for (const [key, value] of configEntries(scope, config)) {
-    const text = configText(scope, key, value);
-    checkSetting(scope, key, text);
-    options[key] = text;
-  }
+  const options = configSettings(scope, config, (key, value) => checkSetting(scope, key, value));
   const get = (key: string): string | undefined => options[key];
   const boolean = (key: string): boolean | undefined => {
     const value = get(key);

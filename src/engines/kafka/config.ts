@@ -1,7 +1,7 @@
 import { createHash } from 'crypto';
 import { IConstruct } from 'constructs';
 import { invalid, warn } from '../../private/errors';
-import { configEntries, configText, renderSettings } from '../config-overrides';
+import { configSettings, renderSettings } from '../config-overrides';
 
 /** Port of the broker listener (clients and replication). */
 export const BROKER_PORT = 9092;
@@ -191,12 +191,7 @@ const BOOLEANS = ['unclean.leader.election.enable', 'auto.create.topics.enable',
  */
 export function validateConfig(scope: IConstruct, config: unknown, topology: KafkaTopology): { [key: string]: string } {
   const { brokers, controllers } = topology;
-  const overrides: { [key: string]: string } = {};
-  for (const [key, value] of configEntries(scope, config)) {
-    const text = configText(scope, key, value);
-    checkProperty(scope, key, text);
-    overrides[key] = text;
-  }
+  const overrides = configSettings(scope, config, (key, value) => checkProperty(scope, key, value));
   for (const [key, [min, max, type]] of Object.entries(WHOLE_NUMBERS)) {
     const value = overrides[key]?.trim();
     if (value !== undefined && (!/^[+-]?[0-9]+$/.test(value) || BigInt(value) < min || BigInt(value) > max)) {
