@@ -153,7 +153,7 @@ export class Cassandra extends EngineBase {
     // Seeds are known before the workloads exist: pod DNS names follow from names, namespace and domain.
     this.seeds = seedPods.map(([setName, ordinal]) => this._dns.pod(setName, ordinal));
     const configData: { [key: string]: string } = {
-      'cassandra.yaml': renderCassandraYaml(this, { clusterName, seeds: this.seeds, version, overrides }),
+      'cassandra.yaml': renderCassandraYaml(this, { clusterName, seeds: this.seeds, version, racks: rackNames.length, overrides }),
     };
     for (const rack of rackNames) {
       configData[`rackdc-${rack}.properties`] = renderRackDc(datacenter, rack);

@@ -39,11 +39,22 @@ const MANAGED: { [key: string]: string } = {
 export const NUM_TOKENS = 16;
 export const TOKEN_ALLOCATION_RF = 3;
 
+/**
+ * The replication factor the token allocator optimizes for, by default: 3, but never more than
+ * the racks when there are several, since Cassandra refuses to bootstrap a node into a datacenter
+ * with more than one rack and fewer racks than this factor.
+ */
+export function tokenAllocationRf(racks: number): number {
+  return racks > 1 ? Math.min(TOKEN_ALLOCATION_RF, racks) : TOKEN_ALLOCATION_RF;
+}
+
 /** What cassandra.yaml is rendered from. */
 export interface CassandraYamlInput {
   readonly clusterName: string;
   readonly seeds: string[];
   readonly version: CassandraVersion;
+  /** Racks of the ring (1 without racks). */
+  readonly racks: number;
   readonly overrides: { [key: string]: string };
 }
 
@@ -53,7 +64,7 @@ export interface CassandraYamlInput {
  */
 export function renderCassandraYaml(scope: IConstruct, input: CassandraYamlInput): string {
   const settings: { [key: string]: string } = {
-    allocate_tokens_for_local_replication_factor: String(TOKEN_ALLOCATION_RF),
+    allocate_tokens_for_local_replication_factor: String(tokenAllocationRf(input.racks)),
     auto_snapshot: 'true',
     broadcast_rpc_address: POD_IP_PLACEHOLDER,
     cdc_raw_directory: `${DATA_MOUNT}/cdc_raw`,
@@ -210,7 +221,7 @@ export function validateConfig(scope: IConstruct, config: unknown, topology: Cas
     invalid(scope, 'config.initial_token', `must list num_tokens (${tokens}) comma-separated tokens, one per virtual node`, initial);
   }
   // Cassandra's token allocation refuses a datacenter with more than one rack but fewer racks than this RF.
-  const allocationRf = whole('allocate_tokens_for_local_replication_factor', 1, 2147483647) ?? TOKEN_ALLOCATION_RF;
+  const allocationRf = whole('allocate_tokens_for_local_replication_factor', 1, 2147483647) ?? tokenAllocationRf(racks);
   const seeds = Math.min(racks, 3);
   if (racks > 1 && allocationRf > racks && nodes > seeds) {
     const given = get('allocate_tokens_for_local_replication_factor');

@@ -27,7 +27,7 @@ function exactly(message: string): RegExp {
 }
 
 function yaml(overrides: { [key: string]: string }, version = CassandraVersion.V5_0): { [key: string]: string } {
-  const text = renderCassandraYaml(scope(), { clusterName: 'ring', seeds: ['ring-0'], version, overrides });
+  const text = renderCassandraYaml(scope(), { clusterName: 'ring', seeds: ['ring-0'], version, racks: 1, overrides });
   return Object.fromEntries(text.split('\n').filter((l) => l && !l.startsWith('#')).map((l) => [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 2)]));
 }
 
@@ -107,8 +107,12 @@ describe('joining the ring', () => {
     expect(() => check({ allocate_tokens_for_local_replication_factor: '5' }, 4, 4)).toThrow(/must be 1, or at most the number of racks \(4\)/);
   });
 
-  test('the default allocation factor (3) with two racks of several nodes is refused, naming the setting to change', () => {
-    expect(() => check({}, 4, 2)).toThrow(exactly('test/ring: \'config.allocate_tokens_for_local_replication_factor\' is 3 by default, which needs 1 rack or at least 3: with 2 racks Cassandra refuses to bootstrap the nodes after the seeds; set it to your keyspaces\' replication factor (at most 2) or 1'));
+  test('the default allocation factor follows the racks: 3, or the number of racks when there are two', () => {
+    expect(() => check({}, 4, 2)).not.toThrow();
+    const yaml = (racks: number) => renderCassandraYaml(scope(), { clusterName: 'ring', seeds: ['ring-0'], version: CassandraVersion.V5_0, racks, overrides: {} });
+    expect(yaml(2)).toContain('\nallocate_tokens_for_local_replication_factor: 2\n');
+    expect(yaml(1)).toContain('\nallocate_tokens_for_local_replication_factor: 3\n');
+    expect(yaml(5)).toContain('\nallocate_tokens_for_local_replication_factor: 3\n');
   });
 
   test.each([
