@@ -11,12 +11,14 @@ import { GeneratedSecret } from './generated-secret';
 import { MemberSetOptions } from './member-set';
 import { ClusterDns } from '../private/dns';
 import { invalid, warn } from '../private/errors';
-import { requireRecord } from '../private/guards';
+import { describeValue, requireInstance, requireRecord } from '../private/guards';
 import { exposeClientPorts, markInstance, namespaceOf } from '../private/k8s';
 import { requireDnsSubdomain } from '../private/names';
 import { instanceOf, PropKind, requireKind, requireProps } from '../private/prop-types';
 import { requirePinnedImage } from '../private/resources';
+import { requirePositiveSize } from '../private/validation';
 import { AccessMode } from '../storage/access-mode';
+import { requireAccessModes } from '../storage/access-mode-check';
 import { IStorageClass } from '../storage/storage-class';
 import { WellKnownLabels } from '../workload/labels';
 import { PlacementProps, SpreadMode } from '../workload/placement';
@@ -88,11 +90,6 @@ interface ResolvedStorage {
 }
 
 const STORAGE_KINDS: { [prop: string]: PropKind } = { size: instanceOf(Size, 'Size.gibibytes(10)'), storageClass: 'checked-elsewhere', accessModes: 'array' };
-const RESOURCE_KINDS: { [prop: string]: PropKind } = {
-  cpu: instanceOf(kplus.Cpu, 'Cpu.millis(500)'),
-  cpuLimit: instanceOf(kplus.Cpu, 'Cpu.millis(2000)'),
-  memory: instanceOf(Size, 'Size.gibibytes(2)'),
-};
 const PLACEMENT_KINDS: { [prop: string]: PropKind } = { nodeSpread: 'string', zoneSpread: 'string', nodeSelector: 'string-map', zone: 'string', priorityClassName: 'string' };
 const LIBRARY_PREFIX = 'cdk8s-stateful/';
 /**
@@ -174,7 +171,6 @@ export abstract class EngineBase extends Construct implements kplus.INetworkPoli
     requirePinnedImage(this, 'image', this.image);
 
     this._storage = this.resolveStorage('storage', props.storage, definition.defaults.storage);
-    requireProps(this, 'resources', props.resources, RESOURCE_KINDS);
     this._resources = engineResources(this, props.resources, definition.defaults);
     this._memoryMiB = memoryMiB(this._resources);
     requireProps(this, 'placement', props.placement, PLACEMENT_KINDS);
@@ -308,7 +304,7 @@ export abstract class EngineBase extends Construct implements kplus.INetworkPoli
 
   /** Puts `connectionEnv()` into a cdk8s-plus-27 container's environment in one call. */
   public addConnectionEnv(container: kplus.Container, options: ConnectionEnvOptions = {}): void {
-    requireKind(this, 'addConnectionEnv', container, instanceOf(kplus.Container, 'deployment.containers[0] of cdk8s-plus-27 (use connectionEnv() for other versions)'));
+    requireInstance(this, 'addConnectionEnv', container, kplus.Container, 'deployment.containers[0] of cdk8s-plus-27 (use connectionEnv() for other versions)');
     for (const variable of this.connectionEnv(options)) {
       const ref = variable.valueFrom?.secretKeyRef;
       container.env.addVariable(variable.name, ref
@@ -507,7 +503,8 @@ export abstract class EngineBase extends Construct implements kplus.INetworkPoli
   private requirePeer(prop: string, peer: unknown): kplus.INetworkPolicyPeer {
     const candidate = peer as Partial<kplus.INetworkPolicyPeer> | undefined;
     if (typeof candidate?.toNetworkPolicyPeerConfig !== 'function' || typeof candidate.toPodSelector !== 'function') {
-      invalid(this, prop, 'must be a network peer: NetworkPeer.pods({ labels }), NetworkPeer.namespace(name), NetworkPeer.ipBlock(cidr), NetworkPeer.fromApiObject(obj), or a cdk8s-plus-27 peer such as Pods.select(...) or a Deployment', describe(peer));
+      invalid(this, prop, 'must be a network peer: NetworkPeer.pods({ labels }), NetworkPeer.namespace(name), NetworkPeer.ipBlock(cidr), '
+        + `NetworkPeer.fromApiObject(obj), or a cdk8s-plus-27 peer such as Pods.select(...) or a Deployment, got ${describeValue(peer)}`);
     }
     return candidate as kplus.INetworkPolicyPeer;
   }
@@ -545,20 +542,28 @@ export abstract class EngineBase extends Construct implements kplus.INetworkPoli
       requireKind(this, `${prop}.storageClass.storageClassName`, storageClass.storageClassName, 'string');
       requireDnsSubdomain(this, `${prop}.storageClass.storageClassName`, storageClass.storageClassName);
     }
+    if (storage.size !== undefined) { requirePositiveSize(this, `${prop}.size`, storage.size); }
     const accessModes = storage.accessModes ?? [AccessMode.READ_WRITE_ONCE];
+    if (accessModes.length === 0) {
+      invalid(this, `${prop}.accessModes`, 'must list at least one access mode, e.g. [AccessMode.READ_WRITE_ONCE]');
+    }
     const valid = [AccessMode.READ_WRITE_ONCE, AccessMode.READ_WRITE_ONCE_POD, AccessMode.READ_WRITE_MANY];
     accessModes.forEach((mode, i) => {
       if (!valid.includes(mode)) {
         invalid(this, `${prop}.accessModes[${i}]`, `must be a mode every pod can write its own volume with: ${valid.join(', ')} (ReadOnlyMany would leave the server unable to write)`, mode);
       }
     });
+    const capabilities = storageClass?.capabilities;
+    if (capabilities) {
+      requireAccessModes(this, `${prop}.accessModes`, accessModes, capabilities.accessModes, `storage class '${storageClass!.storageClassName}'`);
+    }
     return { size: storage.size ?? defaultSize, storageClass, accessModes };
   }
 
   private resolveGracePeriod(value: unknown): Duration {
     requireKind(this, 'terminationGracePeriod', value, instanceOf(Duration, 'Duration.seconds(120)'));
     const grace = (value as Duration | undefined) ?? this._definition.defaults.terminationGracePeriod;
-    const seconds = grace.toSeconds();
+    const seconds = grace.toMilliseconds() / 1000;
     const min = MIN_GRACE_SECONDS;
     if (!Number.isInteger(seconds) || seconds < min) {
       invalid(this, 'terminationGracePeriod', `must be whole seconds, at least ${min} s: the time ${this._definition.engine.displayName} needs to stop cleanly`, `${seconds} s`);
@@ -603,9 +608,6 @@ const BASE_KINDS: { [prop: string]: PropKind } = {
   config: 'checked-elsewhere',
 };
 
-function describe(value: unknown): string {
-  return value === null ? 'null' : typeof value === 'object' ? (value as object).constructor?.name ?? 'object' : typeof value;
-}
 
 /** Numeric comparison of dotted versions; missing parts count as 0. */
 function compareVersions(a: string, b: string): number {

@@ -6,23 +6,35 @@ import { Credentials } from './credentials';
 import { EngineResources } from './engine';
 import { GeneratedSecret } from './generated-secret';
 import { invalid } from '../private/errors';
+import { instanceOf, requireProps } from '../private/prop-types';
 import { mebibytesOf } from '../private/quantity';
+import { requireRequestsWithinLimits } from '../private/resources';
 
-/** Container resources of an engine: memory request = limit, CPU request, optional CPU limit. */
+/**
+ * Container resources of an engine: memory request = limit, CPU request, optional CPU limit.
+ * Checked here in the prop the user wrote (`resources`, `controllerResources`), kinds included.
+ */
 export function engineResources(
   scope: IConstruct,
   resources: EngineResources | undefined,
   defaults: { cpu: kplus.Cpu; memory: Size },
   prop: string = 'resources',
 ): kplus.ContainerResources {
+  requireProps(scope, prop, resources, {
+    cpu: instanceOf(kplus.Cpu, 'Cpu.millis(500)'),
+    cpuLimit: instanceOf(kplus.Cpu, 'Cpu.millis(2000)'),
+    memory: instanceOf(Size, 'Size.gibibytes(2)'),
+  });
   const memory = resources?.memory ?? defaults.memory;
   if (!(memory.toKibibytes({ rounding: SizeRoundingBehavior.NONE }) > 0)) {
     invalid(scope, `${prop}.memory`, 'must be a positive size', memory.asString());
   }
-  return {
+  const result: kplus.ContainerResources = {
     cpu: { request: resources?.cpu ?? defaults.cpu, limit: resources?.cpuLimit },
     memory: { request: memory, limit: memory },
   };
+  requireRequestsWithinLimits(scope, prop, result);
+  return result;
 }
 
 /** Memory in MiB of an engine's resources (the tuning input). */

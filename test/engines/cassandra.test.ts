@@ -241,6 +241,12 @@ describe('Cassandra', () => {
       }
     });
 
+    test('a rack that is not a rack is refused by its index, never a TypeError', () => {
+      expect(() => ring({ racks: [null as any] })).toThrow(/test\/ring: 'racks\[0\]' must be an object of named props, got null/);
+      expect(() => ring({ racks: [{ name: 5, zone: 'z' } as any] })).toThrow(/'racks\[0\].name' must be a string, got 5 \(a number\)/);
+      expect(() => ring({ racks: [{ name: 'a', zone: 'z', size: 3 } as any] })).toThrow(/'racks\[0\].size' is not a known prop/);
+    });
+
     test('seeds: at most three racks contribute', () => {
       const racks = ['a', 'b', 'c', 'd'].map((n) => ({ name: n, zone: `z-${n}` }));
       const { cassandra } = ring({ racks });

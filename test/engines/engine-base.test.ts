@@ -291,7 +291,8 @@ describe.each(ALL)('%s', (_name, engine) => {
     });
 
     test('a peer that is not a peer is refused by name, not with a TypeError', () => {
-      expectError(() => build(engine, { allowFrom: ['shop'] }), /'allowFrom\[0\]' must be a network peer/);
+      expectError(() => build(engine, { allowFrom: ['shop'] }), /'allowFrom\[0\]' must be a network peer.*got 'shop' \(a string\)/);
+      expectError(() => build(engine).db.allowFrom(undefined as any), /'allowFrom' must be a network peer.*got nothing/);
       expectError(() => build(engine, { allowFrom: 'shop' }), /'allowFrom' must be a list/);
     });
 
@@ -370,6 +371,7 @@ describe.each(ALL)('%s', (_name, engine) => {
       const env = deployment.spec.template.spec.containers[0].env;
       expect(env.map((e: any) => e.name)).toEqual(db.connectionEnv().map((e) => e.name));
       expectError(() => db.addConnectionEnv({} as any), /'addConnectionEnv' must be a Container such as deployment.containers\[0\] of cdk8s-plus-27/);
+      expectError(() => db.addConnectionEnv(undefined as any), /'addConnectionEnv' must be a Container/);
     });
   });
 
@@ -385,6 +387,11 @@ describe.each(ALL)('%s', (_name, engine) => {
       ['a misspelt storage prop', () => ({ storage: { sise: Size.gibibytes(1) } }), () => /'storage.sise' is not a known prop of 'storage'; did you mean 'size'\?/],
       ['annotations with a number', () => ({ podAnnotations: { a: 1 } }), () => /'podAnnotations.a' must be a string, got 1 \(a number\)/],
       ['props that are not an object', () => 'orders', () => /'props' must be an object/],
+      ['a storage size of zero', () => ({ storage: { size: Size.gibibytes(0) } }), () => /'storage.size' must be a positive size/],
+      ['no access mode at all', () => ({ storage: { accessModes: [] } }), () => /'storage.accessModes' must list at least one access mode/],
+      ['a CPU limit below the request', () => ({ resources: { cpu: kplus.Cpu.millis(2000), cpuLimit: kplus.Cpu.millis(100) } }),
+        () => /'resources.cpu' request \(2000m\) must not exceed the limit \(100m\)/],
+      ['a grace period of a fraction of a second', () => ({ terminationGracePeriod: Duration.millis(30500) }), () => /'terminationGracePeriod' must be whole seconds/],
     ])('%s: a clear error naming the prop', (_what, props, message) => {
       expectError(() => build(engine, props(engine)), /^test\/db: /, message(engine));
     });

@@ -266,6 +266,11 @@ describe('dedicated controllers', () => {
     expect(env(custom.container, 'KAFKA_HEAP_OPTS').value).toBe('-Xms2048m -Xmx2048m');
   });
 
+  test('controller resources of the wrong type are refused in the prop the user wrote', () => {
+    expect(() => synth({ controllers: 3, controllerResources: { memory: '1Gi' as any } }))
+      .toThrow(/test\/events: 'controllerResources.memory' must be a Size such as Size.gibibytes\(2\), got '1Gi' \(a string\)/);
+  });
+
   test('controller memory too small for its heap is refused', () => {
     expect(() => synth({ controllers: 3, controllerResources: { memory: Size.mebibytes(256) } }))
       .toThrow(/'controllerResources.memory' must leave room for a 256 MiB heap plus off-heap memory: use at least 342 MiB, got '256 MiB'/);

@@ -6,7 +6,7 @@ import { CassandraVersion } from './cassandra-version';
 import { CQL_PORT, DATA_MOUNT, heapSizes, renderCassandraYaml, renderRackDc, STORAGE_PORT, validateConfig } from './config';
 import { DRAIN_SH, PREPARE_CONFIG_SH, READY_SH } from './scripts';
 import { invalid, requireInteger, warn } from '../../private/errors';
-import { instanceOf } from '../../private/prop-types';
+import { instanceOf, requireProps } from '../../private/prop-types';
 import { millicoresOf } from '../../private/resources';
 import { DisruptionBudget } from '../../workload/disruption-budget';
 import { PodManagementPolicy } from '../../workload/stateful-workload';
@@ -291,7 +291,8 @@ export class Cassandra extends EngineBase {
     const names = new Set<string>();
     const zones = new Set<string>();
     racks.forEach((rack, i) => {
-      if (!/^[a-z0-9]([-a-z0-9]{0,18}[a-z0-9])?$/.test(rack.name)) {
+      requireProps(this, `racks[${i}]`, rack, { name: 'string', zone: 'string' });
+      if (typeof rack.name !== 'string' || !/^[a-z0-9]([-a-z0-9]{0,18}[a-z0-9])?$/.test(rack.name)) {
         invalid(this, `racks[${i}].name`, "must be 1 to 20 lower-case letters, digits or '-', starting and ending with a letter or digit", rack.name);
       }
       if (names.has(rack.name)) {

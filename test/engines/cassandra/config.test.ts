@@ -109,10 +109,10 @@ describe('joining the ring', () => {
 
   test('the default allocation factor follows the racks: 3, or the number of racks when there are two', () => {
     expect(() => check({}, 4, 2)).not.toThrow();
-    const yaml = (racks: number) => renderCassandraYaml(scope(), { clusterName: 'ring', seeds: ['ring-0'], version: CassandraVersion.V5_0, racks, overrides: {} });
-    expect(yaml(2)).toContain('\nallocate_tokens_for_local_replication_factor: 2\n');
-    expect(yaml(1)).toContain('\nallocate_tokens_for_local_replication_factor: 3\n');
-    expect(yaml(5)).toContain('\nallocate_tokens_for_local_replication_factor: 3\n');
+    const rendered = (racks: number) => renderCassandraYaml(scope(), { clusterName: 'ring', seeds: ['ring-0'], version: CassandraVersion.V5_0, racks, overrides: {} });
+    expect(rendered(2)).toContain('\nallocate_tokens_for_local_replication_factor: 2\n');
+    expect(rendered(1)).toContain('\nallocate_tokens_for_local_replication_factor: 3\n');
+    expect(rendered(5)).toContain('\nallocate_tokens_for_local_replication_factor: 3\n');
   });
 
   test.each([
