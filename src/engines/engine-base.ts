@@ -127,7 +127,6 @@ export abstract class EngineBase extends Construct implements kplus.INetworkPoli
   public readonly version: EngineVersion;
 
   /** @internal */ protected readonly _definition: EngineDefinition;
-  /** @internal */ protected readonly _version: EngineVersion;
   /** @internal */ protected readonly _resources: kplus.ContainerResources;
   /** @internal */ protected readonly _memoryMiB: number;
   /** @internal */ protected readonly _storage: ResolvedStorage;
@@ -165,9 +164,9 @@ export abstract class EngineBase extends Construct implements kplus.INetworkPoli
     this.clientPorts = [...definition.engine.clientPorts];
     exposeClientPorts(this, this.clientPorts);
 
-    this._version = this.version = this.resolveVersion((props as { version?: unknown }).version);
+    this.version = this.resolveVersion((props as { version?: unknown }).version);
     requireKind(this, 'image', props.image, 'string');
-    this.image = props.image ?? `${definition.engine.image}:${this._version.fullVersion}`;
+    this.image = props.image ?? `${definition.engine.image}:${this.version.fullVersion}`;
     requirePinnedImage(this, 'image', this.image);
 
     this._storage = this.resolveStorage('storage', props.storage, definition.defaults.storage);
@@ -268,7 +267,7 @@ export abstract class EngineBase extends Construct implements kplus.INetworkPoli
   public allowMetricsFrom(peer: kplus.INetworkPolicyPeer): void {
     const checked = this.requirePeer('allowMetricsFrom', peer);
     if (this.metricsPort === undefined) {
-      invalid(this, 'allowMetricsFrom', `has no metrics port to open: ${this.definitionName()} runs no metrics exporter here (set 'metrics: true' where the engine offers it)`);
+      invalid(this, 'allowMetricsFrom', `has no metrics port to open: ${this._definition.engine.displayName} runs no metrics exporter here (set 'metrics: true' where the engine offers it)`);
     }
     this.metricsPeers.push(checked);
     for (const member of this.members) { this.admit(member, checked, [this.metricsPort]); }
@@ -390,7 +389,7 @@ export abstract class EngineBase extends Construct implements kplus.INetworkPoli
       appName: this._definition.engine.name,
       instance: this.name,
       component: options.component,
-      version: this._version.fullVersion,
+      version: this.version.fullVersion,
       replicas: options.replicas,
       containers: options.containers,
       initContainers: options.initContainers,
@@ -475,7 +474,7 @@ export abstract class EngineBase extends Construct implements kplus.INetworkPoli
   }
 
   private objectLabels(): { [key: string]: string } {
-    return { ...this.instanceLabels, [WellKnownLabels.MANAGED_BY]: 'cdk8s-stateful', [WellKnownLabels.VERSION]: this._version.fullVersion };
+    return { ...this.instanceLabels, [WellKnownLabels.MANAGED_BY]: 'cdk8s-stateful', [WellKnownLabels.VERSION]: this.version.fullVersion };
   }
 
   /** The user's annotations and the library's own, which the user's cannot overwrite. */
@@ -571,9 +570,6 @@ export abstract class EngineBase extends Construct implements kplus.INetworkPoli
     return grace;
   }
 
-  private definitionName(): string {
-    return this._definition.engine.displayName;
-  }
 }
 
 /** The core and whichever optional parts an engine's connection has. */

@@ -101,6 +101,46 @@ class EngineBindings(unittest.TestCase):
                     if obj["kind"] == "Secret":
                         self.assertFalse(obj.get("data") or obj.get("stringData"), f"{name} wrote a Secret with data")
 
+    def test_every_engine_has_the_shared_core(self):
+        for name in [n for n in ENGINES if hasattr(cs, n)]:
+            with self.subTest(engine=name):
+                # GIVEN
+                chart = new_chart()
+                engine = getattr(cs, name)(chart, "db1", allow_from=[cs.NetworkPeer.pods(labels={"app": "shop"})])
+                web = kplus.Deployment(chart, "web", containers=[kplus.ContainerProps(image="shop:1.0")])
+                # WHEN
+                engine.add_connection_env(web.containers[0])
+                env = engine.connection_env(prefix="DB")
+                manifest = cdk8s.Testing.synth(chart)
+                # THEN: one shape, one call, the password only as a Secret reference
+                self.assertEqual(engine.connection.host, "db1.db.svc.cluster.local")
+                names = [v.name for v in env]
+                self.assertEqual(names[:2], ["DB_HOST", "DB_PORT"])
+                deployment = next(o for o in manifest if o["kind"] == "Deployment")
+                self.assertEqual([e["name"] for e in deployment["spec"]["template"]["spec"]["containers"][0]["env"]],
+                    [v.name for v in engine.connection_env()])
+                for variable in env:
+                    if variable.name == "DB_PASSWORD":
+                        self.assertIsNone(variable.value)
+                        self.assertEqual(variable.value_from.secret_key_ref.name, "db1-credentials")
+                # THEN: the app reaches the client port only
+                policy = next(o for o in manifest if o["kind"] == "NetworkPolicy" and o["metadata"]["name"] == "db1")
+                rule = next(r for r in policy["spec"]["ingress"] if r["from"][0].get("podSelector", {}).get("matchLabels") == {"app": "shop"})
+                self.assertEqual([p["port"] for p in rule["ports"]], list(engine.client_ports))
+
+    def test_a_version_outside_the_supported_range_is_refused_with_the_range(self):
+        chart = new_chart()
+        with self.assertRaisesRegex(Exception, r"test/old: 'version' must be Cassandra 4\.0 to 5\.x"):
+            cs.Cassandra(chart, "old", version=cs.CassandraVersion.of("3.11.17", "3.11"))
+
+    def test_a_value_of_the_wrong_type_is_a_clear_error_naming_the_prop(self):
+        chart = new_chart()
+        # jsii's own argument check in Python, or ours in JavaScript: either way the prop is named.
+        with self.assertRaisesRegex(Exception, r"replicas"):
+            cs.Postgres(chart, "typed", replicas="3")
+        with self.assertRaisesRegex(Exception, r"test/storage: 'storage.size' must be a Size"):
+            cs.Postgres(chart, "storage", storage={"size": "10Gi"})
+
 
 if __name__ == "__main__":
     unittest.main()
