@@ -387,6 +387,7 @@ describe.each(ALL)('%s', (_name, engine) => {
       ['a misspelt storage prop', () => ({ storage: { sise: Size.gibibytes(1) } }), () => /'storage.sise' is not a known prop of 'storage'; did you mean 'size'\?/],
       ['annotations with a number', () => ({ podAnnotations: { a: 1 } }), () => /'podAnnotations.a' must be a string, got 1 \(a number\)/],
       ['props that are not an object', () => 'orders', () => /'props' must be an object/],
+      ['config that is not an object', () => ({ config: 'max_connections=200' }), () => /'config' must be an object of setting names to string values, got 'max_connections=200' \(a string\)/],
       ['a storage size of zero', () => ({ storage: { size: Size.gibibytes(0) } }), () => /'storage.size' must be a positive size/],
       ['no access mode at all', () => ({ storage: { accessModes: [] } }), () => /'storage.accessModes' must list at least one access mode/],
       ['a CPU limit below the request', () => ({ resources: { cpu: kplus.Cpu.millis(2000), cpuLimit: kplus.Cpu.millis(100) } }),
