@@ -526,8 +526,11 @@ export abstract class EngineBase extends Construct implements kplus.INetworkPoli
     if (compareVersions(full, def.oldest) < 0 || compareVersions(full.split('.').slice(0, newest).join('.'), def.newest) > 0) {
       invalid(this, 'version', `must be ${range}`, full);
     }
-    if (version.deprecation) {
-      warn(this, `${displayName} ${full} is deprecated: ${version.deprecation}`);
+    // A release line is deprecated as a whole: `of('13.20', '13')` warns as V13 does.
+    const deprecation = version.deprecation ?? Object.values(versionClass)
+      .find((known): known is EngineVersion => known instanceof EngineVersion && known.majorVersion === major && known.deprecation !== undefined)?.deprecation;
+    if (deprecation) {
+      warn(this, `${displayName} ${full} is deprecated: ${deprecation}`);
     }
     return version;
   }

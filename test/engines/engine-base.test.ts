@@ -455,4 +455,11 @@ describe.each(WITH_DEPRECATED)('%s deprecated versions', (_name, engine) => {
     const warnings = db.node.metadata.filter((m) => m.type === 'cdk8s-stateful:warning').map((m) => String(m.data));
     expect(warnings.some((w) => /is deprecated: .*(end of life|bug-fix window)/.test(w))).toBe(true);
   });
+
+  test('a release of a deprecated line made with of() warns too', () => {
+    const line = engine.deprecated!() as any;
+    const { db } = build(engine, { version: line.constructor.of(`${line.majorVersion}.999`, line.majorVersion) });
+    const warnings = db.node.metadata.filter((m) => m.type === 'cdk8s-stateful:warning').map((m) => String(m.data));
+    expect(warnings.some((w) => new RegExp(`${line.majorVersion.replace('.', '\\.')}\\.999 is deprecated`).test(w))).toBe(true);
+  });
 });
