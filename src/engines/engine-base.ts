@@ -527,8 +527,9 @@ export abstract class EngineBase extends Construct implements kplus.INetworkPoli
       invalid(this, 'version', `must be ${range}`, full);
     }
     // A release line is deprecated as a whole: `of('13.20', '13')` warns as V13 does.
-    const deprecation = version.deprecation ?? Object.values(versionClass)
-      .find((known): known is EngineVersion => known instanceof EngineVersion && known.majorVersion === major && known.deprecation !== undefined)?.deprecation;
+    const sameLine = (known: unknown): known is EngineVersion =>
+      known instanceof EngineVersion && known.majorVersion === major && known.deprecation !== undefined;
+    const deprecation = version.deprecation ?? Object.values(versionClass).find(sameLine)?.deprecation;
     if (deprecation) {
       warn(this, `${displayName} ${full} is deprecated: ${deprecation}`);
     }
