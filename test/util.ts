@@ -1,4 +1,5 @@
 import { App, Chart, Testing } from 'cdk8s';
+import { Construct, IConstruct } from 'constructs';
 
 /** A fresh app and a chart in namespace `db`, as most tests want. */
 export function newChart(namespace: string | undefined = 'db'): Chart {
@@ -29,4 +30,19 @@ export function appYaml(build: (app: App) => void): string {
   const app = Testing.app();
   build(app);
   return app.synthYaml();
+}
+
+/** A construct at `test/<id>` in a fresh chart of namespace `db`, where an engine construct would be. */
+export function childScope(id = 'shop'): Construct {
+  return new Construct(newChart(), id);
+}
+
+/** A RegExp that matches the whole message and nothing else (toThrow with a string matches any substring). */
+export function exactly(message: string): RegExp {
+  return new RegExp(`^${message.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`);
+}
+
+/** The warnings left on a construct (its 'cdk8s-stateful:warning' metadata), in order. */
+export function warningsOf(construct: IConstruct): string[] {
+  return construct.node.metadata.filter((m) => m.type === 'cdk8s-stateful:warning').map((m) => String(m.data));
 }

@@ -1,13 +1,10 @@
-import { Chart, Testing } from 'cdk8s';
-import { Construct } from 'constructs';
 import { NodeRole, renderServerProperties, validateConfig } from '../../../src/engines/kafka/config';
+import { childScope, exactly, warningsOf } from '../../util';
 
 process.env.CDK8S_STATEFUL_QUIET = '1';
 
 /** A scope at `test/events`, as a Kafka construct would be. */
-function scope(): Construct {
-  return new Construct(new Chart(Testing.app(), 'test', { namespace: 'db' }), 'events');
-}
+const scope = () => childScope('events');
 
 function check(config: unknown, brokers = 3, controllers?: number): { [key: string]: string } {
   return validateConfig(scope(), config, { brokers, controllers });
@@ -17,42 +14,15 @@ function check(config: unknown, brokers = 3, controllers?: number): { [key: stri
 function warnings(config: unknown, brokers = 3, controllers?: number): string[] {
   const s = scope();
   validateConfig(s, config, { brokers, controllers });
-  return s.node.metadata.filter((m) => m.type === 'cdk8s-stateful:warning').map((m) => String(m.data));
+  return warningsOf(s);
 }
-
-/** The whole message, and nothing else. */
-function exactly(message: string): RegExp {
-  return new RegExp(`^${message.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`);
-}
-
-describe('types (Python and plain JavaScript callers)', () => {
-  test.each([
-    [168, 'got 168 (a number)'],
-    ['log.retention.hours=168', 'got \'log.retention.hours=168\' (a string)'],
-    [['log.retention.hours'], 'got a list of 1'],
-    [new Map(), 'got a Map'],
-  ])('config %p is refused', (config, got) => {
-    expect(() => check(config)).toThrow(exactly(`test/events: 'config' must be an object of setting names to string values, ${got}`));
-  });
-
-  test.each([
-    [3, 'got 3 (a number)'],
-    [false, 'got false (a boolean)'],
-    [null, 'got null'],
-    [['3'], 'got a list of 1'],
-    [{ value: '3' }, 'got an object with keys value'],
-  ])('a value %p is refused by name, never a TypeError', (value, got) => {
-    expect(() => check({ 'default.replication.factor': value })).toThrow(exactly(`test/events: 'config.default.replication.factor' must be a string (numbers and booleans too, quoted: '64', 'true'), ${got}`));
-  });
-
-  test('valid overrides come back unchanged; no config is no override', () => {
-    const config = { 'log.retention.hours': '72', 'auto.create.topics.enable': 'false', 'log.flush.interval.messages': '10000' };
-    expect(check(config)).toEqual(config);
-    expect(check(undefined)).toEqual({});
-  });
-});
 
 describe('names, shared with the renderer', () => {
+  test('valid overrides come back unchanged', () => {
+    const config = { 'log.retention.hours': '72', 'auto.create.topics.enable': 'false', 'log.flush.interval.messages': '10000' };
+    expect(check(config)).toEqual(config);
+  });
+
   const render = (overrides: { [key: string]: string }) => renderServerProperties(scope(), {
     role: NodeRole.COMBINED, voters: ['0@events-0:9093'], podDomain: 'events-headless.db.svc.cluster.local', brokers: 3, overrides,
   });

@@ -1,13 +1,10 @@
-import { Chart, Testing } from 'cdk8s';
-import { Construct } from 'constructs';
 import { MANAGED_KEYS, validateConfig } from '../../../src/engines/mysql/config';
+import { childScope, exactly, warningsOf } from '../../util';
 
 process.env.CDK8S_STATEFUL_QUIET = '1';
 
 /** A scope at `test/shop`, as a MySql construct would be. */
-function scope(): Construct {
-  return new Construct(new Chart(Testing.app(), 'test', { namespace: 'db' }), 'shop');
-}
+const scope = () => childScope('shop');
 
 function check(config: unknown, replicas = 3): { [key: string]: string } {
   return validateConfig(scope(), config, { replicas });
@@ -17,41 +14,10 @@ function check(config: unknown, replicas = 3): { [key: string]: string } {
 function warnings(config: unknown, replicas = 3): string[] {
   const s = scope();
   validateConfig(s, config, { replicas });
-  return s.node.metadata.filter((m) => m.type === 'cdk8s-stateful:warning').map((m) => String(m.data));
-}
-
-/** The whole message, and nothing else. */
-function exactly(message: string): RegExp {
-  return new RegExp(`^${message.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`);
+  return warningsOf(s);
 }
 
 const managed = `is managed by the construct and cannot be overridden (managed: ${MANAGED_KEYS.join(', ')}); use the construct's props instead`;
-
-describe('types (Python and plain JavaScript callers)', () => {
-  test.each([
-    [151, 'got 151 (a number)'],
-    ['max_connections=200', 'got \'max_connections=200\' (a string)'],
-    [['max_connections'], 'got a list of 1'],
-    [new Map(), 'got a Map'],
-  ])('config %p is refused', (config, got) => {
-    expect(() => check(config)).toThrow(exactly(`test/shop: 'config' must be an object of setting names to string values, ${got}`));
-  });
-
-  test.each([
-    [200, 'got 200 (a number)'],
-    [false, 'got false (a boolean)'],
-    [null, 'got null'],
-    [['200'], 'got a list of 1'],
-    [{ value: '200' }, 'got an object with keys value'],
-  ])('a value %p is refused by name, never a TypeError', (value, got) => {
-    expect(() => check({ max_connections: value })).toThrow(exactly(`test/shop: 'config.max_connections' must be a string (numbers and booleans too, quoted: '64', 'true'), ${got}`));
-  });
-
-  test('no config is no override', () => {
-    expect(check(undefined)).toEqual({});
-    expect(check({})).toEqual({});
-  });
-});
 
 describe('names', () => {
   test('keys are normalized as mysqld reads them, values trimmed', () => {

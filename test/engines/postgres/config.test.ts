@@ -1,13 +1,10 @@
-import { Chart, Testing } from 'cdk8s';
-import { Construct } from 'constructs';
 import { parseBoolean, validateConfig, walSenders } from '../../../src/engines/postgres/config';
+import { childScope, exactly, warningsOf } from '../../util';
 
 process.env.CDK8S_STATEFUL_QUIET = '1';
 
 /** A scope at `test/orders`, as a Postgres construct would be. */
-function scope(): Construct {
-  return new Construct(new Chart(Testing.app(), 'test', { namespace: 'db' }), 'orders');
-}
+const scope = () => childScope('orders');
 
 function check(config: unknown, replicas = 3): { [key: string]: string } {
   return validateConfig(scope(), config, { replicas });
@@ -17,52 +14,8 @@ function check(config: unknown, replicas = 3): { [key: string]: string } {
 function warnings(config: unknown, replicas = 3): string[] {
   const s = scope();
   validateConfig(s, config, { replicas });
-  return s.node.metadata.filter((m) => m.type === 'cdk8s-stateful:warning').map((m) => String(m.data));
+  return warningsOf(s);
 }
-
-/** The whole message, and nothing else. */
-function exactly(message: string): RegExp {
-  return new RegExp(`^${message.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`);
-}
-
-describe('types (Python and plain JavaScript callers)', () => {
-  test.each([
-    [5, 'got 5 (a number)'],
-    ['work_mem=64MB', 'got \'work_mem=64MB\' (a string)'],
-    [[['work_mem', '64MB']], 'got a list of 1'],
-    [new Map([['work_mem', '64MB']]), 'got a Map'],
-    [true, 'got true (a boolean)'],
-  ])('config %p is refused', (config, got) => {
-    expect(() => check(config)).toThrow(exactly(`test/orders: 'config' must be an object of setting names to string values, ${got}`));
-  });
-
-  test.each([
-    [64, 'got 64 (a number)'],
-    [true, 'got true (a boolean)'],
-    [null, 'got null'],
-    [['64MB'], 'got a list of 1'],
-    [{ value: '64MB' }, 'got an object with keys value'],
-    [undefined, 'got nothing'],
-  ])('a value %p is refused by name, never a TypeError', (value, got) => {
-    expect(() => check({ work_mem: value })).toThrow(exactly(`test/orders: 'config.work_mem' must be a string (numbers and booleans too, quoted: '64', 'true'), ${got}`));
-  });
-
-  test('no config, or an empty one, is no override', () => {
-    expect(check(undefined)).toEqual({});
-    expect(check(null)).toEqual({});
-    expect(check({})).toEqual({});
-    expect(check(Object.create(null))).toEqual({});
-  });
-
-  test('the tuned configuration of every size passes its own checks', () => {
-    for (let replicas = 1; replicas <= 12; replicas++) {
-      expect(check({}, replicas)).toEqual({});
-      // The tuned values written out as overrides: the rules hold for them too.
-      const tuned = String(walSenders(replicas));
-      expect(() => check({ max_wal_senders: tuned, max_replication_slots: tuned }, replicas)).not.toThrow();
-    }
-  });
-});
 
 describe('names', () => {
   test('a name postgresql.conf cannot hold is refused', () => {
@@ -129,6 +82,15 @@ describe('durability', () => {
 });
 
 describe('replication', () => {
+  test('the tuned configuration of every size passes its own checks', () => {
+    for (let replicas = 1; replicas <= 12; replicas++) {
+      expect(check({}, replicas)).toEqual({});
+      // The tuned values written out as overrides: the rules hold for them too.
+      const tuned = String(walSenders(replicas));
+      expect(() => check({ max_wal_senders: tuned, max_replication_slots: tuned }, replicas)).not.toThrow();
+    }
+  });
+
   test('wal_level minimal with standbys is refused', () => {
     expect(() => check({ wal_level: 'minimal' }, 2)).toThrow(exactly('test/orders: \'config.wal_level\' must be replica or logical when replicas > 1: standbys stream the WAL, got \'minimal\''));
   });
