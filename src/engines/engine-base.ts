@@ -143,6 +143,7 @@ export abstract class EngineBase extends Construct implements kplus.INetworkPoli
   private readonly memberPorts = new Map<StatefulWorkload, number[]>();
   private readonly placement?: PlacementProps;
   private metricsPort?: number;
+  private readonly nameFromId: boolean;
   private configMaps: { [id: string]: kplus.ConfigMap } = {};
   private clientService?: kplus.Service;
   private secretGenerator?: GeneratedSecret;
@@ -155,6 +156,7 @@ export abstract class EngineBase extends Construct implements kplus.INetworkPoli
     requireKind(this, 'props', props, 'object');
     requireKind(this, 'name', props.name, 'string');
     this.name = props.name ?? id;
+    this.nameFromId = props.name === undefined;
     this._reserveSets([]);
     this.namespace = namespaceOf(this);
     requireKind(this, 'clusterDomain', props.clusterDomain, 'string');
@@ -351,7 +353,8 @@ export abstract class EngineBase extends Construct implements kplus.INetworkPoli
     const budget = MAX_SET_NAME - longest.suffix.length;
     if (this.name.length === 0 || this.name.length > budget || !/^[a-z]([-a-z0-9]*[a-z0-9])?$/.test(this.name)) {
       const derived = longest.suffix ? `; it names the StatefulSet '${this.name}${longest.suffix}' (from '${longest.prop}'), whose name may have at most ${MAX_SET_NAME}` : '';
-      invalid(this, 'name', `must be a DNS label that starts with a letter (lower-case letters, digits and '-'; it names Services) of at most ${budget} characters${derived}`, this.name);
+      const fromId = this.nameFromId ? "; it defaults to the construct id: set 'name'" : '';
+      invalid(this, 'name', `must be a DNS label that starts with a letter (lower-case letters, digits and '-'; it names Services) of at most ${budget} characters${derived}${fromId}`, this.name);
     }
     for (const set of sets) { this.reservedSuffixes.add(set.suffix); }
   }

@@ -174,6 +174,11 @@ describe.each(ALL)('%s', (_name, engine) => {
       expectError(() => build(engine, { name }), /test\/db: 'name' must be a DNS label that starts with a letter/);
     });
 
+    test("a construct id that is not a valid name says that 'name' defaults to it", () => {
+      const chart = newChart();
+      expectError(() => engine.make(chart, 'Orders'), /test\/Orders: 'name' must be a DNS label .*; it defaults to the construct id: set 'name', got 'Orders'/);
+    });
+
     test('two instances with one name in one namespace: one line for the pair, not one per object', () => {
       const app = Testing.app();
       const chart = newChart(app);
