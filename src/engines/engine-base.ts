@@ -367,7 +367,8 @@ export abstract class EngineBase extends Construct implements kplus.INetworkPoli
   protected _addConfigMap(id: string, nameSuffix: string, data: { [key: string]: string }, component?: string): kplus.ConfigMap {
     const labels = { ...this.objectLabels(), ...(component ? { [WellKnownLabels.COMPONENT]: component } : {}) };
     const map = new kplus.ConfigMap(this, id, { metadata: { name: `${this.name}${nameSuffix}`, labels } });
-    for (const key of Object.keys(data).sort()) { map.addData(key, data[key]); }
+    // In the engine's order: the config checksum reads `data`, and an upgrade must not roll pods for nothing.
+    for (const [key, value] of Object.entries(data)) { map.addData(key, value); }
     this.configMaps[id] = map;
     return map;
   }
