@@ -661,6 +661,6 @@ describe('start script', () => {
 describe('name', () => {
   test('a name that is not a DNS label is refused before any object is named after it', () => {
     const chart = new Chart(Testing.app(), 'test', { namespace: 'db' });
-    expect(() => new Kafka(chart, 'Events_Bus')).toThrow(/^test\/Events_Bus: 'name' must be a DNS label .* of at most 52 characters, got 'Events_Bus'$/);
+    expect(() => new Kafka(chart, 'Events_Bus')).toThrow(/^test\/Events_Bus: 'name' must be a DNS label .* of at most 52 characters.*, got 'Events_Bus'$/);
   });
 });

@@ -383,6 +383,6 @@ describe('embedded shell scripts', () => {
 describe('name', () => {
   test('a name that is not a DNS label is refused before any object is named after it', () => {
     const chart = new Chart(Testing.app(), 'test', { namespace: 'db' });
-    expect(() => new Postgres(chart, 'Orders_DB')).toThrow(/^test\/Orders_DB: 'name' must be a DNS label .* of at most 52 characters, got 'Orders_DB'$/);
+    expect(() => new Postgres(chart, 'Orders_DB')).toThrow(/^test\/Orders_DB: 'name' must be a DNS label .* of at most 52 characters.*, got 'Orders_DB'$/);
   });
 });
