@@ -49,6 +49,7 @@ project.compileTask.reset('jsii');
 
 project.addTask('eslint:fix', {
   description: 'Lint and fix what can be fixed (`npm test` lints without fixing)',
+  env: { ESLINT_USE_FLAT_CONFIG: 'false', NODE_NO_WARNINGS: '1' },
   exec: 'eslint --fix --ext .ts,.tsx --no-error-on-unmatched-pattern src test build-tools projenrc .projenrc.ts',
   receiveArgs: true,
 });

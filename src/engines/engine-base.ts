@@ -1,4 +1,4 @@
-import { Duration, Size } from 'cdk8s';
+import { Chart, Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
@@ -10,18 +10,21 @@ import { EngineVersion } from './engine-version';
 import { GeneratedSecret } from './generated-secret';
 import { MemberSetOptions } from './member-set';
 import { ClusterDns } from '../private/dns';
+import { requireWholeSeconds } from '../private/durations';
 import { invalid, warn } from '../private/errors';
-import { describeValue, requireInstance, requireRecord } from '../private/guards';
+import { describeValue, requireInstance } from '../private/guards';
 import { exposeClientPorts, markInstance, namespaceOf } from '../private/k8s';
-import { requireDnsSubdomain } from '../private/names';
+import { requireDnsSubdomain, requireLabelKey } from '../private/names';
 import { instanceOf, PropKind, requireKind, requireProps } from '../private/prop-types';
 import { requirePinnedImage } from '../private/resources';
 import { requirePositiveSize } from '../private/validation';
 import { AccessMode } from '../storage/access-mode';
 import { requireAccessModes } from '../storage/access-mode-check';
 import { IStorageClass } from '../storage/storage-class';
+import { requireStorageClass } from '../storage/storage-class-check';
 import { WellKnownLabels } from '../workload/labels';
-import { PlacementProps, SpreadMode } from '../workload/placement';
+import { PlacementProps } from '../workload/placement';
+import { requirePlacement } from '../workload/placement-check';
 import { ClientServiceOptions, StatefulWorkload } from '../workload/stateful-workload';
 
 /** The versions an engine's rendered configuration and scripts support. */
@@ -90,7 +93,6 @@ interface ResolvedStorage {
 }
 
 const STORAGE_KINDS: { [prop: string]: PropKind } = { size: instanceOf(Size, 'Size.gibibytes(10)'), storageClass: 'checked-elsewhere', accessModes: 'array' };
-const PLACEMENT_KINDS: { [prop: string]: PropKind } = { nodeSpread: 'string', zoneSpread: 'string', nodeSelector: 'string-map', zone: 'string', priorityClassName: 'string' };
 const LIBRARY_PREFIX = 'cdk8s-stateful/';
 /**
  * No engine stops cleanly in less: a Postgres fast shutdown checkpoints, InnoDB flushes its buffer
@@ -98,6 +100,7 @@ const LIBRARY_PREFIX = 'cdk8s-stateful/';
  * its partition leadership.
  */
 const MIN_GRACE_SECONDS = 30;
+const MAX_GRACE_SECONDS = 7 * 24 * 3600;
 const ENV_PREFIX = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /** StatefulSet names above 52 characters break the controller-revision-hash label of their pods. */
 const MAX_SET_NAME = 52;
@@ -109,7 +112,8 @@ const MAX_SET_NAME = 52;
  * checksum and pod annotations, the termination grace period, network access and the connection.
  *
  * An engine states only what is its own (its config renderer, scripts, ports, topology and rules):
- * see docs/architecture.md for the steps of adding one. Every engine is a network policy peer, so
+ * see docs/architecture.md for the steps of adding one. The building methods are internal, so
+ * engines are added to this library, not subclassed from outside it (yet). Every engine is a network policy peer, so
  * an app's `connections.allowTo(db)` works as well as `db.allowFrom(app)`.
  */
 export abstract class EngineBase extends Construct implements kplus.INetworkPolicyPeer, kplus.IPodSelector {
@@ -174,19 +178,14 @@ export abstract class EngineBase extends Construct implements kplus.INetworkPoli
     this._storage = this.resolveStorage('storage', props.storage, definition.defaults.storage);
     this._resources = engineResources(this, props.resources, definition.defaults);
     this._memoryMiB = memoryMiB(this._resources);
-    requireProps(this, 'placement', props.placement, PLACEMENT_KINDS);
-    this.placement = props.placement;
-    for (const key of ['nodeSpread', 'zoneSpread'] as const) {
-      const mode = props.placement?.[key];
-      if (mode !== undefined && !Object.values(SpreadMode).includes(mode)) {
-        invalid(this, `placement.${key}`, `must be a SpreadMode: ${Object.values(SpreadMode).join(', ')}`, mode);
-      }
-    }
+    this.placement = props.placement === undefined ? undefined : requirePlacement(this, 'placement', props.placement);
     this._terminationGracePeriod = this.resolveGracePeriod(props.terminationGracePeriod);
 
     requireKind(this, 'podAnnotations', props.podAnnotations, 'string-map');
     this.userAnnotations = { ...props.podAnnotations };
     for (const key of Object.keys(this.userAnnotations)) {
+      // Annotation keys have the syntax of label keys: an optional DNS prefix and a name of at most 63.
+      requireLabelKey(this, `podAnnotations.${key}`, key);
       if (key.startsWith(LIBRARY_PREFIX)) {
         invalid(this, `podAnnotations.${key}`, `is written by the library (${LIBRARY_PREFIX}* annotations such as the config checksum that rolls the pods): leave it out`);
       }
@@ -269,7 +268,7 @@ export abstract class EngineBase extends Construct implements kplus.INetworkPoli
   public allowMetricsFrom(peer: kplus.INetworkPolicyPeer): void {
     const checked = this.requirePeer('allowMetricsFrom', peer);
     if (this.metricsPort === undefined) {
-      invalid(this, 'allowMetricsFrom', `has no metrics port to open: ${this._definition.engine.displayName} runs no metrics exporter here (set 'metrics: true' where the engine offers it)`);
+      invalid(this, 'allowMetricsFrom', 'has no metrics port to open: this instance runs no metrics exporter (Postgres and MySql run one with metrics: true)');
     }
     this.metricsPeers.push(checked);
     for (const member of this.members) { this.admit(member, checked, [this.metricsPort]); }
@@ -306,7 +305,14 @@ export abstract class EngineBase extends Construct implements kplus.INetworkPoli
   /** Puts `connectionEnv()` into a cdk8s-plus-27 container's environment in one call. */
   public addConnectionEnv(container: kplus.Container, options: ConnectionEnvOptions = {}): void {
     requireInstance(this, 'addConnectionEnv', container, kplus.Container, 'deployment.containers[0] of cdk8s-plus-27 (use connectionEnv() for other versions)');
-    for (const variable of this.connectionEnv(options)) {
+    const variables = this.connectionEnv(options);
+    const taken = variables.map((v) => v.name).filter((name) => name in container.env.variables);
+    if (taken.length > 0) {
+      // Overwriting would wire the app to one of two databases silently, and keep the old order
+      // (a URI before its password variable is never expanded): use a prefix per database.
+      invalid(this, 'addConnectionEnv', `would overwrite the container's ${taken.join(', ')}: give each database its own prefix, e.g. addConnectionEnv(container, { prefix: 'ORDERS' })`);
+    }
+    for (const variable of variables) {
       const ref = variable.valueFrom?.secretKeyRef;
       container.env.addVariable(variable.name, ref
         ? kplus.EnvValue.fromSecretValue({ secret: this._credentials!.secret, key: ref.key })
@@ -316,9 +322,11 @@ export abstract class EngineBase extends Construct implements kplus.INetworkPoli
 
   /** Every pod of the instance, in its namespace: what an app's `connections.allowTo(db)` targets. */
   public toPodSelectorConfig(): kplus.PodSelectorConfig {
+    // A chart without a namespace is applied to whichever namespace `kubectl -n` names: say none.
+    const namespaced = Chart.of(this).namespace !== undefined;
     return {
       labelSelector: kplus.LabelSelector.of({ labels: this.instanceLabels }),
-      namespaces: { names: [this.namespace] },
+      namespaces: namespaced ? { names: [this.namespace] } : undefined,
     };
   }
 
@@ -520,7 +528,8 @@ export abstract class EngineBase extends Construct implements kplus.INetworkPoli
     requireKind(this, 'version', version, instanceOf(versionClass, `${versionClass.name}.of('${def.defaultVersion.fullVersion}', '${def.defaultVersion.majorVersion}')`));
     const { fullVersion: full, majorVersion: major } = version;
     const range = `${displayName} ${def.oldest} to ${def.newest}.x (what the rendered configuration and scripts support)`;
-    const shape = (parts: number) => new RegExp(`^\\d+(\\.\\d+){${parts - 1}}$`);
+    // Numbers as release tags write them: no leading zeros ('17.07' is no tag of anyone's).
+    const shape = (parts: number) => new RegExp(`^(0|[1-9]\\d*)(\\.(0|[1-9]\\d*)){${parts - 1}}$`);
     if (typeof major !== 'string' || !shape(def.majorParts).test(major) || typeof full !== 'string'
       || !shape(def.fullParts).test(full) || !full.startsWith(`${major}.`)) {
       invalid(this, 'version', `must be a version of ${range}, with a full version of ${def.fullParts} numbers that starts with its release line: ${versionClass.name}.of('${def.defaultVersion.fullVersion}', '${def.defaultVersion.majorVersion}')`,
@@ -544,11 +553,7 @@ export abstract class EngineBase extends Construct implements kplus.INetworkPoli
     requireProps(this, prop, value, STORAGE_KINDS);
     const storage = (value ?? {}) as { size?: Size; storageClass?: IStorageClass; accessModes?: AccessMode[] };
     const storageClass = storage.storageClass;
-    if (storageClass !== undefined) {
-      requireRecord(this, `${prop}.storageClass`, { ...storageClass });
-      requireKind(this, `${prop}.storageClass.storageClassName`, storageClass.storageClassName, 'string');
-      requireDnsSubdomain(this, `${prop}.storageClass.storageClassName`, storageClass.storageClassName);
-    }
+    if (storageClass !== undefined) { requireStorageClass(this, `${prop}.storageClass`, storageClass); }
     if (storage.size !== undefined) { requirePositiveSize(this, `${prop}.size`, storage.size); }
     const accessModes = storage.accessModes ?? [AccessMode.READ_WRITE_ONCE];
     if (accessModes.length === 0) {
@@ -570,13 +575,11 @@ export abstract class EngineBase extends Construct implements kplus.INetworkPoli
   private resolveGracePeriod(value: unknown): Duration {
     requireKind(this, 'terminationGracePeriod', value, instanceOf(Duration, 'Duration.seconds(120)'));
     const grace = (value as Duration | undefined) ?? this._definition.defaults.terminationGracePeriod;
-    const seconds = grace.toMilliseconds() / 1000;
-    const min = MIN_GRACE_SECONDS;
-    if (!Number.isInteger(seconds) || seconds < min) {
-      invalid(this, 'terminationGracePeriod', `must be whole seconds, at least ${min} s: the time ${this._definition.engine.displayName} needs to stop cleanly`, `${seconds} s`);
-    }
+    requireWholeSeconds(this, 'terminationGracePeriod', grace, MIN_GRACE_SECONDS, MAX_GRACE_SECONDS,
+      `the time ${this._definition.engine.displayName} needs to stop cleanly, and at most a week`);
     return grace;
   }
+
 
 }
 

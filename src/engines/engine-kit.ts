@@ -26,8 +26,13 @@ export function engineResources(
     memory: instanceOf(Size, 'Size.gibibytes(2)'),
   });
   const memory = resources?.memory ?? defaults.memory;
-  if (!(memory.toKibibytes({ rounding: SizeRoundingBehavior.NONE }) > 0)) {
+  const kib = memory.toKibibytes({ rounding: SizeRoundingBehavior.NONE });
+  if (!(kib > 0)) {
     invalid(scope, `${prop}.memory`, 'must be a positive size', memory.asString());
+  }
+  // cdk8s-plus writes container memory in whole Mi and throws a bare Error otherwise.
+  if (!Number.isInteger(kib / 1024)) {
+    invalid(scope, `${prop}.memory`, `must be a whole number of mebibytes, such as Size.mebibytes(${Math.round(kib / 1024)})`, memory.asString());
   }
   const result: kplus.ContainerResources = {
     cpu: { request: resources?.cpu ?? defaults.cpu, limit: resources?.cpuLimit },

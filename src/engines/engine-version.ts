@@ -17,6 +17,11 @@ export abstract class EngineVersion {
    */
   public readonly deprecation?: string;
 
+  /**
+   * @param fullVersion the full version, the official image's tag
+   * @param majorVersion the release line
+   * @param deprecation why the release line should no longer run, for deprecated constants
+   */
   protected constructor(fullVersion: string, majorVersion: string, deprecation?: string) {
     this.fullVersion = fullVersion;
     this.majorVersion = majorVersion;

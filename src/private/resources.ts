@@ -27,14 +27,27 @@ export function requireRequestsWithinLimits(scope: IConstruct, prop: string, res
     if (size && !(size.toKibibytes({ rounding: SizeRoundingBehavior.NONE }) > 0)) {
       invalid(scope, `${prop}.${what}`, 'must be a positive size', size.asString());
     }
+    // cdk8s-plus writes container memory in whole Mi and throws a bare Error otherwise.
+    if (size && !Number.isInteger(size.toKibibytes({ rounding: SizeRoundingBehavior.NONE }) / 1024)) {
+      invalid(scope, `${prop}.${what}`, `must be a whole number of mebibytes, such as Size.mebibytes(${Math.round(size.toKibibytes({ rounding: SizeRoundingBehavior.NONE }) / 1024)})`, size.asString());
+    }
   }
 }
+
+// The reference grammar of the distribution project: an optional registry host, lower-case path
+// components, a tag of word characters, dots and dashes, a digest.
+const HOST = '[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*(?::[0-9]+)?';
+const PATH = '[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*';
+const IMAGE_REFERENCE = new RegExp(`^(?:${HOST}/)?${PATH}(?:/${PATH})*(?::\\w[\\w.-]{0,127})?(?:@[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,})?$`);
 
 /**
  * An image must be pinned to a tag other than `latest`, or to a digest, so that two synths of one
  * app run the same software and a restart never upgrades a database by surprise.
  */
 export function requirePinnedImage(scope: IConstruct, prop: string, image: string): void {
+  if (!IMAGE_REFERENCE.test(image)) {
+    invalid(scope, prop, "must be an image reference: [registry[:port]/]repository[:tag][@sha256:digest], with a lower-case repository and no spaces, e.g. 'registry.example.com/postgres:17.7'", image);
+  }
   if (image.includes('@sha256:')) { return; }
   const lastSegment = image.split('/').pop() ?? '';
   const tag = lastSegment.includes(':') ? lastSegment.split(':').pop() : undefined;

@@ -3,13 +3,14 @@ import { k8s } from 'cdk8s-plus-27';
 import { IConstruct } from 'constructs';
 import { VolumeClaimTemplateProps } from './volume-claim';
 import { invalid } from '../private/errors';
-import { describeValue, keysOf, optional, requireArray, requireInstance, requireKnownKeys, requireOneOf, requireRecord, requireString } from '../private/guards';
+import { keysOf, optional, requireArray, requireInstance, requireKnownKeys, requireOneOf, requireRecord, requireString } from '../private/guards';
 import { requireDnsLabel } from '../private/names';
 import { quantityOf } from '../private/quantity';
 import { requirePositiveSize } from '../private/validation';
 import { AccessMode, VolumeMode } from '../storage/access-mode';
 import { requireAccessModes } from '../storage/access-mode-check';
 import { IStorageClass } from '../storage/storage-class';
+import { requireStorageClass } from '../storage/storage-class-check';
 
 // Not exported from the package: the validated form of VolumeClaimTemplateProps and its rendering.
 
@@ -47,7 +48,7 @@ export function resolveClaimTemplate(scope: IConstruct, index: number, props: Vo
   const volumeMode = optional(props.volumeMode, (v) => requireOneOf(scope, `${prop}.volumeMode`, v, Object.values(VolumeMode)));
   const storageClass = props.storageClass;
   if (storageClass !== undefined) {
-    requireString(scope, `${prop}.storageClass.storageClassName`, requireRecordLike(scope, `${prop}.storageClass`, storageClass).storageClassName);
+    requireStorageClass(scope, `${prop}.storageClass`, storageClass);
   }
   const caps = storageClass?.capabilities;
   if (caps) {
@@ -81,10 +82,3 @@ export function renderClaimTemplate(claim: ResolvedClaimTemplate, labels: { [key
   };
 }
 
-/** A storage class is an object of ours or of the user's (`StorageClass.fromName`): any object will do. */
-function requireRecordLike(scope: IConstruct, prop: string, value: unknown): IStorageClass {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    invalid(scope, prop, `must be a storage class such as new StorageClass(...) or StorageClass.fromStorageClassName('ssd'), got ${describeValue(value)}`);
-  }
-  return value as IStorageClass;
-}

@@ -7,18 +7,25 @@ import { DisruptionBudget } from './disruption-budget';
 import { WellKnownLabels } from './labels';
 import { NetworkPeer } from './network-peer';
 import { PlacementProps, SpreadMode } from './placement';
+import { requirePlacement } from './placement-check';
 import { containerPorts, policyPorts, requireDistinctPorts, servicePorts } from './ports';
 import { VolumeClaimTemplateProps } from './volume-claim';
 import { ClusterDns, headlessServiceName } from '../private/dns';
+import { requireWholeSeconds } from '../private/durations';
 import { invalid, requireInteger, warn } from '../private/errors';
 import {
   describeValue, keysOf, optional, requireArray, requireBoolean, requireInstance, requireKnownKeys, requireNumber, requireOneOf,
   requireRecord, requireString, requireStringRecord,
 } from '../private/guards';
 import { kubeNetworkPolicyPeers, kubeNetworkPolicyPort, kubeVolume, markInstance, namespaceOf, setSpecField } from '../private/k8s';
-import { requireDns1035Label, requireDnsLabel, requireDnsSubdomain, requireLabels, requireLabelValue } from '../private/names';
+import { requireDns1035Label, requireDnsLabel, requireDnsSubdomain, requireLabelValue } from '../private/names';
 import { hardened, podSecurityContext, secureContainer } from '../private/pod';
 import { requirePinnedImage, requireRequestsWithinLimits } from '../private/resources';
+
+/** More pods than this in one StatefulSet is a typo (an extra zero), not a plan. */
+const MAX_REPLICAS = 1000;
+/** A grace period longer than a week is a typo too. */
+const MAX_GRACE_SECONDS = 7 * 24 * 3600;
 
 /** How the pods of a set are started and stopped. */
 export enum PodManagementPolicy {
@@ -148,7 +155,6 @@ const SERVICE_OPTIONS = keysOf<ClientServiceOptions>({
   name: true, ports: true, podName: true, wholeInstance: true, serviceType: true, annotations: true,
 });
 const IDENTITY = keysOf<PodIdentity>({ user: true, group: true, fsGroup: true });
-const PLACEMENT = keysOf<PlacementProps>({ nodeSpread: true, zoneSpread: true, nodeSelector: true, zone: true, priorityClassName: true });
 
 /** An allowFrom rule: a peer and its ports (undefined: the containers' ports). */
 interface IngressRule {
@@ -207,6 +213,9 @@ export class StatefulWorkload extends Construct {
     this.name = requireDns1035Label(this, 'name', props.name ?? id, 52);
     this.namespace = namespaceOf(this);
     this.replicas = requireInteger(this, 'replicas', optional(props.replicas, (v) => requireNumber(this, 'replicas', v)) ?? 1, 1);
+    if (this.replicas > MAX_REPLICAS) {
+      invalid(this, 'replicas', `must be at most ${MAX_REPLICAS}: one StatefulSet of more pods than that is a mistake (and its DNS records and claims would not fit)`, this.replicas);
+    }
     this.clusterDomain = optional(props.clusterDomain, (v) => requireDnsSubdomain(this, 'clusterDomain', v as string)) ?? 'cluster.local';
     const containerProps = this.containerList('containers', props.containers);
     if (containerProps.length === 0) {
@@ -269,7 +278,7 @@ export class StatefulWorkload extends Construct {
       this.service = this.createService('Service', { name: this.name }, false);
     }
 
-    const placement = this.renderPlacement(optional(props.placement, (v) => this.placementProps(v)) ?? {});
+    const placement = this.renderPlacement(optional(props.placement, (v) => requirePlacement(this, 'placement', v)) ?? {});
     const identity = optional(props.identity, (v) => this.identityProps(v)) ?? {};
     const podAnnotations = optional(props.podAnnotations, (v) => requireStringRecord(this, 'podAnnotations', v));
     const podManagementPolicy = optional(props.podManagementPolicy,
@@ -292,7 +301,7 @@ export class StatefulWorkload extends Construct {
             serviceAccountName: this.serviceAccount.name,
             automountServiceAccountToken: false,
             enableServiceLinks: false,
-            terminationGracePeriodSeconds: grace.toSeconds(),
+            terminationGracePeriodSeconds: requireWholeSeconds(this, 'terminationGracePeriod', grace, 0, MAX_GRACE_SECONDS, 'Kubernetes counts it in seconds'),
             securityContext: podSecurityContext(identity.user, identity.group, identity.fsGroup),
             ...placement,
             initContainers: initContainers.length > 0 ? initContainers.map(hardened) : undefined,
@@ -372,17 +381,6 @@ export class StatefulWorkload extends Construct {
     return identity;
   }
 
-  private placementProps(value: unknown): PlacementProps {
-    const placement = requireRecord(this, 'placement', value) as PlacementProps;
-    requireKnownKeys(this, 'placement', placement, PLACEMENT);
-    const modes = Object.values(SpreadMode);
-    optional(placement.nodeSpread, (v) => requireOneOf(this, 'placement.nodeSpread', v, modes));
-    optional(placement.zoneSpread, (v) => requireOneOf(this, 'placement.zoneSpread', v, modes));
-    optional(placement.nodeSelector, (v) => requireLabels(this, 'placement.nodeSelector', v));
-    optional(placement.zone, (v) => requireLabelValue(this, 'placement.zone', v as string));
-    optional(placement.priorityClassName, (v) => requireDnsSubdomain(this, 'placement.priorityClassName', v as string));
-    return placement;
-  }
 
   /**
    * @param prefix how the user wrote the options, for messages ('addClientService(Primary).'); ''
@@ -537,25 +535,42 @@ export class StatefulWorkload extends Construct {
    * data, any other peer through `toNetworkPolicyPeerConfig()`), so labels added after allowFrom count.
    */
   private renderNetworkPolicy(): k8s.KubeNetworkPolicy {
-    return new k8s.KubeNetworkPolicy(this, 'NetworkPolicy', {
+    const policy = new k8s.KubeNetworkPolicy(this, 'NetworkPolicy', {
       metadata: { name: this.name, labels: this.labels },
       spec: Lazy.any({
         produce: (): k8s.NetworkPolicySpec => ({
           podSelector: { matchLabels: this.selectorLabels },
           policyTypes: ['Ingress'],
-          ingress: [
-            // Members of the instance talk to each other on every port (replication, gossip, quorum).
-            { from: [{ podSelector: { matchLabels: this.instanceLabels } }], ports: [] },
-            ...this.ingressRules.map((rule) => ({
-              from: rule.peer instanceof NetworkPeer
-                ? rule.peer._renderPeers(this.namespace)
-                : kubeNetworkPolicyPeers(rule.peer, this, rule.prop),
-              ports: (rule.ports ?? this.defaultPolicyPorts()).map(kubeNetworkPolicyPort),
-            })),
-          ],
+          ingress: this.ingress(),
         }),
       }),
     });
+    // Peers are read at synth; a bad one is reported with the other validation errors, before
+    // any manifest is serialized, rather than as a serialization failure.
+    this.node.addValidation({
+      validate: () => {
+        try {
+          this.ingress();
+          return [];
+        } catch (e) {
+          return [(e as Error).message];
+        }
+      },
+    });
+    return policy;
+  }
+
+  private ingress(): k8s.NetworkPolicyIngressRule[] {
+    return [
+      // Members of the instance talk to each other on every port (replication, gossip, quorum).
+      { from: [{ podSelector: { matchLabels: this.instanceLabels } }], ports: [] },
+      ...this.ingressRules.map((rule) => ({
+        from: rule.peer instanceof NetworkPeer
+          ? rule.peer._renderPeers(this.namespace)
+          : kubeNetworkPolicyPeers(rule.peer, this, rule.prop),
+        ports: (rule.ports ?? this.defaultPolicyPorts()).map(kubeNetworkPolicyPort),
+      })),
+    ];
   }
 }
 

@@ -245,6 +245,9 @@ describe('Cassandra', () => {
       expect(() => ring({ racks: [null as any] })).toThrow(/test\/ring: 'racks\[0\]' must be an object of named props, got null/);
       expect(() => ring({ racks: [{ name: 5, zone: 'z' } as any] })).toThrow(/'racks\[0\].name' must be a string, got 5 \(a number\)/);
       expect(() => ring({ racks: [{ name: 'a', zone: 'z', size: 3 } as any] })).toThrow(/'racks\[0\].size' is not a known prop/);
+      // Blamed on the prop the user wrote, not on the rack's StatefulSet placement.
+      expect(() => ring({ racks: [{ name: 'a', zone: 'eu/west-1a' }] })).toThrow(/^test\/ring: 'racks\[0\].zone' must be a label value/);
+      expect(() => ring({ startupTimeout: Duration.millis(150500) })).toThrow(/'startupTimeout' must be whole seconds/);
     });
 
     test('seeds: at most three racks contribute', () => {
@@ -432,8 +435,8 @@ describe('Cassandra', () => {
       [{ clusterName: '' }, /'clusterName' must be 1 to 64 letters/],
       [{ datacenter: 'dc 1' }, /'datacenter' must be 1 to 48 letters/],
       [{ name: 'Ring' }, /'name' must be a DNS label/],
-      [{ startupTimeout: Duration.seconds(60) }, /'startupTimeout' must be at least 2 minutes.*got '60s'/],
-      [{ terminationGracePeriod: Duration.seconds(10) }, /'terminationGracePeriod' must be whole seconds, at least 30 s/],
+      [{ startupTimeout: Duration.seconds(60) }, /'startupTimeout' must be whole seconds from 120 s to 604800 s.*got '60 s'/],
+      [{ terminationGracePeriod: Duration.seconds(10) }, /'terminationGracePeriod' must be whole seconds from 30 s to 604800 s/],
       [{ config: { listen_address: '10.0.0.1' } }, /'config.listen_address' cannot be overridden: it is the pod IP/],
       [{ config: { seed_provider: '[]' } }, /'config.seed_provider' cannot be overridden/],
       [{ config: { cluster_name: 'x' } }, /'config.cluster_name' cannot be overridden: it is set from the 'clusterName' prop/],

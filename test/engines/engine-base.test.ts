@@ -108,7 +108,7 @@ const ENGINES: { [name: string]: EngineCase } = {
     topology: { props: { controllers: 3 }, suffix: '-controller', prop: 'controllers' },
     tooOld: () => KafkaVersion.of('3.2.3', '3.2'),
     tooNew: () => KafkaVersion.of('5.0.0', '5.0'),
-    range: /Kafka 3\.3 to 4\.x/,
+    range: /Kafka 3\.7 to 4\.x/,
     deprecated: () => KafkaVersion.V3_8,
     foreignVersion: () => CassandraVersion.V5_0,
     countProp: 'brokers',
@@ -204,6 +204,13 @@ describe.each(ALL)('%s', (_name, engine) => {
       expectError(() => build(engine, { version: ownClass.of('banana', 'x') }), /'version' must be a version of/, engine.range);
     });
 
+    test('a version number with a leading zero is refused: no release is tagged so', () => {
+      const ownClass = Object.getPrototypeOf(engine.tooOld()).constructor;
+      const major = (engine.tooNew() as any).majorVersion.split('.')[0];
+      const full = (engine.tooOld() as any).fullVersion.split('.').length === 2 ? `${major}.07` : `${major}.0.07`;
+      expectError(() => build(engine, { version: ownClass.of(full, full.split('.').slice(0, -1).join('.')) }), /'version' must be a version of/);
+    });
+
     test("another engine's version is refused", () => {
       expectError(() => build(engine, { version: engine.foreignVersion() }), /'version' must be a \w+Version such as \w+Version\.of\(/);
     });
@@ -261,7 +268,7 @@ describe.each(ALL)('%s', (_name, engine) => {
       expect(byDefault).toBeGreaterThanOrEqual(60);
       const { objects } = build(engine, { terminationGracePeriod: Duration.seconds(400) });
       expect(kinds(objects, 'StatefulSet')[0].spec.template.spec.terminationGracePeriodSeconds).toBe(400);
-      expectError(() => build(engine, { terminationGracePeriod: Duration.seconds(5) }), /'terminationGracePeriod' must be whole seconds, at least 30 s/);
+      expectError(() => build(engine, { terminationGracePeriod: Duration.seconds(5) }), /'terminationGracePeriod' must be whole seconds from 30 s to 604800 s/);
     });
   });
 
@@ -315,6 +322,13 @@ describe.each(ALL)('%s', (_name, engine) => {
       const ingress = policies.find((p) => p.metadata.namespace === 'db' && p.spec.ingress?.some((r: any) => r.from?.[0]?.namespaceSelector?.matchLabels?.['kubernetes.io/metadata.name'] === 'shop'));
       expect(ingress.spec.podSelector.matchLabels).toEqual(db.instanceLabels);
       expect(ingress.spec.ingress[0].ports.map((p: any) => p.port)).toEqual(engine.clientPorts);
+    });
+
+    test('in a chart without a namespace, the engine as a peer names none (kubectl -n decides)', () => {
+      const chart = new Chart(Testing.app(), 'test');
+      const db = engine.make(chart, 'db');
+      expect(db.toPodSelectorConfig().namespaces).toBeUndefined();
+      expect(newChart().node.id).toBe('test');
     });
 
     test('an app of another cdk8s-plus version, a plain ApiObject in another namespace, is admitted', () => {
@@ -377,6 +391,9 @@ describe.each(ALL)('%s', (_name, engine) => {
       expect(env.map((e: any) => e.name)).toEqual(db.connectionEnv().map((e) => e.name));
       expectError(() => db.addConnectionEnv({} as any), /'addConnectionEnv' must be a Container such as deployment.containers\[0\] of cdk8s-plus-27/);
       expectError(() => db.addConnectionEnv(undefined as any), /'addConnectionEnv' must be a Container/);
+      // A second database with the same prefix would silently replace the first one's variables.
+      expectError(() => db.addConnectionEnv(web.containers[0]), /'addConnectionEnv' would overwrite the container's .*_HOST.*: give each database its own prefix/);
+      expect(() => db.addConnectionEnv(web.containers[0], { prefix: 'OTHER' })).not.toThrow();
     });
   });
 
@@ -398,6 +415,15 @@ describe.each(ALL)('%s', (_name, engine) => {
       ['a CPU limit below the request', () => ({ resources: { cpu: kplus.Cpu.millis(2000), cpuLimit: kplus.Cpu.millis(100) } }),
         () => /'resources.cpu' request \(2000m\) must not exceed the limit \(100m\)/],
       ['a grace period of a fraction of a second', () => ({ terminationGracePeriod: Duration.millis(30500) }), () => /'terminationGracePeriod' must be whole seconds/],
+      ['memory that is not whole mebibytes', () => ({ resources: { memory: Size.gibibytes(4.1) } }),
+        () => /'resources.memory' must be a whole number of mebibytes, such as Size.mebibytes\(4198\)/],
+      ['a storage class given as a string', () => ({ storage: { storageClass: 'gp3' } }),
+        () => /'storage.storageClass' must be a storage class such as new StorageClass\(...\) or StorageClass.fromStorageClassName\('ssd'\), got 'gp3'/],
+      ['a storage class of null', () => ({ storage: { storageClass: null } }), () => /'storage.storageClass' must be a storage class .*got null/],
+      ['an annotation key Kubernetes refuses', () => ({ podAnnotations: { 'a b/c': 'x' } }), () => /'podAnnotations.a b\/c' has a key that is not a label key/],
+      ['an image reference with a space', () => ({ image: 'my registry/db:1.0.0' }), () => /'image' must be an image reference/],
+      ['an upper-case repository', (e: EngineCase) => ({ image: `Registry.Example.com/${e.image.toUpperCase()}:1.0.0` }), () => /'image' must be an image reference/],
+      ['a node selector Kubernetes refuses', () => ({ placement: { nodeSelector: { 'disk type': 'ssd' } } }), () => /'placement.nodeSelector/],
     ])('%s: a clear error naming the prop', (_what, props, message) => {
       expectError(() => build(engine, props(engine)), /^test\/db: /, message(engine));
     });

@@ -97,13 +97,14 @@ describe('versions', () => {
     expect(() => synth({ image: 'apache/kafka:latest' })).toThrow(/must pin a version tag/);
   });
 
-  test('releases before KRaft was production-ready, and mismatched versions, are refused', () => {
-    expect(() => synth({ version: KafkaVersion.of('3.2.3', '3.2') })).toThrow(/test\/events: 'version' must be Kafka 3.3 to 4.x \(what the rendered configuration and scripts support\), got '3.2.3'/);
-    expect(() => synth({ version: KafkaVersion.of('2.8.2', '2.8') })).toThrow(/must be Kafka 3.3 to 4.x/);
+  test('releases without an official image (KRaft before 3.7), and mismatched versions, are refused', () => {
+    expect(() => synth({ version: KafkaVersion.of('3.2.3', '3.2') })).toThrow(/test\/events: 'version' must be Kafka 3.7 to 4.x \(what the rendered configuration and scripts support\), got '3.2.3'/);
+    expect(() => synth({ version: KafkaVersion.of('2.8.2', '2.8') })).toThrow(/must be Kafka 3.7 to 4.x/);
     expect(() => synth({ version: KafkaVersion.of('4.3.1', '4.4') })).toThrow(/with a full version of 3 numbers that starts with its release line/);
     expect(() => synth({ version: KafkaVersion.of('4.30.1', '4.3') })).toThrow(/with a full version of 3 numbers that starts with its release line/);
-    expect(() => synth({ version: KafkaVersion.of('latest', 'latest') })).toThrow(/must be a version of Kafka 3.3 to 4.x/);
-    expect(() => synth({ version: KafkaVersion.of('3.3.2', '3.3') })).not.toThrow();
+    expect(() => synth({ version: KafkaVersion.of('latest', 'latest') })).toThrow(/must be a version of Kafka 3.7 to 4.x/);
+    expect(() => synth({ version: KafkaVersion.of('3.3.2', '3.3') })).toThrow(/must be Kafka 3.7 to 4.x/);
+    expect(() => synth({ version: KafkaVersion.of('3.7.2', '3.7') })).not.toThrow();
   });
 });
 
@@ -274,6 +275,12 @@ describe('dedicated controllers', () => {
   test('controller memory too small for its heap is refused', () => {
     expect(() => synth({ controllers: 3, controllerResources: { memory: Size.mebibytes(256) } }))
       .toThrow(/'controllerResources.memory' must leave room for a 256 MiB heap plus off-heap memory: use at least 342 MiB, got '256 MiB'/);
+  });
+
+  test('more than nine controllers are refused; controller props without controllers are refused, not ignored', () => {
+    expect(() => synth({ controllers: 11 })).toThrow(/test\/events: 'controllers' must be at most 9/);
+    expect(() => synth({ controllerStorage: { size: Size.gibibytes(5) } })).toThrow(/'controllerStorage' has no effect without 'controllers'/);
+    expect(() => synth({ controllerResources: { memory: Size.gibibytes(1) } })).toThrow(/'controllerResources' has no effect without 'controllers'/);
   });
 
   test('an even number of controllers is refused; one warns; zero is refused', () => {

@@ -1,6 +1,7 @@
 import { Chart, Duration, Size, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { AccessMode, Credentials, MongoDb, MongoDbProps, MongoDbVersion, Provisioner, SpreadMode, StorageClass } from '../../src';
+import { testShellcheck } from '../shellcheck';
 
 process.env.CDK8S_STATEFUL_QUIET = '1';
 
@@ -20,6 +21,12 @@ function synth(props: MongoDbProps = {}, id = 'orders') {
   const container = (name: string) => [...spec.containers, ...(spec.initContainers ?? [])].find((c: any) => c.name === name);
   return { objects, find, db, sts, spec, mongod: container('mongod'), agent: container('replica-set-agent'), setup: container('setup') };
 }
+
+// The shell scripts of the ConfigMap as the pods run them (replica-set.js is JavaScript).
+testShellcheck('setup.sh and agent.sh pass shellcheck', () => {
+  const { 'setup.sh': setupScript, 'agent.sh': agentScript } = synth().find('ConfigMap', 'orders-scripts').data;
+  return { 'setup.sh': setupScript, 'agent.sh': agentScript };
+}, 'bash');
 
 const host = (i: number, set = 'orders') => `${set}-${i}.${set}-headless.db.svc.cluster.local:27017`;
 
@@ -258,6 +265,10 @@ describe('MongoDb props', () => {
     // the arbiter is not in the clients' seed list
     expect(db.connection.hosts).toEqual([host(0), host(1)]);
     expect(db.arbiterWorkload?.name).toBe('orders-arbiter');
+  });
+
+  test('arbiterResources without an arbiter are refused, not ignored', () => {
+    expect(() => synth({ arbiterResources: { memory: Size.gibibytes(1) } })).toThrow(/test\/orders: 'arbiterResources' has no effect without 'arbiter: true'/);
   });
 
   test('arbiterResources size the arbiter', () => {

@@ -5,7 +5,9 @@ import { Construct } from 'constructs';
 import { CassandraVersion } from './cassandra-version';
 import { CQL_PORT, DATA_MOUNT, heapSizes, renderCassandraYaml, renderRackDc, STORAGE_PORT, validateConfig } from './config';
 import { DRAIN_SH, PREPARE_CONFIG_SH, READY_SH } from './scripts';
+import { requireWholeSeconds } from '../../private/durations';
 import { invalid, requireInteger, warn } from '../../private/errors';
+import { requireLabelValue } from '../../private/names';
 import { instanceOf, requireProps } from '../../private/prop-types';
 import { millicoresOf } from '../../private/resources';
 import { DisruptionBudget } from '../../workload/disruption-budget';
@@ -133,10 +135,8 @@ export class Cassandra extends EngineBase {
     const racks = this.validateRacks(props);
     this._reserveSets(racks.map((r, i) => ({ suffix: `-${r.name}`, prop: `racks[${i}].name` })));
     const replicas = requireInteger(this, 'replicas', props.replicas ?? (props.racks ? 1 : 3), 1);
-    const startupTimeout = props.startupTimeout ?? Duration.hours(2);
-    if (startupTimeout.toSeconds() < 120) {
-      invalid(this, 'startupTimeout', 'must be at least 2 minutes: a node waits for gossip to settle before it joins', `${startupTimeout.toSeconds()}s`);
-    }
+    const startupSeconds = requireWholeSeconds(this, 'startupTimeout', props.startupTimeout ?? Duration.hours(2), 120, 7 * 24 * 3600,
+      'a node waits for gossip to settle before it joins (at least 2 minutes), and streams its data in at most a week');
     const totalNodes = replicas * Math.max(1, racks.length);
     const overrides = validateConfig(this, props.config ?? {}, { nodes: totalNodes, racks: Math.max(1, racks.length) });
 
@@ -225,7 +225,7 @@ export class Cassandra extends EngineBase {
           startup: kplus.Probe.fromTcpSocket({
             port: CQL_PORT,
             periodSeconds: Duration.seconds(startupPeriod),
-            failureThreshold: Math.ceil(startupTimeout.toSeconds() / startupPeriod),
+            failureThreshold: Math.ceil(startupSeconds / startupPeriod),
           }),
           readiness: kplus.Probe.fromCommand([`${SCRIPTS_DIR}/ready.sh`], {
             periodSeconds: Duration.seconds(20),
@@ -299,9 +299,9 @@ export class Cassandra extends EngineBase {
         invalid(this, `racks[${i}].name`, 'must be unique: every rack is its own StatefulSet', rack.name);
       }
       names.add(rack.name);
-      if (!rack.zone || /\s/.test(rack.zone)) {
-        invalid(this, `racks[${i}].zone`, 'must be a zone name (the nodes\' topology.kubernetes.io/zone label)', rack.zone);
-      }
+      // The nodes' topology.kubernetes.io/zone label value.
+      requireLabelValue(this, `racks[${i}].zone`, rack.zone);
+      if (rack.zone === '') { invalid(this, `racks[${i}].zone`, "must be a zone name (the nodes' topology.kubernetes.io/zone label)", rack.zone); }
       if (zones.has(rack.zone)) {
         invalid(this, `racks[${i}].zone`, 'must differ from the other racks\' zones: two racks in one zone would lose two replicas of a row with that zone', rack.zone);
       }

@@ -4,7 +4,7 @@ import { EngineVersion } from '../engine-version';
  * A release of Apache Kafka. The default image is the official `apache/kafka` image of the full version.
  *
  * Every version runs in KRaft mode (no ZooKeeper) with a static controller quorum
- * (`controller.quorum.voters`), which every release from 3.3 on supports. Supported: 3.3 to 4.x.
+ * (`controller.quorum.voters`), which every release from 3.3 on supports. Supported: 3.7 (the first official apache/kafka image) to 4.x.
  *
  * @see https://kafka.apache.org/downloads
  */

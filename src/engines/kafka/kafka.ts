@@ -76,11 +76,13 @@ const SCRIPTS_MOUNT = '/etc/kafka/scripts';
 const TEMPLATE_MOUNT = '/etc/kafka/template';
 const RUNTIME_MOUNT = '/etc/kafka/runtime';
 const LOG_DIR = '/var/log/kafka';
+/** Voters beyond this slow every metadata commit and add no useful fault tolerance. */
+const MAX_CONTROLLERS = 9;
 
 const DEFINITION: EngineDefinition = {
   engine: { name: 'kafka', displayName: 'Kafka', image: 'apache/kafka', imageUser: KAFKA_UID, clientPorts: [BROKER_PORT] },
-  // KRaft without ZooKeeper.
-  versions: { defaultVersion: KafkaVersion.V4_4, oldest: '3.3', newest: '4', majorParts: 2, fullParts: 3 },
+  // KRaft without ZooKeeper since 3.3; the official apache/kafka images start at 3.7.
+  versions: { defaultVersion: KafkaVersion.V4_4, oldest: '3.7', newest: '4', majorParts: 2, fullParts: 3 },
   // A broker: 1 CPU, 2 GiB of memory (a 1 GiB heap, the rest page cache), 20 GiB of disk, and 180 s
   // for a controlled shutdown (partition leadership moves to other brokers, the logs are flushed).
   defaults: { cpu: kplus.Cpu.millis(1000), memory: Size.gibibytes(2), storage: Size.gibibytes(20), terminationGracePeriod: Duration.seconds(180) },
@@ -112,7 +114,14 @@ export class Kafka extends EngineBase {
     const brokers = requireInteger(this, 'brokers', props.brokers ?? 3, 1);
     const controllers = props.controllers === undefined ? undefined : requireInteger(this, 'controllers', props.controllers, 1);
     if (controllers !== undefined) {
+      if (controllers > MAX_CONTROLLERS) {
+        invalid(this, 'controllers', `must be at most ${MAX_CONTROLLERS}: every voter takes part in each metadata commit, and 3 or 5 are the usual quorums`, controllers);
+      }
       this._reserveSets([{ suffix: '-controller', prop: 'controllers' }]);
+    } else {
+      for (const prop of ['controllerStorage', 'controllerResources'] as const) {
+        if (props[prop] !== undefined) { invalid(this, prop, "has no effect without 'controllers': the brokers are the controllers (combined mode); set 'controllers' or leave it out"); }
+      }
     }
     const voterCount = controllers ?? brokers;
     if (voterCount % 2 === 0) {

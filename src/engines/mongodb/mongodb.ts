@@ -129,6 +129,8 @@ export class MongoDb extends EngineBase {
     }
     if (arbiter) {
       this._reserveSets([{ suffix: '-arbiter', prop: 'arbiter' }]);
+    } else if (props.arbiterResources !== undefined) {
+      invalid(this, 'arbiterResources', "has no effect without 'arbiter: true'; set it or leave arbiterResources out");
     }
     if (replicas === 1) {
       warn(this, 'a single-member replica set has no failover: use replicas: 3 for high availability');

@@ -4,6 +4,7 @@ import { Construct } from 'constructs';
 import { MIN_MEMORY_MIB, MOUNT_PATH, renderMyCnf, RUN_DIR, validateConfig } from './config';
 import { MySqlVersion } from './mysql-version';
 import { BOOTSTRAP, INIT_SOURCE, READINESS, renderScripts } from './scripts';
+import { requireWholeSeconds } from '../../private/durations';
 import { invalid, requireInteger } from '../../private/errors';
 import { instanceOf } from '../../private/prop-types';
 import { PodManagementPolicy } from '../../workload/stateful-workload';
@@ -108,18 +109,16 @@ export class MySql extends EngineBase {
     const name = this.name;
     const version = this.version;
     const replicas = requireInteger(this, 'replicas', props.replicas ?? 1, 1);
-    const primary = props.primary ?? 0;
-    if (!Number.isInteger(primary) || primary < 0 || primary >= replicas) {
-      invalid(this, 'primary', `must be the ordinal of one of the pods: an integer from 0 to ${replicas - 1}`, primary);
+    const primary = requireInteger(this, 'primary', props.primary ?? 0, 0);
+    if (primary >= replicas) {
+      invalid(this, 'primary', `must be the ordinal of one of the ${replicas} pod(s): 0 to ${replicas - 1}`, primary);
     }
     const maxConnections = props.maxConnections ?? 151;
     if (!Number.isInteger(maxConnections) || maxConnections < 1 || maxConnections > 100000) {
       invalid(this, 'maxConnections', 'must be an integer from 1 to 100000', maxConnections);
     }
-    const binlogSeconds = (props.binlogRetention ?? Duration.days(7)).toSeconds();
-    if (!Number.isInteger(binlogSeconds) || binlogSeconds < 3600 || binlogSeconds > 4294967295) {
-      invalid(this, 'binlogRetention', 'must be whole seconds from 1 hour to 4294967295 s (0 would keep binary logs forever and fill the volume)', `${binlogSeconds} s`);
-    }
+    const binlogSeconds = requireWholeSeconds(this, 'binlogRetention', props.binlogRetention ?? Duration.days(7), 3600, 4294967295,
+      'binlog_expire_logs_seconds (0 would keep binary logs forever and fill the volume)');
     const overrides = validateConfig(this, props.config ?? {}, { replicas });
 
     const resources = this._resources;

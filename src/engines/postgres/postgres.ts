@@ -210,7 +210,7 @@ export class Postgres extends EngineBase {
         periodSeconds: Duration.seconds(10), timeoutSeconds: Duration.seconds(5), failureThreshold: 60,
       }),
       lifecycle: { preStop: kplus.Handler.fromCommand(['/bin/sh', '-c', PRE_STOP_COMMAND]) },
-      securityContext: { user: 999, group: 999 },
+      securityContext: { user: DEFINITION.engine.imageUser, group: DEFINITION.engine.imageUser },
       volumeMounts: [
         { volume: configVolume, path: CONFIG_DIR, readOnly: true },
         { volume: initdbVolume, path: '/docker-entrypoint-initdb.d', readOnly: true },
@@ -232,7 +232,7 @@ export class Postgres extends EngineBase {
         PRIMARY_PORT: kplus.EnvValue.fromValue(String(POSTGRES_PORT)),
       },
       resources,
-      securityContext: { user: 999, group: 999 },
+      securityContext: { user: DEFINITION.engine.imageUser, group: DEFINITION.engine.imageUser },
       volumeMounts: [
         { volume: scriptsVolume, path: '/scripts', readOnly: true },
         { volume: runVolume, path: SOCKET_DIR },
