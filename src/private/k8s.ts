@@ -185,11 +185,14 @@ export function kubeNetworkPolicyPeers(peer: kplus.INetworkPolicyPeer, where: IC
  * Completes a cdk8s-plus pod template to the restricted Pod Security profile: cdk8s-plus-27 sets
  * runAsNonRoot and no privilege escalation, but cannot spell a seccomp profile or `drop: [ALL]`.
  */
-export function restrictPodTemplate(construct: IConstruct, specPath: string, containerCount: number): void {
+export function restrictPodTemplate(construct: IConstruct, specPath: string, containerCount: number, initContainerCount = 0): void {
   const obj = ApiObject.of(construct);
   obj.addJsonPatch(JsonPatch.add(`${specPath}/securityContext/seccompProfile`, { type: 'RuntimeDefault' }));
-  for (let i = 0; i < containerCount; i++) {
-    obj.addJsonPatch(JsonPatch.add(`${specPath}/containers/${i}/securityContext/capabilities`, { drop: ['ALL'] }));
+  // The profile applies to init containers as much as to the others.
+  for (const [list, count] of [['containers', containerCount], ['initContainers', initContainerCount]] as const) {
+    for (let i = 0; i < count; i++) {
+      obj.addJsonPatch(JsonPatch.add(`${specPath}/${list}/${i}/securityContext/capabilities`, { drop: ['ALL'] }));
+    }
   }
 }
 

@@ -14,12 +14,12 @@ import { restrictPodTemplate } from '../private/k8s';
 export class RestrictedPodSecurity {
   /** Completes a Deployment, StatefulSet, Job or DaemonSet of cdk8s-plus. Call it after the last container is added. */
   public static applyToWorkload(workload: kplus.Workload): void {
-    restrictPodTemplate(workload, '/spec/template/spec', workload.containers.length);
+    restrictPodTemplate(workload, '/spec/template/spec', workload.containers.length, workload.initContainers.length);
   }
 
   /** Completes a bare cdk8s-plus Pod. Call it after the last container is added. */
   public static applyToPod(pod: kplus.Pod): void {
-    restrictPodTemplate(pod, '/spec', pod.containers.length);
+    restrictPodTemplate(pod, '/spec', pod.containers.length, pod.initContainers.length);
   }
 
   private constructor() {}

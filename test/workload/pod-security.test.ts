@@ -18,6 +18,18 @@ describe('RestrictedPodSecurity', () => {
     expect(pod.containers[0].securityContext).toMatchObject({ runAsNonRoot: true, allowPrivilegeEscalation: false, readOnlyRootFilesystem: true });
   });
 
+  test('completes init containers too (the restricted profile covers them)', () => {
+    const chart = newChart();
+    const app = new kplus.Deployment(chart, 'app', {
+      containers: [{ image: 'shop:1.0.0', securityContext: { user: 1000 } }],
+      initContainers: [{ image: 'migrate:1.0.0', securityContext: { user: 1000 } }],
+    });
+    RestrictedPodSecurity.applyToWorkload(app);
+    const pod = only(synth(chart), 'Deployment').spec.template.spec;
+    expect(pod.initContainers.map((c: any) => c.securityContext.capabilities)).toEqual([{ drop: ['ALL'] }]);
+    expect(pod.containers.map((c: any) => c.securityContext.capabilities)).toEqual([{ drop: ['ALL'] }]);
+  });
+
   test('completes a bare Pod', () => {
     const chart = newChart();
     const pod = new kplus.Pod(chart, 'pod', { containers: [{ image: 'tool:1.0.0', securityContext: { user: 1000 } }] });
