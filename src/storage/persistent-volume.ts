@@ -1,15 +1,17 @@
 import { Size } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-27';
-import { Construct } from 'constructs';
+import { Construct, IConstruct } from 'constructs';
 import { AccessMode, ReclaimPolicy, VolumeMode } from './access-mode';
 import { requireAccessModes } from './access-mode-check';
 import { PersistentVolumeSource } from './persistent-volume-source';
 import { IStorageClass } from './storage-class';
+import { requireStorageClass } from './storage-class-check';
+import { KEPT_RECLAIM_POLICIES, VOLUME_RECYCLE_REFUSED, requireAccessModeList, requireCapacity, requireMountOptions, requireObjectName } from './volume-checks';
 import { invalid, warn } from '../private/errors';
+import { keysOf, optional, requireInstance, requireKnownKeys, requireOneOf, requireRecord } from '../private/guards';
 import { ensureUniqueNames, makeClusterScoped } from '../private/k8s';
-import { requireDnsSubdomain } from '../private/names';
+import { requireDnsLabel, requireDnsSubdomain } from '../private/names';
 import { quantityOf } from '../private/quantity';
-import { requirePositiveSize } from '../private/validation';
 
 /** The claim a volume is reserved for. */
 export interface ClaimReference {
@@ -48,6 +50,19 @@ export interface PersistentVolumeProps {
   readonly claim?: ClaimReference;
 }
 
+const PROPS = keysOf<PersistentVolumeProps>({
+  source: true,
+  capacity: true,
+  name: true,
+  accessModes: true,
+  reclaimPolicy: true,
+  storageClass: true,
+  volumeMode: true,
+  mountOptions: true,
+  claim: true,
+});
+const CLAIM_REFERENCE = keysOf<ClaimReference>({ name: true, namespace: true });
+
 /**
  * A volume created by hand: the seed's "provision disk, create PersistentVolume, create claim,
  * mount". Cluster-scoped, retained by default; `Recycle` is refused.
@@ -64,18 +79,23 @@ export class PersistentVolume extends Construct {
 
   constructor(scope: Construct, id: string, props: PersistentVolumeProps) {
     super(scope, id);
-    this.persistentVolumeName = requireDnsSubdomain(this, 'name', props.name ?? id);
-    const { source } = props;
+    requireKnownKeys(this, '', requireRecord(this, 'props', props), PROPS);
+    this.persistentVolumeName = requireObjectName(this, props.name, id);
+    const source = requireInstance(this, 'source', props.source, PersistentVolumeSource, 'PersistentVolumeSource.nfs({ server, path })');
     if (source.refusal) {
       invalid(this, 'source', `cannot be used: ${source.refusal}`);
     }
-    requirePositiveSize(this, 'capacity', props.capacity);
-    this.accessModes = props.accessModes ?? [AccessMode.READ_WRITE_ONCE];
+    const capacity = requireCapacity(this, 'capacity', props.capacity);
+    this.accessModes = optional(props.accessModes, (v) => requireAccessModeList(this, 'accessModes', v)) ?? [AccessMode.READ_WRITE_ONCE];
     requireAccessModes(this, 'accessModes', this.accessModes, source.accessModes, `a ${source.volumeType} volume`);
-    const reclaim = props.reclaimPolicy ?? ReclaimPolicy.RETAIN;
-    if (reclaim === ReclaimPolicy.RECYCLE) {
-      invalid(this, 'reclaimPolicy', "must be 'Retain' or 'Delete': Recycle (rm -rf of the volume) is deprecated upstream and loses data; use Retain and clean volumes deliberately");
+    if (props.reclaimPolicy === ReclaimPolicy.RECYCLE) {
+      invalid(this, 'reclaimPolicy', VOLUME_RECYCLE_REFUSED);
     }
+    const reclaim = optional(props.reclaimPolicy, (v) => requireOneOf(this, 'reclaimPolicy', v, KEPT_RECLAIM_POLICIES)) ?? ReclaimPolicy.RETAIN;
+    const storageClass = optional(props.storageClass, (v) => requireStorageClass(this, 'storageClass', v));
+    const volumeMode = optional(props.volumeMode, (v) => requireOneOf(this, 'volumeMode', v, Object.values(VolumeMode))) ?? VolumeMode.FILESYSTEM;
+    const mountOptions = optional(props.mountOptions, (v) => requireMountOptions(this, 'mountOptions', v));
+    const claim = optional(props.claim, (v) => requireClaimReference(this, 'claim', v));
     if (reclaim === ReclaimPolicy.DELETE) {
       warn(this, "reclaimPolicy 'Delete' destroys the disk when its claim is deleted; prefer 'Retain' for state");
     }
@@ -87,16 +107,26 @@ export class PersistentVolume extends Construct {
       metadata: { name: this.persistentVolumeName },
       spec: {
         ...source._toSpec(),
-        capacity: { storage: k8s.Quantity.fromString(quantityOf(props.capacity)) },
+        capacity: { storage: k8s.Quantity.fromString(quantityOf(capacity)) },
         accessModes: this.accessModes,
         persistentVolumeReclaimPolicy: reclaim,
-        storageClassName: props.storageClass?.storageClassName ?? '',
-        volumeMode: props.volumeMode ?? VolumeMode.FILESYSTEM,
-        mountOptions: props.mountOptions,
-        claimRef: props.claim ? { name: props.claim.name, namespace: props.claim.namespace } : undefined,
+        storageClassName: storageClass?.storageClassName ?? '',
+        volumeMode,
+        mountOptions,
+        claimRef: claim ? { name: claim.name, namespace: claim.namespace } : undefined,
       },
     });
     makeClusterScoped(this.apiObject);
     ensureUniqueNames(this);
   }
+}
+
+/** A claim reference: the claim's name (a DNS subdomain) and namespace (a DNS label). */
+function requireClaimReference(scope: IConstruct, prop: string, value: unknown): ClaimReference {
+  const claim = requireRecord(scope, prop, value);
+  requireKnownKeys(scope, prop, claim, CLAIM_REFERENCE);
+  return {
+    name: requireDnsSubdomain(scope, `${prop}.name`, claim.name as string),
+    namespace: requireDnsLabel(scope, `${prop}.namespace`, claim.namespace as string, 63),
+  };
 }

@@ -1,4 +1,5 @@
 import { IConstruct } from 'constructs';
+import { requireCapabilities } from './provisioner-check';
 import { IStorageClass } from './storage-class';
 import { invalid } from '../private/errors';
 import { describeValue, requireString } from '../private/guards';
@@ -8,8 +9,8 @@ import { requireDnsSubdomain } from '../private/names';
 
 /**
  * A storage class as a claim names it: a StorageClass construct or `fromStorageClassName`, whose
- * name Kubernetes accepts. A bare string (a name passed from JavaScript or Python) or null is
- * refused with how to make one.
+ * name Kubernetes accepts, and whose capabilities, when given, are complete. A bare string (a name
+ * passed from JavaScript or Python) or null is refused with how to make one.
  */
 export function requireStorageClass(scope: IConstruct, prop: string, value: unknown): IStorageClass {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
@@ -17,5 +18,9 @@ export function requireStorageClass(scope: IConstruct, prop: string, value: unkn
   }
   const name = requireString(scope, `${prop}.storageClassName`, (value as IStorageClass).storageClassName);
   requireDnsSubdomain(scope, `${prop}.storageClassName`, name);
+  const capabilities = (value as IStorageClass).capabilities;
+  if (capabilities !== undefined) {
+    requireCapabilities(scope, `${prop}.capabilities`, capabilities);
+  }
   return value as IStorageClass;
 }

@@ -2,9 +2,11 @@ import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { ReclaimPolicy, VolumeBindingMode } from './access-mode';
 import { Provisioner, ProvisionerCapabilities, VolumeLocality } from './provisioner';
+import { requireCapabilities } from './provisioner-check';
+import { KEPT_RECLAIM_POLICIES, requireMountOptions, requireObjectName, requireZones } from './volume-checks';
 import { invalid, warn } from '../private/errors';
+import { keysOf, optional, requireBoolean, requireInstance, requireKnownKeys, requireOneOf, requireRecord, requireString } from '../private/guards';
 import { ensureUniqueNames, makeClusterScoped } from '../private/k8s';
-import { requireDnsSubdomain } from '../private/names';
 
 /** A storage class that claims can name: one of ours, or one that already exists in the cluster. */
 export interface IStorageClass {
@@ -48,6 +50,17 @@ export interface StorageClassProps {
   readonly isDefault?: boolean;
 }
 
+const PROPS = keysOf<StorageClassProps>({
+  provisioner: true,
+  name: true,
+  reclaimPolicy: true,
+  volumeBindingMode: true,
+  allowVolumeExpansion: true,
+  mountOptions: true,
+  zones: true,
+  isDefault: true,
+});
+
 /**
  * A StorageClass with defaults for state: volumes are retained when their claim goes, bound where
  * the pod lands for zonal disks, and expandable where the provisioner can. Cluster-scoped: it never
@@ -58,7 +71,10 @@ export interface StorageClassProps {
 export class StorageClass extends Construct implements IStorageClass {
   /** A StorageClass that already exists in the cluster. Give its capabilities to have claims checked against them. */
   public static fromStorageClassName(name: string, capabilities?: ProvisionerCapabilities): IStorageClass {
-    return { storageClassName: name, capabilities };
+    // The name's syntax is checked where a claim or volume names the class, with that prop's name.
+    const where = 'StorageClass.fromStorageClassName';
+    requireString(where, 'name', name);
+    return { storageClassName: name, capabilities: optional(capabilities, (v) => requireCapabilities(where, 'capabilities', v)) };
   }
 
   public readonly storageClassName: string;
@@ -72,8 +88,9 @@ export class StorageClass extends Construct implements IStorageClass {
 
   constructor(scope: Construct, id: string, props: StorageClassProps) {
     super(scope, id);
-    const { provisioner } = props;
-    this.storageClassName = requireDnsSubdomain(this, 'name', props.name ?? id);
+    requireKnownKeys(this, '', requireRecord(this, 'props', props), PROPS);
+    this.storageClassName = requireObjectName(this, props.name, id);
+    const provisioner = requireInstance(this, 'provisioner', props.provisioner, Provisioner, "Provisioner.awsEbs() or Provisioner.custom('<driver name>')");
     this.provisioner = provisioner;
     this.capabilities = provisioner.capabilities;
 
@@ -81,28 +98,32 @@ export class StorageClass extends Construct implements IStorageClass {
     if (replacement) {
       invalid(this, 'provisioner', `names the removed in-tree plugin '${provisioner.name}'; use ${replacement}`);
     }
-    this.reclaimPolicy = props.reclaimPolicy ?? ReclaimPolicy.RETAIN;
-    if (this.reclaimPolicy === ReclaimPolicy.RECYCLE) {
-      invalid(this, 'reclaimPolicy', "must be 'Retain' or 'Delete' (a StorageClass cannot recycle; Recycle is deprecated upstream)", this.reclaimPolicy);
+    if (props.reclaimPolicy === ReclaimPolicy.RECYCLE) {
+      invalid(this, 'reclaimPolicy', "must be 'Retain' or 'Delete' (a StorageClass cannot recycle; Recycle is deprecated upstream)", props.reclaimPolicy);
     }
-    if (this.reclaimPolicy === ReclaimPolicy.DELETE) {
-      warn(this, "reclaimPolicy 'Delete' destroys a database's disk when its claim is deleted; prefer 'Retain' for state");
-    }
-    const expansion = props.allowVolumeExpansion ?? provisioner.capabilities.supportsExpansion;
+    this.reclaimPolicy = optional(props.reclaimPolicy, (v) => requireOneOf(this, 'reclaimPolicy', v, KEPT_RECLAIM_POLICIES)) ?? ReclaimPolicy.RETAIN;
+    const allowExpansion = optional(props.allowVolumeExpansion, (v) => requireBoolean(this, 'allowVolumeExpansion', v));
+    const expansion = allowExpansion ?? provisioner.capabilities.supportsExpansion;
     if (expansion && !provisioner.capabilities.supportsExpansion) {
       invalid(this, 'allowVolumeExpansion', `cannot be true: ${provisioner.name} volumes cannot be expanded`);
     }
-    const binding = props.volumeBindingMode ?? (provisioner.capabilities.locality === VolumeLocality.CLUSTER
+    const bindingMode = optional(props.volumeBindingMode, (v) => requireOneOf(this, 'volumeBindingMode', v, Object.values(VolumeBindingMode)));
+    const binding = bindingMode ?? (provisioner.capabilities.locality === VolumeLocality.CLUSTER
       ? VolumeBindingMode.IMMEDIATE : VolumeBindingMode.WAIT_FOR_FIRST_CONSUMER);
     if (binding === VolumeBindingMode.IMMEDIATE && provisioner.capabilities.locality === VolumeLocality.NODE) {
       invalid(this, 'volumeBindingMode', `must be WaitForFirstConsumer for node-local storage (${provisioner.name}): an immediately bound volume can land on a node the pod cannot run on`);
     }
+    const mountOptions = optional(props.mountOptions, (v) => requireMountOptions(this, 'mountOptions', v)) ?? provisioner.mountOptions;
+    const zones = optional(props.zones, (v) => requireZones(this, 'zones', v));
+    const isDefault = optional(props.isDefault, (v) => requireBoolean(this, 'isDefault', v));
+    if (this.reclaimPolicy === ReclaimPolicy.DELETE) {
+      warn(this, "reclaimPolicy 'Delete' destroys a database's disk when its claim is deleted; prefer 'Retain' for state");
+    }
 
-    const mountOptions = props.mountOptions ?? provisioner.mountOptions;
     this.apiObject = new k8s.KubeStorageClass(this, 'Resource', {
       metadata: {
         name: this.storageClassName,
-        annotations: props.isDefault ? { 'storageclass.kubernetes.io/is-default-class': 'true' } : undefined,
+        annotations: isDefault ? { 'storageclass.kubernetes.io/is-default-class': 'true' } : undefined,
       },
       provisioner: provisioner.name,
       parameters: Object.keys(provisioner.parameters).length > 0 ? provisioner.parameters : undefined,
@@ -110,8 +131,8 @@ export class StorageClass extends Construct implements IStorageClass {
       volumeBindingMode: binding,
       allowVolumeExpansion: expansion,
       mountOptions: mountOptions.length > 0 ? mountOptions : undefined,
-      allowedTopologies: props.zones && props.zones.length > 0
-        ? [{ matchLabelExpressions: [{ key: 'topology.kubernetes.io/zone', values: props.zones }] }]
+      allowedTopologies: zones && zones.length > 0
+        ? [{ matchLabelExpressions: [{ key: 'topology.kubernetes.io/zone', values: zones }] }]
         : undefined,
     });
     makeClusterScoped(this.apiObject);

@@ -1,8 +1,8 @@
-import { Size } from 'cdk8s';
+import { Duration, Size } from 'cdk8s';
 import {
-  AccessMode, PersistentVolume, PersistentVolumeSource, Provisioner, ReclaimPolicy, StaticVolumeSet, StorageClass,
+  AccessMode, PersistentVolume, PersistentVolumeSource, Provisioner, ReclaimPolicy, StorageClass, VolumeMode,
 } from '../../src/storage';
-import { newChart, only, synth } from '../util';
+import { exactly, newChart, only, synth } from '../util';
 
 describe('PersistentVolume', () => {
   test("the seed's NFS volume, made safe: Retain, no namespace, capacity as a quantity", () => {
@@ -106,33 +106,82 @@ describe('PersistentVolume', () => {
         .toThrow(/test\/pv: 'capacity' must be a positive size such as Size.gibibytes\(10\), got '0 KiB'/);
     });
 
+    test('a construct id that is no name', () => {
+      expect(() => new PersistentVolume(newChart(), 'PV_1', { source: PersistentVolumeSource.hostPath({ path: '/x' }), capacity: Size.gibibytes(1) })).toThrow(exactly(
+        "test/PV_1: 'name' must be a DNS subdomain (lower-case letters, digits, '-' and '.') of at most 253 characters; it defaults to the construct id: set 'name', got 'PV_1'"));
+    });
+
+    test('a capacity of a fraction of a byte', () => {
+      expect(() => new PersistentVolume(newChart(), 'pv', { source: PersistentVolumeSource.hostPath({ path: '/x' }), capacity: Size.gibibytes(0.3) }))
+        .toThrow(/^test\/pv: 'capacity' must be a whole number of bytes, such as Size.mebibytes\(1536\) rather than Size.gibibytes\(1.3\), got '314572.8\d* KiB'$/);
+    });
+
+    test('a capacity of whole bytes below a KiB is written exactly', () => {
+      const chart = newChart();
+      new PersistentVolume(chart, 'pv', { source: PersistentVolumeSource.hostPath({ path: '/x' }), capacity: Size.kibibytes(0.5) });
+      expect(only(synth(chart), 'PersistentVolume').spec.capacity).toEqual({ storage: '0.5Ki' });
+    });
+
+    test('no access mode', () => {
+      expect(() => new PersistentVolume(newChart(), 'pv', { source: PersistentVolumeSource.hostPath({ path: '/x' }), capacity: Size.gibibytes(1), accessModes: [] }))
+        .toThrow(exactly("test/pv: 'accessModes' must list at least one access mode"));
+    });
+
+    test('a claim reference Kubernetes would refuse', () => {
+      const make = (claim: any) => () => new PersistentVolume(newChart(), 'pv', { source: PersistentVolumeSource.hostPath({ path: '/x' }), capacity: Size.gibibytes(1), claim });
+      expect(make({ name: 'My Claim', namespace: 'db' })).toThrow(/^test\/pv: 'claim.name' must be a DNS subdomain .*, got 'My Claim'$/);
+      expect(make({ name: 'data', namespace: 'db.shop' })).toThrow(/^test\/pv: 'claim.namespace' must be a DNS label .* of at most 63 characters, got 'db.shop'$/);
+    });
+
+    test('capabilities of a hand-made storage class are checked where a volume names it', () => {
+      const storageClass = { storageClassName: 'manual', capabilities: { accessModes: 'ReadWriteOnce', supportsExpansion: false, locality: 'node' } };
+      expect(() => new PersistentVolume(newChart(), 'pv', { source: PersistentVolumeSource.hostPath({ path: '/x' }), capacity: Size.gibibytes(1), storageClass } as any))
+        .toThrow(exactly("test/pv: 'storageClass.capabilities.accessModes' must be a list of AccessMode values, got 'ReadWriteOnce' (a string)"));
+    });
+
     test('an access mode the source cannot serve', () => {
       expect(() => new PersistentVolume(newChart(), 'pv', {
         source: PersistentVolumeSource.local({ path: '/mnt', node: 'n1' }), capacity: Size.gibibytes(1), accessModes: [AccessMode.READ_WRITE_MANY],
       })).toThrow(/'accessModes' asks for ReadWriteMany, which a local volume cannot serve; valid: ReadWriteOnce, ReadWriteOncePod/);
     });
   });
-});
 
-describe('StaticVolumeSet', () => {
-  test('pre-binds one volume per ordinal to the StatefulSet claims', () => {
-    const chart = newChart('shop');
-    const local = new StorageClass(chart, 'local', { provisioner: Provisioner.none() });
-    new StaticVolumeSet(chart, 'orders-disks', {
-      statefulSetName: 'orders',
-      capacity: Size.gibibytes(50),
-      storageClass: local,
-      sources: [0, 1, 2].map((i) => PersistentVolumeSource.local({ path: '/mnt/disks/orders', node: `node-${i}` })),
+  describe('values of the wrong type, as Python or plain JavaScript may pass them', () => {
+    const build = (props: any) => () => new PersistentVolume(newChart(), 'pv', props);
+    const valid = () => ({ source: PersistentVolumeSource.nfs({ server: 'nfs', path: '/x' }), capacity: Size.gibibytes(5) });
+    test.each([
+      ['no props at all', undefined, "test/pv: 'props' must be an object of named props, got nothing"],
+      ['a string for the source', { ...valid(), source: 'nfs://172.17.0.2/tmp' },
+        "test/pv: 'source' must be a PersistentVolumeSource such as PersistentVolumeSource.nfs({ server, path }), got 'nfs://172.17.0.2/tmp' (a string)"],
+      ['a plain object for the source', { ...valid(), source: { nfs: { server: 'nfs', path: '/x' } } },
+        "test/pv: 'source' must be a PersistentVolumeSource such as PersistentVolumeSource.nfs({ server, path }), got an object with keys nfs"],
+      ['no capacity', { source: valid().source }, "test/pv: 'capacity' must be a Size such as Size.gibibytes(10), got nothing"],
+      ['a quantity string for the capacity', { ...valid(), capacity: '5Gi' }, "test/pv: 'capacity' must be a Size such as Size.gibibytes(10), got '5Gi' (a string)"],
+      ['a Duration for the capacity', { ...valid(), capacity: Duration.seconds(5) }, "test/pv: 'capacity' must be a Size such as Size.gibibytes(10), got a Duration"],
+      ['a number for the name', { ...valid(), name: 3 }, "test/pv: 'name' must be a string, got 3 (a number)"],
+      ['a string for access modes', { ...valid(), accessModes: 'ReadWriteOnce' }, "test/pv: 'accessModes' must be a list of AccessMode values, got 'ReadWriteOnce' (a string)"],
+      ['an abbreviated access mode', { ...valid(), accessModes: ['RWX'] },
+        "test/pv: 'accessModes[0]' must be one of 'ReadWriteOnce', 'ReadOnlyMany', 'ReadWriteMany', 'ReadWriteOncePod', got 'RWX' (a string)"],
+      ['a lower-case reclaim policy', { ...valid(), reclaimPolicy: 'retain' }, "test/pv: 'reclaimPolicy' must be one of 'Retain', 'Delete', got 'retain' (a string)"],
+      ['a class name for the storage class', { ...valid(), storageClass: 'manual' },
+        "test/pv: 'storageClass' must be a storage class such as new StorageClass(...) or StorageClass.fromStorageClassName('ssd'), got 'manual' (a string)"],
+      ['a lower-case volume mode', { ...valid(), volumeMode: 'block' }, "test/pv: 'volumeMode' must be one of 'Filesystem', 'Block', got 'block' (a string)"],
+      ['a string for mount options', { ...valid(), mountOptions: 'hard,nfsvers=4.1' }, "test/pv: 'mountOptions' must be a list of mount options, got 'hard,nfsvers=4.1' (a string)"],
+      ['an empty mount option', { ...valid(), mountOptions: [''] }, "test/pv: 'mountOptions[0]' must be a mount option such as 'nfsvers=4.1' or 'noatime', not empty, got ''"],
+      ['a claim name for the claim', { ...valid(), claim: 'myclaim' }, "test/pv: 'claim' must be an object of named props, got 'myclaim' (a string)"],
+      ['a claim without namespace', { ...valid(), claim: { name: 'myclaim' } }, "test/pv: 'claim.namespace' must be a string, got nothing"],
+      ['a misspelt claim key', { ...valid(), claim: { name: 'myclaim', namespace: 'db', nmespace: 'db' } },
+        "test/pv: 'claim.nmespace' is not a known prop of 'claim'; did you mean 'namespace'? valid: name, namespace"],
+      ['a misspelt prop', { ...valid(), capacty: Size.gibibytes(5) },
+        "test/pv: 'capacty' is not a known prop; did you mean 'capacity'? valid: accessModes, capacity, claim, mountOptions, name, reclaimPolicy, source, storageClass, volumeMode"],
+    ])('%s', (_, props, message) => {
+      expect(build(props)).toThrow(exactly(message));
     });
-    const pvs = synth(chart).filter((o) => o.kind === 'PersistentVolume');
-    expect(pvs.map((pv) => pv.metadata.name)).toEqual(['shop-data-orders-0', 'shop-data-orders-1', 'shop-data-orders-2']);
-    expect(pvs.map((pv) => pv.spec.claimRef)).toEqual([0, 1, 2].map((i) => ({ name: `data-orders-${i}`, namespace: 'shop' })));
-    expect(pvs.every((pv) => pv.spec.storageClassName === 'local' && pv.spec.persistentVolumeReclaimPolicy === 'Retain')).toBe(true);
-    expect(pvs[2].spec.nodeAffinity.required.nodeSelectorTerms[0].matchExpressions[0].values).toEqual(['node-2']);
-  });
 
-  test('needs at least one source', () => {
-    expect(() => new StaticVolumeSet(newChart(), 'none', { statefulSetName: 'x', capacity: Size.gibibytes(1), sources: [] }))
-      .toThrow("test/none: 'sources' must list one volume source per pod (at least one)");
+    test('the enums as Python passes them (by value) are accepted', () => {
+      const chart = newChart();
+      new PersistentVolume(chart, 'pv', { ...valid(), volumeMode: VolumeMode.BLOCK, reclaimPolicy: ReclaimPolicy.DELETE, accessModes: [AccessMode.READ_WRITE_MANY] });
+      expect(only(synth(chart), 'PersistentVolume').spec).toMatchObject({ volumeMode: 'Block', persistentVolumeReclaimPolicy: 'Delete', accessModes: ['ReadWriteMany'] });
+    });
   });
 });
