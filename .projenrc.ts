@@ -44,6 +44,11 @@ const project = new cdk8s.ConstructLibraryCdk8s({
   eslintOptions: { dirs: ['src'], devdirs: ['test', 'build-tools', 'projenrc'], commandOptions: { fix: false } },
 });
 
+// The npm tarball holds the library, its docs and API.md, not the repository's tooling.
+for (const path of ['/.ci/', '/bench/', '/scripts/', '/examples/', '/bench-results/']) {
+  project.addPackageIgnore(path);
+}
+
 // Python reserved words in the public API must stay visible, not silenced.
 project.compileTask.reset('jsii');
 

@@ -52,11 +52,14 @@ echo "tarball: $TARBALL ($(du -h "$TARBALL" | cut -f1), $(tar tzf "$TARBALL" | w
 
 step "the tarball holds the compiled library and no sources or tests"
 listing=$(tar tzf "$TARBALL")
-for f in package/lib/index.js package/lib/index.d.ts package/.jsii package/package.json; do
+for f in package/lib/index.js package/lib/index.d.ts package/.jsii package/package.json package/API.md package/README.md package/docs/architecture.md; do
   grep -qx "$f" <<<"$listing" || fail "the tarball lacks $f"
 done
-if grep -E '^package/(src|test)/' <<<"$listing" | head -3 | grep -q .; then fail "the tarball ships src/ or test/"; fi
-pass "lib/, .jsii and package.json, no src/ or test/"
+# The library and its docs, not the repository's sources, tests or tooling.
+if grep -E '^package/(src|test|\.ci|bench|scripts|examples)/' <<<"$listing" | head -3 | grep -q .; then
+  fail "the tarball ships repository files: $(grep -E '^package/(src|test|\.ci|bench|scripts|examples)/' <<<"$listing" | head -3 | tr '\n' ' ')"
+fi
+pass "lib/, .jsii, package.json, API.md and docs; no src/, test/, .ci/, bench/, scripts/ or examples/"
 
 step "a fresh cdk8s app in $APP: npm install"
 cp "$ROOT"/test/npm-consumer/cdk8s.yaml "$ROOT"/test/npm-consumer/tsconfig.json "$APP"/
