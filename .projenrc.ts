@@ -49,6 +49,11 @@ for (const path of ['/.ci/', '/bench/', '/scripts/', '/examples/', '/bench-resul
   project.addPackageIgnore(path);
 }
 
+// Packaging works on a fresh clone: each package task compiles first (jsii-pacmak needs .jsii).
+for (const name of ['package:js', 'package:python']) {
+  project.tasks.tryFind(name)!.prependSpawn(project.compileTask);
+}
+
 // Python reserved words in the public API must stay visible, not silenced.
 project.compileTask.reset('jsii');
 
