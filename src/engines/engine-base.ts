@@ -153,6 +153,12 @@ export abstract class EngineBase extends Construct implements kplus.INetworkPoli
   private secretGenerator?: GeneratedSecret;
   private connectionValues?: ConnectionValues;
 
+  /**
+   * @param scope the parent construct
+   * @param id the construct id, and the instance name when `props.name` is not set
+   * @param props the engine's props, as the user passed them (checked here, whatever their types)
+   * @param definition what the engine is, which versions it supports and its defaults
+   */
   protected constructor(scope: Construct, id: string, props: EngineProps, definition: EngineDefinition) {
     super(scope, id);
     markInstance(this);
