@@ -402,6 +402,7 @@ export abstract class EngineBase extends Construct implements kplus.INetworkPoli
       ? this._storage
       : this.resolveStorage(options.storageProp ?? 'storage', options.storage, options.defaultStorageSize ?? this._definition.defaults.storage);
     const uid = this._definition.engine.imageUser;
+    const servedPorts = options.containers.flatMap((c) => (c.ports ?? []).map((p) => p.number));
     const workload = new StatefulWorkload(this, id, {
       name: `${this.name}${suffix}`,
       appName: this._definition.engine.name,
@@ -428,9 +429,11 @@ export abstract class EngineBase extends Construct implements kplus.INetworkPoli
       podAnnotations: this.podAnnotations(options),
       clusterDomain: this._dns.domain,
       clientService: false,
+      // So that `db.workload.allowFrom(app)` admits the client ports too, never metrics or replication.
+      clientPorts: this.clientPorts.filter((port) => servedPorts.includes(port)),
     });
     this.members.push(workload);
-    this.memberPorts.set(workload, options.containers.flatMap((c) => (c.ports ?? []).map((p) => p.number)));
+    this.memberPorts.set(workload, servedPorts);
     for (const peer of this.peers) { this.admit(workload, peer, this.clientPorts); }
     for (const peer of this.metricsPeers) { this.admit(workload, peer, [this.metricsPort!]); }
     return workload;

@@ -124,6 +124,12 @@ export interface StatefulWorkloadProps {
    * @default - none
    */
   readonly allowFrom?: kplus.INetworkPolicyPeer[];
+  /**
+   * The container ports apps may reach: what `allowFrom` admits when it is given no ports. The
+   * other ports (metrics, replication, gossip) stay open to the instance's own pods only.
+   * @default - every container port
+   */
+  readonly clientPorts?: number[];
   /** The cluster's DNS domain, for the pods' fully qualified names. @default 'cluster.local' */
   readonly clusterDomain?: string;
 }
@@ -149,6 +155,7 @@ const PROPS = keysOf<StatefulWorkloadProps>({
   publishNotReadyAddresses: true,
   networkPolicy: true,
   allowFrom: true,
+  clientPorts: true,
   clusterDomain: true,
 });
 const SERVICE_OPTIONS = keysOf<ClientServiceOptions>({
@@ -201,6 +208,7 @@ export class StatefulWorkload extends Construct {
   public readonly clusterDomain: string;
 
   private readonly containerPorts: kplus.ContainerPort[];
+  private readonly clientPorts: kplus.ContainerPort[];
   private readonly claims: ResolvedClaimTemplate[];
   private readonly ingressRules: IngressRule[] = [];
 
@@ -259,6 +267,7 @@ export class StatefulWorkload extends Construct {
     const containers = containerProps.map((c, i) => build(c, `containers[${i}]`));
     const initContainers = initContainerProps.map((c, i) => build(c, `initContainers[${i}]`));
     this.containerPorts = containers.flatMap((c) => c.ports);
+    this.clientPorts = this.resolveClientPorts(props.clientPorts);
     const volumes = this.collectVolumes([...containers, ...initContainers], new Set(claimMounts.values()));
 
     this.serviceAccount = new kplus.ServiceAccount(this, 'ServiceAccount', {
@@ -322,6 +331,9 @@ export class StatefulWorkload extends Construct {
 
     const allowFrom = optional(props.allowFrom, (v) => requireArray(this, 'allowFrom', v, 'a list of network peers')) ?? [];
     allowFrom.forEach((peer, i) => requirePeer(this, `allowFrom[${i}]`, peer));
+    if (allowFrom.length > 0 && this.clientPorts.length === 0) {
+      invalid(this, 'allowFrom', "has no port to admit: clientPorts is empty (this set serves no client); leave allowFrom out, or list the ports with allowFrom(peer, ports)");
+    }
     if (optional(props.networkPolicy, (v) => requireBoolean(this, 'networkPolicy', v)) ?? true) {
       this.networkPolicy = this.renderNetworkPolicy();
       allowFrom.forEach((peer, i) => this.ingressRules.push({ peer: peer as kplus.INetworkPolicyPeer, prop: `allowFrom[${i}]` }));
@@ -359,6 +371,10 @@ export class StatefulWorkload extends Construct {
       invalid(this, 'networkPolicy', 'is disabled, so allowFrom() has no policy to add to');
     }
     requirePeer(this, 'allowFrom(peer)', peer);
+    if (ports === undefined && this.clientPorts.length === 0) {
+      // An empty port list in a NetworkPolicy means every port: never the default.
+      invalid(this, 'allowFrom(ports)', 'must be given: clientPorts is empty, so there is no default port to admit');
+    }
     this.ingressRules.push({ peer, ports: optional(ports, (v) => policyPorts(this, 'allowFrom(ports)', v)), prop: 'allowFrom(peer)' });
   }
 
@@ -422,8 +438,20 @@ export class StatefulWorkload extends Construct {
     return this.containerPorts.map((p) => ({ name: p.name, port: p.number, targetPort: p.number, protocol: p.protocol }));
   }
 
+  /** `clientPorts` as container ports: each must be one the containers expose. */
+  private resolveClientPorts(value: unknown): kplus.ContainerPort[] {
+    if (value === undefined) { return this.containerPorts; }
+    return requireArray(this, 'clientPorts', value, 'a list of port numbers').map((number, i) => {
+      const port = this.containerPorts.find((p) => p.number === number);
+      if (!port) {
+        invalid(this, `clientPorts[${i}]`, `must be a port a container exposes: ${this.containerPorts.map((p) => p.number).join(', ') || 'none'}`, number);
+      }
+      return port;
+    });
+  }
+
   private defaultPolicyPorts(): kplus.NetworkPolicyPort[] {
-    return this.containerPorts.map((p) => kplus.NetworkPolicyPort.of({
+    return this.clientPorts.map((p) => kplus.NetworkPolicyPort.of({
       port: p.number,
       protocol: (p.protocol ?? kplus.Protocol.TCP) as string as kplus.NetworkProtocol,
     }));

@@ -302,6 +302,14 @@ describe.each(ALL)('%s', (_name, engine) => {
       }
     });
 
+    test("db.workload.allowFrom(app) admits the client ports too, never the metrics or replication ports", () => {
+      const chart = newChart();
+      const db = engine.make(chart, 'db', { ...engine.metrics?.props });
+      db.workload.allowFrom(NetworkPeer.pods({ labels: app }));
+      const policy = kinds(Testing.synth(chart), 'NetworkPolicy').find((p) => p.metadata.name === db.workload.name);
+      expect(portsFor(policy, app)).toEqual(engine.clientPorts);
+    });
+
     test('a peer that is not a peer is refused by name, not with a TypeError', () => {
       expectError(() => build(engine, { allowFrom: ['shop'] }), /'allowFrom\[0\]' must be a network peer.*got 'shop' \(a string\)/);
       expectError(() => build(engine).db.allowFrom(undefined as any), /'allowFrom' must be a network peer.*got nothing/);

@@ -314,6 +314,32 @@ describe('StatefulWorkload', () => {
   });
 
   describe('the NetworkPolicy', () => {
+    test('clientPorts: allowFrom admits only them; the metrics port stays with the instance', () => {
+      const chart = newChart();
+      const w = new StatefulWorkload(chart, 'web', web({
+        containers: [
+          { name: 'web', image: 'nginxinc/nginx-unprivileged:1.27.3', ports: [{ name: 'http', number: 8080 }] },
+          { name: 'metrics', image: 'exporter:1.0.0', ports: [{ name: 'metrics', number: 9113 }] },
+        ],
+        clientPorts: [8080],
+        allowFrom: [NetworkPeer.pods({ labels: { app: 'shop' } })],
+      }));
+      w.allowFrom(NetworkPeer.namespace('web'));
+      const ingress = only(synth(chart), 'NetworkPolicy').spec.ingress;
+      expect(ingress.slice(1).map((r: any) => r.ports)).toEqual([[{ port: 8080, protocol: 'TCP' }], [{ port: 8080, protocol: 'TCP' }]]);
+    });
+
+    test('clientPorts must be ports the containers expose; with none, allowFrom needs its ports', () => {
+      expect(() => new StatefulWorkload(newChart(), 'web', web({ clientPorts: [5432] })))
+        .toThrow("test/web: 'clientPorts[0]' must be a port a container exposes: 8080, got 5432");
+      const w = new StatefulWorkload(newChart(), 'web', web({ clientPorts: [] }));
+      // An empty port list in a NetworkPolicy admits every port: never a default.
+      expect(() => w.allowFrom(NetworkPeer.namespace('web'))).toThrow("test/web: 'allowFrom(ports)' must be given: clientPorts is empty");
+      expect(() => new StatefulWorkload(newChart(), 'web', web({ clientPorts: [], allowFrom: [NetworkPeer.namespace('web')] })))
+        .toThrow("test/web: 'allowFrom' has no port to admit");
+      expect(() => w.allowFrom(NetworkPeer.namespace('web'), [kplus.NetworkPolicyPort.tcp(8080)])).not.toThrow();
+    });
+
     test('is an L1 KubeNetworkPolicy: deny by default, the instance on every port, allowFrom on the containers ports', () => {
       const chart = newChart();
       const w = new StatefulWorkload(chart, 'web', web({ component: 'server', allowFrom: [NetworkPeer.pods({ labels: { app: 'shop' } })] }));
@@ -503,7 +529,7 @@ describe('StatefulWorkload', () => {
       ['a dict in allowFrom', { ...web(), allowFrom: [{ app: 'shop' }] },
         "test/web: 'allowFrom[0]' must be a network peer such as NetworkPeer.pods({ labels: { app: 'shop' } }) or kplus.Pods.select(...), got an object with keys app"],
       ['a misspelt prop', { ...web(), replica: 3 },
-        "test/web: 'replica' is not a known prop; did you mean 'replicas'? valid: allowFrom, appName, clientService, clusterDomain, component, containers, disruptionBudget, identity, initContainers, instance, name, networkPolicy, placement, podAnnotations, podManagementPolicy, publishNotReadyAddresses, replicas, terminationGracePeriod, version, volumeClaims"],
+        "test/web: 'replica' is not a known prop; did you mean 'replicas'? valid: allowFrom, appName, clientPorts, clientService, clusterDomain, component, containers, disruptionBudget, identity, initContainers, instance, name, networkPolicy, placement, podAnnotations, podManagementPolicy, publishNotReadyAddresses, replicas, terminationGracePeriod, version, volumeClaims"],
       ['no props at all', undefined, "test/web: 'props' must be an object of named props, got nothing"],
       ['a number for a memory request', { ...web(), containers: [{ image: 'nginx:1.27.3', ports: [{ number: 80 }], resources: { memory: { request: 1024 } } }] },
         "test/web: 'containers[0].resources.memory.request' must be a Size such as Size.gibibytes(1), got 1024 (a number)"],
