@@ -332,7 +332,7 @@ export class StatefulWorkload extends Construct {
     const allowFrom = optional(props.allowFrom, (v) => requireArray(this, 'allowFrom', v, 'a list of network peers')) ?? [];
     allowFrom.forEach((peer, i) => requirePeer(this, `allowFrom[${i}]`, peer));
     if (allowFrom.length > 0 && this.clientPorts.length === 0) {
-      invalid(this, 'allowFrom', "has no port to admit: clientPorts is empty (this set serves no client); leave allowFrom out, or list the ports with allowFrom(peer, ports)");
+      invalid(this, 'allowFrom', 'has no port to admit: clientPorts is empty (this set serves no client); leave allowFrom out, or list the ports with allowFrom(peer, ports)');
     }
     if (optional(props.networkPolicy, (v) => requireBoolean(this, 'networkPolicy', v)) ?? true) {
       this.networkPolicy = this.renderNetworkPolicy();

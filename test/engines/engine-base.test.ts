@@ -302,7 +302,7 @@ describe.each(ALL)('%s', (_name, engine) => {
       }
     });
 
-    test("db.workload.allowFrom(app) admits the client ports too, never the metrics or replication ports", () => {
+    test('db.workload.allowFrom(app) admits the client ports too, never the metrics or replication ports', () => {
       const chart = newChart();
       const db = engine.make(chart, 'db', { ...engine.metrics?.props });
       db.workload.allowFrom(NetworkPeer.pods({ labels: app }));
