@@ -279,6 +279,8 @@ describe('dedicated controllers', () => {
 
   test('more than nine controllers are refused; controller props without controllers are refused, not ignored', () => {
     expect(() => synth({ controllers: 11 })).toThrow(/test\/events: 'controllers' must be at most 9/);
+    expect(() => synth({ brokers: 2 ** 31 + 1 })).toThrow(/'brokers' must be at most 9 when every broker is also a KRaft controller.*set 'controllers: 3'/);
+    expect(() => synth({ brokers: 11, controllers: 3 })).not.toThrow();
     expect(() => synth({ controllerStorage: { size: Size.gibibytes(5) } })).toThrow(/'controllerStorage' has no effect without 'controllers'/);
     expect(() => synth({ controllerResources: { memory: Size.gibibytes(1) } })).toThrow(/'controllerResources' has no effect without 'controllers'/);
   });

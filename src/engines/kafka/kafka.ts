@@ -119,6 +119,9 @@ export class Kafka extends EngineBase {
       }
       this._reserveSets([{ suffix: '-controller', prop: 'controllers' }]);
     } else {
+      if (brokers > MAX_CONTROLLERS) {
+        invalid(this, 'brokers', `must be at most ${MAX_CONTROLLERS} when every broker is also a KRaft controller (combined mode): every voter takes part in each metadata commit; set 'controllers: 3' to run more brokers`, brokers);
+      }
       for (const prop of ['controllerStorage', 'controllerResources'] as const) {
         if (props[prop] !== undefined) { invalid(this, prop, "has no effect without 'controllers': the brokers are the controllers (combined mode); set 'controllers' or leave it out"); }
       }
