@@ -379,7 +379,7 @@ export abstract class EngineBase extends Construct implements kplus.INetworkPoli
    * @internal
    */
   protected _addConfigMap(id: string, nameSuffix: string, data: { [key: string]: string }, component?: string): kplus.ConfigMap {
-    const labels = { ...this.objectLabels(), ...(component ? { [WellKnownLabels.COMPONENT]: component } : {}) };
+    const labels = { ...this._objectLabels(), ...(component ? { [WellKnownLabels.COMPONENT]: component } : {}) };
     const map = new kplus.ConfigMap(this, id, { metadata: { name: `${this.name}${nameSuffix}`, labels } });
     // In the engine's order: the config checksum reads `data`, and an upgrade must not roll pods for nothing.
     for (const [key, value] of Object.entries(data)) { map.addData(key, value); }
@@ -476,7 +476,7 @@ export abstract class EngineBase extends Construct implements kplus.INetworkPoli
    * @internal
    */
   protected _generateCredentials(): void {
-    this.secretGenerator = this._credentials?.generate(this._definition.engine.credentialKeys ?? [], this.objectLabels());
+    this.secretGenerator = this._credentials?.generate(this._definition.engine.credentialKeys ?? [], this._objectLabels());
   }
 
   /**
@@ -491,10 +491,6 @@ export abstract class EngineBase extends Construct implements kplus.INetworkPoli
 
   /** Labels of every object of the instance (ConfigMaps, Secrets, budgets). @internal */
   protected _objectLabels(): { [key: string]: string } {
-    return this.objectLabels();
-  }
-
-  private objectLabels(): { [key: string]: string } {
     return { ...this.instanceLabels, [WellKnownLabels.MANAGED_BY]: 'cdk8s-stateful', [WellKnownLabels.VERSION]: this.version.fullVersion };
   }
 
