@@ -269,6 +269,7 @@ describe.each(ALL)('%s', (_name, engine) => {
       const { objects } = build(engine, { terminationGracePeriod: Duration.seconds(400) });
       expect(kinds(objects, 'StatefulSet')[0].spec.template.spec.terminationGracePeriodSeconds).toBe(400);
       expectError(() => build(engine, { terminationGracePeriod: Duration.seconds(5) }), /'terminationGracePeriod' must be whole seconds from 30 s to 604800 s/);
+      expectError(() => build(engine, { terminationGracePeriod: Duration.days(8) }), /'terminationGracePeriod' must be whole seconds from 30 s to 604800 s.*got '691200 s'/);
     });
   });
 

@@ -133,6 +133,12 @@ describe('NetworkPeer', () => {
         "NetworkPeer.fromApiObject: 'obj' (Deployment test/app) has no pod labels at spec.template.metadata.labels: a NetworkPolicy selects pods by label, so give its pods at least one");
     });
 
+    test('a bad peer is a validation error, reported before any manifest is serialized', () => {
+      const chart = newChart('db');
+      new StatefulWorkload(chart, 'db', web({ allowFrom: [NetworkPeer.fromApiObject(deployment(chart))] }));
+      expect(() => synth(chart)).toThrow(/^Validation failed with the following errors:\n.*NetworkPeer.fromApiObject: 'obj' \(Deployment test\/app\) has no pod labels/);
+    });
+
     test('a construct that is not an ApiObject is refused with how to get one', () => {
       const chart = newChart('db');
       const app = new kplus.Deployment(chart, 'shop', { containers: [{ image: 'shop:1.0.0' }] });

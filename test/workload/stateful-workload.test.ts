@@ -308,6 +308,14 @@ describe('StatefulWorkload', () => {
       expect(() => app.synthYaml()).not.toThrow();
     });
 
+    test('more than 1000 replicas, or a grace period over a week, is a typo: refused', () => {
+      expect(() => new StatefulWorkload(newChart(), 'web', web({ replicas: 1001 }))).toThrow("test/web: 'replicas' must be at most 1000");
+      expect(() => new StatefulWorkload(newChart(), 'web', web({ terminationGracePeriod: Duration.days(8) })))
+        .toThrow("test/web: 'terminationGracePeriod' must be whole seconds from 0 s to 604800 s");
+      expect(() => new StatefulWorkload(newChart(), 'web', web({ terminationGracePeriod: Duration.millis(1500) })))
+        .toThrow(/'terminationGracePeriod' must be whole seconds .*got '1.5 s'/);
+    });
+
     test('no containers', () => {
       expect(() => new StatefulWorkload(newChart(), 'web', web({ containers: [] }))).toThrow("test/web: 'containers' must list at least one container");
     });
