@@ -40,6 +40,9 @@ cp "$HERE/harness.sh" "$WORK/harness.sh"
 
 # PostgreSQL refuses to run as root: run the harness as the `postgres` user (peer authentication
 # of the superuser on the socket needs that name, as in the image where uid 999 is `postgres`).
+# From its own work directory: a clone in a 0700 directory (mktemp -d) is no place the `postgres`
+# user may enter, and psql would print that warning into every query's output.
+cd "$WORK"
 if [ "$(id -u)" = 0 ]; then
   id postgres >/dev/null 2>&1 || useradd --system --create-home postgres
   chown -R postgres: "$WORK"
