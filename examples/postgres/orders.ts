@@ -11,7 +11,7 @@ export function addOrders(chart: Chart, version: PostgresVersion = PostgresVersi
 
   const orders = new Postgres(chart, 'orders', {
     version,
-    replicas: 3, // pod orders-0 is the primary, orders-1 and orders-2 stream from it
+    replicas: 3, // Patroni elects a primary; the two others stream from it and take over if it fails
     storage: { size: Size.gibibytes(20), storageClass: ssd },
     resources: { cpu: kplus.Cpu.millis(1000), memory: Size.gibibytes(2) },
     database: 'orders',

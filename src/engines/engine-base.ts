@@ -59,8 +59,13 @@ export interface EngineIdentity {
   readonly name: string;
   /** The name users know it by, for messages (`PostgreSQL`). */
   readonly displayName: string;
-  /** Repository of the official image; the tag is the version's `fullVersion` (`postgres`). */
+  /** Repository of the default image; the tag is the version's `fullVersion` and `imageTagSuffix` (`postgres`). */
   readonly image: string;
+  /**
+   * Appended to the full version to make the tag, for images that number their builds (`-1`).
+   * @default ''
+   */
+  readonly imageTagSuffix?: string;
   /** uid and gid the official image's server runs as (also the volumes' group). */
   readonly imageUser: number;
   /** The ports apps connect to: what `allowFrom` admits. */
@@ -178,7 +183,7 @@ export abstract class EngineBase extends Construct implements kplus.INetworkPoli
 
     this.version = this.resolveVersion((props as { version?: unknown }).version);
     requireKind(this, 'image', props.image, 'string');
-    this.image = props.image ?? `${definition.engine.image}:${this.version.fullVersion}`;
+    this.image = props.image ?? `${definition.engine.image}:${this.version.fullVersion}${definition.engine.imageTagSuffix ?? ''}`;
     requirePinnedImage(this, 'image', this.image);
 
     this._storage = this.resolveStorage('storage', props.storage, definition.defaults.storage);
@@ -428,6 +433,7 @@ export abstract class EngineBase extends Construct implements kplus.INetworkPoli
       placement: options.zone === undefined ? this.placement : { ...this.placement, zone: options.zone },
       podAnnotations: this.podAnnotations(options),
       clusterDomain: this._dns.domain,
+      serviceAccountToken: options.serviceAccountToken,
       clientService: false,
       // So that `db.workload.allowFrom(app)` admits the client ports too, never metrics or replication.
       clientPorts: this.clientPorts.filter((port) => servedPorts.includes(port)),

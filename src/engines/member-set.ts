@@ -35,6 +35,8 @@ export interface MemberSetOptions {
   readonly zone?: string;
   /** What the pods read at start: a change rolls them. */
   readonly checksum: unknown[];
+  /** Mount the ServiceAccount's API token (Patroni). @default false */
+  readonly serviceAccountToken?: boolean;
   /** Grace period of this set. @default - the engine's */
   readonly terminationGracePeriod?: Duration;
 }

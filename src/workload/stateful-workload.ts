@@ -18,7 +18,7 @@ import {
   requireRecord, requireString, requireStringRecord,
 } from '../private/guards';
 import { kubeNetworkPolicyPeers, kubeNetworkPolicyPort, kubeVolume, markInstance, namespaceOf, setSpecField } from '../private/k8s';
-import { requireDns1035Label, requireDnsLabel, requireDnsSubdomain, requireLabelValue } from '../private/names';
+import { requireDns1035Label, requireDnsLabel, requireDnsSubdomain, requireLabels, requireLabelValue } from '../private/names';
 import { hardened, podSecurityContext, secureContainer } from '../private/pod';
 import { requirePinnedImage, requireRequestsWithinLimits } from '../private/resources';
 
@@ -55,6 +55,12 @@ export interface ClientServiceOptions {
   readonly podName?: string;
   /** Reach the pods of every set of this instance, not only this set's. @default false */
   readonly wholeInstance?: boolean;
+  /**
+   * Labels the reached pods must also carry, such as a role that software in the pods sets
+   * (`{ role: 'primary' }`): the Service follows the label as it moves.
+   * @default - none
+   */
+  readonly selectLabels?: { [key: string]: string };
   /** Service type. @default kplus.ServiceType.CLUSTER_IP */
   readonly serviceType?: kplus.ServiceType;
   /** Annotations of the Service. @default - none */
@@ -132,6 +138,13 @@ export interface StatefulWorkloadProps {
   readonly clientPorts?: number[];
   /** The cluster's DNS domain, for the pods' fully qualified names. @default 'cluster.local' */
   readonly clusterDomain?: string;
+  /**
+   * Mount the ServiceAccount's API token into the pods, for software in them that talks to the
+   * Kubernetes API (Patroni keeps its leader lock there). Grant it a namespaced Role of the least
+   * verbs it needs.
+   * @default false
+   */
+  readonly serviceAccountToken?: boolean;
 }
 
 // Every prop, checked by the compiler against the interface: refused keys are typos.
@@ -157,9 +170,10 @@ const PROPS = keysOf<StatefulWorkloadProps>({
   allowFrom: true,
   clientPorts: true,
   clusterDomain: true,
+  serviceAccountToken: true,
 });
 const SERVICE_OPTIONS = keysOf<ClientServiceOptions>({
-  name: true, ports: true, podName: true, wholeInstance: true, serviceType: true, annotations: true,
+  name: true, ports: true, podName: true, wholeInstance: true, selectLabels: true, serviceType: true, annotations: true,
 });
 const IDENTITY = keysOf<PodIdentity>({ user: true, group: true, fsGroup: true });
 
@@ -270,6 +284,7 @@ export class StatefulWorkload extends Construct {
     this.clientPorts = this.resolveClientPorts(props.clientPorts);
     const volumes = this.collectVolumes([...containers, ...initContainers], new Set(claimMounts.values()));
 
+    const token = optional(props.serviceAccountToken, (v) => requireBoolean(this, 'serviceAccountToken', v)) ?? false;
     this.serviceAccount = new kplus.ServiceAccount(this, 'ServiceAccount', {
       metadata: { name: this.name, labels: this.labels },
       automountToken: false,
@@ -308,7 +323,7 @@ export class StatefulWorkload extends Construct {
           metadata: { labels: this.labels, annotations: podAnnotations },
           spec: {
             serviceAccountName: this.serviceAccount.name,
-            automountServiceAccountToken: false,
+            automountServiceAccountToken: token,
             enableServiceLinks: false,
             terminationGracePeriodSeconds: requireWholeSeconds(this, 'terminationGracePeriod', grace, 0, MAX_GRACE_SECONDS, 'Kubernetes counts it in seconds'),
             securityContext: podSecurityContext(identity.user, identity.group, identity.fsGroup),
@@ -414,6 +429,7 @@ export class StatefulWorkload extends Construct {
     }
     const podName = optional(options.podName, (v) => requireDnsLabel(this, `${prefix}podName`, v as string, 63));
     const wholeInstance = optional(options.wholeInstance, (v) => requireBoolean(this, `${prefix}wholeInstance`, v));
+    const selectLabels = optional(options.selectLabels, (v) => requireLabels(this, `${prefix}selectLabels`, v)) ?? {};
     const serviceType = optional(options.serviceType, (v) => requireOneOf(this, `${prefix}serviceType`, v, Object.values(kplus.ServiceType)));
     const annotations = optional(options.annotations, (v) => requireStringRecord(this, `${prefix}annotations`, v));
     const service = new kplus.Service(this, id, {
@@ -423,7 +439,12 @@ export class StatefulWorkload extends Construct {
       ports,
     });
     const selector = wholeInstance ? this.instanceLabels : this.selectorLabels;
-    for (const [key, value] of Object.entries(selector)) {
+    for (const key of Object.keys(selectLabels)) {
+      if (key in selector) {
+        invalid(this, `${prefix}selectLabels.${key}`, 'is already selected by the set\'s own labels: pick a label of your own');
+      }
+    }
+    for (const [key, value] of Object.entries({ ...selector, ...selectLabels })) {
       service.selectLabel(key, value);
     }
     if (podName) {

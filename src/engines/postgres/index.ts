@@ -1,2 +1,3 @@
+export * from './failover';
 export * from './postgres-version';
 export * from './postgres';

@@ -1,12 +1,16 @@
-import { Duration, Size } from 'cdk8s';
+import { Duration, Size, SizeRoundingBehavior } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
+import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
-import {
-  CONFIG_DIR, minimumMemoryMiB, POSTGRES_PORT, renderPgHba, renderPostgresqlConf, SOCKET_DIR, tunedSettings, validateConfig,
-} from './config';
+import { minimumMemoryMiB, pgHbaRows, POSTGRES_PORT, SOCKET_DIR, tunedSettings, validateConfig, withOverrides } from './config';
+import { PostgresFailoverOptions, SynchronousReplication } from './failover';
+import { PATRONI_DIR, PATRONI_PORT, PatroniInput, PRIMARY_ROLE, renderDynamicYaml, renderPatroniYaml, REPLICA_ROLE, ROLE_LABEL } from './patroni';
 import { PostgresVersion } from './postgres-version';
-import { BOOTSTRAP_SCRIPT, INIT_REPLICATION_SCRIPT, PRE_STOP_COMMAND } from './scripts';
+import { APPLY_CONFIG_SCRIPT, POST_BOOTSTRAP_SCRIPT } from './scripts';
+import { requireWholeSeconds } from '../../private/durations';
 import { invalid, requireInteger } from '../../private/errors';
+import { requireKnownKeys, requireOneOf, requireRecord } from '../../private/guards';
+import { instanceOf, requireKind } from '../../private/prop-types';
 import { mebibytesOf } from '../../private/quantity';
 import { PodManagementPolicy } from '../../workload/stateful-workload';
 import { Credentials } from '../credentials';
@@ -15,7 +19,16 @@ import { EngineBase, EngineDefinition } from '../engine-base';
 import { ConnectionCredentials, EngineConnection, ReadOnlyEndpoint } from '../engine-connection';
 
 const DEFINITION: EngineDefinition = {
-  engine: { name: 'postgres', displayName: 'PostgreSQL', image: 'postgres', imageUser: 999, clientPorts: [POSTGRES_PORT], credentialKeys: ['password', 'replication-password'] },
+  engine: {
+    name: 'postgres',
+    displayName: 'PostgreSQL',
+    // Percona's distribution: PostgreSQL with Patroni and pgBackRest, one image per release (docs/engines/postgres.md, "The image").
+    image: 'percona/percona-distribution-postgresql',
+    imageTagSuffix: '-1',
+    imageUser: 26,
+    clientPorts: [POSTGRES_PORT],
+    credentialKeys: ['password', 'replication-password'],
+  },
   versions: { defaultVersion: PostgresVersion.V17, oldest: '13', newest: '18', majorParts: 1, fullParts: 2 },
   defaults: { cpu: kplus.Cpu.millis(500), memory: Size.gibibytes(1), storage: Size.gibibytes(10), terminationGracePeriod: Duration.seconds(120) },
 };
@@ -25,42 +38,57 @@ const EXPORTER_IMAGE = 'quay.io/prometheuscommunity/postgres-exporter:v0.17.1';
 const EXPORTER_PORT = 9187;
 const SUPERUSER = 'postgres';
 const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
+const DATA_MOUNT = '/var/lib/postgresql/data';
+/** Data in a subdirectory of the volume, whose root holds lost+found. */
+const DATA_DIR = `${DATA_MOUNT}/pgdata`;
+const FAILOVER_KEYS = ['leaderLeaseTtl', 'loopWait', 'retryTimeout', 'maximumLagOnFailover'] as const;
 
 /** Properties of a {@link Postgres}. */
 export interface PostgresProps extends EngineProps {
   /**
-   * PostgreSQL version; the official image `postgres:<fullVersion>` unless `image` is given.
+   * PostgreSQL version; the image `percona/percona-distribution-postgresql:<fullVersion>-1` unless
+   * `image` is given.
    * @default PostgresVersion.V17
    */
   readonly version?: PostgresVersion;
   /**
-   * Number of pods: 1 is a single server; n > 1 is one primary plus n-1 asynchronous hot standbys
-   * that stream the primary's WAL and serve reads through `<name>-ro`.
-   * @see https://www.postgresql.org/docs/current/warm-standby.html
+   * Number of pods. Every pod runs Patroni, which elects one primary through the Kubernetes API
+   * and makes the others streaming hot standbys that serve reads through `<name>-ro`; when the
+   * primary fails, the most up-to-date standby is promoted. 1 is a single server (raise it at
+   * any time: new pods clone the primary).
+   * @see https://patroni.readthedocs.io/
    * @default 1
    */
   readonly replicas?: number;
   /**
-   * Ordinal of the primary pod (`<name>-<primary>`); the `<name>` Service points at it. Change it
-   * only as the last step of a manual failover, after promoting that standby
-   * (see docs/engines/postgres.md).
-   * @default 0
+   * Whether commits wait for a standby. SYNCHRONOUS (the default): a failover loses no
+   * acknowledged commit, at one network round trip per commit; when no standby is healthy the
+   * primary goes on alone. STRICT: never alone, so writes stop without a healthy standby.
+   * ASYNCHRONOUS: fastest, and a failover loses what the promoted standby had not received.
+   * @default SynchronousReplication.SYNCHRONOUS
    */
-  readonly primary?: number;
+  readonly synchronousReplication?: SynchronousReplication;
+  /**
+   * When Patroni gives up on the primary: a dead primary is replaced within
+   * `leaderLeaseTtl + loopWait` (40 s by default).
+   * @default - leaderLeaseTtl 30 s, loopWait 10 s, retryTimeout 10 s, maximumLagOnFailover 1 MiB
+   */
+  readonly failover?: PostgresFailoverOptions;
   /**
    * Where the superuser (`postgres`) and replication passwords come from: Secret keys `password`
-   * and `replication-password`. The volume keeps the passwords of the first boot: changing the
-   * Secret later also needs `ALTER USER ... PASSWORD` on the primary.
+   * and `replication-password`. The superuser's password also guards Patroni's REST API (user
+   * `patroni`). The volume keeps the passwords of the first boot: changing the Secret later also
+   * needs `ALTER USER ... PASSWORD` on the primary.
    * @default Credentials.generated()
    */
   readonly credentials?: Credentials;
   /**
-   * Database created on first boot (`POSTGRES_DB`).
+   * Database created when the cluster is first initialized.
    * @default 'postgres'
    */
   readonly database?: string;
   /**
-   * Role the standbys replicate as; created on the primary on first boot.
+   * Role the standbys replicate as; Patroni creates it when it initializes the cluster.
    * @default 'replicator'
    */
   readonly replicationUser?: string;
@@ -71,9 +99,10 @@ export interface PostgresProps extends EngineProps {
    */
   readonly maxConnections?: number;
   /**
-   * postgresql.conf settings that win over the tuned ones (`{ log_min_duration_statement: '500ms' }`).
-   * Settings the pods depend on (`port`, `listen_addresses`, `hba_file`, `data_directory`,
-   * `config_file`, `unix_socket_directories`) are refused.
+   * postgresql.conf settings that win over the tuned ones (`{ log_min_duration_statement: '500ms' }`),
+   * applied to the whole cluster through Patroni. Settings the pods or Patroni own (`port`,
+   * `listen_addresses`, `hba_file`, `data_directory`, `primary_conninfo`,
+   * `synchronous_standby_names`, ...) are refused.
    * @see https://www.postgresql.org/docs/current/runtime-config.html
    * @default - none
    */
@@ -94,32 +123,31 @@ export interface PostgresConnection extends EngineConnection, ReadOnlyEndpoint, 
 }
 
 /**
- * PostgreSQL on Kubernetes without an operator: one primary and `replicas - 1` streaming hot
- * standbys in a StatefulSet, each with its own volume. Standbys clone the primary with
- * `pg_basebackup` on first start; failover is manual (promote a standby, then set `primary`).
+ * PostgreSQL on Kubernetes that fails over by itself, without an operator: every pod runs
+ * Patroni, which keeps a leader lock in a ConfigMap (with a namespaced Role, nothing
+ * cluster-wide), promotes the most up-to-date standby when the primary fails and labels the pods
+ * with their role. Standbys clone the primary with `pg_basebackup` and stream its WAL.
  *
- * Services: `<name>` (read-write, the primary only), `<name>-ro` (reads, every pod) and
- * `<name>-headless` (pod DNS). Defaults: 500m CPU, 1 GiB memory, 10 GiB per pod, a 120 s grace period.
+ * Services: `<name>` (read-write: the pod labelled `role=primary`), `<name>-ro` (reads: the pods
+ * labelled `role=replica`) and `<name>-headless` (pod DNS). Defaults: 500m CPU, 1 GiB memory,
+ * 10 GiB per pod, a 120 s grace period, synchronous replication.
  */
 export class Postgres extends EngineBase {
-  /** The read-only Service `<name>-ro`: every pod, primary included. */
+  /** The read-only Service `<name>-ro`: the standbys. */
   public readonly readOnlyService: kplus.Service;
   /** How apps connect. */
   public readonly connection: PostgresConnection;
-  /** Ordinal of the primary pod. */
-  public readonly primary: number;
+  /** The Role that lets Patroni keep its state in ConfigMaps and label the pods. */
+  public readonly role: k8s.KubeRole;
 
   constructor(scope: Construct, id: string, props: PostgresProps = {}) {
     super(scope, id, props, DEFINITION);
-    this._checkProps(props, { replicas: 'integer', primary: 'integer', database: 'string', replicationUser: 'string', maxConnections: 'integer', metrics: 'boolean' });
+    this._checkProps(props, {
+      replicas: 'integer', database: 'string', replicationUser: 'string', maxConnections: 'integer', metrics: 'boolean',
+      synchronousReplication: 'string', failover: 'object',
+    });
     const name = this.name;
-    const major = Number(this.version.majorVersion);
     const replicas = requireInteger(this, 'replicas', props.replicas ?? 1, 1);
-    const primary = requireInteger(this, 'primary', props.primary ?? 0, 0);
-    if (primary >= replicas) {
-      invalid(this, 'primary', `must be the ordinal of one of the ${replicas} pod(s): 0 to ${replicas - 1}`, primary);
-    }
-    this.primary = primary;
     const maxConnections = requireInteger(this, 'maxConnections', props.maxConnections ?? 100, 1);
     const database = props.database ?? 'postgres';
     if (!IDENTIFIER.test(database)) {
@@ -129,6 +157,13 @@ export class Postgres extends EngineBase {
     if (!IDENTIFIER.test(replicationUser) || replicationUser === SUPERUSER) {
       invalid(this, 'replicationUser', `must be a lower-case SQL identifier of at most 63 characters other than '${SUPERUSER}'`, replicationUser);
     }
+    const synchronous = props.synchronousReplication === undefined
+      ? SynchronousReplication.SYNCHRONOUS
+      : requireOneOf(this, 'synchronousReplication', props.synchronousReplication, Object.values(SynchronousReplication));
+    if (synchronous === SynchronousReplication.STRICT && replicas < 2) {
+      invalid(this, 'synchronousReplication', `STRICT needs replicas >= 2: with no standby to wait for, every commit would wait forever (replicas is ${replicas})`, synchronous);
+    }
+    const timing = this.failoverTiming(props.failover);
 
     const resources = this._resources;
     const memory = this._memoryMiB;
@@ -136,32 +171,36 @@ export class Postgres extends EngineBase {
     if (memory < minimum) {
       invalid(this, 'resources.memory', `must be at least ${minimum} MiB for max_connections=${maxConnections} (shared_buffers 25%, a 128 MiB base and about 1 MiB per connection)`, `${memory} MiB`);
     }
-    const overrides = validateConfig(this, props.config ?? {}, { replicas });
-    const settings = tunedSettings({ memoryMiB: memory, storageMiB: mebibytesOf(this._storage.size), maxConnections, replicas });
+    const overrides = validateConfig(this, props.config ?? {}, { replicas, synchronous: synchronous !== SynchronousReplication.ASYNCHRONOUS });
+    const tuned = tunedSettings({ memoryMiB: memory, storageMiB: mebibytesOf(this._storage.size), maxConnections, replicas });
 
-    // Data in a subdirectory of the volume (its root holds lost+found). 18+ images moved PGDATA
-    // to /var/lib/postgresql/<major>/docker, with the volume at /var/lib/postgresql.
-    const newLayout = major >= 18;
-    const mountPath = newLayout ? '/var/lib/postgresql' : '/var/lib/postgresql/data';
-    const pgdata = newLayout ? `/var/lib/postgresql/${major}/docker` : '/var/lib/postgresql/data/pgdata';
-
-    const configMap = this._addConfigMap('Config', '-config', {
-      'postgresql.conf': renderPostgresqlConf(settings, overrides),
-      'pg_hba.conf': renderPgHba(replicationUser),
+    const patroni: PatroniInput = {
+      scope: name,
+      appName: DEFINITION.engine.name,
+      ...timing,
+      synchronous,
+      parameters: withOverrides(tuned, overrides),
+      pgHba: pgHbaRows(SUPERUSER, replicationUser),
+      superuser: SUPERUSER,
+      replicationUser,
+      port: POSTGRES_PORT,
+      dataDir: DATA_DIR,
+      socketDir: SOCKET_DIR,
+      postBootstrap: '/scripts/post-bootstrap.sh',
+    };
+    // Not `<name>-config`: Patroni keeps the cluster's state in `<name>-config` and `<name>-leader`.
+    const configMap = this._addConfigMap('Config', '-patroni', {
+      'patroni.yml': renderPatroniYaml(patroni),
+      'dynamic.yml': renderDynamicYaml(patroni),
     });
     const scriptsConfigMap = this._addConfigMap('Scripts', '-scripts', {
-      'bootstrap.sh': BOOTSTRAP_SCRIPT,
-      'init-replication.sh': INIT_REPLICATION_SCRIPT,
+      'post-bootstrap.sh': POST_BOOTSTRAP_SCRIPT,
+      'apply-config.sh': APPLY_CONFIG_SCRIPT,
     });
     const credentials = this._credentials!;
 
     const configVolume = kplus.Volume.fromConfigMap(this, 'ConfigVolume', configMap, { name: 'config' });
     const scriptsVolume = kplus.Volume.fromConfigMap(this, 'ScriptsVolume', scriptsConfigMap, { name: 'scripts', defaultMode: 0o555 });
-    const initdbVolume = kplus.Volume.fromConfigMap(this, 'InitdbVolume', scriptsConfigMap, {
-      name: 'initdb',
-      defaultMode: 0o555,
-      items: { 'init-replication.sh': { path: '10-replication.sh' } },
-    });
     const runVolume = kplus.Volume.fromEmptyDir(this, 'RunVolume', 'run', { sizeLimit: Size.mebibytes(16) });
     const tmpVolume = kplus.Volume.fromEmptyDir(this, 'TmpVolume', 'tmp', { sizeLimit: Size.gibibytes(1) });
     // The default 64 MiB /dev/shm is too small for parallel queries' dynamic shared memory.
@@ -170,73 +209,42 @@ export class Postgres extends EngineBase {
       sizeLimit: Size.mebibytes(Math.max(64, Math.floor(memory / 8))),
     });
 
-    // Standbys follow the `<name>` Service, which always points at the current primary: after a
-    // failover they reconnect to the new one without being reconfigured.
-    const primaryHost = this._dns.service(name);
-    const pgpassFile = `${SOCKET_DIR}/.pgpass`;
-    const commonEnv: { [key: string]: kplus.EnvValue } = {
-      PGDATA: kplus.EnvValue.fromValue(pgdata),
-      PGPASSFILE: kplus.EnvValue.fromValue(pgpassFile),
-      REPLICATION_USER: kplus.EnvValue.fromValue(replicationUser),
-      REPLICATION_PASSWORD: credentials.env('replication-password'),
-    };
-
-    // Ready: accepts connections over TCP, as clients connect. Alive: the postmaster answers on its socket.
-    const isReady = ['pg_isready', '--quiet', '--host=127.0.0.1', `--port=${POSTGRES_PORT}`];
-    const isAlive = ['pg_isready', '--quiet', `--host=${SOCKET_DIR}`, `--port=${POSTGRES_PORT}`];
+    // Members find each other by their stable pod DNS names (published before they are Ready).
+    const podDomain = this._dns.podDomain(name);
+    const probe = (path: string, failureThreshold: number) => kplus.Probe.fromHttpGet(path, {
+      port: PATRONI_PORT, periodSeconds: Duration.seconds(5), timeoutSeconds: Duration.seconds(3), failureThreshold,
+    });
     const server: kplus.ContainerProps = {
       name: 'postgres',
       image: this.image,
-      // The image's entrypoint initializes an empty data directory (running /docker-entrypoint-initdb.d), then execs postgres.
-      args: ['postgres', '-c', `config_file=${CONFIG_DIR}/postgresql.conf`],
-      ports: [{ name: 'postgres', number: POSTGRES_PORT }],
+      command: ['patroni', `${PATRONI_DIR}/patroni.yml`],
+      ports: [{ name: 'postgres', number: POSTGRES_PORT }, { name: 'patroni', number: PATRONI_PORT }],
       envVariables: {
-        ...commonEnv,
-        POSTGRES_USER: kplus.EnvValue.fromValue(SUPERUSER),
-        POSTGRES_PASSWORD: credentials.env('password'),
+        PATRONI_NAME: kplus.EnvValue.fromFieldRef(kplus.EnvFieldPaths.POD_NAME),
+        PATRONI_KUBERNETES_NAMESPACE: kplus.EnvValue.fromFieldRef(kplus.EnvFieldPaths.POD_NAMESPACE),
+        PATRONI_KUBERNETES_POD_IP: kplus.EnvValue.fromFieldRef(kplus.EnvFieldPaths.POD_IP),
+        PATRONI_RESTAPI_CONNECT_ADDRESS: kplus.EnvValue.fromValue(`$(PATRONI_NAME).${podDomain}:${PATRONI_PORT}`),
+        PATRONI_POSTGRESQL_CONNECT_ADDRESS: kplus.EnvValue.fromValue(`$(PATRONI_NAME).${podDomain}:${POSTGRES_PORT}`),
+        PATRONI_SUPERUSER_PASSWORD: credentials.env('password'),
+        PATRONI_REPLICATION_PASSWORD: credentials.env('replication-password'),
+        PATRONI_RESTAPI_PASSWORD: credentials.env('password'),
         POSTGRES_DB: kplus.EnvValue.fromValue(database),
-        // The preStop's fast shutdown ends before the kubelet's SIGKILL.
-        STOP_TIMEOUT_SECONDS: kplus.EnvValue.fromValue(String(this._terminationGracePeriod.toSeconds() - 20)),
+        // The image's telemetry agent is not started (Patroni is run, not the entrypoint); this also keeps it off.
+        PERCONA_TELEMETRY_DISABLE: kplus.EnvValue.fromValue('1'),
       },
       resources,
-      readiness: kplus.Probe.fromCommand(isReady, {
-        periodSeconds: Duration.seconds(10), timeoutSeconds: Duration.seconds(5), failureThreshold: 3,
-      }),
-      liveness: kplus.Probe.fromCommand(isAlive, {
-        periodSeconds: Duration.seconds(10), timeoutSeconds: Duration.seconds(5), failureThreshold: 6,
-      }),
-      // Crash recovery or a standby's replay to consistency may take long: up to 10 minutes before liveness applies.
-      startup: kplus.Probe.fromCommand(isReady, {
-        periodSeconds: Duration.seconds(10), timeoutSeconds: Duration.seconds(5), failureThreshold: 60,
-      }),
-      lifecycle: { preStop: kplus.Handler.fromCommand(['/bin/sh', '-c', PRE_STOP_COMMAND]) },
+      // Ready: the primary, or a standby that streams from it (Patroni's view, not the stale role label).
+      readiness: probe('/readiness', 2),
+      // Alive: Patroni's loop runs. Crash recovery or a clone is Patroni's work, not a reason to restart it.
+      liveness: probe('/liveness', 6),
+      lifecycle: { postStart: kplus.Handler.fromCommand(['/bin/sh', '/scripts/apply-config.sh']) },
       securityContext: { user: DEFINITION.engine.imageUser, group: DEFINITION.engine.imageUser },
       volumeMounts: [
-        { volume: configVolume, path: CONFIG_DIR, readOnly: true },
-        { volume: initdbVolume, path: '/docker-entrypoint-initdb.d', readOnly: true },
-        { volume: runVolume, path: SOCKET_DIR },
-        { volume: tmpVolume, path: '/tmp' },
-        { volume: shmVolume, path: '/dev/shm' },
-      ],
-    };
-
-    const bootstrap: kplus.ContainerProps = {
-      name: 'bootstrap',
-      image: this.image,
-      command: ['/scripts/bootstrap.sh'],
-      envVariables: {
-        ...commonEnv,
-        POD_NAME: kplus.EnvValue.fromFieldRef(kplus.EnvFieldPaths.POD_NAME),
-        PRIMARY_ORDINAL: kplus.EnvValue.fromValue(String(primary)),
-        PRIMARY_HOST: kplus.EnvValue.fromValue(primaryHost),
-        PRIMARY_PORT: kplus.EnvValue.fromValue(String(POSTGRES_PORT)),
-      },
-      resources,
-      securityContext: { user: DEFINITION.engine.imageUser, group: DEFINITION.engine.imageUser },
-      volumeMounts: [
+        { volume: configVolume, path: PATRONI_DIR, readOnly: true },
         { volume: scriptsVolume, path: '/scripts', readOnly: true },
         { volume: runVolume, path: SOCKET_DIR },
         { volume: tmpVolume, path: '/tmp' },
+        { volume: shmVolume, path: '/dev/shm' },
       ],
     };
 
@@ -254,23 +262,37 @@ export class Postgres extends EngineBase {
       }));
     }
 
-    this._addMembers('Workload', {
+    const workload = this._addMembers('Workload', {
       replicas,
       containers,
-      initContainers: [bootstrap],
-      dataPath: mountPath,
+      dataPath: DATA_MOUNT,
       // The metrics sidecar talks SQL; it has no business with the data files.
-      dataMountInto: ['postgres', 'bootstrap'],
-      // Standbys wait for the primary in their init container, so all pods may start at once
-      // (with OrderedReady, a primary other than pod 0 would never be started).
+      dataMountInto: ['postgres'],
+      // Patroni decides who is primary, so all pods may start at once.
       podManagementPolicy: PodManagementPolicy.PARALLEL,
+      serviceAccountToken: true,
       // Pods restart when their config or scripts change (a ConfigMap change alone restarts nothing).
       checksum: [configMap.data, scriptsConfigMap.data],
     });
 
+    // Patroni's leader lock, cluster config and member state live in ConfigMaps `<name>-*` and pod annotations.
+    const labels = this._objectLabels();
+    this.role = new k8s.KubeRole(this, 'PatroniRole', {
+      metadata: { name: `${name}-patroni`, labels },
+      rules: [
+        { apiGroups: [''], resources: ['configmaps'], verbs: ['create', 'get', 'list', 'patch', 'watch'] },
+        { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'patch', 'watch'] },
+      ],
+    });
+    new k8s.KubeRoleBinding(this, 'PatroniRoleBinding', {
+      metadata: { name: `${name}-patroni`, labels },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: this.role.name },
+      subjects: [{ kind: 'ServiceAccount', name: workload.serviceAccount.name }],
+    });
+
     const ports: kplus.ServicePort[] = [{ name: 'postgres', port: POSTGRES_PORT, targetPort: POSTGRES_PORT }];
-    this._addService('Service', { name, ports, podName: `${name}-${primary}` });
-    this.readOnlyService = this._addService('ReadOnlyService', { name: `${name}-ro`, ports });
+    this._addService('Service', { name, ports, selectLabels: { [ROLE_LABEL]: PRIMARY_ROLE } });
+    this.readOnlyService = this._addService('ReadOnlyService', { name: `${name}-ro`, ports, selectLabels: { [ROLE_LABEL]: REPLICA_ROLE } });
     this._generateCredentials();
 
     const host = this._dns.service(name);
@@ -286,6 +308,30 @@ export class Postgres extends EngineBase {
       uri: postgresUri(host, database, '$(POSTGRES_PASSWORD)'),
     };
     this.connection = this._connect(connection, { DATABASE: database }, (password) => postgresUri(host, database, password));
+  }
+
+  /** Patroni's timing in whole seconds, checked against its own rule. */
+  private failoverTiming(value: unknown) {
+    const options = (value === undefined ? {} : requireRecord(this, 'failover', value)) as PostgresFailoverOptions;
+    requireKnownKeys(this, 'failover', options, FAILOVER_KEYS);
+    const seconds = (key: 'leaderLeaseTtl' | 'loopWait' | 'retryTimeout', fallback: number, min: number) => {
+      const duration = options[key];
+      if (duration === undefined) { return fallback; }
+      requireKind(this, `failover.${key}`, duration, instanceOf(Duration, 'Duration.seconds(30)'));
+      return requireWholeSeconds(this, `failover.${key}`, duration, min, 3600, 'Patroni counts it in whole seconds');
+    };
+    const ttl = seconds('leaderLeaseTtl', 30, 20);
+    const loopWait = seconds('loopWait', 10, 1);
+    const retryTimeout = seconds('retryTimeout', 10, 3);
+    if (loopWait + 2 * retryTimeout > ttl) {
+      invalid(this, 'failover', `must keep loopWait + 2 × retryTimeout <= leaderLeaseTtl (Patroni's rule: a primary must be able to retry the API twice before its lock expires); got ${loopWait} + 2 × ${retryTimeout} > ${ttl} s`);
+    }
+    requireKind(this, 'failover.maximumLagOnFailover', options.maximumLagOnFailover, instanceOf(Size, 'Size.mebibytes(1)'));
+    const lag = options.maximumLagOnFailover === undefined ? 1024 * 1024 : options.maximumLagOnFailover.toKibibytes({ rounding: SizeRoundingBehavior.NONE }) * 1024;
+    if (!Number.isInteger(lag) || lag < 0) {
+      invalid(this, 'failover.maximumLagOnFailover', 'must be whole bytes', options.maximumLagOnFailover?.toKibibytes({ rounding: SizeRoundingBehavior.NONE }) + ' KiB');
+    }
+    return { ttl, loopWait, retryTimeout, maximumLagBytes: lag };
   }
 }
 

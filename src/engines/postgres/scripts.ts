@@ -1,121 +1,55 @@
 /**
- * Bootstrap scripts of the Postgres pods, shipped in the JS package as template strings and
- * written into the `<name>-scripts` ConfigMap. The integration test (test/integration/postgres)
- * extracts them from the synthesized ConfigMap and runs them against real servers.
+ * Scripts of the Postgres pods, shipped in the JS package as template strings and written into the
+ * `<name>-scripts` ConfigMap. The failover harness (test/cluster/failover) runs them from the
+ * synthesized ConfigMap with real Patroni and PostgreSQL.
  *
- * Everything they need comes from the environment, so the pod spec and the test harness are the
- * only places where paths, hosts and ports are decided.
+ * Everything they need comes from the environment or their arguments, so the pod spec and the
+ * harness are the only places where paths and addresses are decided.
  */
 
 /**
- * Init container of every pod. On the primary it only checks that the data is a primary's (the
- * image's entrypoint initializes an empty data directory); on a standby with an empty data
- * directory it clones the primary with `pg_basebackup -R -X stream`; on a standby with data it
- * does nothing. It refuses to start a pod whose data does not match its role.
+ * Patroni's `bootstrap.post_bootstrap`: run once, on the member that initialized the cluster, with a
+ * connection string as its argument. Creates the database of the `database` prop. Idempotent.
  */
-export const BOOTSTRAP_SCRIPT = `#!/bin/sh
-# Init container of every Postgres pod: decides the pod's role from its ordinal, and clones the
-# primary into an empty standby. Idempotent: with data present it never clones again.
+export const POST_BOOTSTRAP_SCRIPT = `#!/bin/sh
+# Run by Patroni once, after initdb on the first primary, with a superuser connection string as $1:
+# creates the database that the 'database' prop names.
 set -eu
-
-: "\${PGDATA:?}" "\${POD_NAME:?}" "\${PRIMARY_ORDINAL:?}" "\${PRIMARY_HOST:?}" "\${PGPASSFILE:?}"
-: "\${REPLICATION_USER:?}" "\${REPLICATION_PASSWORD:?}"
-: "\${PRIMARY_PORT:=5432}" "\${PRIMARY_WAIT_SECONDS:=600}"
-
-log() { echo "bootstrap[$POD_NAME]: $*"; }
-ordinal=\${POD_NAME##*-}
-# A line break in the password (a Secret made from a file with a trailing newline) would split
-# the .pgpass line and make the role's password differ from what the standbys send.
-case "$REPLICATION_PASSWORD" in *"
-"*) echo "the replication password contains a line break: recreate the Secret's value without one" >&2; exit 1 ;; esac
-
-# The replication password, for the clone and for a standby's WAL receiver. Rewritten on every
-# start (so a changed password is picked up) into the socket directory, never onto the data volume.
-umask 077
-escaped=$(printf '%s' "$REPLICATION_PASSWORD" | sed 's/[\\\\:]/\\\\&/g')
-printf '*:*:*:%s:%s\\n' "$REPLICATION_USER" "$escaped" > "$PGPASSFILE.tmp"
-mv -f "$PGPASSFILE.tmp" "$PGPASSFILE"
-
-if [ "$ordinal" = "$PRIMARY_ORDINAL" ]; then
-  if [ -f "$PGDATA/standby.signal" ]; then
-    log "refusing to start: this pod is the primary but its data directory is a standby's (standby.signal)."
-    log "Promote it first (pg_ctl promote, or SELECT pg_promote()), or set 'primary' back to the running primary's ordinal."
-    exit 1
-  fi
-  if [ -s "$PGDATA/PG_VERSION" ]; then
-    log "primary: data directory present, starting"
-  else
-    log "primary: empty data directory, the image's entrypoint initializes it"
-  fi
-  exit 0
-fi
-
-if [ -s "$PGDATA/PG_VERSION" ]; then
-  if [ ! -f "$PGDATA/standby.signal" ]; then
-    log "refusing to start: this pod is a standby of pod $PRIMARY_ORDINAL, but its data directory is a primary's (no standby.signal)."
-    log "It was the primary before a failover and may have diverged: re-clone it by deleting this pod's PersistentVolumeClaim and then the pod."
-    exit 1
-  fi
-  log "standby: data directory present, skipping clone"
-  exit 0
-fi
-if [ -d "$PGDATA" ] && [ -n "$(ls -A "$PGDATA")" ]; then
-  log "refusing to start: $PGDATA is not empty but holds no database (no PG_VERSION); move its contents away to re-clone."
-  exit 1
-fi
-
-# Clone into a side directory and rename at the end, so a clone cut short is never taken for data.
-clone="$PGDATA.clone"
-if [ -e "$clone" ]; then
-  log "removing an unfinished clone at $clone"
-  rm -rf "$clone"
-fi
-mkdir -p "$(dirname "$PGDATA")"
-
-waited=0
-until pg_isready -q -h "$PRIMARY_HOST" -p "$PRIMARY_PORT"; do
-  if [ "$waited" -ge "$PRIMARY_WAIT_SECONDS" ]; then
-    log "the primary at $PRIMARY_HOST:$PRIMARY_PORT is not ready after \${waited}s: giving up, the pod will retry"
-    exit 1
-  fi
-  if [ $((waited % 30)) -eq 0 ]; then log "waiting for the primary at $PRIMARY_HOST:$PRIMARY_PORT"; fi
-  sleep 2
-  waited=$((waited + 2))
-done
-
-log "standby: empty data directory, cloning the primary at $PRIMARY_HOST:$PRIMARY_PORT"
-pg_basebackup --pgdata="$clone" --write-recovery-conf --wal-method=stream --checkpoint=fast --no-password \\
-  --dbname="host=$PRIMARY_HOST port=$PRIMARY_PORT user=$REPLICATION_USER application_name=$POD_NAME"
-chmod 0700 "$clone"
-if [ -d "$PGDATA" ]; then rmdir "$PGDATA"; fi
-mv "$clone" "$PGDATA"
-log "standby: clone complete"
-`;
-
-/**
- * Run once by the image's entrypoint (`/docker-entrypoint-initdb.d`) when it initializes the
- * primary's empty data directory: creates the replication role. Idempotent.
- */
-export const INIT_REPLICATION_SCRIPT = `#!/bin/sh
-# Run by the image's entrypoint when it initializes an empty data directory (the primary only):
-# creates the role the standbys replicate as, with the password from the environment.
-set -eu
-: "\${REPLICATION_USER:?}" "\${REPLICATION_PASSWORD:?}"
-# A line break in the password (a Secret made from a file with a trailing newline) would split
-# the .pgpass line and make the role's password differ from what the standbys send.
-case "$REPLICATION_PASSWORD" in *"
-"*) echo "the replication password contains a line break: recreate the Secret's value without one" >&2; exit 1 ;; esac
-
-psql -v ON_ERROR_STOP=1 --no-psqlrc --no-password --username "\${POSTGRES_USER:-postgres}" --dbname postgres \\
-  --set=role="$REPLICATION_USER" --set=password="$REPLICATION_PASSWORD" <<'SQL'
-SELECT format('CREATE ROLE %I WITH REPLICATION LOGIN PASSWORD %L', :'role', :'password')
-WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = :'role') \\gexec
+: "\${1:?usage: post-bootstrap.sh <connection string>}" "\${POSTGRES_DB:?}"
+if [ "$POSTGRES_DB" = postgres ]; then exit 0; fi
+psql -v ON_ERROR_STOP=1 --no-psqlrc --no-password --dbname="$1" --set=db="$POSTGRES_DB" <<'SQL'
+SELECT format('CREATE DATABASE %I', :'db')
+WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = :'db') \\gexec
 SQL
-echo "init-replication: role $REPLICATION_USER ready"
+echo "post-bootstrap: database $POSTGRES_DB ready"
 `;
 
 /**
- * preStop of the server: a fast shutdown (the signal Kubernetes sends otherwise may be a smart one),
- * within STOP_TIMEOUT_SECONDS, which the pod sets from its grace period.
+ * postStart of every server container: makes the cluster's dynamic configuration what the props
+ * rendered. Patroni reads \`bootstrap.dcs\` only when the cluster is first created, and takes the
+ * settings that must match on every member (max_connections, ...) from the cluster's configuration
+ * only: without this, a changed prop would never reach a running cluster.
  */
-export const PRE_STOP_COMMAND = 'pg_ctl stop --pgdata="$PGDATA" --mode=fast --wait --timeout="${STOP_TIMEOUT_SECONDS:-100}" || true';
+export const APPLY_CONFIG_SCRIPT = `#!/bin/sh
+# postStart of every Postgres pod: replaces the cluster's dynamic configuration (which Patroni keeps
+# in the <scope>-config ConfigMap) with the rendered one, so that an edited prop reaches a running
+# cluster. Changes made with 'patronictl edit-config' are undone here: edit the props instead.
+# Bounded and never failing: a pod must start even while the Kubernetes API is out of reach.
+set -u
+config="\${PATRONI_CONFIG_FILE:-/etc/patroni/patroni.yml}"
+wanted="\${PATRONI_DYNAMIC_FILE:-/etc/patroni/dynamic.yml}"
+tries="\${APPLY_CONFIG_TRIES:-60}"
+i=0
+while [ "$i" -lt "$tries" ]; do
+  # Empty until the first member has created the cluster (from the same values).
+  if [ -n "$(patronictl -c "$config" show-config 2>/dev/null)" ] &&
+    patronictl -c "$config" edit-config --quiet --force --replace "$wanted" >/dev/null; then
+    echo "apply-config: the cluster's configuration is $wanted"
+    exit 0
+  fi
+  sleep 2
+  i=$((i + 1))
+done
+echo "apply-config: could not apply $wanted; the next pod to start will" >&2
+exit 0
+`;
