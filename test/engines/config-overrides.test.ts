@@ -152,7 +152,7 @@ interface Engine {
 }
 
 const ENGINES: { [name: string]: Engine } = {
-  postgres: { validate: (s, c) => postgres(s, c, { replicas: 3 }), key: 'work_mem', value: '64MB' },
+  postgres: { validate: (s, c) => postgres(s, c, { replicas: 3, synchronous: true }), key: 'work_mem', value: '64MB' },
   mysql: { validate: (s, c) => mysql(s, c, { replicas: 3 }), key: 'max_connections', value: '200' },
   mongodb: { validate: (s, c) => mongodb(s, c, { members: 3, arbiter: false }), key: 'operationProfiling.slowOpThresholdMs', value: '200' },
   cassandra: { validate: (s, c) => cassandra(s, c, { nodes: 3, racks: 1 }), key: 'concurrent_reads', value: '64' },

@@ -33,6 +33,8 @@ interface EngineCase {
   readonly countProp: string;
   readonly credentialKeys: string[];
   readonly image: string;
+  /** After the version in the default tag (a build number). */
+  readonly tagSuffix?: string;
   readonly envPrefix: string;
 }
 
@@ -53,7 +55,8 @@ const ENGINES: { [name: string]: EngineCase } = {
     foreignVersion: () => MySqlVersion.V8_4,
     countProp: 'replicas',
     credentialKeys: ['password', 'replication-password'],
-    image: 'postgres',
+    image: 'percona/percona-distribution-postgresql',
+    tagSuffix: '-1',
     envPrefix: 'POSTGRES',
   },
   MySql: {
@@ -215,10 +218,10 @@ describe.each(ALL)('%s', (_name, engine) => {
       expectError(() => build(engine, { version: engine.foreignVersion() }), /'version' must be a \w+Version such as \w+Version\.of\(/);
     });
 
-    test('no version: the default, pinned in the official image', () => {
+    test('no version: the default, pinned in the default image', () => {
       const { objects } = build(engine);
       for (const sts of kinds(objects, 'StatefulSet')) {
-        expect(sts.spec.template.spec.containers[0].image).toMatch(new RegExp(`^${engine.image}:\\d+(\\.\\d+)+$`));
+        expect(sts.spec.template.spec.containers[0].image).toMatch(new RegExp(`^${engine.image}:\\d+(\\.\\d+)+${engine.tagSuffix ?? ''}$`));
       }
     });
   });

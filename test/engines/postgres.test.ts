@@ -1,7 +1,7 @@
-import { Chart, Size, Testing } from 'cdk8s';
+import { Chart, Duration, Size, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
-import { AccessMode, Credentials, Postgres, PostgresProps, PostgresVersion } from '../../src';
-import { testShellcheck } from '../shellcheck';
+import { parse } from 'yaml';
+import { AccessMode, Credentials, Postgres, PostgresProps, PostgresVersion, SynchronousReplication } from '../../src';
 import { appYaml, selects } from '../util';
 
 process.env.CDK8S_STATEFUL_QUIET = '1';
@@ -20,17 +20,13 @@ function synth(props: PostgresProps = {}, id = 'pg') {
   const pod = sts.spec.template.spec;
   const container = (name: string) => pod.containers.find((c: any) => c.name === name);
   const server = container('postgres');
-  const bootstrap = pod.initContainers.find((c: any) => c.name === 'bootstrap');
   const name = pg.workload.name;
-  const conf: string = find('ConfigMap', `${name}-config`).data['postgresql.conf'];
-  const hba: string = find('ConfigMap', `${name}-config`).data['pg_hba.conf'];
+  const files = find('ConfigMap', `${name}-patroni`).data;
+  const patroni = parse(files['patroni.yml']);
+  const dynamic = parse(files['dynamic.yml']);
+  const parameters: { [key: string]: string | number } = dynamic.postgresql.parameters;
   const scripts: { [file: string]: string } = find('ConfigMap', `${name}-scripts`).data;
-  return { pg, objects, find, sts, pod, container, server, bootstrap, conf, hba, scripts };
-}
-
-function setting(conf: string, key: string): string | undefined {
-  const line = conf.split('\n').find((l) => l.startsWith(`${key} = `));
-  return line?.slice(key.length + 3).replace(/ {2}# from props\.config$/, '');
+  return { pg, objects, find, sts, pod, container, server, patroni, dynamic, parameters, scripts };
 }
 
 function env(container: any, name: string): any {
@@ -42,77 +38,80 @@ function mountOf(container: any, path: string): any {
 }
 
 /* eslint-disable @typescript-eslint/no-deprecated */
-const VERSIONS: Array<[string, PostgresVersion, string, string]> = [
-  ['13', PostgresVersion.V13, '/var/lib/postgresql/data', '/var/lib/postgresql/data/pgdata'],
-  ['14', PostgresVersion.V14, '/var/lib/postgresql/data', '/var/lib/postgresql/data/pgdata'],
-  ['15', PostgresVersion.V15, '/var/lib/postgresql/data', '/var/lib/postgresql/data/pgdata'],
-  ['16', PostgresVersion.V16, '/var/lib/postgresql/data', '/var/lib/postgresql/data/pgdata'],
-  ['17', PostgresVersion.V17, '/var/lib/postgresql/data', '/var/lib/postgresql/data/pgdata'],
-  ['18', PostgresVersion.V18, '/var/lib/postgresql', '/var/lib/postgresql/18/docker'],
+const VERSIONS: Array<[string, PostgresVersion]> = [
+  ['13', PostgresVersion.V13], ['14', PostgresVersion.V14], ['15', PostgresVersion.V15],
+  ['16', PostgresVersion.V16], ['17', PostgresVersion.V17], ['18', PostgresVersion.V18],
 ];
 /* eslint-enable @typescript-eslint/no-deprecated */
 
 describe('versions', () => {
-  test.each(VERSIONS)('%s: official image pinned to the full version, data in a subdirectory of the volume', (major, version, mount, pgdata) => {
+  test.each(VERSIONS)('%s: Percona\'s image with Patroni, pinned to the full version and its first build', (major, version) => {
     // WHEN
-    const { sts, server, bootstrap } = synth({ version });
+    const { sts, server, patroni } = synth({ version });
     // THEN
     expect(version.majorVersion).toBe(major);
     expect(version.fullVersion).toMatch(new RegExp(`^${major}\\.[0-9]+$`));
-    expect(server.image).toBe(`postgres:${version.fullVersion}`);
-    expect(bootstrap.image).toBe(server.image);
+    expect(server.image).toBe(`percona/percona-distribution-postgresql:${version.fullVersion}-1`);
     expect(sts.metadata.labels['app.kubernetes.io/version']).toBe(version.fullVersion);
-    expect(mountOf(server, mount).name).toBe('data');
-    expect(mountOf(bootstrap, mount).name).toBe('data');
-    expect(env(server, 'PGDATA').value).toBe(pgdata);
-    expect(env(bootstrap, 'PGDATA').value).toBe(pgdata);
-    expect(pgdata.startsWith(`${mount}/`)).toBe(true);
+    // One layout for every major: the volume at /var/lib/postgresql/data, the data in a subdirectory (not lost+found's)
+    expect(mountOf(server, '/var/lib/postgresql/data').name).toBe('data');
+    expect(patroni.postgresql.data_dir).toBe('/var/lib/postgresql/data/pgdata');
   });
 
   test('default is 17; of() pins another patch; image overrides the registry', () => {
-    expect(synth().server.image).toBe(`postgres:${PostgresVersion.V17.fullVersion}`);
-    expect(synth({ version: PostgresVersion.of('17.2', '17') }).server.image).toBe('postgres:17.2');
-    const { server, bootstrap } = synth({ image: 'registry.example.com/postgres:17.2' });
-    expect(server.image).toBe('registry.example.com/postgres:17.2');
-    expect(bootstrap.image).toBe('registry.example.com/postgres:17.2');
+    expect(synth().server.image).toBe(`percona/percona-distribution-postgresql:${PostgresVersion.V17.fullVersion}-1`);
+    expect(synth({ version: PostgresVersion.of('17.2', '17') }).server.image).toBe('percona/percona-distribution-postgresql:17.2-1');
+    expect(synth({ image: 'registry.example.com/postgres-patroni:17.2' }).server.image).toBe('registry.example.com/postgres-patroni:17.2');
   });
 });
 
 describe('topology and services', () => {
-  test('single server: one pod, no budget, <name> on pod 0, <name>-ro, headless', () => {
+  test('single server: one pod running Patroni, no budget, <name> follows the primary label, headless', () => {
     // WHEN
-    const { sts, objects, find, pg } = synth();
+    const { sts, objects, find, pg, server } = synth();
     // THEN
     expect(sts.spec.replicas).toBe(1);
+    expect(server.command).toEqual(['patroni', '/etc/patroni/patroni.yml']);
     expect(objects.filter((o) => o.kind === 'PodDisruptionBudget')).toHaveLength(0);
-    expect(find('Service', 'pg').spec.selector['statefulset.kubernetes.io/pod-name']).toBe('pg-0');
-    expect(find('Service', 'pg-ro').spec.selector['statefulset.kubernetes.io/pod-name']).toBeUndefined();
+    expect(find('Service', 'pg').spec.selector).toEqual({ 'app.kubernetes.io/name': 'postgres', 'app.kubernetes.io/instance': 'pg', 'role': 'primary' });
     expect(find('Service', 'pg-headless').spec.clusterIP).toBe('None');
-    expect(find('Service', 'pg').metadata.annotations).toEqual({ 'kube-score/ignore': 'service-targets-pod' });
     expect(pg.podDisruptionBudget).toBeUndefined();
   });
 
-  test('replicas 3, primary 2: the rw Service selects pod 2, the pods know it, all start in parallel', () => {
+  test('replicas 3: the read-write Service selects role=primary, the read-only one role=replica, pods start in parallel', () => {
     // WHEN
-    const { sts, find, bootstrap, pg } = synth({ replicas: 3, primary: 2 });
+    const { sts, find } = synth({ replicas: 3 });
     // THEN
     expect(sts.spec.replicas).toBe(3);
     expect(sts.spec.podManagementPolicy).toBe('Parallel');
-    expect(find('Service', 'pg').spec.selector['statefulset.kubernetes.io/pod-name']).toBe('pg-2');
-    expect(env(bootstrap, 'PRIMARY_ORDINAL').value).toBe('2');
-    expect(env(bootstrap, 'PRIMARY_HOST').value).toBe('pg.db.svc.cluster.local');
-    expect(env(bootstrap, 'POD_NAME').valueFrom.fieldRef.fieldPath).toBe('metadata.name');
+    expect(find('Service', 'pg').spec.selector.role).toBe('primary');
+    expect(find('Service', 'pg-ro').spec.selector.role).toBe('replica');
+    expect(find('Service', 'pg-ro').spec.selector['statefulset.kubernetes.io/pod-name']).toBeUndefined();
     expect(find('PodDisruptionBudget', 'pg').spec.maxUnavailable).toBe(1);
-    expect(pg.primary).toBe(2);
   });
 
-  test('every Service and the budget select the pod template labels; client Services expose only 5432', () => {
+  test('Patroni labels what the Services select: the role label and values it is told to write', () => {
+    // WHEN
+    const { find, patroni, sts } = synth({ replicas: 3 });
+    const labels = sts.spec.template.metadata.labels;
+    const k8sDcs = patroni.kubernetes;
+    // THEN
+    expect(k8sDcs.role_label).toBe('role');
+    expect(find('Service', 'pg').spec.selector[k8sDcs.role_label]).toBe(k8sDcs.leader_label_value);
+    expect(find('Service', 'pg-ro').spec.selector[k8sDcs.role_label]).toBe(k8sDcs.follower_label_value);
+    // Patroni finds its members by its labels plus the scope label: exactly the pods of this instance.
+    expect({ ...k8sDcs.labels, [k8sDcs.scope_label]: patroni.scope }).toEqual(sts.spec.selector.matchLabels);
+    expect(selects(sts.spec.selector.matchLabels, labels)).toBe(true);
+    expect(k8sDcs.use_endpoints).toBe(false);
+  });
+
+  test('every Service and the budget select the pod template labels (plus the role); client Services expose only 5432', () => {
     // WHEN
     const { sts, objects } = synth({ replicas: 2, metrics: true });
     const labels = sts.spec.template.metadata.labels;
     // THEN
     for (const svc of objects.filter((o) => o.kind === 'Service')) {
-      const { ['statefulset.kubernetes.io/pod-name']: _, ...rest } = svc.spec.selector;
+      const { role: _, ...rest } = svc.spec.selector;
       expect(selects(rest, labels)).toBe(true);
     }
     for (const name of ['pg', 'pg-ro']) {
@@ -121,7 +120,6 @@ describe('topology and services', () => {
     }
     const pdb = objects.find((o) => o.kind === 'PodDisruptionBudget');
     expect(selects(pdb.spec.selector.matchLabels, labels)).toBe(true);
-    expect(selects(sts.spec.selector.matchLabels, labels)).toBe(true);
   });
 
   test('connection: hosts, port, database, user and the Secret', () => {
@@ -149,145 +147,219 @@ describe('topology and services', () => {
   });
 });
 
-describe('postgresql.conf', () => {
-  test('tuned from memory: shared_buffers 25%, effective_cache_size 75%, work_mem, maintenance_work_mem', () => {
+describe('least privilege', () => {
+  test('a namespaced Role with only the verbs Patroni uses on configmaps and pods, bound to the pods\' ServiceAccount; nothing cluster-wide', () => {
     // WHEN
-    const { conf } = synth({ resources: { memory: Size.gibibytes(4) }, maxConnections: 150 });
+    const { objects, find, pod, pg } = synth({ replicas: 3 });
+    const role = find('Role', 'pg-patroni');
+    const binding = find('RoleBinding', 'pg-patroni');
     // THEN
-    expect(setting(conf, 'shared_buffers')).toBe('1024MB');
-    expect(setting(conf, 'effective_cache_size')).toBe('3072MB');
-    expect(setting(conf, 'work_mem')).toBe(`${Math.floor((3072 * 1024) / 450)}kB`);
-    expect(setting(conf, 'maintenance_work_mem')).toBe('256MB');
-    expect(setting(conf, 'max_connections')).toBe('150');
+    expect(role.rules).toEqual([
+      { apiGroups: [''], resources: ['configmaps'], verbs: ['create', 'get', 'list', 'patch', 'watch'] },
+      { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'patch', 'watch'] },
+    ]);
+    expect(role.metadata.namespace).toBe('db');
+    expect(binding.roleRef).toEqual({ apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'pg-patroni' });
+    expect(binding.subjects).toEqual([{ kind: 'ServiceAccount', name: pod.serviceAccountName }]);
+    expect(pod.serviceAccountName).toBe('pg');
+    expect(pod.automountServiceAccountToken).toBe(true);
+    expect(pg.role.name).toBe('pg-patroni');
+    expect(objects.filter((o) => /^Cluster/.test(o.kind))).toEqual([]);
+    // No rights on endpoints, services or secrets: ConfigMaps mode needs none.
+    const resources = objects.filter((o) => o.kind === 'Role' && o.metadata.name === 'pg-patroni').flatMap((r) => r.rules.flatMap((x: any) => x.resources));
+    expect(resources.sort()).toEqual(['configmaps', 'pods']);
+  });
+});
+
+describe('patroni.yml', () => {
+  test('scope, REST API, Kubernetes DCS in ConfigMaps mode; the pod\'s name, namespace and addresses come from its environment', () => {
+    // WHEN
+    const { patroni, server } = synth({ replicas: 3 });
+    // THEN
+    expect(patroni.scope).toBe('pg');
+    expect(patroni.restapi).toEqual({ listen: '0.0.0.0:8008', authentication: { username: 'patroni' } });
+    expect(env(server, 'PATRONI_NAME').valueFrom.fieldRef.fieldPath).toBe('metadata.name');
+    expect(env(server, 'PATRONI_KUBERNETES_NAMESPACE').valueFrom.fieldRef.fieldPath).toBe('metadata.namespace');
+    expect(env(server, 'PATRONI_KUBERNETES_POD_IP').valueFrom.fieldRef.fieldPath).toBe('status.podIP');
+    expect(env(server, 'PATRONI_RESTAPI_CONNECT_ADDRESS').value).toBe('$(PATRONI_NAME).pg-headless.db.svc.cluster.local:8008');
+    expect(env(server, 'PATRONI_POSTGRESQL_CONNECT_ADDRESS').value).toBe('$(PATRONI_NAME).pg-headless.db.svc.cluster.local:5432');
+    // $(PATRONI_NAME) expands only if it is defined earlier in the list
+    const names = server.env.map((e: any) => e.name);
+    expect(names.indexOf('PATRONI_NAME')).toBeLessThan(names.indexOf('PATRONI_RESTAPI_CONNECT_ADDRESS'));
   });
 
-  test('replication and server settings', () => {
+  test('durability defaults: failsafe mode, pg_rewind with data checksums, slots, synchronous replication', () => {
     // WHEN
-    const { conf } = synth({ replicas: 3 });
+    const { patroni, dynamic } = synth({ replicas: 3 });
     // THEN
-    expect(setting(conf, 'wal_level')).toBe('replica');
-    expect(setting(conf, 'hot_standby')).toBe('on');
-    expect(Number(setting(conf, 'max_wal_senders'))).toBeGreaterThanOrEqual(10);
-    expect(Number(setting(conf, 'max_replication_slots'))).toBeGreaterThanOrEqual(10);
-    expect(setting(conf, 'listen_addresses')).toBe('\'*\'');
-    expect(setting(conf, 'port')).toBe('5432');
-    expect(setting(conf, 'password_encryption')).toBe('\'scram-sha-256\'');
-    expect(setting(conf, 'hba_file')).toBe('\'/etc/postgresql/pg_hba.conf\'');
-    expect(setting(conf, 'huge_pages')).toBe('off');
-    expect(setting(conf, 'max_connections')).toBe('100');
-    // WAL kept for standbys: a tenth of the 10 GiB default volume
-    expect(setting(conf, 'wal_keep_size')).toBe('1024MB');
+    expect(dynamic).toMatchObject({
+      ttl: 30, loop_wait: 10, retry_timeout: 10, maximum_lag_on_failover: 1048576,
+      failsafe_mode: true, synchronous_mode: true, synchronous_mode_strict: false, synchronous_node_count: 1,
+      postgresql: { use_pg_rewind: true, use_slots: true },
+    });
+    expect(patroni.bootstrap.initdb).toContain('data-checksums');
+    // What the cluster is created with and what every pod applies later are the same.
+    expect(patroni.bootstrap.dcs).toEqual(dynamic);
   });
 
-  test('config overrides win, are marked, quoted when needed, and keys are sorted', () => {
+  test.each([
+    [SynchronousReplication.ASYNCHRONOUS, false, false],
+    [SynchronousReplication.SYNCHRONOUS, true, false],
+    [SynchronousReplication.STRICT, true, true],
+  ])('synchronousReplication %s: synchronous_mode %s, strict %s', (mode, sync, strict) => {
+    const { dynamic } = synth({ replicas: 3, synchronousReplication: mode });
+    expect(dynamic.synchronous_mode).toBe(sync);
+    expect(dynamic.synchronous_mode_strict).toBe(strict);
+  });
+
+  test('failover timing in whole seconds, maximum lag in bytes', () => {
+    const { dynamic } = synth({ failover: { leaderLeaseTtl: Duration.seconds(20), loopWait: Duration.seconds(2), retryTimeout: Duration.seconds(9), maximumLagOnFailover: Size.mebibytes(16) } });
+    expect(dynamic).toMatchObject({ ttl: 20, loop_wait: 2, retry_timeout: 9, maximum_lag_on_failover: 16 * 1024 * 1024 });
+  });
+
+  test('users, passwords from the Secret through the environment, never in the file', () => {
     // WHEN
-    const { conf } = synth({ config: { 'shared_buffers': '300MB', 'log_line_prefix': '%m [%p] it\'s ', 'auto_explain.log_min_duration': '1s' } });
-    const keys = conf.split('\n').filter((l) => / = /.test(l)).map((l) => l.split(' = ')[0]);
+    const { patroni, server, find } = synth({ replicationUser: 'streamer' });
+    const files = find('ConfigMap', 'pg-patroni').data;
     // THEN
-    expect(setting(conf, 'shared_buffers')).toBe('300MB');
-    expect(conf).toContain('shared_buffers = 300MB  # from props.config');
-    expect(setting(conf, 'log_line_prefix')).toBe('\'%m [%p] it\'\'s \'');
-    expect(setting(conf, 'auto_explain.log_min_duration')).toBe('1s');
-    expect(keys).toEqual([...keys].sort());
-    expect(new Set(keys).size).toBe(keys.length);
+    expect(patroni.postgresql.authentication).toEqual({ superuser: { username: 'postgres' }, replication: { username: 'streamer' } });
+    expect(env(server, 'PATRONI_SUPERUSER_PASSWORD').valueFrom.secretKeyRef).toEqual({ name: 'pg-credentials', key: 'password' });
+    expect(env(server, 'PATRONI_REPLICATION_PASSWORD').valueFrom.secretKeyRef).toEqual({ name: 'pg-credentials', key: 'replication-password' });
+    expect(env(server, 'PATRONI_RESTAPI_PASSWORD').valueFrom.secretKeyRef).toEqual({ name: 'pg-credentials', key: 'password' });
+    expect(JSON.stringify(files)).not.toMatch(/password:/);
   });
 
   test('pg_hba: scram-sha-256 for the network, replication only for the replication role, never trust', () => {
     // WHEN
-    const { hba } = synth({ replicationUser: 'streamer' });
-    const rows = hba.split('\n').filter((l) => l && !l.startsWith('#')).map((l) => l.split(/\s+/));
+    const { patroni } = synth({ replicationUser: 'streamer' });
+    const rows: string[][] = patroni.postgresql.pg_hba.map((l: string) => l.split(/\s+/));
     // THEN
     expect(rows).toContainEqual(['host', 'replication', 'streamer', '0.0.0.0/0', 'scram-sha-256']);
     expect(rows).toContainEqual(['host', 'all', 'all', '0.0.0.0/0', 'scram-sha-256']);
     expect(rows).toContainEqual(['local', 'all', 'postgres', 'peer']);
     expect(rows.filter((r) => r[0] === 'host').every((r) => r[4] === 'scram-sha-256')).toBe(true);
-    expect(hba).not.toMatch(/trust|md5|password\b/);
+    expect(patroni.postgresql.pg_hba.join('\n')).not.toMatch(/trust|md5|password\b/);
+  });
+
+  test('the database is created once by post_bootstrap, which the scripts ConfigMap carries', () => {
+    const { patroni, scripts, server } = synth({ database: 'orders' });
+    expect(patroni.bootstrap.post_bootstrap).toBe('/scripts/post-bootstrap.sh');
+    expect(Object.keys(scripts).sort()).toEqual(['apply-config.sh', 'post-bootstrap.sh']);
+    expect(env(server, 'POSTGRES_DB').value).toBe('orders');
+  });
+});
+
+describe('postgresql parameters (cluster-wide, through Patroni)', () => {
+  test('tuned from memory: shared_buffers 25%, effective_cache_size 75%, work_mem, maintenance_work_mem', () => {
+    // WHEN
+    const { parameters } = synth({ resources: { memory: Size.gibibytes(4) }, maxConnections: 150 });
+    // THEN
+    expect(parameters.shared_buffers).toBe('1024MB');
+    expect(parameters.effective_cache_size).toBe('3072MB');
+    expect(parameters.work_mem).toBe(`${Math.floor((3072 * 1024) / 450)}kB`);
+    expect(parameters.maintenance_work_mem).toBe('256MB');
+    expect(parameters.max_connections).toBe(150);
+  });
+
+  test('replication settings; addresses, ports and pg_hba are Patroni\'s', () => {
+    // WHEN
+    const { parameters, patroni } = synth({ replicas: 3 });
+    // THEN
+    expect(parameters.wal_level).toBe('replica');
+    expect(parameters.hot_standby).toBe('on');
+    expect(parameters.max_wal_senders).toBeGreaterThanOrEqual(10);
+    expect(parameters.max_replication_slots).toBeGreaterThanOrEqual(10);
+    expect(parameters.password_encryption).toBe('scram-sha-256');
+    expect(parameters.huge_pages).toBe('off');
+    // WAL kept for standbys: a tenth of the 10 GiB default volume; slots give up past a quarter
+    expect(parameters.wal_keep_size).toBe('1024MB');
+    expect(parameters.max_slot_wal_keep_size).toBe('2560MB');
+    for (const managed of ['listen_addresses', 'port', 'hba_file', 'unix_socket_directories']) {
+      expect(parameters[managed]).toBeUndefined();
+    }
+    expect(patroni.postgresql.listen).toBe('0.0.0.0:5432');
+    expect(patroni.postgresql.parameters).toEqual({ unix_socket_directories: '/var/run/postgresql' });
+  });
+
+  test('config overrides win and names are sorted', () => {
+    // WHEN
+    const { parameters } = synth({ config: { 'shared_buffers': '300MB', 'log_line_prefix': '%m [%p] it\'s ', 'auto_explain.log_min_duration': '1s' } });
+    const keys = Object.keys(parameters);
+    // THEN
+    expect(parameters.shared_buffers).toBe('300MB');
+    expect(parameters.log_line_prefix).toBe('%m [%p] it\'s ');
+    expect(parameters['auto_explain.log_min_duration']).toBe('1s');
+    expect(keys).toEqual([...keys].sort());
   });
 });
 
 describe('pod', () => {
-  test('probes: pg_isready, a startup probe of at least 10 minutes, fast shutdown, 120 s grace', () => {
+  test('probes on Patroni\'s REST API: /readiness (the leader, or a streaming replica) and /liveness; 120 s grace', () => {
     // WHEN
     const { server, pod } = synth();
     // THEN
-    for (const probe of [server.readinessProbe, server.livenessProbe, server.startupProbe]) {
-      expect(probe.exec.command[0]).toBe('pg_isready');
-    }
-    expect(server.readinessProbe.exec.command).toContain('--host=127.0.0.1');
-    expect(server.livenessProbe.exec.command).toContain('--host=/var/run/postgresql');
-    expect(server.startupProbe.failureThreshold * server.startupProbe.periodSeconds).toBeGreaterThanOrEqual(600);
-    expect(server.lifecycle.preStop.exec.command.join(' ')).toMatch(/pg_ctl stop .*--mode=fast/);
+    expect(server.readinessProbe.httpGet).toEqual({ path: '/readiness', port: 8008, scheme: 'HTTP' });
+    expect(server.livenessProbe.httpGet).toEqual({ path: '/liveness', port: 8008, scheme: 'HTTP' });
+    expect(server.readinessProbe.periodSeconds * server.readinessProbe.failureThreshold).toBeLessThanOrEqual(10);
+    expect(server.ports).toEqual([{ containerPort: 5432, name: 'postgres' }, { containerPort: 8008, name: 'patroni' }]);
     expect(pod.terminationGracePeriodSeconds).toBe(120);
-    expect(server.args).toEqual(['postgres', '-c', 'config_file=/etc/postgresql/postgresql.conf']);
   });
 
-  test('non-root 999, fsGroup 999, read-only root with emptyDirs for the socket dir, /tmp and /dev/shm', () => {
+  test('postStart applies the rendered dynamic configuration to the cluster', () => {
+    const { server, scripts } = synth();
+    expect(server.lifecycle.postStart.exec.command).toEqual(['/bin/sh', '/scripts/apply-config.sh']);
+    expect(scripts['apply-config.sh']).toContain('/etc/patroni/dynamic.yml');
+    expect(mountOf(server, '/etc/patroni').readOnly).toBe(true);
+  });
+
+  test('non-root 26 (the image\'s postgres), fsGroup 26, read-only root with emptyDirs for the socket dir, /tmp and /dev/shm', () => {
     // WHEN
-    const { server, bootstrap, pod } = synth();
+    const { server, pod, patroni } = synth();
     // THEN
-    expect(pod.securityContext).toMatchObject({ runAsUser: 999, runAsGroup: 999, fsGroup: 999, runAsNonRoot: true });
-    for (const c of [server, bootstrap]) {
-      expect(c.securityContext).toMatchObject({ readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, runAsUser: 999 });
-      expect(c.securityContext.capabilities.drop).toEqual(['ALL']);
-    }
+    expect(pod.securityContext).toMatchObject({ runAsUser: 26, runAsGroup: 26, fsGroup: 26, runAsNonRoot: true });
+    expect(server.securityContext).toMatchObject({ readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, runAsUser: 26 });
+    expect(server.securityContext.capabilities.drop).toEqual(['ALL']);
     const volume = (name: string) => pod.volumes.find((v: any) => v.name === name);
     expect(volume(mountOf(server, '/var/run/postgresql').name).emptyDir).toBeDefined();
     expect(volume(mountOf(server, '/tmp').name).emptyDir).toBeDefined();
     expect(volume(mountOf(server, '/dev/shm').name).emptyDir.medium).toBe('Memory');
-    expect(mountOf(bootstrap, '/var/run/postgresql').name).toBe(mountOf(server, '/var/run/postgresql').name);
+    expect(volume(mountOf(server, '/scripts').name).configMap).toMatchObject({ name: 'pg-scripts', defaultMode: 0o555 });
+    expect(volume(mountOf(server, '/etc/patroni').name).configMap.name).toBe('pg-patroni');
+    // Patroni writes its password file where the root file system is writable
+    expect(patroni.postgresql.pgpass.startsWith('/tmp/')).toBe(true);
   });
 
-  test('scripts: ConfigMap <name>-scripts mounted 0555; only init-replication.sh goes to docker-entrypoint-initdb.d', () => {
-    // WHEN
-    const { server, bootstrap, pod, scripts } = synth();
-    const volume = (name: string) => pod.volumes.find((v: any) => v.name === name);
-    // THEN
-    expect(Object.keys(scripts).sort()).toEqual(['bootstrap.sh', 'init-replication.sh']);
-    expect(bootstrap.command).toEqual(['/scripts/bootstrap.sh']);
-    const scriptsVolume = volume(mountOf(bootstrap, '/scripts').name);
-    expect(scriptsVolume.configMap).toMatchObject({ name: 'pg-scripts', defaultMode: 0o555 });
-    const initdb = volume(mountOf(server, '/docker-entrypoint-initdb.d').name);
-    expect(initdb.configMap.items).toEqual([{ key: 'init-replication.sh', path: '10-replication.sh' }]);
-    expect(initdb.configMap.defaultMode).toBe(0o555);
-    expect(volume(mountOf(server, '/etc/postgresql').name).configMap.name).toBe('pg-config');
-  });
-
-  test('every variable a script requires is set on the container that runs it', () => {
-    // GIVEN
-    const { server, bootstrap, scripts } = synth({ replicas: 2 });
+  test('every variable a script requires is set on the server container', () => {
+    const { server, scripts } = synth({ replicas: 2 });
     const required = (script: string) => [...script.matchAll(/\$\{([A-Z_]+):\?\}/g)].map((m) => m[1]);
-    const names = (c: any) => c.env.map((e: any) => e.name);
-    // THEN
-    expect(required(scripts['bootstrap.sh']).length).toBeGreaterThan(4);
-    for (const v of required(scripts['bootstrap.sh'])) { expect(names(bootstrap)).toContain(v); }
-    for (const v of required(scripts['init-replication.sh'])) { expect(names(server)).toContain(v); }
-    expect(env(server, 'PGPASSFILE').value).toBe(env(bootstrap, 'PGPASSFILE').value);
-    expect(env(server, 'PGPASSFILE').value.startsWith('/var/run/postgresql/')).toBe(true);
+    const names = server.env.map((e: any) => e.name);
+    expect(required(scripts['post-bootstrap.sh'])).toEqual(['POSTGRES_DB']);
+    for (const script of Object.values(scripts)) {
+      for (const v of required(script)) { expect(names).toContain(v); }
+    }
   });
 
   test('a config change rolls the pods (config hash annotation), a re-synth does not', () => {
     const hash = (props: PostgresProps) => synth(props).sts.spec.template.metadata.annotations['cdk8s-stateful/config-checksum'];
     expect(hash({})).toBe(hash({}));
     expect(hash({ maxConnections: 120 })).not.toBe(hash({}));
+    expect(hash({ synchronousReplication: SynchronousReplication.ASYNCHRONOUS })).not.toBe(hash({}));
   });
 });
 
 describe('credentials', () => {
   test('generated by default: a Job creates pg-credentials with both keys; pods read it; no Secret with data', () => {
     // WHEN
-    const { objects, server, bootstrap } = synth();
+    const { objects, server } = synth();
     // THEN
     const job = objects.find((o) => o.kind === 'Job');
     const generator = job.spec.template.spec.containers[0];
     expect(generator.env.find((e: any) => e.name === 'SECRET_NAME').value).toBe('pg-credentials');
     expect(generator.env.find((e: any) => e.name === 'SECRET_KEYS').value).toBe('password replication-password');
-    expect(env(server, 'POSTGRES_PASSWORD').valueFrom.secretKeyRef).toEqual({ name: 'pg-credentials', key: 'password' });
-    expect(env(server, 'REPLICATION_PASSWORD').valueFrom.secretKeyRef).toEqual({ name: 'pg-credentials', key: 'replication-password' });
-    expect(env(bootstrap, 'REPLICATION_PASSWORD').valueFrom.secretKeyRef.key).toBe('replication-password');
+    expect(env(server, 'PATRONI_SUPERUSER_PASSWORD').valueFrom.secretKeyRef).toEqual({ name: 'pg-credentials', key: 'password' });
+    expect(env(server, 'PATRONI_REPLICATION_PASSWORD').valueFrom.secretKeyRef).toEqual({ name: 'pg-credentials', key: 'replication-password' });
     expect(objects.filter((o) => o.kind === 'Secret')).toHaveLength(0);
-    for (const c of [server, bootstrap]) {
-      expect(c.env.filter((e: any) => /PASSWORD/.test(e.name) && e.value !== undefined)).toEqual([]);
-    }
+    expect(server.env.filter((e: any) => /PASSWORD/.test(e.name) && e.value !== undefined)).toEqual([]);
   });
 
   test('fromSecret with renamed keys: no Job, env reads the renamed keys, connection names them', () => {
@@ -295,8 +367,9 @@ describe('credentials', () => {
     const { objects, server, pg } = synth({ credentials: Credentials.fromSecret('vault-pg', { 'password': 'su', 'replication-password': 'repl' }) });
     // THEN
     expect(objects.filter((o) => o.kind === 'Job')).toHaveLength(0);
-    expect(env(server, 'POSTGRES_PASSWORD').valueFrom.secretKeyRef).toEqual({ name: 'vault-pg', key: 'su' });
-    expect(env(server, 'REPLICATION_PASSWORD').valueFrom.secretKeyRef).toEqual({ name: 'vault-pg', key: 'repl' });
+    expect(env(server, 'PATRONI_SUPERUSER_PASSWORD').valueFrom.secretKeyRef).toEqual({ name: 'vault-pg', key: 'su' });
+    expect(env(server, 'PATRONI_RESTAPI_PASSWORD').valueFrom.secretKeyRef).toEqual({ name: 'vault-pg', key: 'su' });
+    expect(env(server, 'PATRONI_REPLICATION_PASSWORD').valueFrom.secretKeyRef).toEqual({ name: 'vault-pg', key: 'repl' });
     expect(pg.connection.secretName).toBe('vault-pg');
     expect(pg.connection.passwordKey).toBe('su');
   });
@@ -328,8 +401,16 @@ describe('validation', () => {
     ['memory too small for max_connections', { maxConnections: 500, resources: { memory: Size.mebibytes(512) } }, /'resources.memory' must be at least 628 MiB for max_connections=500/],
     ['replicas 0', { replicas: 0 }, /'replicas' must be a positive integer, got 0/],
     ['replicas 2.5', { replicas: 2.5 }, /'replicas' must be a positive integer, got 2.5/],
-    ['primary out of range', { replicas: 2, primary: 2 }, /'primary' must be the ordinal of one of the 2 pod\(s\): 0 to 1, got 2/],
-    ['primary negative', { primary: -1 }, /'primary' must be an integer of at least 0, got -1/],
+    ['the removed primary prop', { primary: 1 } as PostgresProps, /'primary' was removed: Patroni elects the primary and replaces it when it fails; to move it on purpose, run patronictl switchover/],
+    ['STRICT on a single server', { synchronousReplication: SynchronousReplication.STRICT }, /'synchronousReplication' STRICT needs replicas >= 2: with no standby to wait for, every commit would wait forever \(replicas is 1\), got 'strict'/],
+    ['an unknown synchronousReplication', { synchronousReplication: 'sometimes' as SynchronousReplication }, /'synchronousReplication' must be one of 'asynchronous', 'synchronous', 'strict', got 'sometimes'/],
+    ['a ttl below Patroni\'s minimum', { failover: { leaderLeaseTtl: Duration.seconds(10) } }, /'failover.leaderLeaseTtl' must be whole seconds from 20 s to 3600 s: Patroni counts it in whole seconds, got '10 s'/],
+    ['a loop of half a second', { failover: { loopWait: Duration.millis(500) } }, /'failover.loopWait' must be whole seconds from 1 s to 3600 s/],
+    ['a retry timeout below 3 s', { failover: { retryTimeout: Duration.seconds(2) } }, /'failover.retryTimeout' must be whole seconds from 3 s/],
+    ['timing that breaks Patroni\'s rule', { failover: { leaderLeaseTtl: Duration.seconds(25), retryTimeout: Duration.seconds(10) } }, /'failover' must keep loopWait \+ 2 × retryTimeout <= leaderLeaseTtl .*got 10 \+ 2 × 10 > 25 s/],
+    ['a misspelt failover option', { failover: { ttl: Duration.seconds(30) } as any }, /'failover.ttl'/],
+    ['a failover ttl that is a number', { failover: { leaderLeaseTtl: 30 as any } }, /'failover.leaderLeaseTtl' must be a Duration/],
+    ['a maximum lag that is not a Size', { failover: { maximumLagOnFailover: 1024 as any } }, /'failover.maximumLagOnFailover' must be a Size/],
     ['maxConnections 0', { maxConnections: 0 }, /'maxConnections' must be a positive integer, got 0/],
     ['ReadOnlyMany storage', { storage: { accessModes: [AccessMode.READ_ONLY_MANY] } }, /'storage.accessModes\[0\]' must be a mode every pod can write its own volume with: ReadWriteOnce, ReadWriteOncePod/],
     ['a major version that is not a number', { version: PostgresVersion.of('17.2', 'seventeen') }, /'version' must be a version of PostgreSQL 13 to 18.x .*got '17.2 \(seventeen\)'/],
@@ -338,10 +419,11 @@ describe('validation', () => {
     ['a full version of another major', { version: PostgresVersion.of('16.4', '17') }, /'version' must be a version of .* starts with its release line.*got '16.4 \(17\)'/],
     ['a full version with a suffix', { version: PostgresVersion.of('17.2-alpine', '17') }, /'version' must be a version of PostgreSQL/],
     ['an unpinned image', { image: 'postgres:latest' }, /image/],
-    ['a managed setting', { config: { port: '5433' } }, /'config.port' is managed by the construct.*managed: config_file, data_directory/],
+    ['a managed setting', { config: { port: '5433' } }, /'config.port' is managed by the construct or Patroni.*managed: cluster_name, config_file/],
+    ['a setting Patroni writes', { replicas: 3, config: { synchronous_standby_names: '*' } }, /'config.synchronous_standby_names' is managed by the construct or Patroni/],
     ['a bad setting name', { config: { 'bad key': '1' } }, /'config.bad key' must be a postgresql.conf setting name/],
     ['a multi-line value', { config: { work_mem: '4MB\nport = 1' } }, /'config.work_mem' must be a single-line string/],
-    ['wal_level minimal with standbys', { replicas: 2, config: { wal_level: 'minimal' } }, /'config.wal_level' must be replica or logical when replicas > 1/],
+    ['wal_level minimal', { config: { wal_level: 'minimal' } }, /'config.wal_level' must be replica or logical/],
     ['hot_standby off with standbys', { replicas: 2, config: { hot_standby: 'off' } }, /'config.hot_standby' must stay on when replicas > 1/],
     ['a database name that is not an identifier', { database: 'my-db' }, /'database' must be a lower-case SQL identifier.*got 'my-db'/],
     ['replicationUser postgres', { replicationUser: 'postgres' }, /'replicationUser' must be a lower-case SQL identifier of at most 63 characters other than 'postgres'/],
@@ -371,13 +453,6 @@ describe('output', () => {
     const { objects } = synth({}, 'small');
     expect(objects).toMatchSnapshot();
   });
-});
-
-describe('embedded shell scripts', () => {
-  testShellcheck('every script and the preStop command pass shellcheck', () => {
-    const { scripts, server } = synth({ replicas: 2 });
-    return { ...scripts, 'prestop.sh': `#!/bin/sh\n${server.lifecycle.preStop.exec.command[2]}\n` };
-  }, 'sh');
 });
 
 describe('name', () => {

@@ -104,6 +104,30 @@ describe('StatefulWorkload', () => {
     expect(objects.filter((o) => o.kind === 'PodDisruptionBudget')).toEqual([]);
   });
 
+  test('selectLabels: a Service that follows a label software in the pods sets (a role); the set\'s own labels cannot be reselected', () => {
+    const chart = newChart();
+    const w = new StatefulWorkload(chart, 'web', web({ replicas: 3 }));
+    w.addClientService('Leader', { name: 'web-leader', selectLabels: { role: 'leader' } });
+    const objects = synth(chart);
+    const sts = only(objects, 'StatefulSet');
+    expect(only(objects, 'Service', 'web-leader').spec.selector).toEqual({ ...sts.spec.selector.matchLabels, role: 'leader' });
+    expect(() => w.addClientService('Bad', { name: 'web-bad', selectLabels: { 'app.kubernetes.io/name': 'x' } }))
+      .toThrow("test/web: 'addClientService(Bad).selectLabels.app.kubernetes.io/name' is already selected by the set's own labels: pick a label of your own");
+    expect(() => w.addClientService('Bad2', { name: 'web-bad2', selectLabels: { 'bad key!': 'x' } })).toThrow(/'addClientService\(Bad2\).selectLabels/);
+  });
+
+  test('no API token in the pods unless serviceAccountToken asks for it', () => {
+    const chart = newChart();
+    new StatefulWorkload(chart, 'web', web());
+    new StatefulWorkload(chart, 'ha', web({ serviceAccountToken: true }));
+    const objects = synth(chart);
+    expect(only(objects, 'StatefulSet', 'web').spec.template.spec.automountServiceAccountToken).toBe(false);
+    expect(only(objects, 'StatefulSet', 'ha').spec.template.spec.automountServiceAccountToken).toBe(true);
+    // The ServiceAccount itself mounts nothing into other pods that use it.
+    expect(only(objects, 'ServiceAccount', 'ha').automountServiceAccountToken).toBe(false);
+    expect(() => new StatefulWorkload(newChart(), 'x', web({ serviceAccountToken: 'yes' as any }))).toThrow("test/x: 'serviceAccountToken' must be true or false, got 'yes' (a string)");
+  });
+
   test('every selector selects exactly the pod template labels', () => {
     const chart = newChart();
     const w = new StatefulWorkload(chart, 'web', web({ component: 'server', appName: 'nginx', instance: 'site' }));
@@ -537,7 +561,7 @@ describe('StatefulWorkload', () => {
       ['a dict in allowFrom', { ...web(), allowFrom: [{ app: 'shop' }] },
         "test/web: 'allowFrom[0]' must be a network peer such as NetworkPeer.pods({ labels: { app: 'shop' } }) or kplus.Pods.select(...), got an object with keys app"],
       ['a misspelt prop', { ...web(), replica: 3 },
-        "test/web: 'replica' is not a known prop; did you mean 'replicas'? valid: allowFrom, appName, clientPorts, clientService, clusterDomain, component, containers, disruptionBudget, identity, initContainers, instance, name, networkPolicy, placement, podAnnotations, podManagementPolicy, publishNotReadyAddresses, replicas, terminationGracePeriod, version, volumeClaims"],
+        "test/web: 'replica' is not a known prop; did you mean 'replicas'? valid: allowFrom, appName, clientPorts, clientService, clusterDomain, component, containers, disruptionBudget, identity, initContainers, instance, name, networkPolicy, placement, podAnnotations, podManagementPolicy, publishNotReadyAddresses, replicas, serviceAccountToken, terminationGracePeriod, version, volumeClaims"],
       ['no props at all', undefined, "test/web: 'props' must be an object of named props, got nothing"],
       ['a number for a memory request', { ...web(), containers: [{ image: 'nginx:1.27.3', ports: [{ number: 80 }], resources: { memory: { request: 1024 } } }] },
         "test/web: 'containers[0].resources.memory.request' must be a Size such as Size.gibibytes(1), got 1024 (a number)"],
@@ -563,7 +587,7 @@ describe('StatefulWorkload', () => {
     test('a misspelt client Service option', () => {
       const w = new StatefulWorkload(newChart(), 'web', web());
       expect(() => w.addClientService('Admin', { name: 'admin', port: [] } as any)).toThrow(
-        "test/web: 'addClientService(Admin).port' is not a known prop of 'addClientService(Admin)'; did you mean 'ports'? valid: annotations, name, podName, ports, serviceType, wholeInstance");
+        "test/web: 'addClientService(Admin).port' is not a known prop of 'addClientService(Admin)'; did you mean 'ports'? valid: annotations, name, podName, ports, selectLabels, serviceType, wholeInstance");
     });
   });
 });

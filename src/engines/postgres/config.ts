@@ -147,7 +147,7 @@ export function validateConfig(scope: IConstruct, config: unknown, topology: Pos
     }
     const name = key.toLowerCase();
     if (MANAGED_SETTINGS.includes(name)) {
-      invalid(scope, `config.${key}`, `is managed by the construct (the probes, scripts and mounts rely on it); managed: ${MANAGED_SETTINGS.join(', ')}`);
+      invalid(scope, `config.${key}`, `is managed by the construct or Patroni (the pods, replication and failover rely on it); managed: ${MANAGED_SETTINGS.join(', ')}`);
     }
     const text = configText(scope, key, value);
     if (/[\r\n]/.test(text)) {

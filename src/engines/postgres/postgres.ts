@@ -142,6 +142,9 @@ export class Postgres extends EngineBase {
 
   constructor(scope: Construct, id: string, props: PostgresProps = {}) {
     super(scope, id, props, DEFINITION);
+    if ((props as { primary?: unknown }).primary !== undefined) {
+      invalid(this, 'primary', 'was removed: Patroni elects the primary and replaces it when it fails; to move it on purpose, run patronictl switchover (docs/engines/postgres.md, "Planned operations")');
+    }
     this._checkProps(props, {
       replicas: 'integer', database: 'string', replicationUser: 'string', maxConnections: 'integer', metrics: 'boolean',
       synchronousReplication: 'string', failover: 'object',

@@ -6,14 +6,14 @@ process.env.CDK8S_STATEFUL_QUIET = '1';
 /** A scope at `test/orders`, as a Postgres construct would be. */
 const scope = () => childScope('orders');
 
-function check(config: unknown, replicas = 3): { [key: string]: string } {
-  return validateConfig(scope(), config, { replicas });
+function check(config: unknown, replicas = 3, synchronous = true): { [key: string]: string } {
+  return validateConfig(scope(), config, { replicas, synchronous });
 }
 
 /** The warnings validateConfig leaves on its scope. */
-function warnings(config: unknown, replicas = 3): string[] {
+function warnings(config: unknown, replicas = 3, synchronous = true): string[] {
   const s = scope();
-  validateConfig(s, config, { replicas });
+  validateConfig(s, config, { replicas, synchronous });
   return warningsOf(s);
 }
 
@@ -22,8 +22,11 @@ describe('names', () => {
     expect(() => check({ 'bad key': '1' })).toThrow(exactly('test/orders: \'config.bad key\' must be a postgresql.conf setting name (letters, digits, _ and .)'));
   });
 
-  test.each(['port', 'PORT', 'listen_addresses', 'hba_file', 'data_directory', 'config_file', 'unix_socket_directories'])('managed %s is refused, in any case', (key) => {
-    expect(() => check({ [key]: 'x' })).toThrow(exactly(`test/orders: 'config.${key}' is managed by the construct (the probes, scripts and mounts rely on it); managed: config_file, data_directory, hba_file, listen_addresses, port, unix_socket_directories`));
+  test.each([
+    'port', 'PORT', 'listen_addresses', 'hba_file', 'data_directory', 'config_file', 'unix_socket_directories',
+    'primary_conninfo', 'primary_slot_name', 'synchronous_standby_names', 'restore_command', 'recovery_target_time', 'cluster_name',
+  ])('managed %s is refused, in any case', (key) => {
+    expect(() => check({ [key]: 'x' })).toThrow(exactly(`test/orders: 'config.${key}' is managed by the construct or Patroni (the pods, replication and failover rely on it); managed: cluster_name, config_file, data_directory, hba_file, ident_file, listen_addresses, port, primary_conninfo, primary_slot_name, recovery_target, recovery_target_lsn, recovery_target_name, recovery_target_time, recovery_target_xid, restore_command, synchronous_standby_names, unix_socket_directories`));
   });
 
   test('a value on two lines is refused', () => {
@@ -72,8 +75,15 @@ describe('durability', () => {
     ]);
   });
 
-  test.each(['on', 'local', 'remote_write', 'remote_apply'])('synchronous_commit %s passes without a warning', (value) => {
+  test.each(['on', 'remote_write', 'remote_apply'])('synchronous_commit %s passes without a warning', (value) => {
     expect(warnings({ synchronous_commit: value })).toEqual([]);
+  });
+
+  test('synchronous_commit local warns with synchronous replication, whose promise it breaks, and not without', () => {
+    expect(warnings({ synchronous_commit: 'local' })).toEqual([
+      '[WARNING] test/orders: \'config.synchronous_commit\' is \'local\': commits no longer wait for the synchronous standby, so a failover may lose acknowledged commits despite synchronousReplication',
+    ]);
+    expect(warnings({ synchronous_commit: 'local' }, 3, false)).toEqual([]);
   });
 
   test('synchronous_commit that PostgreSQL does not know is refused', () => {
@@ -91,13 +101,8 @@ describe('replication', () => {
     }
   });
 
-  test('wal_level minimal with standbys is refused', () => {
-    expect(() => check({ wal_level: 'minimal' }, 2)).toThrow(exactly('test/orders: \'config.wal_level\' must be replica or logical when replicas > 1: standbys stream the WAL, got \'minimal\''));
-  });
-
-  test('wal_level minimal on a single server needs max_wal_senders 0, which PostgreSQL requires', () => {
-    expect(() => check({ wal_level: 'minimal' }, 1)).toThrow(exactly('test/orders: \'config.wal_level\' minimal also needs \'config.max_wal_senders\': \'0\': PostgreSQL does not start at wal_level minimal with WAL senders (tuned: 10), got \'minimal\''));
-    expect(check({ wal_level: 'MINIMAL', max_wal_senders: '0' }, 1)).toEqual({ wal_level: 'MINIMAL', max_wal_senders: '0' });
+  test.each([1, 2])('wal_level minimal is refused with %i replica(s): Patroni adds standbys whenever replicas is raised', (replicas) => {
+    expect(() => check({ wal_level: 'minimal', max_wal_senders: '0' }, replicas)).toThrow(exactly('test/orders: \'config.wal_level\' must be replica or logical: standbys stream the WAL, and Patroni adds one whenever replicas is raised, got \'minimal\''));
   });
 
   test.each(['replica', 'logical', 'hot_standby', 'archive'])('wal_level %s is fine with standbys', (value) => {
@@ -126,60 +131,10 @@ describe('replication', () => {
     expect(() => check({ max_wal_senders: 'ten' })).toThrow(exactly('test/orders: \'config.max_wal_senders\' must be a whole number, got \'ten\''));
   });
 
-  test('max_replication_slots 0 with standbys is refused: pg_basebackup needs a temporary slot', () => {
-    expect(() => check({ max_replication_slots: '0' }, 2)).toThrow(exactly('test/orders: \'config.max_replication_slots\' must be at least 1 when replicas > 1: pg_basebackup streams a new standby\'s WAL through a temporary replication slot, got \'0\''));
-    expect(check({ max_replication_slots: '1' }, 2)).toEqual({ max_replication_slots: '1' });
+  test('max_replication_slots must hold a slot per other member and one for a clone', () => {
+    expect(() => check({ max_replication_slots: '2' }, 3)).toThrow(exactly('test/orders: \'config.max_replication_slots\' must be at least 3 with 3 replicas: Patroni keeps a slot on the primary for each other member, and pg_basebackup takes one more while a standby is cloned, got \'2\''));
+    expect(check({ max_replication_slots: '3' }, 3)).toEqual({ max_replication_slots: '3' });
     expect(check({ max_replication_slots: '0' }, 1)).toEqual({ max_replication_slots: '0' });
-  });
-
-  test('primary_conninfo is refused: pg_basebackup writes it where it wins', () => {
-    expect(() => check({ primary_conninfo: 'host=x' })).toThrow(exactly('test/orders: \'config.primary_conninfo\' is written into each standby\'s postgresql.auto.conf by pg_basebackup, which wins over postgresql.conf: a value here would be ignored, got \'host=x\''));
-  });
-
-  test('primary_slot_name is refused unless empty', () => {
-    expect(() => check({ primary_slot_name: 'standby' })).toThrow(exactly('test/orders: \'config.primary_slot_name\' must be empty: the construct creates no replication slots, and every standby would ask for this one slot; a standby whose slot is missing or taken stops replicating, got \'standby\''));
-    expect(check({ primary_slot_name: '' })).toEqual({ primary_slot_name: '' });
-  });
-
-  test.each(['0', '0MB', '0 GB'])('wal_keep_size %s with standbys warns', (value) => {
-    expect(warnings({ wal_keep_size: value })).toEqual([
-      `[WARNING] test/orders: 'config.wal_keep_size' is ${value}: the primary keeps no WAL for standbys, so a standby that falls behind by one checkpoint must be re-cloned`,
-    ]);
-  });
-
-  test('wal_keep_size of some size, or 0 on a single server, does not warn', () => {
-    expect(warnings({ wal_keep_size: '1GB' })).toEqual([]);
-    expect(warnings({ wal_keep_size: '10MB' })).toEqual([]);
-    expect(warnings({ wal_keep_size: '0' }, 1)).toEqual([]);
-  });
-});
-
-describe('synchronous_standby_names', () => {
-  const refused = (value: string, rule: string) => `test/orders: 'config.synchronous_standby_names' ${rule}, got '${value}'`;
-
-  test.each([
-    ['FIRST 3 (*)', 3, 'must wait for at most 2 standby(s), the standbys of 3 replica(s): every commit would wait forever'],
-    ['ANY 2 (*)', 2, 'must wait for at most 1 standby(s), the standbys of 2 replica(s): every commit would wait forever'],
-    ['*', 1, 'must wait for at most 0 standby(s), the standbys of 1 replica(s): every commit would wait forever'],
-    ['ANY 2 ("orders-1")', 3, 'must wait for at most the 1 standby name(s) it lists: every commit would wait forever'],
-    ['2 ("orders-1", "ORDERS-1")', 3, 'must wait for at most the 1 standby name(s) it lists: every commit would wait forever'],
-    ['FIRST 0 (*)', 3, 'must wait for at least 1 standby (PostgreSQL refuses 0)'],
-  ])('%s with %i replicas is refused', (value, replicas, rule) => {
-    expect(() => check({ synchronous_standby_names: value }, replicas)).toThrow(exactly(refused(value, rule)));
-  });
-
-  test.each(['orders-1', 'ANY 1 (orders-1, orders-2)', 'FIRST 1 (first)', 'ANY 1 "a"', '1 (a'])('%s is no standby list PostgreSQL reads', (value) => {
-    expect(() => check({ synchronous_standby_names: value })).toThrow(exactly(refused(value, 'must be a standby list: \'FIRST n (name, ...)\', \'ANY n (name, ...)\' or \'name, ...\'; standbys are named after their pods, and a name with \'-\' is double-quoted: \'ANY 1 ("orders-1", "orders-2")\'')));
-  });
-
-  test.each(['', '*', '"orders-1"', 'ANY 1 (*)', 'FIRST 1 ("orders-1", "orders-2")', 'any 1 (standby_a, standby_b)'])('%p with 3 replicas passes without a warning', (value) => {
-    expect(warnings({ synchronous_standby_names: value })).toEqual([]);
-  });
-
-  test('waiting for every standby passes with a warning', () => {
-    expect(warnings({ synchronous_standby_names: 'ANY 2 ("orders-0", "orders-1", "orders-2")' })).toEqual([
-      '[WARNING] test/orders: \'config.synchronous_standby_names\' waits for every standby: commits stop whenever a standby is down, restarting or being re-cloned',
-    ]);
   });
 });
 
@@ -196,10 +151,6 @@ describe('archiving', () => {
 
   test('archive_command and archive_library together are refused', () => {
     expect(() => check({ archive_mode: 'on', archive_command: 'cp %p /a/%f', archive_library: 'basic_archive' })).toThrow(exactly('test/orders: \'config.archive_library\' cannot be set together with \'config.archive_command\': PostgreSQL refuses to archive when both are set, got \'basic_archive\''));
-  });
-
-  test('archiving at wal_level minimal is refused', () => {
-    expect(() => check({ wal_level: 'minimal', max_wal_senders: '0', archive_mode: 'on', archive_command: 'cp %p /a/%f' }, 1)).toThrow(exactly('test/orders: \'config.archive_mode\' cannot be on with wal_level minimal: PostgreSQL does not start, got \'on\''));
   });
 
   test('archive_mode PostgreSQL does not know is refused', () => {
