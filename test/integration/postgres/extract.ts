@@ -1,54 +1,83 @@
 /**
- * Builds the example's Postgres (examples/postgres/orders.ts) with PostgresVersion.V15, the version
- * Debian bookworm ships, synthesizes it, and writes what the pods would get into OUTDIR:
- *   etc/postgresql.conf, etc/pg_hba.conf          the `<name>-config` ConfigMap
- *   scripts/bootstrap.sh, scripts/init-replication.sh   the `<name>-scripts` ConfigMap (mode 0555)
- *   prestop.sh                                    the server container's preStop command
- *   bootstrap.env, server.env                     the containers' literal env values (KEY=VALUE)
- *   image                                         the server image
+ * Builds the example's Postgres (examples/postgres/orders.ts) and variants of it, synthesizes them,
+ * and writes what pod `<name>-0` would get into OUTDIR/<variant>/:
+ *   patroni.yml, dynamic.yml   the `<name>-patroni` ConfigMap
+ *   scripts/*                  the `<name>-scripts` ConfigMap (mode 0555)
+ *   pod.env                    the server container's environment as the kubelet resolves it for
+ *                              pod 0 (field refs; Secret keys replaced by test values), KEY=VALUE
  *
  * Usage: ts-node --project test/tsconfig.json test/integration/postgres/extract.ts OUTDIR
  */
 import { chmodSync, mkdirSync, writeFileSync } from 'fs';
 import { join } from 'path';
-import { Chart, Testing } from 'cdk8s';
+import { Chart, Duration, Size, Testing } from 'cdk8s';
 import { addOrders } from '../../../examples/postgres/orders';
-import { PostgresVersion } from '../../../src';
+import { Postgres, PostgresVersion, SynchronousReplication } from '../../../src';
 
 const out = process.argv[2];
 if (!out) { throw new Error('usage: extract.ts OUTDIR'); }
 
-const app = Testing.app();
-const chart = new Chart(app, 'orders', { namespace: 'shop' });
-const db = addOrders(chart, PostgresVersion.V15);
-const objects: any[] = Testing.synth(chart);
+const VARIANTS: { [name: string]: (chart: Chart) => Postgres } = {
+  // The example as it ships, on the version Debian bookworm has.
+  'example': (chart) => addOrders(chart, PostgresVersion.V15),
+  'asynchronous-fast': (chart) => new Postgres(chart, 'fast', {
+    version: PostgresVersion.V15,
+    replicas: 2,
+    synchronousReplication: SynchronousReplication.ASYNCHRONOUS,
+    failover: { leaderLeaseTtl: Duration.seconds(20), loopWait: Duration.seconds(2), retryTimeout: Duration.seconds(5), maximumLagOnFailover: Size.mebibytes(16) },
+    resources: { memory: Size.mebibytes(512) },
+  }),
+  'strict-single-database': (chart) => new Postgres(chart, 'ledger', {
+    version: PostgresVersion.V15,
+    replicas: 2,
+    synchronousReplication: SynchronousReplication.STRICT,
+    database: 'ledger',
+    config: { synchronous_commit: 'remote_apply', log_min_duration_statement: '1s' },
+  }),
+};
 
-function data(name: string): { [key: string]: string } {
-  const cm = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === name);
-  if (!cm) { throw new Error(`no ConfigMap ${name}`); }
-  return cm.data;
+for (const [variant, build] of Object.entries(VARIANTS)) {
+  const chart = new Chart(Testing.app(), 'orders', { namespace: 'shop' });
+  const db = build(chart);
+  const objects: any[] = Testing.synth(chart);
+  const data = (name: string): { [key: string]: string } => {
+    const cm = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === name);
+    if (!cm) { throw new Error(`${variant}: no ConfigMap ${name}`); }
+    return cm.data;
+  };
+  const name = db.workload.name;
+  const sts = objects.find((o) => o.kind === 'StatefulSet' && o.metadata.name === name);
+  const server = sts.spec.template.spec.containers.find((c: any) => c.name === 'postgres');
+  const dir = join(out, variant);
+  mkdirSync(join(dir, 'scripts'), { recursive: true });
+  for (const [file, text] of Object.entries(data(`${name}-patroni`))) { writeFileSync(join(dir, file), text); }
+  for (const [file, text] of Object.entries(data(`${name}-scripts`))) {
+    writeFileSync(join(dir, 'scripts', file), text);
+    chmodSync(join(dir, 'scripts', file), 0o555);
+  }
+  writeFileSync(join(dir, 'pod.env'), podEnv(server.env, `${name}-0`).map(([k, v]) => `${k}=${v}\n`).join(''));
+  console.log(`extract: ${variant}: ${name} (${server.image}) -> ${dir}`);
 }
-const name = db.workload.name;
-const config = data(`${name}-config`);
-const scripts = data(`${name}-scripts`);
-const sts = objects.find((o) => o.kind === 'StatefulSet' && o.metadata.name === name);
-const pod = sts.spec.template.spec;
-const server = pod.containers.find((c: any) => c.name === 'postgres');
-const bootstrap = pod.initContainers.find((c: any) => c.name === 'bootstrap');
 
-mkdirSync(join(out, 'etc'), { recursive: true });
-mkdirSync(join(out, 'scripts'), { recursive: true });
-for (const [file, text] of Object.entries(config)) { writeFileSync(join(out, 'etc', file), text); }
-for (const [file, text] of Object.entries(scripts)) {
-  writeFileSync(join(out, 'scripts', file), text);
-  chmodSync(join(out, 'scripts', file), 0o555);
+/** The environment as the kubelet gives it to pod `podName`: field refs resolved, `$(VAR)` expanded. */
+function podEnv(env: any[], podName: string): Array<[string, string]> {
+  const fields: { [path: string]: string } = { 'metadata.name': podName, 'metadata.namespace': 'shop', 'status.podIP': '127.0.0.1' };
+  const resolved: Array<[string, string]> = [];
+  const known = new Map<string, string>();
+  for (const e of env) {
+    let value: string;
+    if (e.value !== undefined) {
+      value = e.value.replace(/\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g, (ref: string, v: string) => known.get(v) ?? ref);
+    } else if (e.valueFrom?.fieldRef) {
+      value = fields[e.valueFrom.fieldRef.fieldPath];
+      if (value === undefined) { throw new Error(`no test value for field ${e.valueFrom.fieldRef.fieldPath}`); }
+    } else if (e.valueFrom?.secretKeyRef) {
+      value = `test-${e.valueFrom.secretKeyRef.key}`;
+    } else {
+      throw new Error(`cannot resolve env ${e.name}`);
+    }
+    known.set(e.name, value);
+    resolved.push([e.name, value]);
+  }
+  return resolved;
 }
-const preStop: string[] = server.lifecycle.preStop.exec.command;
-writeFileSync(join(out, 'prestop.sh'), `#!/bin/sh\n${preStop[preStop.length - 1]}\n`);
-chmodSync(join(out, 'prestop.sh'), 0o555);
-const literalEnv = (c: any) => c.env.filter((e: any) => e.value !== undefined).map((e: any) => `${e.name}=${e.value}\n`).join('');
-writeFileSync(join(out, 'bootstrap.env'), literalEnv(bootstrap));
-writeFileSync(join(out, 'server.env'), literalEnv(server));
-writeFileSync(join(out, 'image'), `${server.image}\n`);
-writeFileSync(join(out, 'args'), `${server.args.join(' ')}\n`);
-console.log(`extract: ${name} (${server.image}) -> ${out}`);

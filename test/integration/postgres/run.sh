@@ -1,54 +1,112 @@
 #!/usr/bin/env bash
-# Real-binary checks of the Postgres engine (PostgreSQL 15, Debian bookworm's):
-#  1. the rendered postgresql.conf (the example's props, PostgresVersion.V15) is accepted by a real
-#     `postgres`, and its tuned values are what a running server SHOWs;
-#  2. the generated bootstrap scripts, run as the pods run them (same env; paths and ports are
-#     substituted by the harness only), bring up a primary and a streaming standby on 127.0.0.1;
-#     a restart with data does not re-clone; the manual failover runbook works.
+# Real-binary checks of the Postgres engine's rendering (PostgreSQL 15 from Debian, Patroni 4.1.0 from
+# PyPI). For the example and two variants, as pod <name>-0 would get them:
+#  1. Patroni's own `patroni --validate-config` accepts the rendered patroni.yml with the pod's
+#     environment (only the data directory moved to a temp dir), and refuses it without that
+#     environment (so the check is real);
+#  2. a real PostgreSQL, initialized with the rendered initdb options, loads every rendered
+#     cluster-wide parameter (dynamic.yml) and reports the tuned values back;
+#  3. the rendered post-bootstrap.sh, run as Patroni runs it (a connection string argument), creates
+#     the database on a real server, and again is a no-op.
+# Failover itself needs the Kubernetes API: test/cluster/failover runs three members on a control plane.
 # Prints PASS/FAIL lines and "N passed, N failed"; exits non-zero on any failure.
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$HERE/../../.." && pwd)
-PG_MAJOR=15
-BIN=/usr/lib/postgresql/$PG_MAJOR/bin
-
-need=()
-[ -x "$BIN/postgres" ] || need+=("postgresql-$PG_MAJOR")
-command -v shellcheck >/dev/null || need+=(shellcheck)
-if [ ${#need[@]} -gt 0 ]; then
-  if [ "$(id -u)" != 0 ]; then echo "FAIL: needs ${need[*]} (apt-get install, as root)"; exit 1; fi
-  echo "installing ${need[*]}"
-  apt-get update -qq >/dev/null
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
-fi
+# shellcheck source=setup.sh
+. "$HERE/setup.sh"
+postgres_setup || { echo "FAIL [postgres] setup: see above"; echo "0 passed, 1 failed"; exit 1; }
 
 WORK=$(mktemp -d /tmp/cdk8s-stateful-pg.XXXXXX)
+chmod 755 "$WORK"
 cleanup() {
-  # Stop every server the harness may have left running (it stops them itself when it can).
-  for d in "$WORK"/*/pgdata; do
-    [ -f "$d/postmaster.pid" ] || continue
-    if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$BIN/pg_ctl" stop -D "$d" -m immediate >/dev/null 2>&1 || true
-    else "$BIN/pg_ctl" stop -D "$d" -m immediate >/dev/null 2>&1 || true; fi
+  for d in "$WORK"/*/initdb; do
+    [ -f "$d/postmaster.pid" ] && as_pg_user "$PG_BIN/pg_ctl" stop -D "$d" -m immediate >/dev/null 2>&1
   done
   rm -rf "$WORK"
 }
 trap cleanup EXIT
 
 cd "$ROOT"
-TS_NODE_TRANSPILE_ONLY=1 node_modules/.bin/ts-node --project test/tsconfig.json "$HERE/extract.ts" "$WORK/gen"
-cp "$HERE/harness.sh" "$WORK/harness.sh"
-
-# PostgreSQL refuses to run as root: run the harness as the `postgres` user (peer authentication
-# of the superuser on the socket needs that name, as in the image where uid 999 is `postgres`).
-# From its own work directory: a clone in a 0700 directory (mktemp -d) is no place the `postgres`
-# user may enter, and psql would print that warning into every query's output.
+TS_NODE_TRANSPILE_ONLY=1 node_modules/.bin/ts-node --project test/tsconfig.json "$HERE/extract.ts" "$WORK"
+[[ $(id -u) == 0 ]] && chown -R "$PG_USER": "$WORK"
 cd "$WORK"
-if [ "$(id -u)" = 0 ]; then
-  id postgres >/dev/null 2>&1 || useradd --system --create-home postgres
-  chown -R postgres: "$WORK"
-  runuser -u postgres -- env PATH="$BIN:$PATH" bash "$WORK/harness.sh" "$WORK"
-elif [ "$(id -un)" = postgres ]; then
-  PATH="$BIN:$PATH" bash "$WORK/harness.sh" "$WORK"
-else
-  echo "FAIL: run as root (the harness then runs as 'postgres') or as the 'postgres' user"; exit 1
-fi
+
+passed=0; failed=0
+pass() { echo "PASS [postgres] $*"; passed=$((passed + 1)); }
+fail() { echo "FAIL [postgres] $*"; failed=$((failed + 1)); }
+py() { "$PATRONI_VENV/bin/python" - "$@"; }
+
+for dir in "$WORK"/*/; do
+  variant=$(basename "$dir")
+  # The pod's environment, the data directory moved under the work directory.
+  sed "s|data_dir: /var/lib/postgresql/data/pgdata|data_dir: $dir/pgdata|" "$dir/patroni.yml" > "$dir/local.yml"
+  mapfile -t pod_env < "$dir/pod.env"
+  validate() { as_pg_user env -i PATH="$PG_BIN:/usr/bin:/bin" "$@" "$PATRONI_VENV/bin/patroni" --validate-config "$dir/local.yml"; }
+
+  if out=$(validate "${pod_env[@]}" 2>&1); then
+    pass "$variant: patroni --validate-config accepts the rendered patroni.yml with the pod's environment"
+  else
+    fail "$variant: patroni --validate-config: $out"
+  fi
+  # Without the pod's environment the same file lacks the member's name, addresses and passwords.
+  if out=$(validate 2>&1); then
+    fail "$variant: --validate-config accepted the file without the pod's environment: the check proves nothing"
+  elif grep -q 'name  is not defined' <<<"$out" && grep -q 'restapi.authentication.password' <<<"$out"; then
+    pass "$variant: without the pod's environment --validate-config refuses it (no name, no REST API password)"
+  else
+    fail "$variant: unexpected refusal without the environment: $out"
+  fi
+
+  # initdb as Patroni would (its bootstrap.initdb options), then the cluster-wide parameters.
+  py "$dir/patroni.yml" > "$dir/initdb.args" <<'PY'
+import sys, yaml
+for opt in yaml.safe_load(open(sys.argv[1]))['bootstrap']['initdb']:
+    print(f'--{opt}' if isinstance(opt, str) else ''.join(f'--{k}={v}' for k, v in opt.items()))
+PY
+  mapfile -t initdb_args < "$dir/initdb.args"
+  if ! out=$(as_pg_user "$PG_BIN/initdb" -D "$dir/initdb" --auth=peer -U postgres "${initdb_args[@]}" 2>&1); then
+    fail "$variant: initdb ${initdb_args[*]}: $out"; continue
+  fi
+  py "$dir/dynamic.yml" > "$dir/parameters.conf" <<'PY'
+import sys, yaml
+for key, value in yaml.safe_load(open(sys.argv[1]))['postgresql']['parameters'].items():
+    text = str(value).replace("'", "''")
+    print(f"{key} = '{text}'")
+PY
+  as_pg_user tee -a "$dir/initdb/postgresql.conf" < "$dir/parameters.conf" >/dev/null
+  checksums=$(as_pg_user "$PG_BIN/pg_controldata" "$dir/initdb" | awk -F: '/Data page checksum version/ {gsub(/ /, "", $2); print $2}')
+  # -C parses the whole configuration (an unknown name or a bad value fails it) and prints one setting.
+  shown=""
+  for name in shared_buffers max_connections synchronous_commit max_slot_wal_keep_size; do
+    shown+="$name=$(as_pg_user "$PG_BIN/postgres" -D "$dir/initdb" -C "$name" 2>&1) " || { shown="$name: $shown"; break; }
+  done
+  if [[ $shown != *FATAL* && $shown != *ERROR* && $shown != *": "* ]]; then
+    pass "$variant: PostgreSQL $("$PG_BIN/postgres" --version | awk '{print $3}') loads all $(wc -l < "$dir/parameters.conf") rendered parameters (${shown% }), data checksums version $checksums"
+  else
+    fail "$variant: PostgreSQL refuses the rendered parameters: $shown"
+  fi
+  [[ $checksums == 1 ]] || fail "$variant: initdb with the rendered options made no data checksums (pg_rewind needs them)"
+
+  # post-bootstrap.sh against the server, with the connection string Patroni passes.
+  db=$(sed -n 's/^POSTGRES_DB=//p' "$dir/pod.env")
+  port=$((15400 + RANDOM % 500))
+  as_pg_user mkdir -p "$dir/socket"
+  if ! out=$(as_pg_user "$PG_BIN/pg_ctl" start -w -D "$dir/initdb" -l "$dir/server.log" \
+      -o "-c listen_addresses='' -c port=$port -c unix_socket_directories=$dir/socket" 2>&1); then
+    fail "$variant: the server did not start with the rendered parameters: $out $(tail -n 5 "$dir/server.log")"; continue
+  fi
+  conn="postgres://postgres@%2F${dir//\//%2F}socket:$port/postgres"
+  as_pg_user env -i PATH="$PG_BIN:/usr/bin:/bin" POSTGRES_DB="$db" "$dir/scripts/post-bootstrap.sh" "$conn" > "$dir/pb1.log" 2>&1 && r1=0 || r1=$?
+  as_pg_user env -i PATH="$PG_BIN:/usr/bin:/bin" POSTGRES_DB="$db" "$dir/scripts/post-bootstrap.sh" "$conn" > "$dir/pb2.log" 2>&1 && r2=0 || r2=$?
+  count=$(as_pg_user "$PG_BIN/psql" -h "$dir/socket" -p "$port" -U postgres -Atc "SELECT count(*) FROM pg_database WHERE datname = '$db'" postgres)
+  if [[ $r1 == 0 && $r2 == 0 && $count == 1 ]]; then
+    pass "$variant: post-bootstrap.sh creates database '$db' through Patroni's connection string; run again, it changes nothing"
+  else
+    fail "$variant: post-bootstrap.sh: exit $r1 then $r2, $count database(s) '$db': $(cat "$dir/pb1.log" "$dir/pb2.log")"
+  fi
+  as_pg_user "$PG_BIN/pg_ctl" stop -D "$dir/initdb" -m fast >/dev/null
+done
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
