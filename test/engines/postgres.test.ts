@@ -193,8 +193,14 @@ describe('patroni.yml', () => {
     const { patroni, dynamic } = synth({ replicas: 3 });
     // THEN
     expect(dynamic).toMatchObject({
-      ttl: 30, loop_wait: 10, retry_timeout: 10, maximum_lag_on_failover: 1048576,
-      failsafe_mode: true, synchronous_mode: true, synchronous_mode_strict: false, synchronous_node_count: 1,
+      ttl: 30,
+      loop_wait: 10,
+      retry_timeout: 10,
+      maximum_lag_on_failover: 1048576,
+      failsafe_mode: true,
+      synchronous_mode: true,
+      synchronous_mode_strict: false,
+      synchronous_node_count: 1,
       postgresql: { use_pg_rewind: true, use_slots: true },
     });
     expect(patroni.bootstrap.initdb).toContain('data-checksums');
@@ -213,7 +219,13 @@ describe('patroni.yml', () => {
   });
 
   test('failover timing in whole seconds, maximum lag in bytes', () => {
-    const { dynamic } = synth({ failover: { leaderLeaseTtl: Duration.seconds(20), loopWait: Duration.seconds(2), retryTimeout: Duration.seconds(9), maximumLagOnFailover: Size.mebibytes(16) } });
+    const failover = {
+      leaderLeaseTtl: Duration.seconds(20),
+      loopWait: Duration.seconds(2),
+      retryTimeout: Duration.seconds(9),
+      maximumLagOnFailover: Size.mebibytes(16),
+    };
+    const { dynamic } = synth({ failover });
     expect(dynamic).toMatchObject({ ttl: 20, loop_wait: 2, retry_timeout: 9, maximum_lag_on_failover: 16 * 1024 * 1024 });
   });
 

@@ -146,8 +146,13 @@ export class Postgres extends EngineBase {
       invalid(this, 'primary', 'was removed: Patroni elects the primary and replaces it when it fails; to move it on purpose, run patronictl switchover (docs/engines/postgres.md, "Planned operations")');
     }
     this._checkProps(props, {
-      replicas: 'integer', database: 'string', replicationUser: 'string', maxConnections: 'integer', metrics: 'boolean',
-      synchronousReplication: 'string', failover: 'object',
+      replicas: 'integer',
+      database: 'string',
+      replicationUser: 'string',
+      maxConnections: 'integer',
+      metrics: 'boolean',
+      synchronousReplication: 'string',
+      failover: 'object',
     });
     const name = this.name;
     const replicas = requireInteger(this, 'replicas', props.replicas ?? 1, 1);
@@ -330,9 +335,10 @@ export class Postgres extends EngineBase {
       invalid(this, 'failover', `must keep loopWait + 2 × retryTimeout <= leaderLeaseTtl (Patroni's rule: a primary must be able to retry the API twice before its lock expires); got ${loopWait} + 2 × ${retryTimeout} > ${ttl} s`);
     }
     requireKind(this, 'failover.maximumLagOnFailover', options.maximumLagOnFailover, instanceOf(Size, 'Size.mebibytes(1)'));
-    const lag = options.maximumLagOnFailover === undefined ? 1024 * 1024 : options.maximumLagOnFailover.toKibibytes({ rounding: SizeRoundingBehavior.NONE }) * 1024;
+    const kib = options.maximumLagOnFailover?.toKibibytes({ rounding: SizeRoundingBehavior.NONE }) ?? 1024;
+    const lag = kib * 1024;
     if (!Number.isInteger(lag) || lag < 0) {
-      invalid(this, 'failover.maximumLagOnFailover', 'must be whole bytes', options.maximumLagOnFailover?.toKibibytes({ rounding: SizeRoundingBehavior.NONE }) + ' KiB');
+      invalid(this, 'failover.maximumLagOnFailover', 'must be whole bytes', `${kib} KiB`);
     }
     return { ttl, loopWait, retryTimeout, maximumLagBytes: lag };
   }

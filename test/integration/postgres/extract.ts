@@ -24,7 +24,12 @@ const VARIANTS: { [name: string]: (chart: Chart) => Postgres } = {
     version: PostgresVersion.V15,
     replicas: 2,
     synchronousReplication: SynchronousReplication.ASYNCHRONOUS,
-    failover: { leaderLeaseTtl: Duration.seconds(20), loopWait: Duration.seconds(2), retryTimeout: Duration.seconds(5), maximumLagOnFailover: Size.mebibytes(16) },
+    failover: {
+      leaderLeaseTtl: Duration.seconds(20),
+      loopWait: Duration.seconds(2),
+      retryTimeout: Duration.seconds(5),
+      maximumLagOnFailover: Size.mebibytes(16),
+    },
     resources: { memory: Size.mebibytes(512) },
   }),
   'strict-single-database': (chart) => new Postgres(chart, 'ledger', {
