@@ -449,7 +449,9 @@ export class StatefulWorkload extends Construct {
     }
     if (podName) {
       service.selectLabel(WellKnownLabels.POD_NAME, podName);
-      // The StatefulSet controller sets this label on each pod; a linter reading the template cannot see it.
+    }
+    if (podName || Object.keys(selectLabels).length > 0) {
+      // The StatefulSet controller (or software in the pods) sets these labels on each pod; a linter reading the template cannot see them.
       service.metadata.addAnnotation('kube-score/ignore', 'service-targets-pod');
     }
     return service;
