@@ -42,6 +42,7 @@ import psycopg2.extensions
 import yaml
 
 TAG = 'failover'
+SYNC_ROLES = ('sync_standby', 'quorum_standby')  # /cluster roles of synchronous standbys (quorum: synchronous_mode quorum)
 FIELD_MANAGER = 'cdk8s-stateful-test'
 WAIT = float(os.environ.get('CLUSTER_TEST_WAIT_SECONDS', '180'))
 KEEP = os.environ.get('CLUSTER_TEST_KEEP') == '1'
@@ -186,6 +187,11 @@ def birth(path):
     return st.st_ino, b
 
 
+def is_on(value):
+    """A Patroni boolean (synchronous_mode may also be 'quorum')."""
+    return value not in (None, False, 'off', 'false', 'False', 0)
+
+
 def fmt_s(x):
     return 'n/a' if x is None else f'{x:.1f}s'
 
@@ -280,6 +286,9 @@ class Rendering:
         files = self.configmap_files(v) or {}
         return files.get(rel, (None,))[0]
 
+    def container_env_value(self, name):
+        return next((e.get('value') for e in self.container.get('env') or [] if e['name'] == name), None)
+
     def secret_refs(self):
         """{secret name: set of keys} the container's env references."""
         refs = {}
@@ -306,6 +315,7 @@ class Member:
         self.data_dir = None
         self.path_issues = []
         self.rewrites = []
+        self.hooks = []
 
     # --- local paths for the container's mounts
     def local(self, path):
@@ -317,13 +327,13 @@ class Member:
         return os.path.join(self.dir, 'volumes', m['name']) + rest
 
     def rewrite_paths(self, text):
-        """Every container path under a mount, inside a string, to its local stand-in."""
-        mounts = sorted(self.h.r.mounts, key=lambda m: -len(m['mountPath']))
-        for m in mounts:
-            mp = m['mountPath'].rstrip('/')
-            local = os.path.join(self.dir, 'volumes', m['name'])
-            text = re.sub(r'(?<![\w./-])' + re.escape(mp) + r'(?=/|$|[\s,:;\'"])', lambda _: local, text)
-        return text
+        """Every container path under a mount, inside a string, to its local stand-in (one pass, so a
+        local path is never rewritten again)."""
+        mounts = {m['mountPath'].rstrip('/'): os.path.join(self.dir, 'volumes', m['name']) for m in self.h.r.mounts}
+        if not mounts:
+            return text
+        alternatives = '|'.join(re.escape(mp) for mp in sorted(mounts, key=len, reverse=True))
+        return re.sub(r'(?<![\w./])(' + alternatives + r')(?=/|$|[\s,:;\'"])', lambda m: mounts[m.group(1)], text)
 
     def prepare(self):
         r = self.h.r
@@ -342,7 +352,7 @@ class Member:
                     p = os.path.join(d, rel)
                     os.makedirs(os.path.dirname(p), exist_ok=True)
                     with open(p, 'w') as f:
-                        f.write(text)
+                        f.write(self.rewrite_paths(text))  # scripts' container paths too (e.g. defaults)
                     os.chmod(p, mode)
                 os.chmod(d, 0o755)
             else:  # emptyDir, PVC: writable by the pod's user
@@ -358,6 +368,7 @@ class Member:
         cfg['restapi']['listen'] = f'127.0.0.1:{self.api_port}'
         self.rewrites.append(f"postgresql.listen {cfg['postgresql'].get('listen')} -> 127.0.0.1:{self.pg_port}")
         cfg['postgresql']['listen'] = f'127.0.0.1:{self.pg_port}'
+        rendered_connect = {section: cfg[section].get('connect_address') for section in ('restapi', 'postgresql')}
         for section, port in (('restapi', self.api_port), ('postgresql', self.pg_port)):
             if cfg[section].get('connect_address'):
                 cfg[section]['connect_address'] = f'127.0.0.1:{port}'
@@ -404,6 +415,20 @@ class Member:
         with open(self.config_file, 'w') as f:
             yaml.safe_dump(cfg, f, sort_keys=False)
         os.chmod(self.config_file, 0o644)
+        # For --validate-config: the same, but with the connect addresses as rendered (pod DNS names):
+        # Patroni's validator refuses 127.0.0.1 there (other members could not reach it), which is
+        # only an artifact of running on loopback.
+        validate = dict(cfg, restapi=dict(cfg['restapi']), postgresql=dict(cfg['postgresql']))
+        for section, address in rendered_connect.items():
+            if address:
+                validate[section]['connect_address'] = address
+            else:
+                validate[section].pop('connect_address', None)
+        os.makedirs(os.path.join(self.dir, 'validate'), exist_ok=True)
+        self.validate_file = os.path.join(self.dir, 'validate', os.path.basename(self.config_file))
+        with open(self.validate_file, 'w') as f:
+            yaml.safe_dump(validate, f, sort_keys=False)
+        os.chmod(self.validate_file, 0o644)
 
         # The pod's environment, as the kubelet would give it.
         env = {}
@@ -429,6 +454,7 @@ class Member:
                 env[name] = ((r.configmap(ref['name']) or {}).get('data') or {}).get(ref['key'], '')
             elif 'resourceFieldRef' in vf:
                 env[name] = '0'
+        rendered_env = dict(env)
         for name, port in (('PATRONI_RESTAPI_CONNECT_ADDRESS', self.api_port),
                            ('PATRONI_POSTGRESQL_CONNECT_ADDRESS', self.pg_port),
                            ('PATRONI_RESTAPI_LISTEN', self.api_port),
@@ -449,6 +475,10 @@ class Member:
             'PYTHONUNBUFFERED': '1',
         })
         self.env = env
+        self.validate_env = dict(env)
+        for name in ('PATRONI_RESTAPI_CONNECT_ADDRESS', 'PATRONI_POSTGRESQL_CONNECT_ADDRESS'):
+            if name in rendered_env:
+                self.validate_env[name] = rendered_env[name]
 
     # --- processes
     def spawn(self, args, log_file):
@@ -456,16 +486,27 @@ class Member:
                                 stdout=log_file, stderr=subprocess.STDOUT, user=self.h.uid, group=self.h.gid,
                                 extra_groups=[], start_new_session=True)
 
-    def run_as(self, args, timeout=60):
-        return subprocess.run(args, env=self.env, cwd=os.path.join(self.dir, 'home'), capture_output=True, text=True,
+    def run_as(self, args, timeout=60, env=None):
+        return subprocess.run(args, env=env or self.env, cwd=os.path.join(self.dir, 'home'), capture_output=True, text=True,
                               user=self.h.uid, group=self.h.gid, extra_groups=[], timeout=timeout)
 
     def start(self):
+        """Starts Patroni as the container would, and its postStart hook (if rendered) beside it, as
+        the kubelet would."""
         self.log_file = open(self.log_path, 'a')
         self.log_offset = os.path.getsize(self.log_path)
         self.proc = self.spawn([os.path.join(self.h.venv, 'bin', 'patroni'), self.config_file], self.log_file)
+        pids = [self.proc.pid]
+        hook = (((self.h.r.container.get('lifecycle') or {}).get('postStart') or {}).get('exec') or {}).get('command')
+        if hook:
+            n = len(self.hooks)
+            path = os.path.join(self.dir, f'poststart-{n}.log')
+            f = open(path, 'w')
+            proc = self.spawn([self.rewrite_paths(a) for a in hook], f)
+            self.hooks.append({'proc': proc, 'log': path, 'cmd': ' '.join(hook), 'file': f})
+            pids.append(proc.pid)
         with open(os.path.join(self.h.work, 'pgids'), 'a') as f:
-            f.write(f'{self.proc.pid}\n')
+            f.write(''.join(f'{pid}\n' for pid in pids))
 
     def postmaster_pid(self):
         try:
@@ -495,17 +536,28 @@ class Member:
                 pass
         if self.proc:
             self.proc.wait(timeout=10)
+        for hk in self.hooks:
+            if hk['proc'].poll() is None:
+                try:
+                    os.killpg(hk['proc'].pid, signal.SIGKILL)
+                except OSError:
+                    pass
         if pm:
             poll(10, lambda: True if not os.path.exists(f'/proc/{pm}') else None, 0.05)
         return groups
 
+    def terminate(self):
+        for proc in [self.proc] + [hk['proc'] for hk in self.hooks]:
+            if proc and proc.poll() is None:
+                try:
+                    os.kill(proc.pid, signal.SIGTERM)
+                except OSError:
+                    pass
+
     def stop(self, timeout=20):
         """Patroni stops PostgreSQL on SIGTERM; whatever is left is killed."""
+        self.terminate()
         if self.proc and self.proc.poll() is None:
-            try:
-                os.kill(self.proc.pid, signal.SIGTERM)
-            except OSError:
-                pass
             try:
                 self.proc.wait(timeout=timeout)
             except subprocess.TimeoutExpired:
@@ -655,6 +707,140 @@ class Writer(threading.Thread):
         return None
 
 
+
+# ----------------------------------------------------------------------------------------- kubelet
+
+class Kubelet(threading.Thread):
+    """What a kubelet would do with the rendered probes, since kwok runs no containers: runs each pod's
+    readinessProbe and livenessProbe (httpGet/tcpSocket, with their period, timeout and thresholds)
+    against the member's loopback ports, and writes the pod's Ready condition (status subresource) as
+    a kubelet would: NotReady until the readiness probe passes, NotReady again after failureThreshold
+    failures. A liveness probe failing failureThreshold times in a row is recorded (a kubelet would
+    restart the container). While the API server is stopped, statuses are kept and written after."""
+
+    def __init__(self, h):
+        super().__init__(daemon=True)
+        self.h = h
+        c = h.r.container
+        self.readiness = c.get('readinessProbe')
+        self.liveness = c.get('livenessProbe')
+        self.stop_event = threading.Event()
+        self.api_down = threading.Event()
+        self.lock = threading.Lock()
+        self.state = {}
+        self.written = {}
+        self.transitions = []      # (time, pod, ready)
+        self.liveness_kills = []   # (time, pod)
+        self.expected_down = set()
+        self.unsupported = []
+        for kind, probe in (('readiness', self.readiness), ('liveness', self.liveness)):
+            if probe and not (probe.get('httpGet') or probe.get('tcpSocket')):
+                self.unsupported.append(f'{kind}Probe {list(probe)}')
+
+    def describe(self):
+        def d(p):
+            if not p:
+                return 'none'
+            how = p.get('httpGet') or p.get('tcpSocket') or {}
+            return (f"{'GET ' + how.get('path', '/') if p.get('httpGet') else 'TCP'} :{how.get('port')} every "
+                    f"{p.get('periodSeconds', 10)}s, timeout {p.get('timeoutSeconds', 1)}s, failureThreshold {p.get('failureThreshold', 3)}")
+        return f'readiness {d(self.readiness)}; liveness {d(self.liveness)}'
+
+    def _port(self, m, port):
+        named = {p.get('name'): p.get('containerPort') for p in self.h.r.container.get('ports') or []}
+        port = named.get(port, port)
+        listen = {int(str((self.h.r.config.get('restapi') or {}).get('listen', ':8008')).rsplit(':', 1)[1]): m.api_port,
+                  int(str((self.h.r.config.get('postgresql') or {}).get('listen', ':5432')).rsplit(':', 1)[1]): m.pg_port}
+        return listen.get(int(port))
+
+    def _probe(self, m, probe):
+        timeout = probe.get('timeoutSeconds', 1)
+        if probe.get('httpGet'):
+            g = probe['httpGet']
+            port = self._port(m, g.get('port'))
+            if port is None:
+                return False
+            try:
+                with urllib.request.urlopen(f'http://127.0.0.1:{port}{g.get("path", "/")}', timeout=timeout) as r:
+                    return 200 <= r.status < 400
+            except urllib.error.HTTPError as e:
+                return 200 <= e.code < 400
+            except Exception:  # noqa: BLE001
+                return False
+        if probe.get('tcpSocket'):
+            port = self._port(m, probe['tcpSocket'].get('port'))
+            try:
+                socket.create_connection(('127.0.0.1', port), timeout=timeout).close()
+                return True
+            except OSError:
+                return False
+        return True
+
+    def ready(self, name):
+        with self.lock:
+            return self.state.get(name, {}).get('ready', False)
+
+    def run(self):
+        t = now()
+        for m in self.h.members:
+            self.state[m.name] = {'ready': False, 'rf': 0, 'rs': 0, 'lf': 0,
+                                  'next_r': t + (self.readiness or {}).get('initialDelaySeconds', 0),
+                                  'next_l': t + (self.liveness or {}).get('initialDelaySeconds', 0)}
+        while not self.stop_event.is_set():
+            t = now()
+            for m in self.h.members:
+                st = self.state[m.name]
+                if self.readiness and t >= st['next_r']:
+                    st['next_r'] = t + self.readiness.get('periodSeconds', 10)
+                    ok = self._probe(m, self.readiness)
+                    st['rs'], st['rf'] = (st['rs'] + 1, 0) if ok else (0, st['rf'] + 1)
+                    with self.lock:
+                        if not st['ready'] and st['rs'] >= self.readiness.get('successThreshold', 1):
+                            st['ready'] = True
+                            self.transitions.append((now(), m.name, True))
+                        elif st['ready'] and st['rf'] >= self.readiness.get('failureThreshold', 3):
+                            st['ready'] = False
+                            self.transitions.append((now(), m.name, False))
+                elif not self.readiness and not st['ready']:
+                    st['ready'] = True
+                if self.liveness and t >= st['next_l']:
+                    st['next_l'] = t + self.liveness.get('periodSeconds', 10)
+                    ok = self._probe(m, self.liveness)
+                    st['lf'] = 0 if ok else st['lf'] + 1
+                    if st['lf'] >= self.liveness.get('failureThreshold', 3):
+                        st['lf'] = 0
+                        if m.name not in self.expected_down:
+                            with self.lock:
+                                self.liveness_kills.append((now(), m.name))
+            if not self.api_down.is_set():
+                self.sync()
+            self.stop_event.wait(0.2)
+
+    def sync(self, force=False):
+        """Writes each pod's Ready condition where it differs from what was last written (or, with
+        force, from what the API server has: after the outage the node controller may have changed it)."""
+        changed = []
+        if force:
+            self.written = {}
+            for p in self.h.pods():
+                ready = next((c.get('status') for c in p['status'].get('conditions') or [] if c['type'] == 'Ready'), None)
+                self.written[p['metadata']['name']] = ready == 'True'
+                if p['metadata']['name'] in self.state and (ready == 'True') != self.state[p['metadata']['name']]['ready']:
+                    changed.append(f"{p['metadata']['name']} (Ready={ready})")
+        for name, st in list(self.state.items()):
+            want = st['ready']
+            if self.written.get(name) == want:
+                continue
+            stamp = datetime.now(timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ')
+            value = 'True' if want else 'False'
+            patch = {'status': {'conditions': [{'type': 'Ready', 'status': value, 'lastTransitionTime': stamp},
+                                               {'type': 'ContainersReady', 'status': value, 'lastTransitionTime': stamp}]}}
+            p = self.h.kube.kubectl('patch', 'pod', name, '-n', self.h.r.ns, '--subresource=status', '--type=strategic',
+                                    '--request-timeout=5s', '-p', json.dumps(patch), timeout=10)
+            if p.returncode == 0:
+                self.written[name] = want
+        return changed
+
 # ----------------------------------------------------------------------------------------- harness
 
 class Harness:
@@ -673,6 +859,8 @@ class Harness:
         self.secrets = {}
         self.namespace_created = False
         self.patronictl_outputs = []
+        self.sync = False
+        self.kubelet = None
 
     # ------------------------------------------------------------------ setup
     def apply(self):
@@ -728,9 +916,9 @@ class Harness:
         if not pods:
             R.fail('pods', f'the StatefulSet {r.name} has no {r.replicas} Ready pods after {WAIT:.0f}s')
             raise Abort()
-        info(f'{r.replicas} pods Ready under kwok in {now() - t:.1f}s (kwok runs no containers: the pods stay Ready '
-             'whatever the processes below do, so the leader is always checked through Patroni\'s own state: '
-             f'the ConfigMap {r.scope}-leader and the REST API)')
+        info(f'{r.replicas} pods Ready under kwok in {now() - t:.1f}s. kwok runs no containers: under kwok a pod stays '
+             'Running and Ready when the processes standing in for it die, so the leader is always checked through '
+             f'Patroni\'s own state (the ConfigMap {r.scope}-leader and the REST API), never through pod readiness')
 
     def service_account_kubeconfig(self):
         r = self.r
@@ -818,13 +1006,20 @@ class Harness:
         streaming = [m for m in others if m.get('state') == 'streaming' and m.get('timeline') == leader.get('timeline')]
         if len(streaming) != want:
             return None
+        # In synchronous mode, steady state includes a synchronous standby recorded in the <scope>-sync
+        # ConfigMap (/cluster shows it as role sync_standby): only it may be promoted, and a leader that
+        # dies before it is recorded leaves no candidate (Patroni then waits for the old leader).
+        if self.sync and want > 0 and not any(m.get('role') in SYNC_ROLES for m in streaming):
+            return None
         return leader, {m['name']: m for m in streaming}
 
-    def pod_labels(self):
+    def pods(self):
         r = self.r
         sel = ','.join(f'{k}={v}' for k, v in r.sts['spec']['selector']['matchLabels'].items())
-        pods = (self.kube.try_get(f'/api/v1/namespaces/{r.ns}/pods?labelSelector={sel}') or {}).get('items', [])
-        return {p['metadata']['name']: (p['metadata'].get('labels') or {}).get(r.role_label) for p in pods}
+        return (self.kube.try_get(f'/api/v1/namespaces/{r.ns}/pods?labelSelector={sel}') or {}).get('items', [])
+
+    def pod_labels(self):
+        return {p['metadata']['name']: (p['metadata'].get('labels') or {}).get(self.r.role_label) for p in self.pods()}
 
     def endpoints(self, service):
         slices = (self.kube.try_get(f'/apis/discovery.k8s.io/v1/namespaces/{self.r.ns}/endpointslices'
@@ -841,20 +1036,31 @@ class Harness:
                 out.append((s['metadata']['name'], sel[self.r.role_label]))
         return out
 
-    def check_routing(self, label, leader, wait=60):
-        """The pods' role labels and the role Services' endpoints follow the leader."""
+    def check_routing(self, label, leader, down=(), wait=60):
+        """The pods' role labels and the role Services' endpoints follow the leader. A member that is
+        down keeps whatever label it had (only its own Patroni writes it); its failing readiness probe
+        must keep it out of every Service."""
         r = self.r
         names = [m.name for m in self.members]
-        want_labels = {n: (r.leader_value if n == leader else r.follower_value) for n in names}
-        got = poll(wait, lambda: (lambda l: l if l == want_labels else None)(self.pod_labels()), 0.5)
+        want_labels = {n: (r.leader_value if n == leader else r.follower_value) for n in names if n not in down}
+
+        def labels_ok():
+            got = self.pod_labels()
+            return got if all(got.get(n) == v for n, v in want_labels.items()) else None
+        got = poll(wait, labels_ok, 0.5)
+        stale = {n: v for n, v in self.pod_labels().items() if n in down}
         R.check(got is not None, f'{label}: pod role labels',
-                ', '.join(f'{n}={v}' for n, v in sorted(want_labels.items())),
+                ', '.join(f'{n}={v}' for n, v in sorted(want_labels.items())) +
+                ''.join(f'; {n} (down) still has {r.role_label}={v}' for n, v in stale.items()),
                 f'want {want_labels}, pods have {self.pod_labels()}')
         for svc, value in self.role_services():
             want = sorted(n for n, v in want_labels.items() if v == value)
             got = poll(wait, lambda: (lambda e: e if e == want else None)(self.endpoints(svc)), 0.5)
+            note = ''
+            if any(v == value for v in stale.values()):
+                note = f'; not the down {", ".join(n for n, v in stale.items() if v == value)} with its stale label (its readiness probe fails)'
             R.check(got is not None, f'{label}: Service {svc} endpoints',
-                    f'[{", ".join(want)}] (selects {r.role_label}={value})',
+                    f'[{", ".join(want)}] (selects {r.role_label}={value}){note}',
                     f'want [{", ".join(want)}], EndpointSlices have [{", ".join(self.endpoints(svc))}]')
 
     # ------------------------------------------------------------------ phases
@@ -868,15 +1074,27 @@ class Harness:
                 'data_dir, pgpass and socket directory on writable mounts; scripts in mounted ConfigMaps',
                 '; '.join(issues))
         for m in self.members:
-            p = m.run_as([os.path.join(self.venv, 'bin', 'patroni'), '--validate-config', m.config_file])
+            p = m.run_as([os.path.join(self.venv, 'bin', 'patroni'), '--validate-config', m.validate_file], env=m.validate_env)
             out = (p.stdout + p.stderr).strip().replace('\n', ' | ')
-            R.check(p.returncode == 0, f'patroni --validate-config {m.name}', f'exit 0{": " + out[:300] if out else ""}',
+            R.check(p.returncode == 0, f'patroni --validate-config {m.name}',
+                    f'exit 0 (paths and listen addresses rewritten, connect addresses as rendered: '
+                    f'{m.validate_env.get("PATRONI_POSTGRESQL_CONNECT_ADDRESS", "-")})' + (f': {out[:300]}' if out else ''),
                     f'exit {p.returncode}: {out[:600]}')
         t = now()
         for m in self.members:
             m.start()
         log(f'started Patroni for {", ".join(m.name for m in self.members)}')
-        got = poll(WAIT, lambda: self.healthy(), 0.5)
+        def probe():
+            dead = [m.name for m in self.members if m.proc.poll() is not None]
+            if dead:
+                return ('exited', dead)
+            h = self.healthy()
+            return ('ok', h) if h else None
+        res = poll(WAIT, probe, 0.5)
+        if res and res[0] == 'exited':
+            R.fail('bootstrap', f'Patroni exited: {", ".join(res[1])} (log tails below)')
+            raise Abort()
+        got = res[1] if res else None
         if not got:
             R.fail('bootstrap', f'no leader with {len(self.members) - 1} streaming replicas after {WAIT:.0f}s: '
                    f'/cluster {json.dumps(self.cluster_view())}')
@@ -892,7 +1110,32 @@ class Harness:
                 f'timeline {leader.get("timeline")}',
                 f'REST /cluster says {leader["name"]}, ConfigMap says {self.leader_name()}; alive {[m.name for m in alive]}')
         self.check_routing('bootstrap', leader['name'])
+        self.check_hooks('bootstrap')
+        db = r.container_env_value('POSTGRES_DB')
+        if db and db != 'postgres':
+            rows = self.member(leader['name']).query('SELECT 1 FROM pg_database WHERE datname = %s', (db,))
+            R.check(bool(rows), 'bootstrap: post_bootstrap script', f'database {db} (POSTGRES_DB) exists',
+                    f'no database {db} (POSTGRES_DB) after bootstrap: did post_bootstrap run?')
         return leader['name']
+
+    def check_hooks(self, label):
+        """The postStart hooks started since the last check: exit status and output."""
+        hooks = [(m, hk) for m in self.members for hk in m.hooks if not hk.get('checked')]
+        if not hooks:
+            return
+        done = poll(150, lambda: True if all(hk['proc'].poll() is not None for _, hk in hooks) else None, 0.5)
+        outs, bad = [], []
+        for m, hk in hooks:
+            hk['checked'] = True
+            hk['file'].flush()
+            text = open(hk['log'], errors='replace').read().strip()
+            last = text.splitlines()[-1] if text else '(no output)'
+            rc = hk['proc'].poll()
+            outs.append(f'{m.name}: exit {rc}: {last[:140]}')
+            if rc != 0 or re.search(r'could not|error|denied|forbidden|\b403\b', text, re.I):
+                bad.append(f'{m.name}: exit {rc}: {text[-400:]}')
+        R.check(done is not None and not bad, f'{label}: postStart hook `{hooks[0][1]["cmd"]}`', '; '.join(outs),
+                ' || '.join(bad or outs) + ('' if done else ' (still running after 150s)'))
 
     def dcs_settings(self):
         """ttl, loop_wait, retry_timeout, synchronous_mode, failsafe_mode: rendered, and what Patroni uses
@@ -908,9 +1151,13 @@ class Harness:
                 info(f'{k}: rendered {rendered}, but Patroni uses {live.get(k)}')
         info('DCS settings (rendered bootstrap.dcs; Patroni\'s live config agrees): ' +
              ', '.join(f'{k}={s[k]}' + ('' if self.r.dcs.get(k) is not None else ' (Patroni default)') for k in defaults))
-        dyn = self.r.configmap(f'{self.r.name}-patroni')
-        if dyn and 'dynamic.yml' in (dyn.get('data') or {}):
-            info('the rendered ConfigMap also has dynamic.yml: ' + json.dumps(yaml.safe_load(dyn['data']['dynamic.yml'])))
+        dynamic_path = os.path.join(os.path.dirname(self.r.config_path), 'dynamic.yml')
+        dynamic = self.r.file_at(dynamic_path)
+        if dynamic is not None:
+            want = yaml.safe_load(dynamic)
+            R.check(live == want, 'dynamic configuration applied',
+                    f'the live {self.r.scope}-config equals the rendered {dynamic_path}',
+                    f'live {json.dumps(live, sort_keys=True)} != rendered {json.dumps(want, sort_keys=True)}')
         return s
 
     def start_writer(self, leader):
@@ -947,11 +1194,15 @@ class Harness:
 
     def failover(self, leader, s):
         bound = s['ttl'] + s['loop_wait']
+        if not poll(60, lambda: self.healthy(expect_leader=leader), 0.5):
+            R.fail('failover', f'no steady state to start from: /cluster {json.dumps(self.cluster_view())}')
+            raise Abort()
         view = self.cluster_view() or {}
-        sync_standbys = [m['name'] for m in view.get('members', []) if m.get('role') == 'sync_standby']
+        sync_standbys = [m['name'] for m in view.get('members', []) if m.get('role') in SYNC_ROLES]
         acked_before = len(self.writer.acked)
         old = self.member(leader)
         old.identity = birth(old.data_dir)
+        self.kubelet.expected_down.add(leader)
         t_kill = now()
         groups = old.kill9()
         log(f'kill -9 of {leader}: process groups {groups}')
@@ -987,18 +1238,19 @@ class Harness:
         if sync_standbys:
             R.check(new in sync_standbys, 'failover: the synchronous standby was promoted',
                     f'{new} was the sync standby', f'{new} was promoted, the sync standby was {sync_standbys}')
-        labels = self.pod_labels()
-        info(f'pod labels after the failover: {labels}: the dead {leader} keeps its stale '
-             f'{self.r.role_label}={labels.get(leader)} (only its own Patroni patches it; under kwok the pod stays Ready, '
-             'in a real cluster its container is gone and a readiness probe on Patroni\'s REST API takes it out of the Service)')
         # every acknowledged write (written before the kill) is on the new leader
         poll(10, lambda: True if len(self.writer.acked) > acked_before + 20 else None, 0.1)
-        self.loss_check('failover', new, s['synchronous_mode'])
+        self.loss_check('failover', new, self.sync)
+        not_ready = next((t for t, n, ok in self.kubelet.transitions if n == leader and not ok and t > t_kill), None)
+        info(f'the dead {leader}\'s pod is NotReady {fmt_s(not_ready - t_kill if not_ready else None)} after the kill '
+             '(readiness probe, played by the harness)')
+        self.check_routing('after failover', new, down={leader})
         return new, total
 
     def rejoin(self, old, leader):
         m = self.member(old)
         before = m.identity
+        self.kubelet.expected_down.discard(old)
         t = now()
         m.start()
         got = poll(WAIT, lambda: (lambda h: h if h and old in h[1] else None)(self.healthy(expect_leader=leader)), 0.5)
@@ -1025,6 +1277,7 @@ class Harness:
         for ln in rewind[-4:]:
             info(f'{old} log: {ln.strip()[:200]}')
         self.check_routing('after rejoin', leader)
+        self.check_hooks('rejoin')
         return t_rejoin
 
     def outage(self, leader, s):
@@ -1037,6 +1290,11 @@ class Harness:
         self.apiserver_pid = pid
         leader_m = self.member(leader)
         before = len(self.writer.acked)
+        self.kubelet.api_down.set()
+        offsets = {m.name: os.path.getsize(m.log_path) for m in self.members}
+        timeline_before = (leader_m.rest('patroni')[1] or {}).get('timeline')
+        kills_before = len(self.kubelet.liveness_kills)
+        flips_before = len(self.kubelet.transitions)
         t_stop = now()
         wall_stop = datetime.now(timezone.utc)
         os.kill(pid, signal.SIGSTOP)
@@ -1057,6 +1315,13 @@ class Harness:
         max_gap = max(b - a for a, b in zip(times, times[1:]))
         members_written = sorted({a[2] for a in acks})
         demoted = [f'{t:.0f}s {role}/{state}' for t, role, state in roles if role != 'primary']
+        kills = [f'{n} at {t - t_stop:.0f}s' for t, n in self.kubelet.liveness_kills[kills_before:]]
+        flips = [f'{n} {"Ready" if ok else "NotReady"} at {t - t_stop:.0f}s' for t, n, ok in self.kubelet.transitions[flips_before:]]
+        R.check(not kills, 'api outage: liveness probes pass', 'no liveness probe failed failureThreshold times in a row '
+                'during the hang (a kubelet would not restart any member)' + (f'; readiness changes: {", ".join(flips)}' if flips else
+                                                                             '; readiness unchanged'),
+                f'a kubelet would have restarted: {", ".join(kills)} (liveness failing during the hang)'
+                + (f'; readiness changes: {", ".join(flips)}' if flips else ''))
         R.check(len(acks) > 0 and max_gap <= s['loop_wait'] and members_written == [leader], 'api outage: primary stays writable (failsafe_mode)',
                 f'kube-apiserver hung (SIGSTOP) {duration}s = ttl + 20; {len(acks)} commits acked on {leader} during it, '
                 f'max gap between commits {max_gap:.2f}s; Patroni role of {leader} stayed primary'
@@ -1088,18 +1353,50 @@ class Harness:
                    f'leader annotations {self.leader_cm()}, /cluster {json.dumps(self.cluster_view())}')
             return None
         new_leader = got[0]
+        timeline_after = (self.member(new_leader).rest('patroni')[1] or {}).get('timeline')
+        demotions = []
+        for m in self.members:
+            with open(m.log_path, errors='replace') as f:
+                f.seek(offsets[m.name])
+                demotions += [f'{m.name}: {ln.strip()[:160]}' for ln in f.read().splitlines()
+                              if re.search(r'Demoting self|Could not take out TTL lock|demoted self', ln)]
+        if demotions or timeline_after != timeline_before:
+            info(f'NOTE: when the API server came back, the leader was demoted and promoted again: timeline '
+                 f'{timeline_before} -> {timeline_after}, leader {leader} -> {new_leader}; longest gap between commits '
+                 f'{fmt_s(gap_after)}; Patroni logged: ' + ' | '.join(demotions[:4]))
+        else:
+            info(f'the leader {leader} kept its lock when the API server came back (timeline {timeline_after})')
         R.ok('api outage: recovery',
              f'{t_rec:.1f}s after SIGCONT Patroni renewed {self.r.scope}-leader (leader {new_leader}) and '
              f'{len(got[1][1])} replicas stream; longest gap between commits from SIGCONT until then {fmt_s(gap_after)}; '
              f'{len(self.writer.acked) - before} commits acked from the stop until then')
         info(f'outage window: {wall_stop.strftime("%H:%M:%S")}..{wall_cont.strftime("%H:%M:%S")} UTC')
+        self.restore_readiness()
         self.check_routing('after api outage', new_leader)
-        self.loss_check('api outage', new_leader, s['synchronous_mode'])
+        self.loss_check('api outage', new_leader, self.sync)
         return new_leader, len(acks), max_gap, t_rec, gap_after
+
+    def restore_readiness(self):
+        """After the API server hang, kube-controller-manager may find kwok's node leases stale, mark the
+        nodes NotReady and their pods Ready=False; kwok makes the nodes Ready again but, running no
+        kubelet, never writes the pods' status again. The harness's kubelet writes it back from its
+        probes, as a kubelet's status sync would."""
+        def nodes_ready():
+            nodes = (self.kube.try_get('/api/v1/nodes') or {}).get('items')
+            if not nodes:
+                return None
+            return True if all(any(c['type'] == 'Ready' and c['status'] == 'True' for c in n['status'].get('conditions') or [])
+                               for n in nodes) else None
+        poll(60, nodes_ready, 0.5)
+        changed = self.kubelet.sync(force=True)
+        self.kubelet.api_down.clear()
+        if changed:
+            info('after the hang kube-controller-manager had marked pod(s) not Ready (stale kwok node leases): '
+                 f'{", ".join(changed)}; the harness\'s kubelet wrote their probed readiness back')
 
     def switchover(self, leader, s):
         view = self.cluster_view() or {}
-        sync = [m['name'] for m in view.get('members', []) if m.get('role') == 'sync_standby']
+        sync = [m['name'] for m in view.get('members', []) if m.get('role') in SYNC_ROLES]
         others = [m['name'] for m in view.get('members', []) if m['name'] != leader]
         candidate = sync[0] if sync else sorted(others)[0]
         lm = self.member(leader)
@@ -1139,7 +1436,7 @@ class Harness:
                 f'{leader} streams from {candidate} on timeline {got[0].get("timeline") if got else "-"}',
                 f'/cluster {json.dumps(self.cluster_view())}')
         self.check_routing('after switchover', candidate)
-        self.loss_check('switchover', candidate, s['synchronous_mode'])
+        self.loss_check('switchover', candidate, self.sync)
         return candidate, total
 
     def final(self, leader):
@@ -1160,6 +1457,9 @@ class Harness:
                 f'{len(acked)} acknowledged commits in total, all on the leader {leader}; every member has '
                 f'{next(iter(counts.values())) if counts else "-"} rows',
                 f'lost {len(lost)} of {len(acked)} acked ({lost[:10]}); row counts {counts or "differ after 60s"}')
+        kills = [f'{n} at {t - T0:.0f}s' for t, n in self.kubelet.liveness_kills]
+        R.check(not kills, 'liveness probes', 'no running member failed its liveness probe failureThreshold times in a row',
+                f'a kubelet would have restarted: {", ".join(kills)}')
         self.rbac_check()
 
     def rbac_check(self):
@@ -1182,6 +1482,9 @@ class Harness:
 
     # ------------------------------------------------------------------ teardown
     def teardown(self, failed):
+        if self.kubelet:
+            self.kubelet.stop_event.set()
+            self.kubelet.api_down.set()
         if self.apiserver_pid:
             try:
                 os.kill(self.apiserver_pid, signal.SIGCONT)
@@ -1190,6 +1493,8 @@ class Harness:
         if self.writer:
             self.writer.stop_event.set()
             self.writer.join(timeout=30)
+        for m in self.members:  # all at once: no member takes over from another one stopping
+            m.terminate()
         for m in self.members:
             try:
                 m.stop(timeout=15)
@@ -1223,6 +1528,7 @@ class Harness:
     def run(self):
         self.r = Rendering(self.a.manifest)
         r = self.r
+        self.sync = is_on(r.dcs.get('synchronous_mode'))
         self.superuser = ((r.config.get('postgresql') or {}).get('authentication') or {}).get('superuser', {}).get('username', 'postgres')
         info(f'{os.path.relpath(self.a.manifest)}: StatefulSet {r.ns}/{r.name} ({r.replicas} pods) runs '
              f'`{" ".join(r.command)}`; Patroni config from {r.config_path} (scope {r.scope}); '
@@ -1236,8 +1542,15 @@ class Harness:
             for m in self.members:
                 m.prepare()
             self.superuser_password = self.members[0].pod_env.get('PATRONI_SUPERUSER_PASSWORD', '')
+            self.kubelet = Kubelet(self)
+            info(f'the harness plays the kubelet for the rendered probes ({self.kubelet.describe()}) against each '
+                 'member\'s loopback ports, writing the pods\' Ready condition as a kubelet would')
+            if self.kubelet.unsupported:
+                R.fail('kubelet probes', 'probes the harness cannot run: ' + ', '.join(self.kubelet.unsupported))
+            self.kubelet.start()
             leader = self.start_members()
             s = self.dcs_settings()
+            self.sync = is_on(s['synchronous_mode'])
             self.start_writer(leader)
             new, t_fail = self.failover(leader, s)
             numbers['failover'] = t_fail
