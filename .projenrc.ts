@@ -33,6 +33,7 @@ const project = new cdk8s.ConstructLibraryCdk8s({
     updateSnapshot: javascript.UpdateSnapshot.NEVER,
     jestConfig: {
       testPathIgnorePatterns: ['/node_modules/', '/examples/.*/dist/'],
+      setupFiles: ['<rootDir>/test/setup-env.ts'],
     },
   },
   tsconfigDev: {

@@ -52,6 +52,14 @@ export function warn(scope: IConstruct, message: string): void {
 }
 const printed = new Set<string>();
 
+/** {@link warn}, but at most once on `scope`: for a fact about a whole chart that many constructs see. */
+export function warnOnce(scope: IConstruct, message: string): void {
+  const text = `[WARNING] ${scope.node.path}: ${message}`;
+  if (!scope.node.metadata.some((m) => m.type === 'cdk8s-stateful:warning' && m.data === text)) {
+    warn(scope, message);
+  }
+}
+
 /** A TCP/UDP port: a whole number from 1 to 65535. */
 export function requirePortNumber(scope: IConstruct | string, prop: string, value: unknown): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > 65535) {

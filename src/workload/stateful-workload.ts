@@ -8,6 +8,7 @@ import { WellKnownLabels } from './labels';
 import { NetworkPeer } from './network-peer';
 import { PlacementProps, SpreadMode } from './placement';
 import { requirePlacement } from './placement-check';
+import { Placement, PlacementProfile } from './placement-profile';
 import { containerPorts, policyPorts, requireDistinctPorts, servicePorts } from './ports';
 import { VolumeClaimTemplateProps } from './volume-claim';
 import { ClusterDns, headlessServiceName } from '../private/dns';
@@ -529,21 +530,25 @@ export class StatefulWorkload extends Construct {
 
   private renderPlacement(placement: PlacementProps): Pick<k8s.PodSpec, 'affinity' | 'topologySpreadConstraints' | 'nodeSelector' | 'priorityClassName'> {
     const multi = this.replicas > 1;
-    const nodeSpread = placement.nodeSpread ?? SpreadMode.REQUIRED;
-    const zoneSpread = placement.zoneSpread ?? SpreadMode.REQUIRED;
+    // The development profile requires nothing a single node without zone labels cannot give.
+    const development = Placement.profileOf(this) === PlacementProfile.DEVELOPMENT;
+    const relaxed = (mode: SpreadMode) => development && mode === SpreadMode.REQUIRED ? SpreadMode.PREFERRED : mode;
+    const nodeSpread = relaxed(placement.nodeSpread ?? SpreadMode.REQUIRED);
+    const zoneSpread = relaxed(placement.zoneSpread ?? SpreadMode.REQUIRED);
+    const zone = development ? undefined : placement.zone;
     const selector = { matchLabels: this.selectorLabels };
     const nodeTerm = { labelSelector: selector, topologyKey: 'kubernetes.io/hostname' };
     const podAntiAffinity: k8s.PodAntiAffinity | undefined = !multi || nodeSpread === SpreadMode.NONE ? undefined
       : nodeSpread === SpreadMode.REQUIRED
         ? { requiredDuringSchedulingIgnoredDuringExecution: [nodeTerm] }
         : { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 100, podAffinityTerm: nodeTerm }] };
-    const spread: k8s.TopologySpreadConstraint[] | undefined = !multi || zoneSpread === SpreadMode.NONE || placement.zone ? undefined : [{
+    const spread: k8s.TopologySpreadConstraint[] | undefined = !multi || zoneSpread === SpreadMode.NONE || zone ? undefined : [{
       maxSkew: 1,
       topologyKey: 'topology.kubernetes.io/zone',
       whenUnsatisfiable: zoneSpread === SpreadMode.REQUIRED ? 'DoNotSchedule' : 'ScheduleAnyway',
       labelSelector: selector,
     }];
-    const nodeSelector = { ...placement.nodeSelector, ...(placement.zone ? { 'topology.kubernetes.io/zone': placement.zone } : {}) };
+    const nodeSelector = { ...placement.nodeSelector, ...(zone ? { 'topology.kubernetes.io/zone': zone } : {}) };
     return {
       affinity: podAntiAffinity ? { podAntiAffinity } : undefined,
       topologySpreadConstraints: spread,

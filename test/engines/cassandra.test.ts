@@ -4,7 +4,7 @@ import { tmpdir } from 'os';
 import { join } from 'path';
 import { App, Chart, Duration, Size, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
-import { AccessMode, Cassandra, CassandraProps, CassandraVersion, Provisioner, SpreadMode, StorageClass } from '../../src';
+import { AccessMode, Cassandra, CassandraProps, CassandraVersion, Placement, PlacementProfile, Provisioner, SpreadMode, StorageClass } from '../../src';
 import { testShellcheck } from '../shellcheck';
 import { appYaml, newChart, only, selects, synth } from '../util';
 
@@ -225,6 +225,25 @@ describe('Cassandra', () => {
       const data = only(objects, 'ConfigMap', 'ring-config').data;
       expect(Object.keys(data).sort()).toEqual(['cassandra.yaml', 'rackdc-a.properties', 'rackdc-b.properties', 'rackdc-c.properties']);
       expect(data['rackdc-b.properties']).toContain('dc=dc1\nrack=b\n');
+    });
+
+    test('the development placement profile drops the racks\' zone pins; the racks keep their names', () => {
+      // GIVEN an app for a single-node cluster without zone labels
+      const app = Testing.app();
+      Placement.useProfile(app, PlacementProfile.DEVELOPMENT);
+      const chart = new Chart(app, 'test', { namespace: 'db' });
+      // WHEN two nodes per rack
+      new Cassandra(chart, 'ring', { racks: threeRacks, replicas: 2 });
+      // THEN no pod needs a zone or a node of its own
+      const sets = synth(chart).filter((o) => o.kind === 'StatefulSet');
+      expect(sets).toHaveLength(3);
+      sets.forEach((sts, i) => {
+        const pod = sts.spec.template.spec;
+        expect(pod.nodeSelector).toBeUndefined();
+        expect(pod.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution).toBeUndefined();
+        expect(pod.topologySpreadConstraints.map((c: any) => c.whenUnsatisfiable)).toEqual(['ScheduleAnyway']);
+        expect(envOf(pod.initContainers[0]).CASSANDRA_RACK).toBe(threeRacks[i].name);
+      });
     });
 
     test('seeds: the first pod of each rack, by its own headless Service', () => {
