@@ -14,7 +14,7 @@ const project = new cdk8s.ConstructLibraryCdk8s({
   constructsVersion: '10.4.2',
   cdk8sPlusVersionPinning: false,
   peerDeps: ['cdk8s-plus-27@^2.9.5'],
-  devDeps: ['cdk8s-plus-27@2.9.5', 'cdk8s-cli@2.207.56', 'yaml@2.8.1'],
+  devDeps: ['cdk8s-plus-27@2.9.5', 'cdk8s-cli@2.207.56', 'yaml@2.8.1', 'tsconfig-paths@^4.2.0'],
   jsiiVersion: '~6.0.0',
   packageManager: javascript.NodePackageManager.NPM,
   projenrcTs: true,
@@ -38,7 +38,9 @@ const project = new cdk8s.ConstructLibraryCdk8s({
   },
   tsconfigDev: {
     include: ['../src/**/*.ts', '../examples/**/*.ts', '../scripts/**/*.ts'],
-    compilerOptions: {},
+    // The examples import the library by its package name, as apps do: here that name is the sources
+    // (examples/tsconfig.json maps it the same way for `cdk8s synth`, through tsconfig-paths).
+    compilerOptions: { paths: { 'cdk8s-stateful': ['../src/index.ts'] } },
   },
   gitignore: ['examples/*/dist/', '/bench-results/', '.venv/'],
   // `npm test` must never change the tree: lint without --fix (`npx projen eslint:fix` fixes).

@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
-# cdk8s-stateful as an npm user gets it:
-#   1. build with jsii and pack the npm tarball with jsii-pacmak (dist/js/*.tgz);
-#   2. a fresh cdk8s app in a temporary folder OUTSIDE the repository (test/npm-consumer/*):
-#      package.json with cdk8s-cli, cdk8s, cdk8s-plus-27, constructs, typescript, ts-node and the
-#      tarball, `npm install`;
-#   3. `npx cdk8s synth` (ts-node type-checks main.ts against the packed .d.ts files);
-#   4. test/npm-consumer/expect.js asserts the kinds and names in the YAML.
+# The README's TypeScript quickstart, as a new npm user follows it:
+#   1. build with jsii and pack the npm tarball with jsii-pacmak (dist/js/*.tgz); the tarball holds
+#      the library and its docs, not the repository's sources, tests or tooling;
+#   2. the quickstart's blocks are taken from README.md itself (scripts/readme-quickstart.ts): its
+#      install commands, cdk8s.yaml, tsconfig.json and main.ts, in a fresh folder OUTSIDE the
+#      repository; `/path/to/` in the commands is this clone, so the tarball is what gets installed;
+#   3. its synth commands as written: production, then the laptop one (development placement);
+#      ts-node type-checks main.ts with the README's tsconfig.json against the packed typings;
+#   4. test/quickstart/expect.js asserts the objects and their placement, and the manifest checks
+#      (test/manifests/check.sh: schema, YAML readings, Pod Security restricted, kube-score) run
+#      on both outputs.
 # Prints PASS/FAIL lines and the time of each step; exits non-zero on failure.
 #
 # Usage: scripts/check-npm-consumer.sh [--skip-build]   (--skip-build reuses dist/js)
@@ -18,9 +22,14 @@ SKIP_BUILD=false
 
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=${JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION:-$(node -p 'process.versions.node.split(".")[0]')}
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION=1
+# The quickstart's plain synth is the production one, whatever this shell exports.
+unset CDK8S_STATEFUL_PLACEMENT
 
-APP=$(mktemp -d "${TMPDIR:-/tmp}/cdk8s-stateful-consumer.XXXXXX")
-cleanup() { if [ "${KEEP:-}" = 1 ]; then echo "kept $APP"; else rm -rf "$APP"; fi; }
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/cdk8s-stateful-quickstart.XXXXXX")
+APP=$WORK/shop          # `npm init -y` names the package after the folder
+STEPS=$WORK/steps
+OUT=$WORK/out
+cleanup() { if [ "${KEEP:-}" = 1 ]; then echo "kept $WORK"; else rm -rf "$WORK"; fi; }
 trap cleanup EXIT
 
 started=$SECONDS
@@ -28,6 +37,8 @@ step_started=$SECONDS
 step() { printf '\n--- %s\n' "$*"; step_started=$SECONDS; }
 pass() { echo "PASS: $* ($((SECONDS - step_started)) s)"; }
 fail() { echo "FAIL: $*" >&2; echo "check-npm-consumer: FAILED after $((SECONDS - started)) s" >&2; exit 1; }
+# Runs one README step in the app folder, as a user would type it in one shell.
+run_step() { (cd "$APP" && bash -euo pipefail "$STEPS/$1.sh"); }
 
 echo "node $(node --version), npm $(npm --version), $(nproc) cores"
 
@@ -61,41 +72,43 @@ if grep -E '^package/(src|test|\.ci|bench|scripts|examples)/' <<<"$listing" | he
 fi
 pass "lib/, .jsii, package.json, API.md and docs; no src/, test/, .ci/, bench/, scripts/ or examples/"
 
-step "a fresh cdk8s app in $APP: npm install"
-cp "$ROOT"/test/npm-consumer/cdk8s.yaml "$ROOT"/test/npm-consumer/tsconfig.json "$APP"/
-cp "$ROOT"/test/npm-consumer/main.ts.template "$APP"/main.ts
-# The versions the library is developed and tested against (its own devDependencies).
-version() { node -p "require('$ROOT/package.json').devDependencies['$1']"; }
-cat >"$APP/package.json" <<JSON
-{
-  "name": "consumer-app",
-  "private": true,
-  "version": "0.0.0",
-  "dependencies": {
-    "cdk8s": "$(version cdk8s)",
-    "cdk8s-plus-27": "$(version cdk8s-plus-27)",
-    "cdk8s-stateful": "file:$TARBALL",
-    "constructs": "$(version constructs)"
-  },
-  "devDependencies": {
-    "@types/node": "$(version @types/node)",
-    "cdk8s-cli": "$(version cdk8s-cli)",
-    "ts-node": "$(version ts-node)",
-    "typescript": "$(version typescript)"
-  }
-}
-JSON
-(cd "$APP" && npm install --no-audit --no-fund --prefer-offline --loglevel=error) || fail "npm install in $APP"
+step "the README's TypeScript quickstart, taken from README.md, in a fresh folder $APP"
+mkdir -p "$APP"
+TS_NODE_TRANSPILE_ONLY=1 npx ts-node --project test/tsconfig.json scripts/readme-quickstart.ts typescript "$APP" "$STEPS" ||
+  fail "scripts/readme-quickstart.ts: the README's quickstart:typescript blocks"
+for s in install synth synth-development; do
+  [ -f "$STEPS/$s.sh" ] || fail "README.md has no quickstart:typescript step=$s block"
+done
+grep -qF "$TARBALL" "$STEPS/install.sh" || fail "the README's install step does not install $(basename "$TARBALL") (the tarball built here): $(grep npm "$STEPS/install.sh" | tr '\n' ' ')"
+pass "files $(cd "$APP" && echo *); steps install, synth, synth-development"
+
+step "the README's install step (npm, from the tarball and the package registry)"
+# Faster, quieter npm for CI; the commands themselves are the README's.
+export npm_config_audit=false npm_config_fund=false npm_config_prefer_offline=true npm_config_update_notifier=false
+run_step install || fail "the README's install step in $APP: $(cat "$STEPS/install.sh")"
 (cd "$APP" && npm ls --depth=0 2>/dev/null | sed 's/^/    /')
+[ "$(cd "$APP" && node -p 'require("cdk8s-stateful/package.json").version')" = "$(node -p 'require("./package.json").version')" ] ||
+  fail "cdk8s-stateful in $APP is not this clone's version"
 pass "npm install"
 
-step "npx cdk8s synth (ts-node type-checks main.ts against the packed typings)"
-(cd "$APP" && npx cdk8s synth --check-upgrade=false) || fail "cdk8s synth in $APP"
-pass "cdk8s synth: $(find "$APP/dist" -name '*.k8s.yaml' -printf '%f ')"
+step "the README's synth step: production placement (ts-node type-checks main.ts against the packed typings)"
+run_step synth || fail "the README's synth step in $APP: $(cat "$STEPS/synth.sh")"
+mkdir -p "$OUT" && mv "$APP/dist" "$OUT/production"
+pass "cdk8s synth: $(cd "$OUT/production" && echo *.k8s.yaml)"
 
-step "expected kinds and names"
-node "$ROOT/test/npm-consumer/expect.js" "$APP/dist" || fail "test/npm-consumer/expect.js"
+step "the README's laptop synth step: development placement"
+run_step synth-development || fail "the README's synth-development step in $APP: $(cat "$STEPS/synth-development.sh")"
+mv "$APP/dist" "$OUT/development"
+pass "cdk8s synth: $(cd "$OUT/development" && echo *.k8s.yaml)"
+
+step "expected objects, connection and placement"
+node test/quickstart/expect.js "$OUT/production" production || fail "test/quickstart/expect.js on the production YAML"
+node test/quickstart/expect.js "$OUT/development" development || fail "test/quickstart/expect.js on the development YAML"
 pass "expected objects"
+
+step "manifest checks (test/manifests/check.sh) on both"
+bash test/manifests/check.sh "$OUT"/production/*.k8s.yaml "$OUT"/development/*.k8s.yaml || fail "test/manifests/check.sh on the quickstart's YAML"
+pass "schema, YAML readings, Pod Security restricted, kube-score"
 
 echo
 echo "check-npm-consumer: PASS in $((SECONDS - started)) s"

@@ -2,7 +2,7 @@
 # Runs every engine's real-binary check (test/integration/<engine>/run.sh), or the ones named.
 # Each script installs what it needs; this one only runs them and sums up.
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 
 engines=("$@")
 if [ ${#engines[@]} -eq 0 ]; then

@@ -7,7 +7,7 @@ import * as kplus from 'cdk8s-plus-27';
 import { k8s } from 'cdk8s-plus-27';
 import {
   Cassandra, Kafka, MongoDb, Postgres, PostgresVersion, Provisioner, RestrictedPodSecurity, StorageClass,
-} from '../../src';
+} from 'cdk8s-stateful';
 
 const app = new App();
 

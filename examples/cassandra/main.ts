@@ -3,7 +3,7 @@
 // A small app Deployment connects through `connection` and is admitted by `allowFrom`.
 import { App, Chart, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
-import { Cassandra, CassandraVersion, EbsVolumeType, Provisioner, RestrictedPodSecurity, StorageClass } from '../../src';
+import { Cassandra, CassandraVersion, EbsVolumeType, Provisioner, RestrictedPodSecurity, StorageClass } from 'cdk8s-stateful';
 
 const app = new App();
 const chart = new Chart(app, 'cassandra', { namespace: 'events' });

@@ -2,7 +2,7 @@
 // billing consumer Deployment that reads from it through `connection`.
 import { App, Chart, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
-import { Kafka, KafkaVersion, Provisioner, RestrictedPodSecurity, StorageClass } from '../../src';
+import { Kafka, KafkaVersion, Provisioner, RestrictedPodSecurity, StorageClass } from 'cdk8s-stateful';
 
 const app = new App();
 const chart = new Chart(app, 'events', { namespace: 'shop' });

@@ -4,7 +4,7 @@
 import { Chart, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { k8s } from 'cdk8s-plus-27';
-import { MongoDb, MongoDbVersion, Provisioner, RestrictedPodSecurity, StorageClass } from '../../src';
+import { MongoDb, MongoDbVersion, Provisioner, RestrictedPodSecurity, StorageClass } from 'cdk8s-stateful';
 
 /** Adds the catalog replica set, its API and a session store to `chart`. */
 export function addCatalog(chart: Chart, version: MongoDbVersion = MongoDbVersion.V8_0): { catalog: MongoDb; sessions: MongoDb } {

@@ -2,7 +2,7 @@
 // reads and writes through the construct's `connection`.
 import { App, Chart, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
-import { Credentials, MySql, MySqlVersion, Provisioner, RestrictedPodSecurity, StorageClass } from '../../src';
+import { Credentials, MySql, MySqlVersion, Provisioner, RestrictedPodSecurity, StorageClass } from 'cdk8s-stateful';
 
 const app = new App();
 const chart = new Chart(app, 'mysql', { namespace: 'shop' });

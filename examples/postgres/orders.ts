@@ -3,7 +3,7 @@
 // (test/integration/postgres) builds the same construct to extract its config and scripts.
 import { Chart, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
-import { Postgres, PostgresVersion, Provisioner, RestrictedPodSecurity, StorageClass } from '../../src';
+import { Postgres, PostgresVersion, Provisioner, RestrictedPodSecurity, StorageClass } from 'cdk8s-stateful';
 
 /** Adds the orders database and its API to `chart`. */
 export function addOrders(chart: Chart, version: PostgresVersion = PostgresVersion.V17): Postgres {

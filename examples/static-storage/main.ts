@@ -8,7 +8,7 @@ import { App, Chart, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import {
   PersistentVolume, PersistentVolumeSource, Provisioner, StatefulWorkload, StaticVolumeSet, StorageClass,
-} from '../../src';
+} from 'cdk8s-stateful';
 
 const app = new App();
 const chart = new Chart(app, 'static-storage', { namespace: 'legacy' });

@@ -4,7 +4,7 @@
 import { App, Chart } from 'cdk8s';
 import {
   AzureDiskSku, EbsVolumeType, GcePdType, OpenEbsEngine, Provisioner, StorageClass,
-} from '../../src';
+} from 'cdk8s-stateful';
 
 const app = new App();
 const chart = new Chart(app, 'storage-classes');

@@ -2,7 +2,7 @@
 // spread over nodes and zones, behind a headless and a client Service.
 import { App, Chart, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
-import { Provisioner, StatefulWorkload, StorageClass } from '../../src';
+import { Provisioner, StatefulWorkload, StorageClass } from 'cdk8s-stateful';
 
 const app = new App();
 const chart = new Chart(app, 'web', { namespace: 'web' });

@@ -8,6 +8,7 @@
 # ${CDK8S_STATEFUL_CACHE:-$HOME/.cache/cdk8s-stateful} and reuses them.
 # Set CHECKS to a comma-separated subset of schema,yaml,pss,lint to run fewer.
 # Exit status: 0 when every check passes, 1 when any check fails, 2 on setup errors.
+# shellcheck disable=SC2317,SC2015 # functions also run through `bash -c "$(declare -f ...)"`; `a && b || die` is meant
 set -uo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -33,7 +34,7 @@ else
   [ ${#files[@]} -gt 0 ] || { echo "check.sh: no manifests: examples/*/dist/*.k8s.yaml is empty (run 'npm run synth' first)" >&2; exit 1; }
   # Print paths relative to the repository root.
   files=("${files[@]#"$ROOT"/}")
-  cd "$ROOT"
+  cd "$ROOT" || die "cannot enter $ROOT"
 fi
 for f in "${files[@]}"; do [ -f "$f" ] || die "no such file: $f"; done
 echo "check.sh: ${#files[@]} file(s): ${files[*]}"
@@ -54,7 +55,9 @@ install_venv() {
 
 go_tool() { # go_tool NAME MODULE_DIR PACKAGE -> prints the path of the built binary
   local name=$1 dir=$2 pkg=$3 key bin
-  key=$(hash_of "$dir/go.mod" "$dir/go.sum" $(ls "$dir"/*.go 2>/dev/null) <(go version))
+  local sources=("$dir"/*.go)
+  [ -e "${sources[0]}" ] || sources=()
+  key=$(hash_of "$dir/go.mod" "$dir/go.sum" "${sources[@]}" <(go version))
   bin="$CACHE/bin/$name-$key"
   if [ ! -x "$bin" ]; then
     echo "check.sh: building $name into $bin" >&2
@@ -98,11 +101,11 @@ lint() {
   rc=$?
   echo "$out" | grep -v -e '^\[OK\]' -e '^\[SKIPPED\]'
   echo "$(echo "$out" | grep -c '^\[OK\]') passed, $(echo "$out" | grep -c '^\[CRITICAL\]') critical, $(echo "$out" | grep -c '^\[WARNING\]') warning(s) (warnings do not fail)"
-  return $rc
+  return "$rc"
 }
 
 run schema "strict schema validation, every object" env K8S_YAML_READER="${PSA:-}" "$venv/bin/python" "$HERE/checks.py" schema "${files[@]}"
-run yaml "YAML 1.1 and Kubernetes' own reading must equal YAML 1.2" env K8S_YAML_READER="$PSA" "$venv/bin/python" "$HERE/checks.py" yaml "${files[@]}"
+run yaml "YAML 1.1 and Kubernetes' own reading must equal YAML 1.2" env K8S_YAML_READER="${PSA:-}" "$venv/bin/python" "$HERE/checks.py" yaml "${files[@]}"
 run pss "Pod Security Standards restricted (latest), k8s.io/pod-security-admission" "${PSA:-}" "${files[@]}"
 run lint "best practices, kube-score (exceptions in kube-score.conf)" lint
 

@@ -5,7 +5,7 @@
 #   bash test/manifests/selftest.sh
 set -uo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-cd "$HERE/../.."
+cd "$HERE/../.." || exit 2
 F=test/manifests/fixtures
 
 # fixture | expected schema yaml pss lint ("-" = not asserted) | text that must appear in the output ("" = none)

@@ -82,6 +82,41 @@ class WorkloadBindings(unittest.TestCase):
         self.assertEqual(mine.key_for("password"), "pw")
 
 
+class NamespaceAndPlacementBindings(unittest.TestCase):
+    def test_restricted_namespace_is_cluster_scoped_and_first(self):
+        # GIVEN a namespaced chart with a database created before its Namespace
+        chart = new_chart()
+        cs.Postgres(chart, "orders", replicas=1)
+        # WHEN
+        ns = cs.RestrictedNamespace(chart, "namespace")
+        manifest = cdk8s.Testing.synth(chart)
+        # THEN
+        self.assertEqual(ns.name, "db")
+        self.assertEqual(ns.enforce_version, cs.RestrictedNamespace.VERIFIED_VERSION)
+        first = manifest[0]
+        self.assertEqual((first["kind"], first["metadata"]["name"]), ("Namespace", "db"))
+        self.assertNotIn("namespace", first["metadata"])
+        self.assertEqual(first["metadata"]["labels"]["pod-security.kubernetes.io/enforce"], "restricted")
+
+    def test_a_bad_namespace_prop_names_the_construct_and_the_prop(self):
+        with self.assertRaisesRegex(Exception, r"test/ns: 'enforceVersion' must be 'latest' or a Kubernetes version"):
+            cs.RestrictedNamespace(new_chart(), "ns", enforce_version="1.30")
+
+    def test_placement_profile_for_a_whole_app(self):
+        # GIVEN an app for a single-node development cluster
+        app = cdk8s.Testing.app()
+        cs.Placement.use_profile(app, cs.PlacementProfile.DEVELOPMENT)
+        chart = cdk8s.Chart(app, "test", namespace="db")
+        # WHEN
+        cs.Postgres(chart, "orders", replicas=3)
+        sts = next(o for o in cdk8s.Testing.synth(chart) if o["kind"] == "StatefulSet")
+        # THEN nothing is required that one node without zone labels cannot give
+        affinity = sts["spec"]["template"]["spec"]["affinity"]["podAntiAffinity"]
+        self.assertNotIn("requiredDuringSchedulingIgnoredDuringExecution", affinity)
+        self.assertEqual(cs.Placement.profile_of(chart), cs.PlacementProfile.DEVELOPMENT)
+        self.assertEqual(cs.Placement.ENVIRONMENT_VARIABLE, "CDK8S_STATEFUL_PLACEMENT")
+
+
 class EngineBindings(unittest.TestCase):
     def test_every_exported_engine_synthesizes_with_defaults(self):
         available = [name for name in ENGINES if hasattr(cs, name)]

@@ -5,7 +5,7 @@
  *   <configmap>/<key>              the config ConfigMaps (mongod.conf, replica-set.json)
  *   eval/<set>-<container>-<probe>.js   every `mongosh --eval` snippet of the probes
  *   eval/<deployment>-<container>.sh    shell commands of `bash -c` containers
- * Usage: ts-node --transpile-only extract.ts OUT_DIR
+ * Usage: TS_NODE_PROJECT=test/tsconfig.json ts-node --transpile-only -r tsconfig-paths/register extract.ts OUT_DIR
  */
 import { mkdirSync, writeFileSync } from 'fs';
 import { join } from 'path';

@@ -37,7 +37,8 @@ fi
 [ -d node_modules ] || npm ci
 
 out="$work/extracted"
-npx ts-node --transpile-only test/integration/mongodb/extract.ts "$out"
+# The example imports the library by its package name: tsconfig-paths maps it to src/ (test/tsconfig.json).
+TS_NODE_PROJECT=test/tsconfig.json npx ts-node --transpile-only -r tsconfig-paths/register test/integration/mongodb/extract.ts "$out"
 
 # --- syntax of every script the pods run
 mapfile -t js < <(find "$out" -name '*.js' | sort)

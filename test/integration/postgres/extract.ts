@@ -6,7 +6,7 @@
  *   pod.env                    the server container's environment as the kubelet resolves it for
  *                              pod 0 (field refs; Secret keys replaced by test values), KEY=VALUE
  *
- * Usage: ts-node --project test/tsconfig.json test/integration/postgres/extract.ts OUTDIR
+ * Usage: TS_NODE_PROJECT=test/tsconfig.json ts-node -r tsconfig-paths/register test/integration/postgres/extract.ts OUTDIR
  */
 import { chmodSync, mkdirSync, writeFileSync } from 'fs';
 import { join } from 'path';

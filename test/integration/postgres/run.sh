@@ -28,7 +28,8 @@ cleanup() {
 trap cleanup EXIT
 
 cd "$ROOT"
-TS_NODE_TRANSPILE_ONLY=1 node_modules/.bin/ts-node --project test/tsconfig.json "$HERE/extract.ts" "$WORK"
+# The example imports the library by its package name: tsconfig-paths maps it to src/ (test/tsconfig.json).
+TS_NODE_TRANSPILE_ONLY=1 TS_NODE_PROJECT=test/tsconfig.json node_modules/.bin/ts-node -r tsconfig-paths/register "$HERE/extract.ts" "$WORK"
 [[ $(id -u) == 0 ]] && chown -R "$PG_USER": "$WORK"
 cd "$WORK"
 
