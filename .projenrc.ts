@@ -32,7 +32,7 @@ const project = new cdk8s.ConstructLibraryCdk8s({
   jestOptions: {
     updateSnapshot: javascript.UpdateSnapshot.NEVER,
     jestConfig: {
-      testPathIgnorePatterns: ['/node_modules/', '/examples/.*/dist/'],
+      testPathIgnorePatterns: ['/node_modules/', '/examples/.*/dist'],
       setupFiles: ['<rootDir>/test/setup-env.ts'],
     },
   },
@@ -42,7 +42,7 @@ const project = new cdk8s.ConstructLibraryCdk8s({
     // (examples/tsconfig.json maps it the same way for `cdk8s synth`, through tsconfig-paths).
     compilerOptions: { paths: { 'cdk8s-stateful': ['../src/index.ts'] } },
   },
-  gitignore: ['examples/*/dist/', '/bench-results/', '.venv/'],
+  gitignore: ['examples/*/dist/', 'examples/*/dist-*/', '/bench-results/', '.venv/'],
   // `npm test` must never change the tree: lint without --fix (`npx projen eslint:fix` fixes).
   eslintOptions: { dirs: ['src'], devdirs: ['test', 'build-tools', 'projenrc'], commandOptions: { fix: false } },
 });
@@ -88,6 +88,11 @@ project.addTask('test:integration', {
 });
 project.addTask('test:cluster', {
   description: 'A real control plane (kube-apiserver, controller-manager, scheduler, etcd, kwok): apply, schedule, evict, scale every example',
+  exec: 'bash test/cluster/run.sh',
+});
+project.addTask('test:cluster:single', {
+  description: 'The control plane with one node and no zone labels (kind, minikube, k3d): every example, synthesized with the development placement, must become Ready',
+  env: { CLUSTER_TEST_LAYOUT: 'single' },
   exec: 'bash test/cluster/run.sh',
 });
 project.addTask('test:python', {

@@ -3,8 +3,10 @@
  * `cdk8s synth` inside examples/<name>, which reads that folder's cdk8s.yaml
  * and writes examples/<name>/dist/*.k8s.yaml.
  *
- * Usage: npm run synth [-- [--deterministic] <example> ...]
+ * Usage: npm run synth [-- [--deterministic] [--out=<dir>] <example> ...]
  *   --deterministic  synthesize each example twice and fail unless the YAML is byte-identical
+ *   --out=<dir>      write examples/<name>/<dir> instead of dist, e.g. for the development placement:
+ *                    CDK8S_STATEFUL_PLACEMENT=development npm run synth -- --out=dist-development
  */
 import { execFileSync } from 'child_process';
 import { existsSync, readdirSync, readFileSync, rmSync } from 'fs';
@@ -21,6 +23,14 @@ const isPython = (dir: string) => /^language:\s*python\s*$/m.test(readFileSync(j
 
 const args = process.argv.slice(2);
 const deterministic = args.includes('--deterministic');
+const out = args.find((a) => a.startsWith('--out='))?.slice('--out='.length) ?? 'dist';
+if (!/^dist(-[a-z0-9]+)*$/.test(out)) {
+  throw new Error(`--out=${out}: must be dist or dist-<suffix> (examples/*/dist*/ is what git ignores)`);
+}
+const unknown = args.filter((a) => a.startsWith('--') && a !== '--deterministic' && !a.startsWith('--out='));
+if (unknown.length > 0) {
+  throw new Error(`unknown option ${unknown.join(', ')}: valid are --deterministic and --out=<dir>`);
+}
 const wanted = args.filter((a) => !a.startsWith('--'));
 const examples = readdirSync(examplesDir, { withFileTypes: true })
   .filter((d) => d.isDirectory() && existsSync(join(examplesDir, d.name, 'cdk8s.yaml')))
@@ -34,11 +44,11 @@ if (examples.length === 0) {
 
 /** Runs `cdk8s synth` in one example and returns its output files' contents by name. */
 function synth(dir: string): Map<string, string> {
-  rmSync(join(dir, 'dist'), { recursive: true, force: true });
+  rmSync(join(dir, out), { recursive: true, force: true });
   const env = isPython(dir) ? { ...process.env, PATH: `${pyVenvBin}:${process.env.PATH}` } : process.env;
-  execFileSync(cli, ['synth', '--check-upgrade=false'], { cwd: dir, env, stdio: ['ignore', 'inherit', 'inherit'] });
-  const files = readdirSync(join(dir, 'dist')).filter((f) => f.endsWith('.k8s.yaml')).sort();
-  return new Map(files.map((f) => [f, readFileSync(join(dir, 'dist', f), 'utf8')]));
+  execFileSync(cli, ['synth', '--check-upgrade=false', `--output=${out}`], { cwd: dir, env, stdio: ['ignore', 'inherit', 'inherit'] });
+  const files = readdirSync(join(dir, out)).filter((f) => f.endsWith('.k8s.yaml')).sort();
+  return new Map(files.map((f) => [f, readFileSync(join(dir, out, f), 'utf8')]));
 }
 
 for (const name of examples) {
@@ -56,5 +66,5 @@ for (const name of examples) {
       throw new Error(`examples/${name}: two synths of the same app gave different YAML`);
     }
   }
-  console.log(`${name}: ${first.size} manifest file(s) in examples/${name}/dist (${Date.now() - started} ms${deterministic ? ', synthesized twice: byte-identical' : ''})`);
+  console.log(`${name}: ${first.size} manifest file(s) in examples/${name}/${out} (${Date.now() - started} ms${deterministic ? ', synthesized twice: byte-identical' : ''})`);
 }

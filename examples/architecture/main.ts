@@ -6,7 +6,7 @@ import { App, Chart, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { k8s } from 'cdk8s-plus-27';
 import {
-  Cassandra, Kafka, MongoDb, Postgres, PostgresVersion, Provisioner, RestrictedPodSecurity, StorageClass,
+  Cassandra, Kafka, MongoDb, Postgres, PostgresVersion, Provisioner, RestrictedNamespace, RestrictedPodSecurity, StorageClass,
 } from 'cdk8s-stateful';
 
 const app = new App();
@@ -14,11 +14,13 @@ const app = new App();
 // Cluster-wide: one class for every database (regional disks survive a zone).
 const platform = new Chart(app, 'platform');
 const storage = new StorageClass(platform, 'databases', { provisioner: Provisioner.gcePd({ regional: true }) });
-for (const ns of ['web', 'orders', 'events', 'timeline', 'catalog']) {
-  new kplus.Namespace(platform, `ns-${ns}`, {
-    metadata: { name: ns, labels: { 'pod-security.kubernetes.io/enforce': 'restricted' } },
-  });
-}
+
+/** A chart of its own namespace, which it creates first and which admits only restricted pods. */
+const system = (name: string) => {
+  const chart = new Chart(app, name, { namespace: name });
+  new RestrictedNamespace(chart, 'namespace');
+  return chart;
+};
 
 // The web pods, as every database's NetworkPolicy sees them: by label, from the `web` namespace.
 const webLabels = { 'app.kubernetes.io/name': 'web' };
@@ -27,7 +29,7 @@ const webPods = (chart: Chart) => kplus.Pods.select(chart, 'web-pods', {
   namespaces: kplus.Namespaces.select(chart, 'web-namespace', { names: ['web'] }),
 });
 
-const ordersChart = new Chart(app, 'orders', { namespace: 'orders' });
+const ordersChart = system('orders');
 const orders = new Postgres(ordersChart, 'orders', {
   version: PostgresVersion.V17,
   replicas: 3,
@@ -36,21 +38,21 @@ const orders = new Postgres(ordersChart, 'orders', {
   allowFrom: [webPods(ordersChart)],
 });
 
-const eventsChart = new Chart(app, 'events', { namespace: 'events' });
+const eventsChart = system('events');
 const events = new Kafka(eventsChart, 'events', {
   brokers: 3,
   storage: { size: Size.gibibytes(100), storageClass: storage },
   allowFrom: [webPods(eventsChart)],
 });
 
-const timelineChart = new Chart(app, 'timeline', { namespace: 'timeline' });
+const timelineChart = system('timeline');
 const timeline = new Cassandra(timelineChart, 'timeline', {
   replicas: 3,
   storage: { size: Size.gibibytes(100), storageClass: storage },
   allowFrom: [webPods(timelineChart)],
 });
 
-const catalogChart = new Chart(app, 'catalog', { namespace: 'catalog' });
+const catalogChart = system('catalog');
 const catalog = new MongoDb(catalogChart, 'catalog', {
   replicas: 3,
   storage: { size: Size.gibibytes(20), storageClass: storage },
@@ -60,7 +62,7 @@ const catalog = new MongoDb(catalogChart, 'catalog', {
 // The stateless web tier: everything it needs to reach the databases comes from `connection`.
 // The Postgres password is a Secret in the `orders` namespace; a real app would get a copy in its
 // own namespace (External Secrets, Reflector...) under the same name.
-const web = new Chart(app, 'web', { namespace: 'web' });
+const web = system('web');
 const tmp = kplus.Volume.fromEmptyDir(web, 'tmp', 'tmp');
 const deployment = new kplus.Deployment(web, 'web', {
   metadata: { name: 'web' },

@@ -79,16 +79,27 @@ export class RestrictedNamespace extends kplus.Namespace {
       },
     });
     this.enforceVersion = enforceVersion;
-    makeClusterScoped(ApiObject.of(this));
-    // Every object of the chart depends on the Namespace, so it is written first.
-    Chart.of(this).node.addDependency(this);
+    const resource = ApiObject.of(this);
+    makeClusterScoped(resource);
     ensureUniqueNames(this);
 
-    // A label changed later through `metadata` must not turn the profile off behind the name.
+    const chart = Chart.of(this);
     this.node.addValidation({
-      validate: () => MODES
-        .filter((mode) => this.metadata.getLabel(`${PREFIX}/${mode}`) !== 'restricted')
-        .map((mode) => `${this.node.path}: the label '${PREFIX}/${mode}' must stay 'restricted' on a RestrictedNamespace, got '${this.metadata.getLabel(`${PREFIX}/${mode}`)}'; use a kplus.Namespace for another level`),
+      validate: () => {
+        // Every other object of the chart, whenever it was added, depends on the Namespace, so the
+        // Namespace is written first. cdk8s has no hook between construction and synthesis but
+        // validation, which runs before the objects are ordered. Other Namespaces are left out: two
+        // Namespaces of one chart must not depend on each other.
+        for (const c of chart.node.findAll()) {
+          if (ApiObject.isApiObject(c) && c !== resource && c.kind !== 'Namespace' && Chart.of(c) === chart) {
+            c.node.addDependency(resource);
+          }
+        }
+        // A label changed later through `metadata` must not turn the profile off behind the name.
+        return MODES
+          .filter((mode) => this.metadata.getLabel(`${PREFIX}/${mode}`) !== 'restricted')
+          .map((mode) => `${this.node.path}: the label '${PREFIX}/${mode}' must stay 'restricted' on a RestrictedNamespace, got '${this.metadata.getLabel(`${PREFIX}/${mode}`)}'; use a kplus.Namespace for another level`);
+      },
     });
   }
 }

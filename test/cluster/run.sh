@@ -3,12 +3,22 @@
 # server-side apply, checks -> stop. The last line is `N passed, M failed`; exit 1 on any failure.
 #   bash test/cluster/run.sh                      # every examples/*/dist (runs `npm run synth` if missing)
 #   bash test/cluster/run.sh examples/foo/dist    # chosen dist directories
+#   CLUSTER_TEST_LAYOUT=single bash test/cluster/run.sh
+#       one node without zone labels (kind, minikube, k3d) and every examples/*/dist-development,
+#       synthesized with CDK8S_STATEFUL_PLACEMENT=development if missing
 # Env: CDK8S_STATEFUL_CACHE (binary cache root), CLUSTER_TEST_KEEP=1 (keep objects and state dir),
-#      CLUSTER_TEST_WAIT_SECONDS (per wait, default 180)
+#      CLUSTER_TEST_WAIT_SECONDS (per wait, default 180), CLUSTER_TEST_LAYOUT (zones or single)
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 cd "$root"
+layout="${CLUSTER_TEST_LAYOUT:-zones}"
+case $layout in
+  zones) out=dist; placement=high-availability ;;
+  single) out=dist-development; placement=development ;;
+  *) echo "run.sh: CLUSTER_TEST_LAYOUT must be zones or single, got '$layout'" >&2; exit 2 ;;
+esac
+export CLUSTER_TEST_LAYOUT=$layout
 
 t0=$(date +%s)
 bin="$(bash "$here/build.sh" | tail -n1)"
@@ -16,12 +26,12 @@ t_build=$(( $(date +%s) - t0 ))
 
 dirs=("$@")
 if [[ ${#dirs[@]} -eq 0 ]]; then
-  have_dist() { compgen -G 'examples/*/dist/*.k8s.yaml' >/dev/null; }
+  have_dist() { compgen -G "examples/*/$out/*.k8s.yaml" >/dev/null; }
   if ! have_dist && compgen -G 'examples/*' >/dev/null; then
-    echo "run.sh: no examples/*/dist yet: running npm run synth" >&2
-    npm run synth >&2
+    echo "run.sh: no examples/*/$out yet: running CDK8S_STATEFUL_PLACEMENT=$placement npm run synth -- --out=$out" >&2
+    CDK8S_STATEFUL_PLACEMENT=$placement npm run synth -- --out="$out" >&2
   fi
-  for d in examples/*/dist; do
+  for d in examples/*/"$out"; do
     compgen -G "$d/*.k8s.yaml" >/dev/null && dirs+=("$d")
   done
   if [[ ${#dirs[@]} -eq 0 ]]; then

@@ -1,12 +1,19 @@
 #!/usr/bin/env bash
 # Start a local Kubernetes control plane on loopback: etcd, kube-apiserver, kube-controller-manager,
-# kube-scheduler, and kwok simulating six nodes in three zones. No container runtime is involved.
+# kube-scheduler, and kwok simulating the nodes. No container runtime is involved.
 #   bash test/cluster/up.sh <state-dir> [<bin-dir>]
-# Writes <state-dir>/kubeconfig (cluster admin) and <state-dir>/pids; stop it with down.sh <state-dir>.
-# If start-up fails, everything started so far is stopped again.
+# Nodes (CLUSTER_TEST_LAYOUT): `zones` (the default) six nodes, two in each of three zones;
+# `single` one node without zone labels, as kind, minikube or k3d have.
+# Writes <state-dir>/kubeconfig (cluster admin), <state-dir>/pids and <state-dir>/layout; stop it
+# with down.sh <state-dir>. If start-up fails, everything started so far is stopped again.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 dir="${1:?usage: up.sh <state-dir> [<bin-dir>]}"
+layout="${CLUSTER_TEST_LAYOUT:-zones}"
+case $layout in
+  zones | single) ;;
+  *) echo "up.sh: CLUSTER_TEST_LAYOUT must be zones or single, got '$layout'" >&2; exit 2 ;;
+esac
 bin="${2:-$(bash "$here/build.sh" | tail -n1)}"
 stages="$(dirname "$bin")/kwok-stages.yaml"
 mkdir -p "$dir"; dir="$(cd "$dir" && pwd)"
@@ -166,35 +173,45 @@ export KUBECONFIG="$dir/kubeconfig"
 k() { "$bin/kubectl" "$@"; }
 wait_for "default service account" 120 kube-controller-manager k -n default get serviceaccount default
 
-# --- six simulated nodes, two per zone
-for zone in a b c; do
-  for i in 0 1; do
-    name="kwok-zone-$zone-$i"
-    cat <<EOF
+# --- simulated nodes: six, two per zone; or a single one without zone labels
+node() { # name capacity [zone]
+  local zone=""
+  [[ -n ${3:-} ]] && zone="
+    topology.kubernetes.io/zone: $3
+    topology.kubernetes.io/region: local"
+  cat <<EOF
 ---
 apiVersion: v1
 kind: Node
 metadata:
-  name: $name
+  name: $1
   annotations:
     node.alpha.kubernetes.io/ttl: "0"
     kwok.x-k8s.io/node: fake
   labels:
     kubernetes.io/arch: amd64
     kubernetes.io/os: linux
-    kubernetes.io/hostname: $name
-    topology.kubernetes.io/zone: zone-$zone
-    topology.kubernetes.io/region: local
+    kubernetes.io/hostname: $1$zone
     type: kwok
 status:
-  allocatable: {cpu: "32", memory: 256Gi, pods: "110"}
-  capacity: {cpu: "32", memory: 256Gi, pods: "110"}
+  allocatable: $2
+  capacity: $2
 EOF
-  done
-done > "$dir/nodes.yaml"
+}
+if [[ $layout == single ]]; then
+  nodes=1
+  # Room for every pod of the largest example at once: one node holds what six hold in `zones`.
+  node kwok-single '{cpu: "192", memory: 1536Gi, pods: "660"}' > "$dir/nodes.yaml"
+else
+  nodes=6
+  for zone in a b c; do
+    for i in 0 1; do node "kwok-zone-$zone-$i" '{cpu: "32", memory: 256Gi, pods: "110"}' "zone-$zone"; done
+  done > "$dir/nodes.yaml"
+fi
+echo "$layout" > "$dir/layout"
 k apply -f "$dir/nodes.yaml" >/dev/null
-ready_nodes() { [[ $(k get nodes -o jsonpath='{range .items[*]}{.status.conditions[?(@.type=="Ready")].status}{"\n"}{end}' | grep -c True) == 6 ]]; }
-wait_for "6 Ready nodes" 120 kwok ready_nodes
+ready_nodes() { [[ $(k get nodes -o jsonpath='{range .items[*]}{.status.conditions[?(@.type=="Ready")].status}{"\n"}{end}' | grep -c True) == "$nodes" ]]; }
+wait_for "$nodes Ready node(s), layout $layout" 120 kwok ready_nodes
 wait_for kube-scheduler 60 kube-scheduler curl -fsSk "https://127.0.0.1:$SCHED_PORT/healthz"
 alive kube-controller-manager
 

@@ -3,6 +3,7 @@ import { join } from 'path';
 import { Chart, Size, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Postgres } from '../../src/engines';
+import { Provisioner, StorageClass } from '../../src/storage';
 import { RestrictedNamespace, StatefulWorkload } from '../../src/workload';
 import { exactly, newChart, only, synth } from '../util';
 
@@ -77,6 +78,17 @@ describe('RestrictedNamespace', () => {
     expect(kinds.filter((k) => k === 'Namespace')).toHaveLength(1);
     expect(kinds.length).toBeGreaterThan(10);
     expect(db.namespace).toBe('shop');
+  });
+
+  test('several Namespaces of one chart: all before the other objects, in the order they were created', () => {
+    // GIVEN a platform chart without a namespace, a class, then three Namespaces
+    const chart = new Chart(Testing.app(), 'platform');
+    new StorageClass(chart, 'ssd', { provisioner: Provisioner.awsEbs() });
+    for (const name of ['web', 'orders', 'events']) { new RestrictedNamespace(chart, `ns-${name}`, { name }); }
+    // WHEN / THEN no dependency cycle, and the Namespaces lead
+    expect(synth(chart).map((o) => `${o.kind}/${o.metadata.name}`)).toEqual([
+      'Namespace/web', 'Namespace/orders', 'Namespace/events', 'StorageClass/ssd',
+    ]);
   });
 
   test('is a cdk8s-plus Namespace: a peer that admits every pod in it', () => {
