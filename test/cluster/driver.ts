@@ -643,7 +643,7 @@ function runExample(dir: string, stateDir: string): void {
       const replicas = s0.spec?.replicas ?? 1;
       const hosts = SINGLE ? hostsNeededBy(s0, objects) : [];
       if (hosts.length > 1) {
-        skip(`statefulset ${s0.metadata.name}`, `its pods need ${hosts.length} named nodes (${hosts.join(', ')}) for the volumes reserved for their claims; one node cannot give them, whatever the placement`);
+        skip(`statefulset ${s0.metadata.name}`, `its pods need ${hosts.length} named nodes (${hosts.join(', ')}), by their node selector or the volumes reserved for their claims; one node cannot give them, whatever the placement`);
         continue;
       }
       const { set: s, why } = waitReady(ns, s0.metadata.name, replicas);
