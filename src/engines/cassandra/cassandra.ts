@@ -141,8 +141,13 @@ export class Cassandra extends EngineBase {
   constructor(scope: Construct, id: string, props: CassandraProps = {}) {
     super(scope, id, props, DEFINITION);
     this._checkProps(props, {
-      clusterName: 'string', datacenter: 'string', racks: 'array', replicas: 'integer', startupTimeout: instanceOf(Duration, 'Duration.hours(2)'),
-      metrics: 'boolean', metricsAgent: 'checked-elsewhere',
+      clusterName: 'string',
+      datacenter: 'string',
+      racks: 'array',
+      replicas: 'integer',
+      startupTimeout: instanceOf(Duration, 'Duration.hours(2)'),
+      metrics: 'boolean',
+      metricsAgent: 'checked-elsewhere',
     });
     if (props.metricsAgent !== undefined && !props.metrics) {
       invalid(this, 'metricsAgent', "has no effect without 'metrics: true': set metrics or leave metricsAgent out");

@@ -128,8 +128,13 @@ export class Kafka extends EngineBase {
   constructor(scope: Construct, id: string, props: KafkaProps = {}) {
     super(scope, id, props, DEFINITION);
     this._checkProps(props, {
-      brokers: 'integer', controllers: 'integer', clusterId: 'string', controllerStorage: 'object', controllerResources: 'object',
-      metrics: 'boolean', metricsAgent: 'checked-elsewhere',
+      brokers: 'integer',
+      controllers: 'integer',
+      clusterId: 'string',
+      controllerStorage: 'object',
+      controllerResources: 'object',
+      metrics: 'boolean',
+      metricsAgent: 'checked-elsewhere',
     });
     if (props.metricsAgent !== undefined && !props.metrics) {
       invalid(this, 'metricsAgent', "has no effect without 'metrics: true': set metrics or leave metricsAgent out");
@@ -195,7 +200,11 @@ export class Kafka extends EngineBase {
       const resources = engineResources(this, props.controllerResources, CONTROLLER_DEFAULTS, 'controllerResources');
       const heap = jvmHeapMiB(this, memoryMiB(resources), 0.5, 256, 2048, 'controllerResources');
       const pod = this.pod('Controller', {
-        resources, heap, role: NodeRole.CONTROLLER, configMap: this.controllerConfigMap, idOffset: CONTROLLER_ID_OFFSET,
+        resources,
+        heap,
+        role: NodeRole.CONTROLLER,
+        configMap: this.controllerConfigMap,
+        idOffset: CONTROLLER_ID_OFFSET,
         metricsAgent: metrics ? props.metricsAgent ?? JmxExporterAgent.bitnami() : undefined,
       });
       this.controllerWorkload = this._addMembers('Controllers', {
@@ -217,7 +226,11 @@ export class Kafka extends EngineBase {
       component: 'broker',
       replicas: brokers,
       ...this.pod('Broker', {
-        resources: this._resources, heap, role: brokerRole, configMap, idOffset: 0,
+        resources: this._resources,
+        heap,
+        role: brokerRole,
+        configMap,
+        idOffset: 0,
         metricsAgent: metrics ? props.metricsAgent ?? JmxExporterAgent.bitnami() : undefined,
       }),
       checksum: [brokerProperties, START_SCRIPT, ...Object.values(rules)],

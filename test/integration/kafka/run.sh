@@ -261,6 +261,7 @@ start_node() { # start_node NODE: runs the rendered start script as the node's p
 BROKER_SERIES=(
   kafka_server_replicamanager_underreplicatedpartitions
   kafka_server_replicamanager_underminisrpartitioncount
+  kafka_server_replicamanager_atminisrpartitioncount
   kafka_server_replicamanager_offlinereplicacount
   kafka_server_replicamanager_partitioncount
   kafka_server_replicamanager_leadercount
@@ -269,6 +270,11 @@ BROKER_SERIES=(
   kafka_server_brokertopicmetrics_messagesin_total
   kafka_server_brokertopicmetrics_bytesin_total
   kafka_server_brokertopicmetrics_bytesout_total
+  kafka_server_brokertopicmetrics_bytesrejected_total
+  kafka_server_brokertopicmetrics_failedproducerequests_total
+  kafka_server_brokertopicmetrics_failedfetchrequests_total
+  kafka_server_brokertopicmetrics_totalproducerequests_total
+  kafka_server_brokertopicmetrics_totalfetchrequests_total
   kafka_network_requestmetrics_requests_total
   kafka_network_requestmetrics_totaltime_seconds
   kafka_server_kafkarequesthandlerpool_requesthandleravgidlepercent
@@ -283,10 +289,14 @@ CONTROLLER_SERIES=(
   kafka_controller_kafkacontroller_globaltopiccount
   kafka_controller_kafkacontroller_activebrokercount
   kafka_controller_kafkacontroller_fencedbrokercount
+  kafka_controller_kafkacontroller_preferredreplicaimbalancecount
   kafka_controller_controllerstats_uncleanleaderelections_total
   kafka_server_raftmetrics_current_leader
+  kafka_server_raftmetrics_current_epoch
   kafka_server_raftmetrics_high_watermark
+  kafka_server_raftmetrics_log_end_offset
   kafka_server_raftmetrics_commit_latency_avg
+  kafka_server_raftmetrics_commit_latency_max
 )
 JVM_SERIES=(jvm_memory_used_bytes jvm_threads_current process_cpu_seconds_total)
 
