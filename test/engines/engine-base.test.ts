@@ -559,7 +559,7 @@ describe.each(ALL)('%s metrics', (_name, engine) => {
     expectError(() => make().addPodMonitor({ labels: { 'app.kubernetes.io/instance': 'x' } }), /'addPodMonitor\.labels\.app\.kubernetes\.io\/instance' is one of the instance's own labels/);
     expectError(() => make().addPodMonitor({ labels: { 'bad key!': 'x' } }), /'addPodMonitor\.labels\.bad key!'/);
     expectError(() => make().addPodMonitor({ name: 'Not_A_Name' }), /'addPodMonitor\.name'/);
-    expectError(() => make().addPodMonitor({ intervall: Duration.seconds(30) } as any), /'addPodMonitor\.intervall'|intervall/);
+    expectError(() => make().addPodMonitor({ intervall: Duration.seconds(30) } as any), /'addPodMonitor\.intervall' is not a known prop of 'addPodMonitor'; did you mean 'interval'\?/);
     const db = make();
     db.addPodMonitor();
     expectError(() => db.addPodMonitor(), /test\/db: 'addPodMonitor' was already called: the PodMonitor 'db' scrapes every pod of the instance/);
