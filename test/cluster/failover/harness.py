@@ -1139,7 +1139,7 @@ class Harness:
             last = out.splitlines()[-1] if out else ''
             rc = hk['proc'].poll()
             outs.append(f'{m.name}: exit {rc}: {last[:140] or "(nothing on stdout)"}')
-            if rc != 0 or FORBIDDEN.search(out + err) or re.search(r'could not|error|fail', last, re.I) or (not out and err):
+            if rc != 0 or FORBIDDEN.search(out + err) or re.search(r'\bcould not\b|\berror\b|\bfail(ed|ure|s)?\b', last, re.I) or (not out and err):
                 bad.append(f'{m.name}: exit {rc}: stdout {out[-200:]!r}, stderr {err[-300:]!r}')
             noise += [ln.strip() for ln in err.splitlines() if re.search(r'error|could not', ln, re.I)]
         R.check(done is not None and not bad, f'{label}: postStart hook `{hooks[0][1]["cmd"]}`', '; '.join(outs),
@@ -1314,9 +1314,13 @@ class Harness:
         rendered = want.get(key, 1048576)
         edited = int(rendered) * 2
         lm = self.member(leader)
-        p = lm.run_as([os.path.join(self.venv, 'bin', 'patronictl'), '-c', lm.config_file, 'edit-config',
-                       '--force', '--quiet', '--set', f'{key}={edited}'])
-        self.patronictl_outputs.append(p.stdout + p.stderr)
+        for _ in range(10):  # "aborted due to concurrent changes" while Patroni writes the config's history
+            p = lm.run_as([os.path.join(self.venv, 'bin', 'patronictl'), '-c', lm.config_file, 'edit-config',
+                           '--force', '--quiet', '--set', f'{key}={edited}'])
+            self.patronictl_outputs.append(p.stdout + p.stderr)
+            if p.returncode == 0:
+                break
+            time.sleep(1)
         if p.returncode != 0 or self.live_config().get(key) != edited:
             R.fail('patronictl edit-config', f'exit {p.returncode}: {(p.stdout + p.stderr).strip()[-300:]}; live {key} '
                    f'{self.live_config().get(key)}')
