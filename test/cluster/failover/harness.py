@@ -16,7 +16,6 @@ of the leader under a writer, rejoin without a re-clone, a Kubernetes API outage
 (failsafe mode), a planned switchover with patronictl. Prints PASS/FAIL lines and `N passed, M failed`.
 """
 import argparse
-import base64
 import json
 import os
 import pwd
@@ -866,6 +865,7 @@ class Harness:
         self.patronictl_outputs = []
         self.sync = False
         self.kubelet = None
+        self.numbers = {}
 
     # ------------------------------------------------------------------ setup
     def apply(self):
@@ -1105,6 +1105,7 @@ class Harness:
                    f'/cluster {json.dumps(self.cluster_view())}')
             raise Abort()
         t_boot = now() - t
+        self.numbers['bootstrap'] = f'{t_boot:.1f}s'
         leader, replicas = got
         cm_leader = poll(30, lambda: self.leader_name() if self.leader_name() == leader['name'] else None)
         alive = [m for m in self.members if m.proc.poll() is None]
@@ -1196,6 +1197,7 @@ class Harness:
                   f'{len(unk)} write(s) failed with an unknown outcome so far (not acked; {len(set(unk) & present)} of them committed)')
         if unsafe:
             detail += f'; {len(unsafe)} COMMIT(s) returned a sync-replication warning (not counted as acked): {unsafe[0][3][:120]}'
+        self.numbers[f'{label} acked/present/lost'] = f'{len(ids)}/{len(ids & present)}/{len(lost)}'
         if sync:
             R.check(not lost, f'{label}: no acknowledged write lost (synchronous_mode)', detail)
         else:
@@ -1241,6 +1243,7 @@ class Harness:
         new = state['cm'][1]
         t_w = state['write'][0] - t_kill if 'write' in state else None
         total = max(t_cm, t_w) if t_w is not None else None
+        self.numbers['failover'] = f'{fmt_s(total)} (bound {bound}s)'
         R.check(total is not None and total <= bound and state['write'][1] == new, 'failover',
                 f'new leader {new} holds {self.r.scope}-leader {t_cm:.1f}s after kill -9 of {leader}, first write acked on it '
                 f'at {fmt_s(t_w)}: {fmt_s(total)} <= ttl + loop_wait = {bound}s',
@@ -1271,6 +1274,7 @@ class Harness:
                    f'/cluster {json.dumps(self.cluster_view())}')
             return None
         t_rejoin = now() - t
+        self.numbers['rejoin'] = f'{t_rejoin:.1f}s'
         lead, reps = got
         after = birth(m.data_dir)
         log_text = m.log_since_start()
@@ -1405,6 +1409,8 @@ class Harness:
                    f'leader annotations {self.leader_cm()}, /cluster {json.dumps(self.cluster_view())}')
             return None
         new_leader = got[0]
+        self.numbers['api outage'] = (f'{duration}s, {len(acks)} commits during it, max gap {max_gap:.2f}s, recovery '
+                                      f'{t_rec:.1f}s, longest gap after it {fmt_s(gap_after)}')
         timeline_after = (self.member(new_leader).rest('patroni')[1] or {}).get('timeline')
         demotions = []
         for m in self.members:
@@ -1481,6 +1487,7 @@ class Harness:
                    f'patronictl said: {out[-400:]}')
             return None
         total = max(state['cm'], state['write']) - t
+        self.numbers['switchover'] = f'{total:.1f}s'
         R.ok('switchover', f'{candidate} is the leader {state["cm"] - t:.1f}s after `patronictl switchover` started '
                            f'(the command returned after {t_cmd:.1f}s), first write acked on it at {state["write"] - t:.1f}s: {total:.1f}s')
         got = poll(WAIT, lambda: self.healthy(expect_leader=candidate), 0.5)
@@ -1595,7 +1602,6 @@ class Harness:
         info(f'{os.path.relpath(self.a.manifest)}: StatefulSet {r.ns}/{r.name} ({r.replicas} pods) runs '
              f'`{" ".join(r.command)}`; Patroni config from {r.config_path} (scope {r.scope}); '
              f'PostgreSQL {self.a.pg_version} from {self.pg_bin} stands in for the image {r.container.get("image")}')
-        numbers = {}
         try:
             self.apply()
             self.pods_ready()
@@ -1615,16 +1621,13 @@ class Harness:
             self.sync = is_on(s['synchronous_mode'])
             self.start_writer(leader)
             new, t_fail = self.failover(leader, s)
-            numbers['failover'] = t_fail
             t_rejoin = self.rejoin(leader, new)
-            numbers['rejoin'] = t_rejoin
             if t_rejoin is None:
                 raise Abort()
             res = self.outage(new, s)
             if res is None:
                 raise Abort()
             leader2 = res[0]
-            numbers['outage'] = res[1:]
             res = self.switchover(leader2, s)
             final_leader = res[0] if res else (self.leader_name() or leader2)
             self.final(final_leader)
@@ -1636,6 +1639,8 @@ class Harness:
             if self.members:
                 self.rbac_check()
         finally:
+            if self.numbers:
+                info('numbers: ' + '; '.join(f'{k} {v}' for k, v in self.numbers.items()))
             self.teardown(R.failed > 0)
 
 
