@@ -13,7 +13,8 @@ const have = new Set(objects.map((o) => `${o.kind}/${o.metadata.name}`.replace(/
 const expected = [
   'StorageClass/ssd',
   'StatefulSet/orders', 'Service/orders', 'Service/orders-ro', 'Service/orders-headless',
-  'PodDisruptionBudget/orders', 'NetworkPolicy/orders', 'ConfigMap/orders-config', 'Job/orders-credentials-init',
+  'PodDisruptionBudget/orders', 'NetworkPolicy/orders', 'ConfigMap/orders-patroni', 'Job/orders-credentials-init',
+  'Role/orders-patroni', 'RoleBinding/orders-patroni', // Patroni's leader lock, through a namespaced Role
   'StatefulSet/events', 'Service/events', 'Service/events-headless', 'PodDisruptionBudget/events',
   'NetworkPolicy/events', 'ConfigMap/events-config',
   'Deployment/api',
