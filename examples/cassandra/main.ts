@@ -25,6 +25,7 @@ const events = new Cassandra(chart, 'events', {
     { name: 'c', zone: 'eu-west-1c' },
   ],
   replicas: 2,
+  metrics: true, // the JMX exporter javaagent on 9404 in every node
   storage: { size: Size.gibibytes(200), storageClass: ssd },
   resources: { cpu: kplus.Cpu.millis(2000), memory: Size.gibibytes(16) },
   config: {

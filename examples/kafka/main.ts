@@ -2,7 +2,7 @@
 // billing consumer Deployment that reads from it through `connection`.
 import { App, Chart, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
-import { Kafka, KafkaVersion, Provisioner, RestrictedPodSecurity, StorageClass } from 'cdk8s-stateful';
+import { Kafka, KafkaVersion, NetworkPeer, Provisioner, RestrictedPodSecurity, StorageClass } from 'cdk8s-stateful';
 
 const app = new App();
 const chart = new Chart(app, 'events', { namespace: 'shop' });
@@ -23,7 +23,10 @@ const events = new Kafka(chart, 'events', {
     'num.partitions': '6',
   },
   // clusterId: derived from namespace and name, the same on every synth; pin it to adopt existing volumes
+  metrics: true, // the JMX exporter javaagent on 9404 in every broker and controller
 });
+// Prometheus (in the monitoring namespace) may scrape 9404; nobody else may.
+events.allowMetricsFrom(NetworkPeer.pods({ labels: { 'app.kubernetes.io/name': 'prometheus' }, namespace: 'monitoring' }));
 
 const appLabels = { 'app.kubernetes.io/name': 'billing' };
 const tmp = kplus.Volume.fromEmptyDir(chart, 'billing-tmp', 'tmp');

@@ -13,6 +13,7 @@ export function addCatalog(chart: Chart, version: MongoDbVersion = MongoDbVersio
   const catalog = new MongoDb(chart, 'catalog', {
     version,
     replicas: 3, // three voting members: any one can fail, MongoDB elects a new primary by itself
+    metrics: true, // mongodb_exporter on 9216 next to each member
     storage: { size: Size.gibibytes(50), storageClass: ssd },
     resources: { cpu: kplus.Cpu.millis(1000), memory: Size.gibibytes(4) }, // 1.5 GB WiredTiger cache
     config: { 'operationProfiling.mode': 'slowOp', 'operationProfiling.slowOpThresholdMs': '200' },

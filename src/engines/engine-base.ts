@@ -1,4 +1,4 @@
-import { Chart, Duration, Size } from 'cdk8s';
+import { ApiObject, Chart, Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
@@ -9,12 +9,14 @@ import { configChecksum, engineResources, EngineSecret, memoryMiB } from './engi
 import { EngineVersion } from './engine-version';
 import { GeneratedSecret } from './generated-secret';
 import { MemberSetOptions } from './member-set';
+import { JmxExporterAgent, PodMonitorOptions } from './metrics';
+import { PodMonitor } from '../imports/monitoring.coreos.com';
 import { ClusterDns } from '../private/dns';
 import { requireWholeSeconds } from '../private/durations';
 import { invalid, warn } from '../private/errors';
 import { describeValue, requireInstance } from '../private/guards';
 import { exposeClientPorts, markInstance, namespaceOf } from '../private/k8s';
-import { requireDnsSubdomain, requireLabelKey } from '../private/names';
+import { requireDnsSubdomain, requireLabelKey, requireLabelValue } from '../private/names';
 import { instanceOf, PropKind, requireKind, requireProps } from '../private/prop-types';
 import { requirePinnedImage } from '../private/resources';
 import { requirePositiveSize } from '../private/validation';
@@ -152,6 +154,7 @@ export abstract class EngineBase extends Construct implements kplus.INetworkPoli
   private readonly memberPorts = new Map<StatefulWorkload, number[]>();
   private readonly placement?: PlacementProps;
   private metricsPort?: number;
+  private podMonitor?: ApiObject;
   private readonly nameFromId: boolean;
   private configMaps: { [id: string]: kplus.ConfigMap } = {};
   private clientService?: kplus.Service;
@@ -279,10 +282,60 @@ export abstract class EngineBase extends Construct implements kplus.INetworkPoli
   public allowMetricsFrom(peer: kplus.INetworkPolicyPeer): void {
     const checked = this.requirePeer('allowMetricsFrom', peer);
     if (this.metricsPort === undefined) {
-      invalid(this, 'allowMetricsFrom', 'has no metrics port to open: this instance runs no metrics exporter (Postgres and MySql run one with metrics: true)');
+      invalid(this, 'allowMetricsFrom', 'has no metrics port to open: this instance runs no metrics exporter (every engine runs one with metrics: true)');
     }
     this.metricsPeers.push(checked);
     for (const member of this.members) { this.admit(member, checked, [this.metricsPort]); }
+  }
+
+  /**
+   * Adds a Prometheus Operator `PodMonitor` (monitoring.coreos.com/v1) that scrapes `/metrics` on
+   * the `metrics` port of every pod of the instance that has one (every set: racks, controllers).
+   * The cluster needs the operator's CRDs, and your Prometheus still needs `allowMetricsFrom()`.
+   * @see https://prometheus-operator.dev/docs/api-reference/api/#monitoring.coreos.com/v1.PodMonitor
+   */
+  public addPodMonitor(options: PodMonitorOptions = {}): ApiObject {
+    const seconds = instanceOf(Duration, 'Duration.seconds(30)');
+    requireProps(this, 'addPodMonitor', options, { name: 'string', labels: 'string-map', interval: seconds, scrapeTimeout: seconds });
+    if (this.metricsPort === undefined) {
+      invalid(this, 'addPodMonitor', 'has no metrics port to scrape: this instance runs no metrics exporter (set metrics: true)');
+    }
+    if (this.podMonitor !== undefined) {
+      invalid(this, 'addPodMonitor', `was already called: the PodMonitor '${this.podMonitor.name}' scrapes every pod of the instance`);
+    }
+    const name = options.name ?? this.name;
+    requireDnsSubdomain(this, 'addPodMonitor.name', name);
+    const own = this._objectLabels();
+    for (const [key, value] of Object.entries(options.labels ?? {})) {
+      requireLabelKey(this, `addPodMonitor.labels.${key}`, key);
+      requireLabelValue(this, `addPodMonitor.labels.${key}`, value);
+      if (key in own) {
+        invalid(this, `addPodMonitor.labels.${key}`, `is one of the instance's own labels (${Object.keys(own).join(', ')}): leave it out`);
+      }
+    }
+    // Prometheus takes whole seconds here, and refuses a timeout longer than the interval.
+    const interval = optionalSeconds(this, 'addPodMonitor.interval', options.interval);
+    const timeout = optionalSeconds(this, 'addPodMonitor.scrapeTimeout', options.scrapeTimeout);
+    if (interval !== undefined && timeout !== undefined && timeout > interval) {
+      invalid(this, 'addPodMonitor.scrapeTimeout', `must be at most the interval (${interval} s): Prometheus refuses a longer timeout`, `${timeout} s`);
+    }
+    const namespaced = Chart.of(this).namespace !== undefined;
+    this.podMonitor = new PodMonitor(this, 'PodMonitor', {
+      metadata: { name, labels: { ...own, ...options.labels } },
+      spec: {
+        selector: { matchLabels: { ...this.instanceLabels } },
+        namespaceSelector: namespaced ? { matchNames: [this.namespace] } : undefined,
+        // The set a series comes from (broker, controller, rack-a): Kafka's controllers and brokers differ.
+        podTargetLabels: [WellKnownLabels.COMPONENT],
+        podMetricsEndpoints: [{
+          port: 'metrics',
+          path: '/metrics',
+          interval: interval === undefined ? undefined : `${interval}s`,
+          scrapeTimeout: timeout === undefined ? undefined : `${timeout}s`,
+        }],
+      },
+    });
+    return this.podMonitor;
   }
 
   /**
@@ -408,6 +461,9 @@ export abstract class EngineBase extends Construct implements kplus.INetworkPoli
       : this.resolveStorage(options.storageProp ?? 'storage', options.storage, options.defaultStorageSize ?? this._definition.defaults.storage);
     const uid = this._definition.engine.imageUser;
     const servedPorts = options.containers.flatMap((c) => (c.ports ?? []).map((p) => p.number));
+    // The copy of the JMX exporter's jar has no business with the data.
+    const all = [...options.containers, ...options.initContainers ?? []].map((c) => c.name ?? '');
+    const withData = all.filter((n) => n !== JMX_AGENT_CONTAINER);
     const workload = new StatefulWorkload(this, id, {
       name: `${this.name}${suffix}`,
       appName: this._definition.engine.name,
@@ -423,7 +479,7 @@ export abstract class EngineBase extends Construct implements kplus.INetworkPoli
         storageClass: storage.storageClass,
         accessModes: storage.accessModes,
         mountPath: options.dataPath,
-        mountInto: options.dataMountInto,
+        mountInto: options.dataMountInto ?? (withData.length < all.length ? withData : undefined),
       }],
       identity: { user: uid, group: uid, fsGroup: uid },
       podManagementPolicy: options.podManagementPolicy,
@@ -463,6 +519,46 @@ export abstract class EngineBase extends Construct implements kplus.INetworkPoli
       readiness: kplus.Probe.fromHttpGet('/', { port: exporter.port }),
       liveness: kplus.Probe.fromTcpSocket({ port: exporter.port }),
       securityContext: { user: uid, group: uid },
+    };
+  }
+
+  /**
+   * The Prometheus JMX exporter as a javaagent of the engine's JVM (Kafka, Cassandra): the
+   * `-javaagent` option for the server's environment, the metrics port for its container and,
+   * when the jar comes from an image, the init container that copies it into a volume the server
+   * mounts read-only. `agent` is the user's `metricsAgent` prop, checked here.
+   * @internal
+   */
+  protected _jmxExporter(scope: Construct, agent: unknown, rulesPath: string): JmxExporterParts {
+    requireKind(this, 'metricsAgent', agent, instanceOf(JmxExporterAgent,
+      "JmxExporterAgent.fromImage('registry.example.com/jmx-exporter:1.0.1', '/opt/jmx_prometheus_javaagent.jar')"));
+    const source = (agent as JmxExporterAgent | undefined) ?? JmxExporterAgent.bitnami();
+    this.metricsPort = JMX_EXPORTER_PORT;
+    const port: kplus.ContainerPort = { name: 'metrics', number: JMX_EXPORTER_PORT };
+    const javaAgent = (jar: string) => `-javaagent:${jar}=${JMX_EXPORTER_PORT}:${rulesPath}`;
+    if (source.image === undefined) {
+      return { port, javaAgent: javaAgent(source.jarPath), initContainers: [], volumeMounts: [] };
+    }
+    requirePinnedImage(this, 'metricsAgent', source.image);
+    const volume = kplus.Volume.fromEmptyDir(scope, 'MetricsAgent', 'metrics-agent', { sizeLimit: Size.mebibytes(32) });
+    const jar = `${JMX_AGENT_DIR}/jmx_prometheus_javaagent.jar`;
+    const uid = this._definition.engine.imageUser;
+    return {
+      port,
+      javaAgent: javaAgent(jar),
+      initContainers: [{
+        name: JMX_AGENT_CONTAINER,
+        image: source.image,
+        command: ['cp', source.jarPath, jar],
+        resources: {
+          cpu: { request: kplus.Cpu.millis(10), limit: kplus.Cpu.millis(200) },
+          memory: { request: Size.mebibytes(16), limit: Size.mebibytes(64) },
+        },
+        // The server's user, so that the copy is its own whatever user the source image names.
+        securityContext: { user: uid, group: uid },
+        volumeMounts: [{ volume, path: JMX_AGENT_DIR }],
+      }],
+      volumeMounts: [{ volume, path: JMX_AGENT_DIR, readOnly: true }],
     };
   }
 
@@ -606,6 +702,25 @@ interface MetricsExporter {
   readonly resources: kplus.ContainerResources;
 }
 
+/** What a JVM engine adds to its pods to run the JMX exporter as a javaagent. */
+interface JmxExporterParts {
+  /** The `metrics` port, for the server container. */
+  readonly port: kplus.ContainerPort;
+  /** `-javaagent:<jar>=<port>:<rules>`, for the JVM's options. */
+  readonly javaAgent: string;
+  /** The copy of the jar (none when the server image carries it). */
+  readonly initContainers: kplus.ContainerProps[];
+  /** The jar's volume, for the server container. */
+  readonly volumeMounts: kplus.VolumeMount[];
+}
+
+/** The JMX exporter's port, as Strimzi and most Kafka dashboards have it. */
+const JMX_EXPORTER_PORT = 9404;
+/** The init container that copies the jar. */
+const JMX_AGENT_CONTAINER = 'metrics-agent';
+/** Where the server container finds a copied javaagent jar. */
+const JMX_AGENT_DIR = '/opt/jmx-exporter';
+
 interface ConnectionValues {
   readonly connection: AnyConnection;
   readonly extras: { [suffix: string]: string };
@@ -626,6 +741,11 @@ const BASE_KINDS: { [prop: string]: PropKind } = {
   config: 'checked-elsewhere',
 };
 
+
+/** A Duration of whole seconds from 1 s to an hour, or undefined. */
+function optionalSeconds(scope: Construct, prop: string, value: Duration | undefined): number | undefined {
+  return value === undefined ? undefined : requireWholeSeconds(scope, prop, value, 1, 3600, 'Prometheus scrapes in whole seconds');
+}
 
 /** Numeric comparison of dotted versions; missing parts count as 0. */
 function compareVersions(a: string, b: string): number {

@@ -576,6 +576,14 @@ function checkServices(services: Obj[]): void {
       info(`service ${name} has no selector: endpoints not checked`);
       continue;
     }
+    // A label that software in the pods sets at run time (Patroni's `role`) is on no pod here: kwok
+    // runs no containers. The failover harness checks those Services with real Patroni.
+    const pods = list('pods', ns);
+    const runtime = Object.keys(sel).filter((key) => !pods.some((p) => key in (p.metadata.labels ?? {})));
+    if (runtime.length > 0) {
+      info(`service ${name} selects ${runtime.join(', ')}, which the pods get at run time: endpoints not checked here`);
+      continue;
+    }
     const expected = () => list('pods', ns, selectorString(sel))
       // as the EndpointSlice controller does: terminating and finished pods are no endpoints
       .filter(p => !p.metadata.deletionTimestamp && p.status?.podIP && !['Succeeded', 'Failed'].includes(p.status?.phase) &&
@@ -687,7 +695,9 @@ function main(): void {
     runExample(d, stateDir);
     current = '';
   }
-  console.log(`${passed} passed, ${failed} failed${skipped ? ` (${skipped} skipped: see the SKIP lines)` : ''}`);
+  // The last line stays `N passed, M failed` (run.sh adds it up with the failover harness's).
+  if (skipped > 0) { console.log(`${skipped} skipped: see the SKIP lines`); }
+  console.log(`${passed} passed, ${failed} failed`);
   process.exit(failed === 0 && passed > 0 ? 0 : 1);
 }
 

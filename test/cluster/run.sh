@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Cluster tests: build the control plane (cached) -> start it -> for each example: namespaces,
-# server-side apply, checks -> stop. The last line is `N passed, M failed`; exit 1 on any failure.
+# server-side apply, checks -> the failover harness (failover/run.sh: real Patroni + PostgreSQL for
+# the Postgres example) -> stop. The last line is `N passed, M failed` (both together); exit 1 on any failure.
 #   bash test/cluster/run.sh                      # every examples/*/dist (runs `npm run synth` if missing)
 #   bash test/cluster/run.sh examples/foo/dist    # chosen dist directories
 #   CLUSTER_TEST_LAYOUT=single bash test/cluster/run.sh
@@ -57,5 +58,20 @@ if ! bash "$here/up.sh" "$state" "$bin"; then
 fi
 echo "     [cluster] binaries ${t_build}s (cached: $bin), start $(( $(date +%s) - t1 ))s"
 
+rc=0
 KUBECTL="$bin/kubectl" KUBECONFIG="$state/kubeconfig" TS_NODE_TRANSPILE_ONLY=1 \
-  npx ts-node --project test/tsconfig.json test/cluster/driver.ts "$state" "${dirs[@]}"
+  npx ts-node --project test/tsconfig.json test/cluster/driver.ts "$state" "${dirs[@]}" | tee "$state/driver.out" || rc=1
+
+# The failover harness (README.md, "Failover harness"): real Patroni + PostgreSQL for the
+# Postgres example, on the same control plane, when examples/postgres/dist is among the dist dirs.
+failover=0
+for d in "${dirs[@]}"; do if [[ $(cd "$d" && pwd) == "$root/examples/postgres/dist" ]]; then failover=1; fi; done
+if (( failover )); then
+  bash "$here/failover/run.sh" "$state" "$bin" | tee "$state/failover.out" || rc=1
+else
+  echo "     [failover] not run: examples/postgres/dist is not among the dist directories" | tee "$state/failover.out"
+fi
+total() { awk '/^[0-9]+ passed, [0-9]+ failed$/ {p += $1; f += $3} END {print p + 0, f + 0}' "$state/driver.out" "$state/failover.out"; }
+read -r passed failed < <(total)
+echo "$passed passed, $failed failed"
+(( rc == 0 && failed == 0 )) || exit 1

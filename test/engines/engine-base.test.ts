@@ -5,6 +5,7 @@ import {
   AccessMode, Cassandra, CassandraVersion, Credentials, EngineBase, Kafka, KafkaVersion, MongoDb, MongoDbVersion, MySql, MySqlVersion,
   NetworkPeer, Postgres, PostgresVersion, StorageClass,
 } from '../../src';
+import { selects } from '../util';
 
 process.env.CDK8S_STATEFUL_QUIET = '1';
 
@@ -19,8 +20,8 @@ interface EngineCase {
   readonly clientPorts: number[];
   /** Props that add more StatefulSets (racks, controllers, an arbiter), with the longest derived suffix. */
   readonly topology: { props: any; suffix: string; prop: string };
-  /** Props that turn the metrics exporter on, where the engine has one, and its port. */
-  readonly metrics?: { props: any; port: number };
+  /** Props that turn the metrics exporter on, and its port. */
+  readonly metrics: { props: any; port: number };
   /** A version below the supported range, and the range text. */
   readonly tooOld: () => unknown;
   readonly tooNew: () => unknown;
@@ -78,6 +79,7 @@ const ENGINES: { [name: string]: EngineCase } = {
     make: (s, id, p) => new MongoDb(s, id, withReplicas(p)),
     clientPorts: [27017],
     topology: { props: { replicas: 2, arbiter: true }, suffix: '-arbiter', prop: 'arbiter' },
+    metrics: { props: { metrics: true }, port: 9216 },
     tooOld: () => MongoDbVersion.of('5.0.31', '5.0'),
     tooNew: () => MongoDbVersion.of('9.0.0', '9.0'),
     range: /MongoDB 6\.0 to 8\.x/,
@@ -96,6 +98,7 @@ const ENGINES: { [name: string]: EngineCase } = {
       suffix: '-ccc',
       prop: 'racks[2].name',
     },
+    metrics: { props: { metrics: true }, port: 9404 },
     tooOld: () => CassandraVersion.of('3.11.17', '3.11'),
     tooNew: () => CassandraVersion.of('6.0.0', '6.0'),
     range: /Cassandra 4\.0 to 5\.x/,
@@ -109,6 +112,7 @@ const ENGINES: { [name: string]: EngineCase } = {
     make: (s, id, p = {}) => new Kafka(s, id, p),
     clientPorts: [9092],
     topology: { props: { controllers: 3 }, suffix: '-controller', prop: 'controllers' },
+    metrics: { props: { metrics: true }, port: 9404 },
     tooOld: () => KafkaVersion.of('3.2.3', '3.2'),
     tooNew: () => KafkaVersion.of('5.0.0', '5.0'),
     range: /Kafka 3\.7 to 4\.x/,
@@ -122,8 +126,6 @@ const ENGINES: { [name: string]: EngineCase } = {
 };
 /* eslint-enable @typescript-eslint/no-deprecated */
 const ALL = Object.entries(ENGINES);
-const WITH_METRICS = ALL.filter(([, e]) => e.metrics !== undefined);
-const WITHOUT_METRICS = ALL.filter(([, e]) => e.metrics === undefined);
 const WITH_CREDENTIALS = ALL.filter(([, e]) => e.credentialKeys.length > 0);
 const WITH_DEPRECATED = ALL.filter(([, e]) => e.deprecated !== undefined);
 
@@ -456,22 +458,111 @@ describe.each(ALL)('%s', (_name, engine) => {
   });
 });
 
-describe.each(WITH_METRICS)('%s metrics', (_name, engine) => {
-  test('the metrics port opens only through allowMetricsFrom, on every pod that has it', () => {
-    const chart = newChart();
-    const db = engine.make(chart, 'db', { ...engine.metrics!.props, allowFrom: [NetworkPeer.pods({ labels: { app: 'shop' } })] });
-    db.allowMetricsFrom(NetworkPeer.namespace('monitoring'));
-    const policy = kinds(Testing.synth(chart), 'NetworkPolicy').find((p) => p.metadata.name === 'db');
-    expect(portsFor(policy, { app: 'shop' })).toEqual(engine.clientPorts);
-    const monitoring = policy.spec.ingress.find((r: any) => r.from[0].namespaceSelector?.matchLabels?.['kubernetes.io/metadata.name'] === 'monitoring');
-    expect(monitoring.ports.map((p: any) => p.port)).toEqual([engine.metrics!.port]);
-  });
-});
+describe.each(ALL)('%s metrics', (_name, engine) => {
+  const monitoringRule = (policy: any) => policy.spec.ingress.find((r: any) => r.from[0].namespaceSelector?.matchLabels?.['kubernetes.io/metadata.name'] === 'monitoring');
+  const withMetrics = (props: any = {}) => ({ ...engine.topology.props, ...engine.metrics.props, ...props });
 
-describe.each(WITHOUT_METRICS)('%s without an exporter', (_name, engine) => {
-  test('allowMetricsFrom says there is no metrics port', () => {
-    const { db } = build(engine);
-    expectError(() => db.allowMetricsFrom(NetworkPeer.namespace('monitoring')), /'allowMetricsFrom' has no metrics port to open/);
+  test('the metrics port opens only through allowMetricsFrom, on every set that serves it; allowFrom never opens it', () => {
+    const chart = newChart();
+    const db = engine.make(chart, 'db', withMetrics({ allowFrom: [NetworkPeer.pods({ labels: { app: 'shop' } })] }));
+    db.allowMetricsFrom(NetworkPeer.namespace('monitoring'));
+    const objects = Testing.synth(chart);
+    const sets = kinds(objects, 'StatefulSet');
+    expect(sets.length).toBeGreaterThan(engine.topology.suffix ? 1 : 0);
+    let scraped = 0;
+    for (const sts of sets) {
+      const policy = kinds(objects, 'NetworkPolicy').find((p) => p.metadata.name === sts.metadata.name);
+      expect(portsFor(policy, { app: 'shop' }) ?? []).not.toContain(engine.metrics.port);
+      if (servedPorts(sts).includes(engine.metrics.port)) {
+        scraped++;
+        expect(monitoringRule(policy).ports).toEqual([{ port: engine.metrics.port, protocol: 'TCP' }]);
+      } else {
+        expect(monitoringRule(policy)).toBeUndefined();
+      }
+    }
+    expect(scraped).toBeGreaterThan(0);
+  });
+
+  test('scrape annotations on the pods that serve the metrics port, and on no other', () => {
+    const { objects } = build(engine, withMetrics());
+    for (const sts of kinds(objects, 'StatefulSet')) {
+      const annotations = sts.spec.template.metadata.annotations;
+      const served = servedPorts(sts).includes(engine.metrics.port);
+      expect(sts.spec.template.spec.containers.flatMap((c: any) => c.ports ?? []).filter((p: any) => p.name === 'metrics'))
+        .toEqual(served ? [{ name: 'metrics', containerPort: engine.metrics.port }] : []);
+      if (served) {
+        expect(annotations).toMatchObject({ 'prometheus.io/scrape': 'true', 'prometheus.io/port': String(engine.metrics.port), 'prometheus.io/path': '/metrics' });
+      } else {
+        expect(annotations['prometheus.io/scrape']).toBeUndefined();
+      }
+    }
+  });
+
+  test('the scrape annotations are the library\'s: podAnnotations cannot overwrite them', () => {
+    expectError(() => build(engine, withMetrics({ podAnnotations: { 'prometheus.io/port': '8080' } })),
+      /test\/db: 'podAnnotations\.prometheus\.io\/port' is written by the library on these pods/);
+  });
+
+  test('without metrics: no metrics port, no scrape annotations; allowMetricsFrom and addPodMonitor say so', () => {
+    const { db, objects } = build(engine, engine.topology.props);
+    for (const sts of kinds(objects, 'StatefulSet')) {
+      expect(servedPorts(sts)).not.toContain(engine.metrics.port);
+      expect(sts.spec.template.metadata.annotations['prometheus.io/scrape']).toBeUndefined();
+    }
+    expectError(() => db.allowMetricsFrom(NetworkPeer.namespace('monitoring')), /test\/db: 'allowMetricsFrom' has no metrics port to open.*metrics: true/);
+    expectError(() => db.addPodMonitor(), /test\/db: 'addPodMonitor' has no metrics port to scrape.*set metrics: true/);
+  });
+
+  test('addPodMonitor: a monitoring.coreos.com/v1 PodMonitor over every pod of the instance, on the metrics port', () => {
+    const chart = newChart();
+    const db = engine.make(chart, 'db', withMetrics());
+    const returned = db.addPodMonitor({ labels: { release: 'kube-prometheus' }, interval: Duration.seconds(30), scrapeTimeout: Duration.seconds(10) });
+    const objects = Testing.synth(chart);
+    const [monitor] = kinds(objects, 'PodMonitor');
+    expect(returned.name).toBe('db');
+    expect(monitor).toEqual({
+      apiVersion: 'monitoring.coreos.com/v1',
+      kind: 'PodMonitor',
+      metadata: {
+        name: 'db',
+        namespace: 'db',
+        labels: { ...db.instanceLabels, 'app.kubernetes.io/managed-by': 'cdk8s-stateful', 'app.kubernetes.io/version': db.version.fullVersion, 'release': 'kube-prometheus' },
+      },
+      spec: {
+        selector: { matchLabels: db.instanceLabels },
+        namespaceSelector: { matchNames: ['db'] },
+        podTargetLabels: ['app.kubernetes.io/component'],
+        podMetricsEndpoints: [{ port: 'metrics', path: '/metrics', interval: '30s', scrapeTimeout: '10s' }],
+      },
+    });
+    // Its selector picks every set's pods: the ones with the port are scraped, the others have no such port.
+    for (const sts of kinds(objects, 'StatefulSet')) {
+      expect(selects(monitor.spec.selector.matchLabels, sts.spec.template.metadata.labels)).toBe(true);
+    }
+  });
+
+  test('addPodMonitor defaults: the instance name, Prometheus\'s own interval and timeout; no namespace selector in a chart without one', () => {
+    const chart = new Chart(Testing.app(), 'test');
+    engine.make(chart, 'db', withMetrics()).addPodMonitor({ name: 'db-scrape' });
+    const [monitor] = kinds(Testing.synth(chart), 'PodMonitor');
+    expect(monitor.metadata.name).toBe('db-scrape');
+    expect(monitor.spec.namespaceSelector).toBeUndefined();
+    expect(monitor.spec.podMetricsEndpoints).toEqual([{ port: 'metrics', path: '/metrics' }]);
+  });
+
+  test('addPodMonitor refuses bad options by name', () => {
+    const make = () => engine.make(newChart(), 'db', withMetrics());
+    expectError(() => make().addPodMonitor({ interval: Duration.seconds(10), scrapeTimeout: Duration.seconds(20) }),
+      /test\/db: 'addPodMonitor\.scrapeTimeout' must be at most the interval \(10 s\).*got '20 s'/);
+    expectError(() => make().addPodMonitor({ interval: Duration.millis(1500) }), /'addPodMonitor\.interval' must be whole seconds from 1 s to 3600 s.*got '1\.5 s'/);
+    expectError(() => make().addPodMonitor({ interval: '30s' as any }), /'addPodMonitor\.interval' must be .*Duration\.seconds\(30\)/);
+    expectError(() => make().addPodMonitor({ labels: { 'app.kubernetes.io/instance': 'x' } }), /'addPodMonitor\.labels\.app\.kubernetes\.io\/instance' is one of the instance's own labels/);
+    expectError(() => make().addPodMonitor({ labels: { 'bad key!': 'x' } }), /'addPodMonitor\.labels\.bad key!'/);
+    expectError(() => make().addPodMonitor({ name: 'Not_A_Name' }), /'addPodMonitor\.name'/);
+    expectError(() => make().addPodMonitor({ intervall: Duration.seconds(30) } as any), /'addPodMonitor\.intervall' is not a known prop of 'addPodMonitor'; did you mean 'interval'\?/);
+    const db = make();
+    db.addPodMonitor();
+    expectError(() => db.addPodMonitor(), /test\/db: 'addPodMonitor' was already called: the PodMonitor 'db' scrapes every pod of the instance/);
   });
 });
 

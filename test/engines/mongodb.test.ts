@@ -408,3 +408,61 @@ describe('MongoDb validation', () => {
     expect(() => setup({ image: 'mongo' })).toThrow(/image/);
   });
 });
+
+// No MongoDB server could be run on the machines this project is tested on: these tests check what
+// the exporter is told (image, flags, credentials), not that a mongod answers it.
+describe('MongoDb metrics', () => {
+  test('metrics: Percona mongodb_exporter sidecar on 9216, pinned, on its own member over loopback', () => {
+    const { spec, sts } = synth({ metrics: true });
+    const exporter = spec.containers.find((c: any) => c.name === 'metrics');
+    expect(exporter.image).toBe('percona/mongodb_exporter:0.47.1');
+    expect(exporter.ports).toEqual([{ containerPort: 9216, name: 'metrics' }]);
+    expect(exporter.args).toEqual([
+      '--mongodb.uri=mongodb://127.0.0.1:27017/admin',
+      '--mongodb.direct-connect',
+      '--compatible-mode',
+      '--collector.diagnosticdata',
+      '--collector.replicasetstatus',
+      '--collector.dbstats',
+      '--web.listen-address=:9216',
+    ]);
+    expect(exporter.securityContext).toMatchObject({ runAsUser: 999, runAsGroup: 999, runAsNonRoot: true, readOnlyRootFilesystem: true });
+    expect(sts.spec.template.metadata.annotations).toMatchObject({ 'prometheus.io/scrape': 'true', 'prometheus.io/port': '9216', 'prometheus.io/path': '/metrics' });
+  });
+
+  test('it logs in as root with the password from the Secret: no password in the YAML, none in the URI', () => {
+    const { spec, objects } = synth({ metrics: true });
+    const exporter = spec.containers.find((c: any) => c.name === 'metrics');
+    expect(exporter.env).toEqual([
+      { name: 'MONGODB_USER', value: 'root' },
+      { name: 'MONGODB_PASSWORD', valueFrom: { secretKeyRef: { name: 'orders-credentials', key: 'password' } } },
+    ]);
+    expect(objects.filter((o) => o.kind === 'Secret')).toEqual([]);
+    const custom = synth({ metrics: true, credentials: Credentials.fromSecret('mongo-admin', { password: 'root-pw' }) })
+      .spec.containers.find((c: any) => c.name === 'metrics');
+    expect(custom.env[1].valueFrom.secretKeyRef).toEqual({ name: 'mongo-admin', key: 'root-pw' });
+  });
+
+  test('the exporter does not mount the data volume; the other containers still do', () => {
+    const { spec } = synth({ metrics: true });
+    const mounts = (name: string) => [...spec.containers, ...spec.initContainers].find((c: any) => c.name === name).volumeMounts ?? [];
+    expect(mounts('metrics').map((m: any) => m.name)).not.toContain('data');
+    for (const name of ['mongod', 'replica-set-agent', 'setup']) {
+      expect(mounts(name).map((m: any) => m.name)).toContain('data');
+    }
+  });
+
+  test('the arbiter, which has no users to log in with, runs no exporter and is not scraped', () => {
+    const { find } = synth({ replicas: 2, arbiter: true, metrics: true });
+    const arbiter = find('StatefulSet', 'orders-arbiter').spec.template;
+    expect(arbiter.spec.containers.map((c: any) => c.name)).toEqual(['mongod', 'replica-set-agent']);
+    expect(arbiter.metadata.annotations['prometheus.io/scrape']).toBeUndefined();
+  });
+
+  test('no exporter by default, and metrics must be a boolean', () => {
+    const { spec, sts } = synth();
+    expect(spec.containers.map((c: any) => c.name)).toEqual(['mongod', 'replica-set-agent']);
+    expect(sts.spec.template.metadata.annotations['prometheus.io/scrape']).toBeUndefined();
+    expect(() => synth({ metrics: 'true' as any })).toThrow(/test\/orders: 'metrics' must be true or false/);
+  });
+});

@@ -180,5 +180,38 @@ class EngineBindings(unittest.TestCase):
         self.assertNotIn("Cannot read properties", str(raised.exception))
 
 
+class MetricsBindings(unittest.TestCase):
+    def test_metrics_on_every_engine_with_a_pod_monitor(self):
+        # GIVEN every engine with metrics=True (a JVM engine with its agent from another image)
+        chart = new_chart()
+        agents = {"Cassandra": cs.JmxExporterAgent.from_image("registry.example.com/jmx:1.0.1", "/jmx.jar")}
+        for name in ENGINES:
+            extra = {"metrics_agent": agents[name]} if name in agents else {}
+            db = getattr(cs, name)(chart, name.lower(), metrics=True, **extra)
+            # WHEN
+            monitor = db.add_pod_monitor(labels={"release": "prom"}, interval=cdk8s.Duration.seconds(30))
+            db.allow_metrics_from(cs.NetworkPeer.namespace("monitoring"))
+            self.assertEqual(monitor.name, name.lower())
+        manifest = cdk8s.Testing.synth(chart)
+        # THEN one PodMonitor per engine, scraping the port named metrics every 30 s
+        monitors = [o for o in manifest if o["kind"] == "PodMonitor"]
+        self.assertEqual(len(monitors), len(ENGINES))
+        for m in monitors:
+            self.assertEqual(m["spec"]["podMetricsEndpoints"], [{"port": "metrics", "path": "/metrics", "interval": "30s"}])
+            self.assertEqual(m["metadata"]["labels"]["release"], "prom")
+        cassandra = next(o for o in manifest if o["kind"] == "StatefulSet" and o["metadata"]["name"] == "cassandra")
+        self.assertEqual(cassandra["spec"]["template"]["spec"]["initContainers"][0]["image"], "registry.example.com/jmx:1.0.1")
+        self.assertEqual(cs.JmxExporterAgent.DEFAULT_IMAGE, "bitnamilegacy/jmx-exporter:1.0.1-debian-12-r9")
+
+    def test_bad_metrics_input_is_a_clear_error(self):
+        chart = new_chart()
+        with self.assertRaisesRegex(Exception, r"test/k: 'metricsAgent' has no effect without 'metrics: true'"):
+            cs.Kafka(chart, "k", metrics_agent=cs.JmxExporterAgent.in_server_image("/opt/jmx.jar"))
+        with self.assertRaisesRegex(Exception, r"JmxExporterAgent.fromImage: 'jarPath' must be an absolute path"):
+            cs.JmxExporterAgent.from_image("jmx:1.0.1", "jmx.jar")
+        with self.assertRaisesRegex(Exception, r"'addPodMonitor' has no metrics port to scrape"):
+            cs.MongoDb(chart, "m").add_pod_monitor()
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -4,6 +4,7 @@ import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { CassandraVersion } from './cassandra-version';
 import { CQL_PORT, DATA_MOUNT, heapSizes, renderCassandraYaml, renderRackDc, STORAGE_PORT, validateConfig } from './config';
+import { CASSANDRA_JMX_RULES } from './metrics';
 import { DRAIN_SH, PREPARE_CONFIG_SH, READY_SH } from './scripts';
 import { requireWholeSeconds } from '../../private/durations';
 import { invalid, requireInteger, warn } from '../../private/errors';
@@ -15,6 +16,7 @@ import { PodManagementPolicy } from '../../workload/stateful-workload';
 import { EngineProps } from '../engine';
 import { EngineBase, EngineDefinition } from '../engine-base';
 import { EngineConnection } from '../engine-connection';
+import { JmxExporterAgent } from '../metrics';
 
 /** A rack of the ring: one StatefulSet pinned to one zone. */
 export interface CassandraRack {
@@ -89,6 +91,21 @@ export interface CassandraProps extends EngineProps {
    * @default Duration.hours(2)
    */
   readonly startupTimeout?: Duration;
+  /**
+   * Run the Prometheus JMX exporter as a javaagent in every node, serving a curated set of series
+   * (client read and write latency, timeouts and unavailables, pending compactions, dropped
+   * messages, thread pool backlogs, hints, load, nodes up and down, the JVM) on port 9404
+   * (`metrics`), with `prometheus.io/*` scrape annotations. The port opens only through
+   * `allowMetricsFrom()`.
+   * @see https://github.com/prometheus/jmx_exporter
+   * @default false
+   */
+  readonly metrics?: boolean;
+  /**
+   * Where the JVM finds the JMX exporter's javaagent jar when `metrics` is on.
+   * @default JmxExporterAgent.bitnami(): copied by an init container from a pinned image
+   */
+  readonly metricsAgent?: JmxExporterAgent;
 }
 
 const DEFINITION: EngineDefinition = {
@@ -101,6 +118,8 @@ const CONF_DIR = '/etc/cassandra';
 const SCRIPTS_DIR = '/opt/cdk8s-stateful';
 const RENDERED_DIR = '/config';
 const PREPARED_DIR = '/prepared-conf';
+/** The JMX exporter's rules file, beside cassandra.yaml in the config ConfigMap. */
+const JMX_RULES_FILE = 'jmx-exporter.yaml';
 
 /**
  * An Apache Cassandra ring: GossipingPropertyFileSnitch with a datacenter and racks (one
@@ -121,7 +140,18 @@ export class Cassandra extends EngineBase {
 
   constructor(scope: Construct, id: string, props: CassandraProps = {}) {
     super(scope, id, props, DEFINITION);
-    this._checkProps(props, { clusterName: 'string', datacenter: 'string', racks: 'array', replicas: 'integer', startupTimeout: instanceOf(Duration, 'Duration.hours(2)') });
+    this._checkProps(props, {
+      clusterName: 'string',
+      datacenter: 'string',
+      racks: 'array',
+      replicas: 'integer',
+      startupTimeout: instanceOf(Duration, 'Duration.hours(2)'),
+      metrics: 'boolean',
+      metricsAgent: 'checked-elsewhere',
+    });
+    if (props.metricsAgent !== undefined && !props.metrics) {
+      invalid(this, 'metricsAgent', "has no effect without 'metrics: true': set metrics or leave metricsAgent out");
+    }
     const name = this.name;
     const version = this.version;
     const clusterName = props.clusterName ?? name;
@@ -158,6 +188,8 @@ export class Cassandra extends EngineBase {
     for (const rack of rackNames) {
       configData[`rackdc-${rack}.properties`] = renderRackDc(datacenter, rack);
     }
+    // Only with metrics: a config map that changes rolls the pods, and an upgrade must not roll them for nothing.
+    if (props.metrics) { configData[JMX_RULES_FILE] = CASSANDRA_JMX_RULES; }
     const configMap = this._addConfigMap('Config', '-config', configData);
     const scriptsConfigMap = this._addConfigMap('Scripts', '-scripts', { 'prepare-config.sh': PREPARE_CONFIG_SH, 'ready.sh': READY_SH, 'drain.sh': DRAIN_SH });
 
@@ -169,6 +201,9 @@ export class Cassandra extends EngineBase {
     const image = this.image;
     const podIp = kplus.EnvValue.fromFieldRef(kplus.EnvFieldPaths.POD_IP);
     const checksum = [configData, PREPARE_CONFIG_SH, READY_SH, DRAIN_SH];
+    // cassandra-env.sh appends JVM_EXTRA_OPTS to the server's options; nodetool (the probes, preStop)
+    // restores its own options after reading that file, so the agent loads in the server only.
+    const agent = props.metrics ? this._jmxExporter(this, props.metricsAgent ?? JmxExporterAgent.bitnami(), `${RENDERED_DIR}/${JMX_RULES_FILE}`) : undefined;
 
     const startupPeriod = 15;
     rackNames.forEach((rack, index) => {
@@ -184,7 +219,7 @@ export class Cassandra extends EngineBase {
         zone: rackProps?.zone,
         checksum,
         dataPath: DATA_MOUNT,
-        initContainers: [{
+        initContainers: [...agent?.initContainers ?? [], {
           name: 'config',
           image,
           command: [`${SCRIPTS_DIR}/prepare-config.sh`],
@@ -213,12 +248,14 @@ export class Cassandra extends EngineBase {
           ports: [
             { name: 'cql', number: CQL_PORT },
             { name: 'intra-node', number: STORAGE_PORT },
+            ...agent ? [agent.port] : [],
           ],
           envVariables: {
             POD_IP: podIp,
             CASSANDRA_CONF: kplus.EnvValue.fromValue(CONF_DIR),
             MAX_HEAP_SIZE: kplus.EnvValue.fromValue(`${heap.maxHeapMiB}M`),
             HEAP_NEWSIZE: kplus.EnvValue.fromValue(`${heap.newSizeMiB}M`),
+            ...agent ? { JVM_EXTRA_OPTS: kplus.EnvValue.fromValue(agent.javaAgent) } : {},
           },
           resources,
           // CQL opens only once the node has joined the ring: a cheap start signal, however long the bootstrap.
@@ -244,6 +281,8 @@ export class Cassandra extends EngineBase {
             { volume: confVolume, path: CONF_DIR },
             { volume: logsVolume, path: '/var/log/cassandra' },
             { volume: tmpVolume, path: '/tmp' },
+            // The rules file, read by the agent in the server's JVM.
+            ...agent ? [{ volume: configVolume, path: RENDERED_DIR, readOnly: true }, ...agent.volumeMounts] : [],
           ],
         }],
       });

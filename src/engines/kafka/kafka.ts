@@ -6,6 +6,7 @@ import {
   renderServerProperties, requireClusterId, validateConfig,
 } from './config';
 import { KafkaVersion } from './kafka-version';
+import { KAFKA_JMX_RULES } from './metrics';
 import { START_SCRIPT } from './scripts';
 import { invalid, requireInteger, warn } from '../../private/errors';
 import { PodManagementPolicy, StatefulWorkload } from '../../workload/stateful-workload';
@@ -13,6 +14,7 @@ import { EngineProps, EngineResources, EngineStorage } from '../engine';
 import { EngineBase, EngineDefinition } from '../engine-base';
 import { EngineConnection } from '../engine-connection';
 import { engineResources, jvmHeapMiB, memoryMiB } from '../engine-kit';
+import { JmxExporterAgent } from '../metrics';
 
 /** How a client reaches a {@link Kafka} cluster: the shared core plus `bootstrap.servers`. */
 export interface KafkaConnection extends EngineConnection {
@@ -67,6 +69,20 @@ export interface KafkaProps extends EngineProps {
    * @default - 250m CPU, 1 GiB memory
    */
   readonly controllerResources?: EngineResources;
+  /**
+   * Run the Prometheus JMX exporter as a javaagent in every broker and controller, serving a
+   * curated set of series (under-replicated and offline partitions, the active controller, ISR
+   * shrinks, request rates and times, the KRaft quorum, the JVM) on port 9404 (`metrics`), with
+   * `prometheus.io/*` scrape annotations. The port opens only through `allowMetricsFrom()`.
+   * @see https://github.com/prometheus/jmx_exporter
+   * @default false
+   */
+  readonly metrics?: boolean;
+  /**
+   * Where the JVM finds the JMX exporter's javaagent jar when `metrics` is on.
+   * @default JmxExporterAgent.bitnami(): copied by an init container from a pinned image
+   */
+  readonly metricsAgent?: JmxExporterAgent;
 }
 
 const CONTROLLER_DEFAULTS = { cpu: kplus.Cpu.millis(250), memory: Size.gibibytes(1), storage: Size.gibibytes(5) };
@@ -76,6 +92,8 @@ const SCRIPTS_MOUNT = '/etc/kafka/scripts';
 const TEMPLATE_MOUNT = '/etc/kafka/template';
 const RUNTIME_MOUNT = '/etc/kafka/runtime';
 const LOG_DIR = '/var/log/kafka';
+/** The JMX exporter's rules file, beside server.properties in the set's config ConfigMap. */
+const JMX_RULES_FILE = 'jmx-exporter.yaml';
 /** Voters beyond this slow every metadata commit and add no useful fault tolerance. */
 const MAX_CONTROLLERS = 9;
 
@@ -109,7 +127,21 @@ export class Kafka extends EngineBase {
 
   constructor(scope: Construct, id: string, props: KafkaProps = {}) {
     super(scope, id, props, DEFINITION);
-    this._checkProps(props, { brokers: 'integer', controllers: 'integer', clusterId: 'string', controllerStorage: 'object', controllerResources: 'object' });
+    this._checkProps(props, {
+      brokers: 'integer',
+      controllers: 'integer',
+      clusterId: 'string',
+      controllerStorage: 'object',
+      controllerResources: 'object',
+      metrics: 'boolean',
+      metricsAgent: 'checked-elsewhere',
+    });
+    if (props.metricsAgent !== undefined && !props.metrics) {
+      invalid(this, 'metricsAgent', "has no effect without 'metrics: true': set metrics or leave metricsAgent out");
+    }
+    const metrics = props.metrics ?? false;
+    // Only with metrics: a config map that changes rolls the pods, and an upgrade must not roll them for nothing.
+    const rules: { [file: string]: string } = metrics ? { [JMX_RULES_FILE]: KAFKA_JMX_RULES } : {};
     const name = this.name;
     const brokers = requireInteger(this, 'brokers', props.brokers ?? 3, 1);
     const controllers = props.controllers === undefined ? undefined : requireInteger(this, 'controllers', props.controllers, 1);
@@ -151,7 +183,7 @@ export class Kafka extends EngineBase {
     this._addConfigMap('Scripts', '-scripts', { 'start.sh': START_SCRIPT });
     const brokerRole = controllers === undefined ? NodeRole.COMBINED : NodeRole.BROKER;
     const brokerProperties = renderServerProperties(this, { role: brokerRole, voters, podDomain: podDomain(name), brokers, overrides });
-    const configMap = this._addConfigMap('Config', '-config', { 'server.properties': brokerProperties }, 'broker');
+    const configMap = this._addConfigMap('Config', '-config', { 'server.properties': brokerProperties, ...rules }, 'broker');
 
     const common = {
       // A quorum needs its peers: every pod starts at once, and is in DNS before it is Ready.
@@ -164,21 +196,27 @@ export class Kafka extends EngineBase {
       const controllerProperties = renderServerProperties(this, {
         role: NodeRole.CONTROLLER, voters, podDomain: podDomain(controllerName), brokers, overrides,
       });
-      this.controllerConfigMap = this._addConfigMap('ControllerConfig', '-controller-config', { 'server.properties': controllerProperties }, 'controller');
+      this.controllerConfigMap = this._addConfigMap('ControllerConfig', '-controller-config', { 'server.properties': controllerProperties, ...rules }, 'controller');
       const resources = engineResources(this, props.controllerResources, CONTROLLER_DEFAULTS, 'controllerResources');
       const heap = jvmHeapMiB(this, memoryMiB(resources), 0.5, 256, 2048, 'controllerResources');
+      const pod = this.pod('Controller', {
+        resources,
+        heap,
+        role: NodeRole.CONTROLLER,
+        configMap: this.controllerConfigMap,
+        idOffset: CONTROLLER_ID_OFFSET,
+        metricsAgent: metrics ? props.metricsAgent ?? JmxExporterAgent.bitnami() : undefined,
+      });
       this.controllerWorkload = this._addMembers('Controllers', {
         ...common,
         suffix: '-controller',
         component: 'controller',
         replicas: controllers,
-        containers: [this.container('Controller', {
-          resources, heap, role: NodeRole.CONTROLLER, configMap: this.controllerConfigMap, idOffset: CONTROLLER_ID_OFFSET,
-        })],
+        ...pod,
         storage: props.controllerStorage,
         storageProp: 'controllerStorage',
         defaultStorageSize: CONTROLLER_DEFAULTS.storage,
-        checksum: [controllerProperties, START_SCRIPT],
+        checksum: [controllerProperties, START_SCRIPT, ...Object.values(rules)],
       });
     }
 
@@ -187,10 +225,15 @@ export class Kafka extends EngineBase {
       ...common,
       component: 'broker',
       replicas: brokers,
-      containers: [this.container('Broker', {
-        resources: this._resources, heap, role: brokerRole, configMap, idOffset: 0,
-      })],
-      checksum: [brokerProperties, START_SCRIPT],
+      ...this.pod('Broker', {
+        resources: this._resources,
+        heap,
+        role: brokerRole,
+        configMap,
+        idOffset: 0,
+        metricsAgent: metrics ? props.metricsAgent ?? JmxExporterAgent.bitnami() : undefined,
+      }),
+      checksum: [brokerProperties, START_SCRIPT, ...Object.values(rules)],
     });
     this._addService('Service', {
       name,
@@ -203,14 +246,39 @@ export class Kafka extends EngineBase {
       { BOOTSTRAP_SERVERS: bootstrapServers });
   }
 
-  private container(id: string, options: {
+  /** The containers of one set's pods: the server and, with metrics, the copy of the JMX exporter's jar. */
+  private pod(id: string, options: {
+    resources: kplus.ContainerResources;
+    heap: number;
+    role: NodeRole;
+    configMap: kplus.ConfigMap;
+    idOffset: number;
+    metricsAgent?: JmxExporterAgent;
+  }): { containers: kplus.ContainerProps[]; initContainers?: kplus.ContainerProps[] } {
+    const scope = new Construct(this, `${id}Pod`);
+    const server = this.container(scope, options);
+    if (options.metricsAgent === undefined) { return { containers: [server] }; }
+    const agent = this._jmxExporter(scope, options.metricsAgent, `${TEMPLATE_MOUNT}/${JMX_RULES_FILE}`);
+    return {
+      containers: [{
+        ...server,
+        ports: [...server.ports!, agent.port],
+        // kafka-run-class.sh puts KAFKA_OPTS on the java command line. The first start's storage
+        // format runs through it too: its short-lived JVM serves the port until it exits.
+        envVariables: { ...server.envVariables, KAFKA_OPTS: kplus.EnvValue.fromValue(agent.javaAgent) },
+        volumeMounts: [...server.volumeMounts!, ...agent.volumeMounts],
+      }],
+      initContainers: agent.initContainers.length > 0 ? agent.initContainers : undefined,
+    };
+  }
+
+  private container(scope: Construct, options: {
     resources: kplus.ContainerResources;
     heap: number;
     role: NodeRole;
     configMap: kplus.ConfigMap;
     idOffset: number;
   }): kplus.ContainerProps {
-    const scope = new Construct(this, `${id}Pod`);
     const emptyDir = (volumeName: string) => kplus.Volume.fromEmptyDir(scope, volumeName, volumeName);
     const probePort = options.role === NodeRole.CONTROLLER ? CONTROLLER_PORT : BROKER_PORT;
     const ports: kplus.ContainerPort[] = [];

@@ -71,6 +71,17 @@ export interface MongoDbProps extends EngineProps {
    * @default - none
    */
   readonly config?: { [key: string]: string };
+
+  /**
+   * Run Percona's mongodb_exporter next to each data-bearing member on port 9216 (`metrics`), with
+   * `prometheus.io/*` scrape annotations: replica-set member state and replication lag, operation
+   * counters, connections, WiredTiger cache, database sizes. It logs in to its own member over
+   * loopback as `root` with the password from the Secret. The arbiter, which has no users, runs
+   * none. The port opens only through `allowMetricsFrom()`.
+   * @see https://github.com/percona/mongodb_exporter
+   * @default false
+   */
+  readonly metrics?: boolean;
 }
 
 /** How an app connects to a {@link MongoDb} replica set: the shared core plus the replica set's own values. */
@@ -87,6 +98,9 @@ const ROOT_USER = 'root';
 const PASSWORD_VARIABLE = 'MONGODB_PASSWORD';
 const MAX_VOTERS = 7;
 const IMAGE_USER = 999;
+/** Image of the optional metrics sidecar. */
+const EXPORTER_IMAGE = 'percona/mongodb_exporter:0.47.1';
+const EXPORTER_PORT = 9216;
 
 const DEFINITION: EngineDefinition = {
   engine: { name: 'mongodb', displayName: 'MongoDB', image: 'mongo', imageUser: IMAGE_USER, clientPorts: [MONGODB_PORT], credentialKeys: ['password', 'keyfile'] },
@@ -112,7 +126,7 @@ export class MongoDb extends EngineBase {
 
   constructor(scope: Construct, id: string, props: MongoDbProps = {}) {
     super(scope, id, props, DEFINITION);
-    this._checkProps(props, { replicas: 'integer', arbiter: 'boolean', arbiterResources: 'object', replicaSetName: 'string' });
+    this._checkProps(props, { replicas: 'integer', arbiter: 'boolean', arbiterResources: 'object', replicaSetName: 'string', metrics: 'boolean' });
     const name = this.name;
 
     const replicas = requireInteger(this, 'replicas', props.replicas ?? 3, 1);
@@ -186,6 +200,7 @@ export class MongoDb extends EngineBase {
         resources: containerResources,
         cacheSizeGB,
         cacheFromConfig: userCache !== undefined && role === 'data',
+        metrics: (props.metrics ?? false) && role === 'data',
       });
 
     // Not the member list: scaling must not restart the members.
@@ -197,6 +212,8 @@ export class MongoDb extends EngineBase {
       containers: data.containers,
       initContainers: data.initContainers,
       dataPath: DATA_MOUNT,
+      // Where it always went; the metrics sidecar talks to mongod and has no business with the data files.
+      dataMountInto: ['setup', 'mongod', 'replica-set-agent'],
       // replSetInitiate needs every member up, so the pods start together.
       podManagementPolicy: PodManagementPolicy.PARALLEL,
       checksum,
@@ -322,7 +339,33 @@ export class MongoDb extends EngineBase {
         { volume: tmpVolume, path: '/tmp' },
       ],
     };
-    return { containers: [mongod, agent], initContainers: [setup] };
+    const containers = [mongod, agent];
+    if (o.metrics) {
+      containers.push(this._metricsExporter({
+        image: EXPORTER_IMAGE,
+        port: EXPORTER_PORT,
+        args: [
+          // Its own member only: every pod is scraped, and a direct connection never follows the primary.
+          `--mongodb.uri=mongodb://127.0.0.1:${MONGODB_PORT}/admin`,
+          '--mongodb.direct-connect',
+          // The names the community's MongoDB dashboards use (mongodb_up, mongodb_mongod_replset_*...).
+          '--compatible-mode',
+          '--collector.diagnosticdata',
+          '--collector.replicasetstatus',
+          '--collector.dbstats',
+          `--web.listen-address=:${EXPORTER_PORT}`,
+        ],
+        env: {
+          MONGODB_USER: kplus.EnvValue.fromValue(ROOT_USER),
+          MONGODB_PASSWORD: kplus.EnvValue.fromSecretValue({ secret: o.secret, key: o.passwordKey }),
+        },
+        resources: {
+          cpu: { request: kplus.Cpu.millis(20), limit: kplus.Cpu.millis(200) },
+          memory: { request: Size.mebibytes(64), limit: Size.mebibytes(128) },
+        },
+      }));
+    }
+    return { containers, initContainers: [setup] };
   }
 }
 
@@ -337,4 +380,6 @@ interface PodOptions {
   readonly resources: kplus.ContainerResources;
   readonly cacheSizeGB: number;
   readonly cacheFromConfig: boolean;
+  /** Run the metrics exporter sidecar. */
+  readonly metrics: boolean;
 }

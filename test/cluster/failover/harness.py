@@ -16,7 +16,6 @@ of the leader under a writer, rejoin without a re-clone, a Kubernetes API outage
 (failsafe mode), a planned switchover with patronictl. Prints PASS/FAIL lines and `N passed, M failed`.
 """
 import argparse
-import base64
 import json
 import os
 import pwd
@@ -43,6 +42,9 @@ import yaml
 
 TAG = 'failover'
 SYNC_ROLES = ('sync_standby', 'quorum_standby')  # /cluster roles of synchronous standbys (quorum: synchronous_mode quorum)
+# An API refusal in a log line: Kubernetes says "Forbidden" in the status body; the code as "(403)",
+# "status 403", "HTTP 403" or "code": 403 (not the milliseconds of a log timestamp like ",403 INFO").
+FORBIDDEN = re.compile(r'forbidden|\(403\)|(?:HTTP|status|code)\W{0,3}403\b', re.I)
 FIELD_MANAGER = 'cdk8s-stateful-test'
 WAIT = float(os.environ.get('CLUSTER_TEST_WAIT_SECONDS', '180'))
 KEEP = os.environ.get('CLUSTER_TEST_KEEP') == '1'
@@ -500,10 +502,12 @@ class Member:
         hook = (((self.h.r.container.get('lifecycle') or {}).get('postStart') or {}).get('exec') or {}).get('command')
         if hook:
             n = len(self.hooks)
-            path = os.path.join(self.dir, f'poststart-{n}.log')
-            f = open(path, 'w')
-            proc = self.spawn([self.rewrite_paths(a) for a in hook], f)
-            self.hooks.append({'proc': proc, 'log': path, 'cmd': ' '.join(hook), 'file': f})
+            out, err = (os.path.join(self.dir, f'poststart-{n}.{x}') for x in ('out', 'err'))
+            fo, fe = open(out, 'w'), open(err, 'w')
+            proc = subprocess.Popen([self.rewrite_paths(a) for a in hook], env=self.env, cwd=os.path.join(self.dir, 'home'),
+                                    stdin=subprocess.DEVNULL, stdout=fo, stderr=fe, user=self.h.uid, group=self.h.gid,
+                                    extra_groups=[], start_new_session=True)
+            self.hooks.append({'proc': proc, 'out': out, 'err': err, 'cmd': ' '.join(hook), 'files': (fo, fe)})
             pids.append(proc.pid)
         with open(os.path.join(self.h.work, 'pgids'), 'a') as f:
             f.write(''.join(f'{pid}\n' for pid in pids))
@@ -861,6 +865,7 @@ class Harness:
         self.patronictl_outputs = []
         self.sync = False
         self.kubelet = None
+        self.numbers = {}
 
     # ------------------------------------------------------------------ setup
     def apply(self):
@@ -1100,6 +1105,7 @@ class Harness:
                    f'/cluster {json.dumps(self.cluster_view())}')
             raise Abort()
         t_boot = now() - t
+        self.numbers['bootstrap'] = f'{t_boot:.1f}s'
         leader, replicas = got
         cm_leader = poll(30, lambda: self.leader_name() if self.leader_name() == leader['name'] else None)
         alive = [m for m in self.members if m.proc.poll() is None]
@@ -1124,18 +1130,24 @@ class Harness:
         if not hooks:
             return
         done = poll(150, lambda: True if all(hk['proc'].poll() is not None for _, hk in hooks) else None, 0.5)
-        outs, bad = [], []
+        outs, bad, noise = [], [], []
         for m, hk in hooks:
             hk['checked'] = True
-            hk['file'].flush()
-            text = open(hk['log'], errors='replace').read().strip()
-            last = text.splitlines()[-1] if text else '(no output)'
+            for f in hk['files']:
+                f.flush()
+            out = open(hk['out'], errors='replace').read().strip()
+            err = open(hk['err'], errors='replace').read().strip()
+            last = out.splitlines()[-1] if out else ''
             rc = hk['proc'].poll()
-            outs.append(f'{m.name}: exit {rc}: {last[:140]}')
-            if rc != 0 or re.search(r'could not|error|denied|forbidden|\b403\b', text, re.I):
-                bad.append(f'{m.name}: exit {rc}: {text[-400:]}')
+            outs.append(f'{m.name}: exit {rc}: {last[:140] or "(nothing on stdout)"}')
+            if rc != 0 or FORBIDDEN.search(out + err) or re.search(r'\bcould not\b|\berror\b|\bfail(ed|ure|s)?\b', last, re.I) or (not out and err):
+                bad.append(f'{m.name}: exit {rc}: stdout {out[-200:]!r}, stderr {err[-300:]!r}')
+            noise += [ln.strip() for ln in err.splitlines() if re.search(r'error|could not', ln, re.I)]
         R.check(done is not None and not bad, f'{label}: postStart hook `{hooks[0][1]["cmd"]}`', '; '.join(outs),
                 ' || '.join(bad or outs) + ('' if done else ' (still running after 150s)'))
+        if noise:
+            distinct = sorted({n.split(' - ')[-1][:140] for n in noise})
+            info(f'{label}: on stderr the postStart hooks also printed {len(noise)} error line(s) on their way: ' + ' | '.join(distinct[:3]))
 
     def dcs_settings(self):
         """ttl, loop_wait, retry_timeout, synchronous_mode, failsafe_mode: rendered, and what Patroni uses
@@ -1185,6 +1197,7 @@ class Harness:
                   f'{len(unk)} write(s) failed with an unknown outcome so far (not acked; {len(set(unk) & present)} of them committed)')
         if unsafe:
             detail += f'; {len(unsafe)} COMMIT(s) returned a sync-replication warning (not counted as acked): {unsafe[0][3][:120]}'
+        self.numbers[f'{label} acked/present/lost'] = f'{len(ids)}/{len(ids & present)}/{len(lost)}'
         if sync:
             R.check(not lost, f'{label}: no acknowledged write lost (synchronous_mode)', detail)
         else:
@@ -1230,6 +1243,7 @@ class Harness:
         new = state['cm'][1]
         t_w = state['write'][0] - t_kill if 'write' in state else None
         total = max(t_cm, t_w) if t_w is not None else None
+        self.numbers['failover'] = f'{fmt_s(total)} (bound {bound}s)'
         R.check(total is not None and total <= bound and state['write'][1] == new, 'failover',
                 f'new leader {new} holds {self.r.scope}-leader {t_cm:.1f}s after kill -9 of {leader}, first write acked on it '
                 f'at {fmt_s(t_w)}: {fmt_s(total)} <= ttl + loop_wait = {bound}s',
@@ -1250,6 +1264,7 @@ class Harness:
     def rejoin(self, old, leader):
         m = self.member(old)
         before = m.identity
+        drift = self.drift_config(leader) if m.hooks else None
         self.kubelet.expected_down.discard(old)
         t = now()
         m.start()
@@ -1259,6 +1274,7 @@ class Harness:
                    f'/cluster {json.dumps(self.cluster_view())}')
             return None
         t_rejoin = now() - t
+        self.numbers['rejoin'] = f'{t_rejoin:.1f}s'
         lead, reps = got
         after = birth(m.data_dir)
         log_text = m.log_since_start()
@@ -1278,7 +1294,42 @@ class Harness:
             info(f'{old} log: {ln.strip()[:200]}')
         self.check_routing('after rejoin', leader)
         self.check_hooks('rejoin')
+        if drift:
+            key, rendered, edited, want = drift
+            live = poll(30, lambda: (lambda c: c if c == want else None)(self.live_config()), 0.5)
+            R.check(live is not None, 'rejoin: postStart hook restores the rendered dynamic configuration',
+                    f'`patronictl edit-config --set {key}={edited}` before the restart; after it {key} is {rendered} again '
+                    '(the live config equals dynamic.yml)',
+                    f'live config after the restart: {json.dumps(self.live_config(), sort_keys=True)}')
         return t_rejoin
+
+    def live_config(self):
+        cm = self.kube.try_get(f'/api/v1/namespaces/{self.r.ns}/configmaps/{self.r.scope}-config') or {}
+        return json.loads(((cm.get('metadata') or {}).get('annotations') or {}).get('config') or '{}')
+
+    def drift_config(self, leader):
+        """As an operator might: change the cluster's dynamic configuration with patronictl (as pod
+        `leader`), so that the restarted pod's postStart hook has something to restore."""
+        dynamic = self.r.file_at(os.path.join(os.path.dirname(self.r.config_path), 'dynamic.yml'))
+        if dynamic is None:
+            return None
+        want = yaml.safe_load(dynamic)
+        key = 'maximum_lag_on_failover'
+        rendered = want.get(key, 1048576)
+        edited = int(rendered) * 2
+        lm = self.member(leader)
+        for _ in range(10):  # "aborted due to concurrent changes" while Patroni writes the config's history
+            p = lm.run_as([os.path.join(self.venv, 'bin', 'patronictl'), '-c', lm.config_file, 'edit-config',
+                           '--force', '--quiet', '--set', f'{key}={edited}'])
+            self.patronictl_outputs.append(p.stdout + p.stderr)
+            if p.returncode == 0:
+                break
+            time.sleep(1)
+        if p.returncode != 0 or self.live_config().get(key) != edited:
+            R.fail('patronictl edit-config', f'exit {p.returncode}: {(p.stdout + p.stderr).strip()[-300:]}; live {key} '
+                   f'{self.live_config().get(key)}')
+            return None
+        return key, rendered, edited, want
 
     def outage(self, leader, s):
         duration = s['ttl'] + 20
@@ -1316,7 +1367,12 @@ class Harness:
         members_written = sorted({a[2] for a in acks})
         demoted = [f'{t:.0f}s {role}/{state}' for t, role, state in roles if role != 'primary']
         kills = [f'{n} at {t - t_stop:.0f}s' for t, n in self.kubelet.liveness_kills[kills_before:]]
-        flips = [f'{n} {"Ready" if ok else "NotReady"} at {t - t_stop:.0f}s' for t, n, ok in self.kubelet.transitions[flips_before:]]
+        flips = [f'{n} {"Ready" if ok else "NotReady"} at {t - t_stop:.0f}s' for t, n, ok in self.kubelet.transitions[flips_before:]
+                 if t <= t_cont]
+        if any(n == leader and not ok for t, n, ok in self.kubelet.transitions[flips_before:] if t <= t_cont):
+            info(f'NOTE: the primary {leader}\'s readiness probe (GET /readiness) failed during the hang while it kept '
+                 'accepting writes: a kubelet that can still reach the API server (Patroni alone cut off) would take it '
+                 'out of the read-write Service')
         R.check(not kills, 'api outage: liveness probes pass', 'no liveness probe failed failureThreshold times in a row '
                 'during the hang (a kubelet would not restart any member)' + (f'; readiness changes: {", ".join(flips)}' if flips else
                                                                              '; readiness unchanged'),
@@ -1353,6 +1409,8 @@ class Harness:
                    f'leader annotations {self.leader_cm()}, /cluster {json.dumps(self.cluster_view())}')
             return None
         new_leader = got[0]
+        self.numbers['api outage'] = (f'{duration}s, {len(acks)} commits during it, max gap {max_gap:.2f}s, recovery '
+                                      f'{t_rec:.1f}s, longest gap after it {fmt_s(gap_after)}')
         timeline_after = (self.member(new_leader).rest('patroni')[1] or {}).get('timeline')
         demotions = []
         for m in self.members:
@@ -1429,6 +1487,7 @@ class Harness:
                    f'patronictl said: {out[-400:]}')
             return None
         total = max(state['cm'], state['write']) - t
+        self.numbers['switchover'] = f'{total:.1f}s'
         R.ok('switchover', f'{candidate} is the leader {state["cm"] - t:.1f}s after `patronictl switchover` started '
                            f'(the command returned after {t_cmd:.1f}s), first write acked on it at {state["write"] - t:.1f}s: {total:.1f}s')
         got = poll(WAIT, lambda: self.healthy(expect_leader=candidate), 0.5)
@@ -1472,12 +1531,22 @@ class Harness:
             except OSError:
                 continue
             total += len(text.splitlines())
-            lines += [f'{m.name}: {ln.strip()}' for ln in text.splitlines()
-                      if re.search(r'\b403\b|forbidden', ln, re.I)]
+            lines += [f'{m.name}: {ln.strip()}' for ln in text.splitlines() if FORBIDDEN.search(ln)]
+        for m in self.members:
+            for hk in m.hooks:
+                for path in (hk['out'], hk['err']):
+                    try:
+                        lines += [f'{m.name} postStart: {ln.strip()}' for ln in open(path, errors='replace') if FORBIDDEN.search(ln)]
+                    except OSError:
+                        pass
         for out in self.patronictl_outputs:
-            lines += [f'patronictl: {ln.strip()}' for ln in out.splitlines() if re.search(r'\b403\b|forbidden', ln, re.I)]
+            lines += [f'patronictl: {ln.strip()}' for ln in out.splitlines() if FORBIDDEN.search(ln)]
+        denied = sorted({f'{v} {r}' for ln in lines for v, r in re.findall(r'cannot (\w+) resource \\*"?([\w./-]+)', ln)})
+        if denied:
+            lines = [f'denied: {", ".join(denied)}'] + [ln for ln in lines if 'cannot' in ln][:1] + lines
         R.check(not lines, 'rbac: the rendered Role is enough',
-                f'no 403/Forbidden in {total} lines of Patroni logs (ServiceAccount token, not admin) nor in patronictl output',
+                f'no 403/Forbidden in {total} lines of Patroni logs (ServiceAccount token, not admin), in the postStart '
+                'hooks\' output (patronictl) nor in the switchover\'s patronictl output',
                 f'{len(lines)} line(s), e.g.: ' + ' || '.join(ln[:400] for ln in lines[:4]))
 
     # ------------------------------------------------------------------ teardown
@@ -1533,7 +1602,6 @@ class Harness:
         info(f'{os.path.relpath(self.a.manifest)}: StatefulSet {r.ns}/{r.name} ({r.replicas} pods) runs '
              f'`{" ".join(r.command)}`; Patroni config from {r.config_path} (scope {r.scope}); '
              f'PostgreSQL {self.a.pg_version} from {self.pg_bin} stands in for the image {r.container.get("image")}')
-        numbers = {}
         try:
             self.apply()
             self.pods_ready()
@@ -1553,16 +1621,13 @@ class Harness:
             self.sync = is_on(s['synchronous_mode'])
             self.start_writer(leader)
             new, t_fail = self.failover(leader, s)
-            numbers['failover'] = t_fail
             t_rejoin = self.rejoin(leader, new)
-            numbers['rejoin'] = t_rejoin
             if t_rejoin is None:
                 raise Abort()
             res = self.outage(new, s)
             if res is None:
                 raise Abort()
             leader2 = res[0]
-            numbers['outage'] = res[1:]
             res = self.switchover(leader2, s)
             final_leader = res[0] if res else (self.leader_name() or leader2)
             self.final(final_leader)
@@ -1574,6 +1639,8 @@ class Harness:
             if self.members:
                 self.rbac_check()
         finally:
+            if self.numbers:
+                info('numbers: ' + '; '.join(f'{k} {v}' for k, v in self.numbers.items()))
             self.teardown(R.failed > 0)
 
 

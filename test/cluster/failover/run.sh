@@ -4,8 +4,8 @@
 # README.md in the directory above ("Failover harness").
 #   bash test/cluster/failover/run.sh <state-dir> <bin-dir> [manifest.k8s.yaml]
 # <state-dir> is a control plane started by up.sh (its kubeconfig and pids), <bin-dir> its binaries.
-# Installs what is missing (as root: postgresql-15 with apt; Patroni, pinned, into a venv made from
-# /usr/bin/python3). Prints PASS/FAIL lines, last `N passed, M failed`; exits 1 on any failure.
+# Installs what is missing through test/integration/postgres/setup.sh (as root: postgresql-15 with
+# apt; Patroni, pinned, into a venv made from /usr/bin/python3). Prints PASS/FAIL lines, last `N passed, M failed`; exits 1 on any failure.
 # Env: CDK8S_STATEFUL_CACHE, CLUSTER_TEST_KEEP=1 (keep objects and the work directory),
 #      CLUSTER_TEST_WAIT_SECONDS (per wait, default 180)
 set -euo pipefail
@@ -14,10 +14,6 @@ root="$(cd "$here/../../.." && pwd)"
 state="${1:?usage: run.sh <state-dir> <bin-dir> [manifest.k8s.yaml]}"
 bin="${2:?usage: run.sh <state-dir> <bin-dir> [manifest.k8s.yaml]}"
 manifest="${3:-$root/examples/postgres/dist/orders.k8s.yaml}"
-cache="${CDK8S_STATEFUL_CACHE:-$HOME/.cache/cdk8s-stateful}"
-pg_major=15
-pg_bin="/usr/lib/postgresql/$pg_major/bin"
-python=/usr/bin/python3
 state="$(cd "$state" && pwd)"
 bin="$(cd "$bin" && pwd)"
 cd "$root"
@@ -29,59 +25,16 @@ setup_fail() {
 }
 t0=$(date +%s)
 
-# --- system packages: PostgreSQL (Debian's), Python with venv
-need=()
-[[ -x $pg_bin/postgres && -x $pg_bin/pg_rewind && -x $pg_bin/pg_basebackup ]] || need+=("postgresql-$pg_major")
-[[ -x $python ]] || need+=(python3)
-{ [[ -x $python ]] && "$python" -c 'import ensurepip, venv' 2>/dev/null; } || need+=(python3-venv)
-if [[ ${#need[@]} -gt 0 ]]; then
-  [[ $(id -u) == 0 ]] || setup_fail "needs ${need[*]} (apt-get install, as root)"
-  echo "failover: installing ${need[*]}" >&2
-  apt-get update -qq >/dev/null || setup_fail "apt-get update failed"
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null ||
-    setup_fail "apt-get install ${need[*]} failed"
-fi
 [[ -x $bin/kubectl ]] || setup_fail "no kubectl in $bin"
 [[ -f $state/kubeconfig && -f $state/pids ]] || setup_fail "$state is no running control plane (no kubeconfig/pids from up.sh)"
-
-# --- who runs Patroni and PostgreSQL (PostgreSQL refuses root): `postgres` when started as root
-if [[ $(id -u) == 0 ]]; then
-  user=postgres
-  id "$user" >/dev/null 2>&1 || useradd --system --create-home "$user" || setup_fail "cannot create the user $user"
-else
-  user="$(id -un)"
-fi
-
-# --- the Patroni venv (pinned), where that user can read it: the cache, unless the cache is under a
-# home the user cannot enter (root's home is 0700), then /opt/cdk8s-stateful
-key="$(cat "$here/requirements.txt" <("$python" -VV) | sha256sum | cut -c1-16)"
-mkdir -p "$cache"
-venv_root="$cache"
-if [[ $(id -u) == 0 ]] && ! runuser -u "$user" -- test -x "$cache"; then venv_root=/opt/cdk8s-stateful; fi
-venv="$venv_root/patroni-venv-$key"
-install_venv() {
-  [[ -f $venv/.complete ]] && return 0
-  echo "failover: installing Patroni (requirements.txt) into $venv" >&2
-  rm -rf "$venv"
-  mkdir -p "$venv_root"
-  chmod 755 "$venv_root"
-  "$python" -m venv "$venv" &&
-    "$venv/bin/pip" install --disable-pip-version-check --no-input -q --no-deps -r "$here/requirements.txt" &&
-    "$venv/bin/pip" check >/dev/null &&
-    chmod -R a+rX "$venv" &&
-    touch "$venv/.complete"
-}
-if command -v flock >/dev/null; then
-  export -f install_venv; export venv venv_root python here
-  flock "$cache/.lock" bash -c install_venv || setup_fail "could not install Patroni into $venv"
-else
-  install_venv || setup_fail "could not install Patroni into $venv"
-fi
-"$venv/bin/patroni" --version >/dev/null 2>&1 || setup_fail "$venv/bin/patroni does not run"
-if [[ $(id -u) == 0 ]]; then
-  runuser -u "$user" -- "$venv/bin/python" -c 'import patroni, psycopg2' ||
-    setup_fail "the user $user cannot use $venv"
-fi
+# PostgreSQL 15 (Debian's), the user that runs it (it refuses root) and Patroni in a pinned venv:
+# the same setup as the integration stage's Postgres checks.
+# shellcheck source-path=SCRIPTDIR source=../../integration/postgres/setup.sh
+. "$root/test/integration/postgres/setup.sh"
+postgres_setup || setup_fail "see the lines above"
+pg_bin="$PG_BIN"
+user="$PG_USER"
+venv="$PATRONI_VENV"
 
 # --- the rendering
 if [[ ! -f $manifest ]]; then

@@ -20,6 +20,7 @@ const ring = new Cassandra(chart, 'ring', {
   replicas: 1,
   racks: racks ? racks.split(',').map((name, i) => ({ name, zone: `zone-${i}` })) : undefined,
   config: { concurrent_reads: '16' },
+  metrics: true,
 });
 const objects: any[] = Testing.synth(chart);
 for (const kind of ['config', 'scripts']) {

@@ -11,18 +11,28 @@
 #     nodetool status shows both nodes UN in dc1 with racks a and b, a CQL client writes at
 #     consistency ALL to an RF=2 NetworkTopologyStrategy keyspace and reads it back, the preStop
 #     script drains a node (not Ready any more, seen down by its peer), and reads at ONE still work.
+#     The construct is rendered with `metrics: true`: each daemon runs the Prometheus JMX exporter
+#     javaagent (Maven Central's jmx_prometheus_javaagent, the release the default agent image
+#     carries) from the rendered JVM_EXTRA_OPTS and rules file, in the same start; after the CQL
+#     check, each node's /metrics must serve the series docs/engines/cassandra.md names, and the
+#     writes must show in cassandra_clientrequest_requests_total (it prints what it found).
 #  3. The cassandra.yaml rendered for 4.0 and 4.1 is accepted by those versions' own
 #     configuration loader (YamlConfigurationLoader + DatabaseDescriptor), without starting them.
 #
 # Test-only mappings (the pods do none of this): data paths /var/lib/cassandra -> a temp dir,
 # each seed's DNS name -> its node's loopback address (what cluster DNS would answer),
 # rpc_address -> the node's address, the heap set to 768 MiB, JMX ports 7199/7200, a small
-# logback.xml standing in for the image's. Prints PASS/FAIL lines; exits non-zero on any failure.
+# logback.xml standing in for the image's; in JVM_EXTRA_OPTS the agent jar's path and the rules'
+# directory, and the agent listens on the node's own loopback address (127.0.0.<n>:9404).
+# These ports are fixed: when one is busy (another run), it waits for it, up to PORT_WAIT seconds
+# (default 900). Prints PASS/FAIL lines; exits non-zero on any failure.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../../.." && pwd)"
 cache="${CDK8S_STATEFUL_CACHE:-$HOME/.cache/cdk8s-stateful}"
 versions=("5.0.9:5.0" "4.1.10:4.1" "4.0.19:4.0")
+agent_version="${JMX_EXPORTER_VERSION:-1.0.1}"
+agent_jar="$cache/jmx-exporter-$agent_version/jmx_prometheus_javaagent-$agent_version.jar"
 failures=0
 passes=0
 pass() { echo "PASS: $*"; passes=$((passes + 1)); }
@@ -49,6 +59,7 @@ need_apt=()
 command -v java >/dev/null || need_apt+=(openjdk-17-jdk-headless)
 command -v mvn >/dev/null || need_apt+=(maven)
 command -v shellcheck >/dev/null || need_apt+=(shellcheck)
+command -v curl >/dev/null || need_apt+=(curl)
 if [ "${#need_apt[@]}" -gt 0 ]; then
   echo "installing ${need_apt[*]}"
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null
@@ -85,19 +96,33 @@ done
 
 # --- 2. a ring of two racks ------------------------------------------------------------------
 racks=(a b)
-for ip in 127.0.0.1 127.0.0.2; do
-  for port in 7000 9042; do
-    if (exec 3<>"/dev/tcp/$ip/$port") 2>/dev/null; then
-      echo "FAIL: port $port on $ip is already in use; stop what listens there"; exit 1
-    fi
+busy_ports() { # the fixed ports of the ring that something listens on
+  local ip port
+  for ip in 127.0.0.1 127.0.0.2; do
+    for port in 7000 9042 9404; do
+      if (exec 3<>"/dev/tcp/$ip/$port") 2>/dev/null; then printf '%s ' "$ip:$port"; fi
+    done
   done
-done
-for port in 7199 7200; do
-  if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-    echo "FAIL: port $port on 127.0.0.1 is already in use; stop what listens there"; exit 1
+  for port in 7199 7200; do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then printf '%s ' "127.0.0.1:$port"; fi
+  done
+}
+# Another run may hold them: wait for it to end rather than disturb it.
+waited=0
+while busy="$(busy_ports)" && [ -n "$busy" ]; do
+  if [ "$waited" -ge "${PORT_WAIT:-900}" ]; then
+    echo "FAIL: ports still in use after ${waited}s: $busy"; exit 1
   fi
+  [ "$waited" = 0 ] && echo "ports in use ($busy): waiting for them to be free"
+  sleep 10; waited=$((waited + 10))
 done
 lib="$(fetch 5.0.9)"
+if [ ! -f "$agent_jar" ]; then
+  mkdir -p "$(dirname "$agent_jar")"
+  mvn -q -B dependency:copy -Dartifact="io.prometheus.jmx:jmx_prometheus_javaagent:$agent_version" \
+    -DoutputDirectory="$(dirname "$agent_jar")" >"$work/mvn-agent.log" 2>&1 || { cat "$work/mvn-agent.log"; exit 1; }
+fi
+[ -f "$agent_jar" ] || { echo "FAIL: no $agent_jar after the download"; exit 1; }
 render 5.0.9 5.0 "$work/ring" a,b
 mkdir -p "$work/image-conf" "$work/bin"
 cat > "$work/image-conf/logback.xml" <<'XML'
@@ -183,9 +208,21 @@ start_node() { # <node>: prepare its configuration as the init container does, s
   else
     fail "node $n: prepare-config.sh"; cat "$dir/prepare.log"
   fi
+  # The rendered JVM_EXTRA_OPTS (cassandra-env.sh appends them), mapped to this machine: the
+  # agent's jar, the rules' directory, and the node's own address for its port.
+  local extra mapped
+  extra="$(sed -n 's/^JVM_EXTRA_OPTS=//p' "$work/ring/server.env")"
+  mapped="${extra//-javaagent:\/opt\/jmx-exporter\/jmx_prometheus_javaagent.jar=9404:\/config\//-javaagent:$agent_jar=$ip:9404:$dir/rendered/}"
+  if [[ "$mapped" == "-javaagent:$agent_jar=$ip:9404:$dir/rendered/jmx-exporter.yaml" ]]; then
+    pass "node $n: the rendered JVM_EXTRA_OPTS load the JMX exporter agent with the rendered rules ($extra)"
+  else
+    fail "node $n: JVM_EXTRA_OPTS '$extra' is not the agent option this check can map"
+  fi
+  cp "$work/ring/config/jmx-exporter.yaml" "$dir/rendered/"
   # As bin/cassandra does: the configuration directory first on the classpath (cassandra.yaml,
   # cassandra-rackdc.properties and logback.xml are found there), local JMX.
-  java "${jvm_opts[@]}" \
+  # shellcheck disable=SC2086 # JVM_EXTRA_OPTS is a list of options, as in cassandra-env.sh
+  java "${jvm_opts[@]}" $mapped \
     -Dcassandra-foreground=yes -Dcassandra.jmx.local.port="$((7198 + n))" \
     -Dcassandra.logdir="$dir/logs" -Dcassandra.storagedir="$dir/data" \
     -cp "$dir/conf:$lib/*" org.apache.cassandra.service.CassandraDaemon >"$dir/daemon.out" 2>&1 &
@@ -259,6 +296,51 @@ if out="$(java -cp "$lib/*" "$here/Check.java" 127.0.0.1 dc1 2 ALL 2>&1)" \
   pass "CQL client (local datacenter dc1): RF=2 NetworkTopologyStrategy keyspace written and read at ALL; cluster 'ring', both racks seen"
 else
   fail "CQL client check at ALL"; echo "$out" | tail -20
+fi
+
+# The series docs/engines/cassandra.md names, on every node, served by the agent in its JVM.
+named_series=(
+  cassandra_clientrequest_latency_seconds cassandra_clientrequest_requests_total
+  cassandra_clientrequest_timeouts_total cassandra_clientrequest_unavailables_total cassandra_clientrequest_failures_total
+  cassandra_compaction_pendingtasks cassandra_compaction_completedtasks_total cassandra_compaction_bytescompacted_total
+  cassandra_droppedmessage_dropped_total
+  cassandra_storage_load_bytes cassandra_storage_exceptions_total cassandra_storage_totalhints_total cassandra_storage_totalhintsinprogress
+  cassandra_threadpools_pendingtasks cassandra_threadpools_activetasks cassandra_threadpools_totalblockedtasks_total
+  cassandra_commitlog_pendingtasks cassandra_commitlog_totalcommitlogsize
+  cassandra_client_connectednativeclients cassandra_cache_hitrate cassandra_cache_size cassandra_cache_entries
+  cassandra_failuredetector_upendpointcount cassandra_failuredetector_downendpointcount
+  jvm_memory_used_bytes jvm_gc_collection_seconds_count process_cpu_seconds_total
+)
+writes=0
+for n in 1 2; do
+  ip="127.0.0.$n" file="$work/node$n/metrics.txt"
+  if ! curl -fsS --max-time 60 "http://$ip:9404/metrics" -o "$file"; then
+    fail "node $n: no /metrics on $ip:9404"; continue
+  fi
+  found=() missing=()
+  for series in "${named_series[@]}"; do
+    if grep -qE "^$series(\{| )" "$file"; then found+=("$series"); else missing+=("$series"); fi
+  done
+  count="$(grep -cvE '^(#|$)' "$file")"
+  echo "    node $n: $count series; ${#found[@]} of ${#named_series[@]} named ones found: ${found[*]}"
+  if [ "${#missing[@]}" -eq 0 ]; then
+    pass "node $n: /metrics serves the ${#named_series[@]} series docs/engines/cassandra.md names ($count series in all)"
+  else
+    fail "node $n: /metrics lacks ${missing[*]}"; grep -oE '^cassandra_[a-z_]+' "$file" | sort -u | sed 's/^/      has: /'
+  fi
+  value="$(sed -n 's/^cassandra_clientrequest_requests_total{operation="Write",\{0,1\}} \([0-9.]*\)$/\1/p' "$file")"
+  value="${value%%.*}"
+  writes=$((writes + ${value:-0}))
+  if grep -q '^cassandra_failuredetector_upendpointcount 2.0$' "$file"; then
+    pass "node $n: cassandra_failuredetector_upendpointcount says both nodes are up"
+  else
+    fail "node $n: cassandra_failuredetector_upendpointcount is not 2: $(grep '^cassandra_failuredetector' "$file" | tr '\n' ' ')"
+  fi
+done
+if [ "$writes" -gt 0 ]; then
+  pass "the CQL client's writes show in cassandra_clientrequest_requests_total{operation=\"Write\"} ($writes coordinated)"
+else
+  fail "no coordinated write counted in cassandra_clientrequest_requests_total"
 fi
 
 # preStop on rack b's node: drained, not Ready, and seen down by its peer; reads at ONE go on.

@@ -2,6 +2,7 @@
 // runs exactly what the library renders:
 //   OUT/start.sh                      the scripts ConfigMap
 //   OUT/<set>/server.properties       the set's config ConfigMap (set: broker, controller)
+//   OUT/<set>/jmx-exporter.yaml       the JMX exporter's rules, from the same ConfigMap (metrics: true)
 //   OUT/<set>/env                     the container's literal environment
 // Usage: node -r ts-node/register/transpile-only render.ts OUT_DIR VERSION [CONTROLLERS]
 //   (namespace db, name kafka, 3 brokers; CONTROLLERS > 0 adds dedicated controllers)
@@ -22,6 +23,7 @@ new Kafka(chart, 'kafka', {
   brokers: 3,
   controllers: controllers > 0 ? controllers : undefined,
   version: KafkaVersion.of(fullVersion, major),
+  metrics: true,
 });
 const objects: any[] = Testing.synth(chart);
 
@@ -33,7 +35,9 @@ const byName = (kind: string, name: string) => {
 const writeSet = (set: string, statefulSet: string) => {
   const dir = path.join(outDir, set);
   fs.mkdirSync(dir, { recursive: true });
-  fs.writeFileSync(path.join(dir, 'server.properties'), byName('ConfigMap', `${statefulSet}-config`).data['server.properties']);
+  const config = byName('ConfigMap', `${statefulSet}-config`).data;
+  fs.writeFileSync(path.join(dir, 'server.properties'), config['server.properties']);
+  fs.writeFileSync(path.join(dir, 'jmx-exporter.yaml'), config['jmx-exporter.yaml']);
   const container = byName('StatefulSet', statefulSet).spec.template.spec.containers[0];
   const env = (container.env as any[])
     .filter((e) => e.value !== undefined)

@@ -8,13 +8,21 @@
 # dedicated controllers, a controller too), writes go on, every acknowledged record is read back, and
 # the killed broker comes back on its formatted storage (the format step is a no-op) and rejoins the
 # ISR. Last, a node on storage of another cluster id must refuse to start.
+# The construct is rendered with `metrics: true`, so every node runs the Prometheus JMX exporter
+# javaagent (Maven Central's jmx_prometheus_javaagent, the release the default agent image carries)
+# from the rendered KAFKA_OPTS and rules file, in the same start as the checks above; each node's
+# /metrics must serve the series docs/engines/kafka.md names (it prints how many series each served
+# and which were found), and exactly one controller must report itself active.
 #
 # What differs from a pod, and only that: the image's bin/kafka-storage.sh and
 # bin/kafka-server-start.sh are shims that run the same main classes from the jars, and they map the
 # pods' DNS names and ports to 127.0.0.1 with distinct ports and /var/lib/kafka/data to a directory per
-# node (each node's diff is printed into its log). Nothing else in server.properties changes.
+# node (each node's diff is printed into its log). Nothing else in server.properties changes. In
+# KAFKA_OPTS only the agent jar's path, the rules' directory and the port change, and the agent
+# listens on 127.0.0.1.
 #
-# Env: KAFKA_VERSION (default: the library's default version), KAFKA_IT_TOPOLOGIES (default
+# Env: KAFKA_VERSION (default: the library's default version), JMX_EXPORTER_VERSION (default 1.0.1,
+# the agent of JmxExporterAgent.DEFAULT_IMAGE), KAFKA_IT_TOPOLOGIES (default
 # "combined dedicated"), KAFKA_IT_PORT_BASE (default 24090: below the ephemeral port range, where an
 # outgoing connection could take a port before a broker binds it), CDK8S_STATEFUL_CACHE (default
 # ~/.cache/cdk8s-stateful), KEEP_WORK=1 keeps the logs. Prints PASS/FAIL lines and a summary line.
@@ -27,6 +35,9 @@ TOPOLOGIES="${KAFKA_IT_TOPOLOGIES:-combined dedicated}"
 PORT_BASE="${KAFKA_IT_PORT_BASE:-24090}"
 CACHE="${CDK8S_STATEFUL_CACHE:-$HOME/.cache/cdk8s-stateful}/kafka-$VERSION"
 LIB="$CACHE/lib"
+AGENT_VERSION="${JMX_EXPORTER_VERSION:-1.0.1}"
+AGENT_DIR="${CDK8S_STATEFUL_CACHE:-$HOME/.cache/cdk8s-stateful}/jmx-exporter-$AGENT_VERSION"
+AGENT_JAR="$AGENT_DIR/jmx_prometheus_javaagent-$AGENT_VERSION.jar"
 WORK_ROOT="$(mktemp -d "${TMPDIR:-/tmp}/kafka-it.XXXXXX")"
 WORK=""
 TOPIC=it-events
@@ -76,6 +87,7 @@ command -v java >/dev/null || need_apt+=(openjdk-17-jdk-headless)
 command -v javac >/dev/null || need_apt+=(openjdk-17-jdk-headless)
 command -v mvn >/dev/null || need_apt+=(maven)
 command -v shellcheck >/dev/null || need_apt+=(shellcheck)
+command -v curl >/dev/null || need_apt+=(curl)
 if [ "${#need_apt[@]}" -gt 0 ]; then
   log "installing ${need_apt[*]}"
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null
@@ -89,6 +101,15 @@ if [ ! -f "$LIB/.complete" ]; then
     dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$LIB"
   touch "$LIB/.complete"
 fi
+
+# --- the JMX exporter's javaagent, pinned, cached like the broker jars -------------------------
+if [ ! -f "$AGENT_JAR" ]; then
+  log "fetching jmx_prometheus_javaagent $AGENT_VERSION into $AGENT_DIR"
+  mkdir -p "$AGENT_DIR"
+  timeout 600 mvn -q -B dependency:copy -Dartifact="io.prometheus.jmx:jmx_prometheus_javaagent:$AGENT_VERSION" \
+    -DoutputDirectory="$AGENT_DIR"
+fi
+[ -f "$AGENT_JAR" ] || { echo "FAIL: no $AGENT_JAR after the download"; exit 1; }
 
 # --- shims for the image's bin/ scripts --------------------------------------------------------
 SHIMS="$WORK_ROOT/kafka-home/bin"
@@ -108,6 +129,23 @@ if grep -nE 'svc\.cluster\.local|:909[23]\b|/var/lib/kafka' "$2"; then
   exit 1
 fi
 EOF
+cat > "$SHIMS/map-opts" <<'EOF'
+#!/usr/bin/env bash
+# map-opts: the rendered KAFKA_OPTS with the agent's jar, rules directory and port mapped to this
+# machine, listening on 127.0.0.1 only. Refuses options without an agent, or that it cannot map.
+set -euo pipefail
+opts="$(printf '%s' "${KAFKA_OPTS:-}" | sed \
+  -e "s#-javaagent:/opt/jmx-exporter/jmx_prometheus_javaagent.jar=9404:/etc/kafka/template/#-javaagent:$IT_AGENT_JAR=127.0.0.1:$IT_METRICS_PORT:$IT_RULES_DIR/#")"
+case "$opts" in
+  *"-javaagent:$IT_AGENT_JAR=127.0.0.1:"*) ;;
+  *) echo "map-opts: no JMX exporter agent to map in KAFKA_OPTS '${KAFKA_OPTS:-}'" >&2; exit 1 ;;
+esac
+if printf '%s' "$opts" | grep -E '/opt/jmx-exporter|/etc/kafka|=9404:' >&2; then
+  echo "map-opts: the options above were not mapped" >&2
+  exit 1
+fi
+printf '%s\n' "$opts"
+EOF
 cat > "$SHIMS/kafka-storage.sh" <<'EOF'
 #!/usr/bin/env bash
 # Stands in for the image's kafka-storage.sh: the same main class, with the config mapped.
@@ -121,7 +159,10 @@ while [ $# -gt 0 ]; do
     args+=("$1"); shift
   fi
 done
-exec java -cp "$IT_LIB/*" kafka.tools.StorageTool "${args[@]}"
+# The image's script runs through kafka-run-class.sh, so the first start's format gets KAFKA_OPTS too.
+opts="$("$(dirname "$0")/map-opts")"
+# shellcheck disable=SC2086 # KAFKA_OPTS is a list of options, as in kafka-run-class.sh
+exec java $opts -cp "$IT_LIB/*" kafka.tools.StorageTool "${args[@]}"
 EOF
 cat > "$SHIMS/kafka-server-start.sh" <<'EOF'
 #!/usr/bin/env bash
@@ -130,9 +171,11 @@ set -euo pipefail
 "$(dirname "$0")/map-config" "$1" "$1.mapped"
 echo "--- server.properties as run here (diff against the rendered one):"
 diff "$1" "$1.mapped" || true
-# shellcheck disable=SC2086 # KAFKA_HEAP_OPTS is a list of options, as in kafka-run-class.sh
+opts="$("$(dirname "$0")/map-opts")"
+echo "--- KAFKA_OPTS as run here: $opts"
+# shellcheck disable=SC2086 # KAFKA_HEAP_OPTS and KAFKA_OPTS are lists of options, as in kafka-run-class.sh
 exec java $KAFKA_HEAP_OPTS -Dorg.slf4j.simpleLogger.showDateTime=true \
-  -cp "$IT_LIB/*" kafka.Kafka "$1.mapped"
+  -cp "$IT_LIB/*" $opts kafka.Kafka "$1.mapped"
 EOF
 chmod +x "$SHIMS/"*
 topology=setup
@@ -148,6 +191,12 @@ controller_port() { # controller_port NODE
     c*) echo $((PORT_BASE + 100 + 10 * ${1#c} + 1)) ;;
   esac
 }
+metrics_port() { # metrics_port NODE: the JMX exporter's port (9404 in the pods)
+  case "$1" in
+    b*) echo $((PORT_BASE + 10 * ${1#b} + 4)) ;;
+    c*) echo $((PORT_BASE + 100 + 10 * ${1#c} + 4)) ;;
+  esac
+}
 pod_of() { case "$1" in b*) echo "kafka-${1#b}" ;; c*) echo "kafka-controller-${1#c}" ;; esac; }
 set_of() { case "$1" in b*) echo broker ;; c*) echo controller ;; esac; }
 
@@ -157,7 +206,8 @@ choose_ports() {
   for _ in $(seq 1 20); do
     busy=0
     for i in $(seq 0 2); do
-      for p in $((PORT_BASE + 10 * i)) $((PORT_BASE + 10 * i + 1)) $((PORT_BASE + 100 + 10 * i + 1)); do
+      for p in $((PORT_BASE + 10 * i)) $((PORT_BASE + 10 * i + 1)) $((PORT_BASE + 100 + 10 * i + 1)) \
+               $((PORT_BASE + 10 * i + 4)) $((PORT_BASE + 100 + 10 * i + 4)); do
         if port_in_use "$p"; then busy=1; fi
       done
     done
@@ -200,9 +250,89 @@ start_node() { # start_node NODE: runs the rendered start script as the node's p
     export IT_WORK="$WORK" IT_LIB="$LIB" IT_DATA="$WORK/$node/data"
     IT_BROKER_PORT="$(broker_port "${node#?}")" IT_CONTROLLER_PORT="$(controller_port "$node")"
     export IT_BROKER_PORT IT_CONTROLLER_PORT
+    IT_METRICS_PORT="$(metrics_port "$node")"
+    export IT_METRICS_PORT IT_AGENT_JAR="$AGENT_JAR" IT_RULES_DIR="$WORK/rendered/$set"
     exec sh "$WORK/rendered/start.sh"
   ) >> "$WORK/$node/server.log" 2>&1 &
   PIDS[$node]=$!
+}
+
+# The series docs/engines/kafka.md names, by the role of the node that serves them.
+BROKER_SERIES=(
+  kafka_server_replicamanager_underreplicatedpartitions
+  kafka_server_replicamanager_underminisrpartitioncount
+  kafka_server_replicamanager_atminisrpartitioncount
+  kafka_server_replicamanager_offlinereplicacount
+  kafka_server_replicamanager_partitioncount
+  kafka_server_replicamanager_leadercount
+  kafka_server_replicamanager_isrshrinks_total
+  kafka_server_replicamanager_isrexpands_total
+  kafka_server_brokertopicmetrics_messagesin_total
+  kafka_server_brokertopicmetrics_bytesin_total
+  kafka_server_brokertopicmetrics_bytesout_total
+  kafka_server_brokertopicmetrics_bytesrejected_total
+  kafka_server_brokertopicmetrics_failedproducerequests_total
+  kafka_server_brokertopicmetrics_failedfetchrequests_total
+  kafka_server_brokertopicmetrics_totalproducerequests_total
+  kafka_server_brokertopicmetrics_totalfetchrequests_total
+  kafka_network_requestmetrics_requests_total
+  kafka_network_requestmetrics_totaltime_seconds
+  kafka_server_kafkarequesthandlerpool_requesthandleravgidlepercent
+  kafka_network_socketserver_networkprocessoravgidlepercent
+  kafka_server_replicafetchermanager_maxlag
+  kafka_server_kafkaserver_brokerstate
+)
+CONTROLLER_SERIES=(
+  kafka_controller_kafkacontroller_activecontrollercount
+  kafka_controller_kafkacontroller_offlinepartitionscount
+  kafka_controller_kafkacontroller_globalpartitioncount
+  kafka_controller_kafkacontroller_globaltopiccount
+  kafka_controller_kafkacontroller_activebrokercount
+  kafka_controller_kafkacontroller_fencedbrokercount
+  kafka_controller_kafkacontroller_preferredreplicaimbalancecount
+  kafka_controller_controllerstats_uncleanleaderelections_total
+  kafka_server_raftmetrics_current_leader
+  kafka_server_raftmetrics_current_epoch
+  kafka_server_raftmetrics_high_watermark
+  kafka_server_raftmetrics_log_end_offset
+  kafka_server_raftmetrics_commit_latency_avg
+  kafka_server_raftmetrics_commit_latency_max
+)
+JVM_SERIES=(jvm_memory_used_bytes jvm_threads_current process_cpu_seconds_total)
+
+check_metrics() { # check_metrics NODE...: every node's /metrics serves the series of its role
+  local node port out want found missing series total=0 active=0 value
+  for node in "$@"; do
+    port="$(metrics_port "$node")" out="$WORK/$node/metrics.txt"
+    case "$node$CONTROLLERS" in
+      b*0) want=("${BROKER_SERIES[@]}" "${CONTROLLER_SERIES[@]}" "${JVM_SERIES[@]}") ;;
+      b*) want=("${BROKER_SERIES[@]}" "${JVM_SERIES[@]}") ;;
+      c*) want=("${CONTROLLER_SERIES[@]}" "${JVM_SERIES[@]}") ;;
+    esac
+    if ! curl -fsS --max-time 30 "http://127.0.0.1:$port/metrics" -o "$out"; then
+      fail "$(pod_of "$node"): no /metrics on 127.0.0.1:$port"; continue
+    fi
+    found=() missing=()
+    for series in "${want[@]}"; do
+      if grep -qE "^$series(\{| )" "$out"; then found+=("$series"); else missing+=("$series"); fi
+    done
+    series="$(grep -cvE '^(#|$)' "$out")"
+    total=$((total + series))
+    echo "    $(pod_of "$node"): $series series; ${#found[@]} of ${#want[@]} named ones found: ${found[*]}"
+    if [ "${#missing[@]}" -eq 0 ]; then
+      pass "$(pod_of "$node") serves the ${#want[@]} series docs/engines/kafka.md names for its role ($series series in all)"
+    else
+      fail "$(pod_of "$node") lacks ${missing[*]}"
+      grep -oE '^kafka_[a-z_]+' "$out" | sort -u | sed 's/^/      has: /'
+    fi
+    value="$(sed -n 's/^kafka_controller_kafkacontroller_activecontrollercount \([0-9.]*\)$/\1/p' "$out")"
+    [ "${value%.*}" = 1 ] && active=$((active + 1))
+  done
+  if [ "$active" = 1 ]; then
+    pass "exactly one controller reports kafka_controller_kafkacontroller_activecontrollercount 1 ($total series over $# nodes)"
+  else
+    fail "$active controllers report themselves active"
+  fi
 }
 
 check() { timeout 300 java -cp "$LIB/*" "$HERE/Check.java" "$@" 2>>"$WORK/client.log"; }
@@ -264,6 +394,7 @@ run_topology() {
   else
     fail "acks=all writes failed with every node up"
   fi
+  check_metrics "${nodes[@]}"
 
   log "[$topology] killing broker kafka-1 (SIGKILL)"
   stop_node b1 KILL

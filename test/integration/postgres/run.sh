@@ -13,7 +13,7 @@
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$HERE/../../.." && pwd)
-# shellcheck source=setup.sh
+# shellcheck source-path=SCRIPTDIR source=setup.sh
 . "$HERE/setup.sh"
 postgres_setup || { echo "FAIL [postgres] setup: see above"; echo "0 passed, 1 failed"; exit 1; }
 
