@@ -20,7 +20,9 @@ cd "$(dirname "$0")/.."
 ROOT=$PWD
 
 CACHE=${CDK8S_STATEFUL_CACHE:-$HOME/.cache/cdk8s-stateful}
-VENV=$CACHE/py-venv-check
+# One virtualenv per clone (keyed by its path): two clones on one machine must not replace each
+# other's wheel. scripts/synth-examples.ts finds it by the same key.
+VENV=$CACHE/py-venv-check-$(printf "%s" "$(pwd -P)" | sha256sum | cut -c1-12)
 PYTHON=${PYTHON:-python3}
 SKIP_BUILD=false
 [ "${1:-}" = "--skip-build" ] && SKIP_BUILD=true

@@ -9,7 +9,8 @@
  *                    CDK8S_STATEFUL_PLACEMENT=development npm run synth -- --out=dist-development
  */
 import { execFileSync } from 'child_process';
-import { existsSync, readdirSync, readFileSync, rmSync } from 'fs';
+import { createHash } from 'crypto';
+import { existsSync, readdirSync, readFileSync, realpathSync, rmSync } from 'fs';
 import { homedir } from 'os';
 import { join, resolve } from 'path';
 
@@ -18,7 +19,9 @@ const examplesDir = join(root, 'examples');
 const cli = join(root, 'node_modules', '.bin', 'cdk8s');
 // Python examples run in the virtualenv that scripts/check-python.sh builds (the wheel and its
 // runtime dependencies); without it they are skipped, visibly.
-const pyVenvBin = join(process.env.CDK8S_STATEFUL_CACHE ?? join(homedir(), '.cache', 'cdk8s-stateful'), 'py-venv-check', 'bin');
+// One per clone, keyed by its path as scripts/check-python.sh keys it.
+const pyVenv = `py-venv-check-${createHash('sha256').update(realpathSync(root)).digest('hex').slice(0, 12)}`;
+const pyVenvBin = join(process.env.CDK8S_STATEFUL_CACHE ?? join(homedir(), '.cache', 'cdk8s-stateful'), pyVenv, 'bin');
 const isPython = (dir: string) => /^language:\s*python\s*$/m.test(readFileSync(join(dir, 'cdk8s.yaml'), 'utf8'));
 
 const args = process.argv.slice(2);
