@@ -9,8 +9,8 @@ import { PostgresVersion } from './postgres-version';
 import { APPLY_CONFIG_SCRIPT, POST_BOOTSTRAP_SCRIPT } from './scripts';
 import { requireWholeSeconds } from '../../private/durations';
 import { invalid, requireInteger } from '../../private/errors';
-import { requireKnownKeys, requireOneOf, requireRecord } from '../../private/guards';
-import { instanceOf, requireKind } from '../../private/prop-types';
+import { requireOneOf } from '../../private/guards';
+import { instanceOf, requireProps } from '../../private/prop-types';
 import { mebibytesOf } from '../../private/quantity';
 import { PodManagementPolicy } from '../../workload/stateful-workload';
 import { Credentials } from '../credentials';
@@ -41,7 +41,6 @@ const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
 const DATA_MOUNT = '/var/lib/postgresql/data';
 /** Data in a subdirectory of the volume, whose root holds lost+found. */
 const DATA_DIR = `${DATA_MOUNT}/pgdata`;
-const FAILOVER_KEYS = ['leaderLeaseTtl', 'loopWait', 'retryTimeout', 'maximumLagOnFailover'] as const;
 
 /** Properties of a {@link Postgres}. */
 export interface PostgresProps extends EngineProps {
@@ -320,13 +319,14 @@ export class Postgres extends EngineBase {
 
   /** Patroni's timing in whole seconds, checked against its own rule. */
   private failoverTiming(value: unknown) {
-    const options = (value === undefined ? {} : requireRecord(this, 'failover', value)) as PostgresFailoverOptions;
-    requireKnownKeys(this, 'failover', options, FAILOVER_KEYS);
+    const duration = instanceOf(Duration, 'Duration.seconds(30)');
+    requireProps(this, 'failover', value, {
+      leaderLeaseTtl: duration, loopWait: duration, retryTimeout: duration, maximumLagOnFailover: instanceOf(Size, 'Size.mebibytes(1)'),
+    });
+    const options = (value ?? {}) as PostgresFailoverOptions;
     const seconds = (key: 'leaderLeaseTtl' | 'loopWait' | 'retryTimeout', fallback: number, min: number) => {
-      const duration = options[key];
-      if (duration === undefined) { return fallback; }
-      requireKind(this, `failover.${key}`, duration, instanceOf(Duration, 'Duration.seconds(30)'));
-      return requireWholeSeconds(this, `failover.${key}`, duration, min, 3600, 'Patroni counts it in whole seconds');
+      const given = options[key];
+      return given === undefined ? fallback : requireWholeSeconds(this, `failover.${key}`, given, min, 3600, 'Patroni counts it in whole seconds');
     };
     const ttl = seconds('leaderLeaseTtl', 30, 20);
     const loopWait = seconds('loopWait', 10, 1);
@@ -334,7 +334,6 @@ export class Postgres extends EngineBase {
     if (loopWait + 2 * retryTimeout > ttl) {
       invalid(this, 'failover', `must keep loopWait + 2 × retryTimeout <= leaderLeaseTtl (Patroni's rule: a primary must be able to retry the API twice before its lock expires); got ${loopWait} + 2 × ${retryTimeout} > ${ttl} s`);
     }
-    requireKind(this, 'failover.maximumLagOnFailover', options.maximumLagOnFailover, instanceOf(Size, 'Size.mebibytes(1)'));
     const kib = options.maximumLagOnFailover?.toKibibytes({ rounding: SizeRoundingBehavior.NONE }) ?? 1024;
     const lag = kib * 1024;
     if (!Number.isInteger(lag) || lag < 0) {
