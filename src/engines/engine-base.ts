@@ -490,6 +490,7 @@ export abstract class EngineBase extends Construct implements kplus.INetworkPoli
       podAnnotations: this.podAnnotations(options),
       clusterDomain: this._dns.domain,
       serviceAccountToken: options.serviceAccountToken,
+      sharedClaims: options.sharedClaims,
       clientService: false,
       // So that `db.workload.allowFrom(app)` admits the client ports too, never metrics or replication.
       clientPorts: this.clientPorts.filter((port) => servedPorts.includes(port)),

@@ -37,6 +37,8 @@ export interface MemberSetOptions {
   readonly checksum: unknown[];
   /** Mount the ServiceAccount's API token (Patroni). @default false */
   readonly serviceAccountToken?: boolean;
+  /** Claims every pod mounts on purpose (a backup repository). @default - none */
+  readonly sharedClaims?: string[];
   /** Grace period of this set. @default - the engine's */
   readonly terminationGracePeriod?: Duration;
 }

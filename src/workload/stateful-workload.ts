@@ -146,6 +146,13 @@ export interface StatefulWorkloadProps {
    * @default false
    */
   readonly serviceAccountToken?: boolean;
+  /**
+   * Claims in `volumeMounts` that every pod mounts on purpose: ReadWriteMany storage that the pods
+   * share and do not each write as their own data (a backup repository). Any other claim in
+   * `volumeMounts` is refused when replicas > 1.
+   * @default - none
+   */
+  readonly sharedClaims?: string[];
 }
 
 // Every prop, checked by the compiler against the interface: refused keys are typos.
@@ -172,6 +179,7 @@ const PROPS = keysOf<StatefulWorkloadProps>({
   clientPorts: true,
   clusterDomain: true,
   serviceAccountToken: true,
+  sharedClaims: true,
 });
 const SERVICE_OPTIONS = keysOf<ClientServiceOptions>({
   name: true, ports: true, podName: true, wholeInstance: true, selectLabels: true, serviceType: true, annotations: true,
@@ -225,6 +233,7 @@ export class StatefulWorkload extends Construct {
   private readonly containerPorts: kplus.ContainerPort[];
   private readonly clientPorts: kplus.ContainerPort[];
   private readonly claims: ResolvedClaimTemplate[];
+  private readonly sharedClaims: string[];
   private readonly ingressRules: IngressRule[] = [];
 
   constructor(scope: Construct, id: string, props: StatefulWorkloadProps) {
@@ -283,6 +292,8 @@ export class StatefulWorkload extends Construct {
     const initContainers = initContainerProps.map((c, i) => build(c, `initContainers[${i}]`));
     this.containerPorts = containers.flatMap((c) => c.ports);
     this.clientPorts = this.resolveClientPorts(props.clientPorts);
+    this.sharedClaims = (optional(props.sharedClaims, (v) => requireArray(this, 'sharedClaims', v)) ?? [])
+      .map((c, i) => requireString(this, `sharedClaims[${i}]`, c));
     const volumes = this.collectVolumes([...containers, ...initContainers], new Set(claimMounts.values()));
 
     const token = optional(props.serviceAccountToken, (v) => requireBoolean(this, 'serviceAccountToken', v)) ?? false;
@@ -520,7 +531,7 @@ export class StatefulWorkload extends Construct {
     }
     const volumes = [...byName.values()].map(kubeVolume);
     for (const v of volumes) {
-      if (v.persistentVolumeClaim && this.replicas > 1) {
+      if (v.persistentVolumeClaim && this.replicas > 1 && !this.sharedClaims.includes(v.persistentVolumeClaim.claimName)) {
         // One RWO claim cannot serve several pods, and even a shared filesystem would have every replica write one data directory.
         invalid(this, 'volumeMounts', `share the claim '${v.persistentVolumeClaim.claimName}' between ${this.replicas} replicas; sharing a PersistentVolumeClaim is not a good idea: use volumeClaims for a claim per pod`);
       }

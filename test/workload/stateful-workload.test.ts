@@ -563,7 +563,7 @@ describe('StatefulWorkload', () => {
       ['a dict in allowFrom', { ...web(), allowFrom: [{ app: 'shop' }] },
         "test/web: 'allowFrom[0]' must be a network peer such as NetworkPeer.pods({ labels: { app: 'shop' } }) or kplus.Pods.select(...), got an object with keys app"],
       ['a misspelt prop', { ...web(), replica: 3 },
-        "test/web: 'replica' is not a known prop; did you mean 'replicas'? valid: allowFrom, appName, clientPorts, clientService, clusterDomain, component, containers, disruptionBudget, identity, initContainers, instance, name, networkPolicy, placement, podAnnotations, podManagementPolicy, publishNotReadyAddresses, replicas, serviceAccountToken, terminationGracePeriod, version, volumeClaims"],
+        "test/web: 'replica' is not a known prop; did you mean 'replicas'? valid: allowFrom, appName, clientPorts, clientService, clusterDomain, component, containers, disruptionBudget, identity, initContainers, instance, name, networkPolicy, placement, podAnnotations, podManagementPolicy, publishNotReadyAddresses, replicas, serviceAccountToken, sharedClaims, terminationGracePeriod, version, volumeClaims"],
       ['no props at all', undefined, "test/web: 'props' must be an object of named props, got nothing"],
       ['a number for a memory request', { ...web(), containers: [{ image: 'nginx:1.27.3', ports: [{ number: 80 }], resources: { memory: { request: 1024 } } }] },
         "test/web: 'containers[0].resources.memory.request' must be a Size such as Size.gibibytes(1), got 1024 (a number)"],

@@ -122,7 +122,12 @@ export interface PostgresTopology {
   readonly replicas: number;
   /** Whether commits wait for a synchronous standby. */
   readonly synchronous: boolean;
+  /** Whether the `backup` prop archives WAL with pgBackRest (it then owns the archive settings). */
+  readonly archiving?: boolean;
 }
+
+/** Settings the `backup` prop owns. */
+export const ARCHIVE_SETTINGS = ['archive_command', 'archive_library', 'archive_mode', 'archive_timeout'];
 
 const CONFIG_KEY = /^[A-Za-z_][A-Za-z0-9_.]*$/;
 const BOOLEANS = 'on, off, true, false, yes, no, 1 or 0, or a unique prefix of one';
@@ -148,6 +153,9 @@ export function validateConfig(scope: IConstruct, config: unknown, topology: Pos
     const name = key.toLowerCase();
     if (MANAGED_SETTINGS.includes(name)) {
       invalid(scope, `config.${key}`, `is managed by the construct or Patroni (the pods, replication and failover rely on it); managed: ${MANAGED_SETTINGS.join(', ')}`);
+    }
+    if (topology.archiving && ARCHIVE_SETTINGS.includes(name)) {
+      invalid(scope, `config.${key}`, `is managed by the 'backup' prop, which archives WAL with pgBackRest (set 'backup.archiveTimeout' for archive_timeout); managed with backups: ${ARCHIVE_SETTINGS.join(', ')}`);
     }
     const text = configText(scope, key, value);
     if (/[\r\n]/.test(text)) {

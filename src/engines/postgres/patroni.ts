@@ -37,6 +37,10 @@ export interface PatroniInput {
   readonly dataDir: string;
   readonly socketDir: string;
   readonly postBootstrap: string;
+  /** A restore from pgBackRest instead of initdb: the bootstrap command (restore.sh and the data directory). */
+  readonly restoreCommand?: string;
+  /** How a standby fetches archived WAL it can no longer stream (pgBackRest archive-get). */
+  readonly archiveGetCommand?: string;
 }
 
 /**
@@ -87,6 +91,16 @@ export function renderPatroniYaml(input: PatroniInput): string {
     },
     bootstrap: {
       dcs: dynamicConfig(input),
+      ...(input.restoreCommand ? {
+        // Runs only when the cluster is created: Patroni state absent and the first pod's volume empty.
+        method: 'pgbackrest',
+        pgbackrest: {
+          command: input.restoreCommand,
+          // pgBackRest writes the recovery settings (target, restore_command); Patroni keeps them until the promotion.
+          keep_existing_recovery_conf: true,
+          no_params: true,
+        },
+      } : {}),
       initdb: [{ encoding: 'UTF8' }, { locale: 'C.UTF-8' }, 'data-checksums'],
       post_bootstrap: input.postBootstrap,
     },
@@ -102,6 +116,7 @@ export function renderPatroniYaml(input: PatroniInput): string {
       parameters: { unix_socket_directories: input.socketDir },
       pg_hba: input.pgHba,
       basebackup: [{ checkpoint: 'fast' }],
+      ...(input.archiveGetCommand ? { recovery_conf: { restore_command: input.archiveGetCommand } } : {}),
     },
   };
   return [

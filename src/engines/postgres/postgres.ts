@@ -3,6 +3,8 @@ import * as kplus from 'cdk8s-plus-27';
 import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { minimumMemoryMiB, pgHbaRows, POSTGRES_PORT, SOCKET_DIR, tunedSettings, validateConfig, withOverrides } from './config';
+import { checkRestoreTarget, PostgresBackupOptions, PostgresRestore, renderPgBackRestConf, repositoryPodParts, resolveBackup, resolveRestore, ResolvedBackup, targetOptions } from './backup';
+import { BACKUP_AGENT_SCRIPT, PGBACKREST_SCRIPT, RESTORE_SCRIPT } from './backup-scripts';
 import { PostgresFailoverOptions, SynchronousReplication } from './failover';
 import { PATRONI_DIR, PATRONI_PORT, PatroniInput, PRIMARY_ROLE, renderDynamicYaml, renderPatroniYaml, REPLICA_ROLE, ROLE_LABEL } from './patroni';
 import { PostgresVersion } from './postgres-version';
@@ -11,7 +13,11 @@ import { requireWholeSeconds } from '../../private/durations';
 import { invalid, requireInteger } from '../../private/errors';
 import { requireOneOf } from '../../private/guards';
 import { instanceOf, requireProps } from '../../private/prop-types';
+import { denyIngress, jobAccount, scheduledJob } from '../../private/jobs';
+import { kubeVolume } from '../../private/k8s';
+import { hardened, secureContainer } from '../../private/pod';
 import { mebibytesOf } from '../../private/quantity';
+import { WellKnownLabels } from '../../workload/labels';
 import { PodManagementPolicy } from '../../workload/stateful-workload';
 import { Credentials } from '../credentials';
 import { EngineProps } from '../engine';
@@ -41,6 +47,10 @@ const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
 const DATA_MOUNT = '/var/lib/postgresql/data';
 /** Data in a subdirectory of the volume, whose root holds lost+found. */
 const DATA_DIR = `${DATA_MOUNT}/pgdata`;
+/** pgBackRest's queue of WAL being archived: on the data volume, so it survives a restart. */
+const SPOOL_DIR = `${DATA_MOUNT}/pgbackrest-spool`;
+/** Where pgbackrest.conf (and restore.conf) are mounted. */
+const PGBACKREST_DIR = '/etc/pgbackrest/conf';
 
 /** Properties of a {@link Postgres}. */
 export interface PostgresProps extends EngineProps {
@@ -113,6 +123,21 @@ export interface PostgresProps extends EngineProps {
    * @default false
    */
   readonly metrics?: boolean;
+  /**
+   * Continuous WAL archiving and scheduled base backups with pgBackRest, to object storage or a
+   * claim: restores to any point in time since the oldest kept full backup. Backups run on the
+   * current primary, asked for by CronJobs; credentials come from your Secrets.
+   * @see https://pgbackrest.org/
+   * @default - no backups
+   */
+  readonly backup?: PostgresBackupOptions;
+  /**
+   * Create the cluster from a pgBackRest repository instead of an empty `initdb`: the latest
+   * state, a point in time or one backup. Only a new cluster is restored: a volume with data is
+   * never overwritten, whatever this says (docs/engines/postgres.md, "Backups and restore").
+   * @default - a new, empty cluster
+   */
+  readonly restore?: PostgresRestore;
 }
 
 /** How an app connects to a {@link Postgres}: the shared core plus the database. */
@@ -152,6 +177,8 @@ export class Postgres extends EngineBase {
       metrics: 'boolean',
       synchronousReplication: 'string',
       failover: 'object',
+      backup: 'object',
+      restore: instanceOf(PostgresRestore, 'PostgresRestore.latest({...})'),
     });
     const name = this.name;
     const replicas = requireInteger(this, 'replicas', props.replicas ?? 1, 1);
@@ -171,6 +198,9 @@ export class Postgres extends EngineBase {
       invalid(this, 'synchronousReplication', `STRICT needs replicas >= 2: with no standby to wait for, every commit would wait forever (replicas is ${replicas})`, synchronous);
     }
     const timing = this.failoverTiming(props.failover);
+    const backup = resolveBackup(this, props.backup);
+    const restore = resolveRestore(this, props.restore);
+    checkRestoreTarget(this, backup, restore, name);
 
     const resources = this._resources;
     const memory = this._memoryMiB;
@@ -178,8 +208,14 @@ export class Postgres extends EngineBase {
     if (memory < minimum) {
       invalid(this, 'resources.memory', `must be at least ${minimum} MiB for max_connections=${maxConnections} (shared_buffers 25%, a 128 MiB base and about 1 MiB per connection)`, `${memory} MiB`);
     }
-    const overrides = validateConfig(this, props.config ?? {}, { replicas, synchronous: synchronous !== SynchronousReplication.ASYNCHRONOUS });
+    const overrides = validateConfig(this, props.config ?? {}, { replicas, synchronous: synchronous !== SynchronousReplication.ASYNCHRONOUS, archiving: backup !== undefined });
     const tuned = tunedSettings({ memoryMiB: memory, storageMiB: mebibytesOf(this._storage.size), maxConnections, replicas });
+    const pgbackrest = `/scripts/pgbackrest.sh target --stanza=${name}`;
+    if (backup) {
+      tuned.set('archive_mode', 'on');
+      tuned.set('archive_command', `${pgbackrest} archive-push %p`);
+      tuned.set('archive_timeout', `${backup.archiveTimeoutSeconds}s`);
+    }
 
     const patroni: PatroniInput = {
       scope: name,
@@ -194,15 +230,25 @@ export class Postgres extends EngineBase {
       dataDir: DATA_DIR,
       socketDir: SOCKET_DIR,
       postBootstrap: '/scripts/post-bootstrap.sh',
+      restoreCommand: restore ? `/scripts/restore.sh ${DATA_DIR}` : undefined,
+      archiveGetCommand: backup ? `${pgbackrest} archive-get %f "%p"` : undefined,
     };
     // Not `<name>-config`: Patroni keeps the cluster's state in `<name>-config` and `<name>-leader`.
     const configMap = this._addConfigMap('Config', '-patroni', {
       'patroni.yml': renderPatroniYaml(patroni),
       'dynamic.yml': renderDynamicYaml(patroni),
     });
+    const pgbackrestPaths = { dataDir: DATA_DIR, socketDir: SOCKET_DIR, spoolDir: SPOOL_DIR, tmpDir: '/tmp', port: POSTGRES_PORT, superuser: SUPERUSER };
+    const pgbackrestConfigMap = backup || restore ? this._addConfigMap('PgBackRest', '-pgbackrest', {
+      ...(backup ? { 'pgbackrest.conf': renderPgBackRestConf(name, backup.repository, pgbackrestPaths, targetOptions(backup)) } : {}),
+      ...(restore ? { 'restore.conf': renderPgBackRestConf(restore.stanza, restore.repository, pgbackrestPaths, restore.encryptionKey ? [['repo1-cipher-type', 'aes-256-cbc']] : []) } : {}),
+    }) : undefined;
     const scriptsConfigMap = this._addConfigMap('Scripts', '-scripts', {
       'post-bootstrap.sh': POST_BOOTSTRAP_SCRIPT,
       'apply-config.sh': APPLY_CONFIG_SCRIPT,
+      ...(backup || restore ? { 'pgbackrest.sh': PGBACKREST_SCRIPT } : {}),
+      ...(backup ? { 'backup-agent.py': BACKUP_AGENT_SCRIPT } : {}),
+      ...(restore ? { 'restore.sh': RESTORE_SCRIPT } : {}),
     });
     const credentials = this._credentials!;
 
@@ -215,6 +261,14 @@ export class Postgres extends EngineBase {
       medium: kplus.EmptyDirMedium.MEMORY,
       sizeLimit: Size.mebibytes(Math.max(64, Math.floor(memory / 8))),
     });
+
+    const target = backup ? repositoryPodParts(this, 'Backup', backup.repository, backup.encryptionKey, '') : undefined;
+    const source = restore ? repositoryPodParts(this, 'Restore', restore.repository, restore.encryptionKey, 'RESTORE_') : undefined;
+    const pgbackrestMounts: kplus.VolumeMount[] = [
+      ...(pgbackrestConfigMap ? [{ volume: kplus.Volume.fromConfigMap(this, 'PgBackRestVolume', pgbackrestConfigMap, { name: 'pgbackrest' }), path: PGBACKREST_DIR, readOnly: true }] : []),
+      ...target?.mounts ?? [],
+      ...source?.mounts ?? [],
+    ];
 
     // Members find each other by their stable pod DNS names (published before they are Ready).
     const podDomain = this._dns.podDomain(name);
@@ -238,6 +292,12 @@ export class Postgres extends EngineBase {
         POSTGRES_DB: kplus.EnvValue.fromValue(database),
         // The image's telemetry agent is not started (Patroni is run, not the entrypoint); this also keeps it off.
         PERCONA_TELEMETRY_DISABLE: kplus.EnvValue.fromValue('1'),
+        ...target?.env,
+        ...source?.env,
+        ...(restore ? {
+          RESTORE_STANZA: kplus.EnvValue.fromValue(restore.stanza),
+          RESTORE_ARGUMENTS: kplus.EnvValue.fromValue(restore.arguments.join(' ')),
+        } : {}),
       },
       resources,
       // Ready: the primary, or a standby that streams from it (Patroni's view, not the stale role label).
@@ -252,10 +312,18 @@ export class Postgres extends EngineBase {
         { volume: runVolume, path: SOCKET_DIR },
         { volume: tmpVolume, path: '/tmp' },
         { volume: shmVolume, path: '/dev/shm' },
+        ...pgbackrestMounts,
       ],
     };
 
     const containers = [server];
+    if (backup) {
+      containers.push(this.backupAgent(target!.env, [
+        { volume: scriptsVolume, path: '/scripts', readOnly: true },
+        { volume: runVolume, path: SOCKET_DIR },
+        ...pgbackrestMounts.filter((m) => !(source?.mounts ?? []).includes(m)),
+      ]));
+    }
     if (props.metrics) {
       containers.push(this._metricsExporter({
         image: EXPORTER_IMAGE,
@@ -273,13 +341,15 @@ export class Postgres extends EngineBase {
       replicas,
       containers,
       dataPath: DATA_MOUNT,
-      // The metrics sidecar talks SQL; it has no business with the data files.
-      dataMountInto: ['postgres'],
+      // The metrics sidecar talks SQL; it has no business with the data files. pgBackRest reads them.
+      dataMountInto: backup ? ['postgres', 'backup'] : ['postgres'],
       // Patroni decides who is primary, so all pods may start at once.
       podManagementPolicy: PodManagementPolicy.PARALLEL,
       serviceAccountToken: true,
+      // A claim repository is mounted by every pod on purpose: whichever is the primary writes to it.
+      sharedClaims: [backup, restore].flatMap((r) => r?.repository.mounts.flatMap((m) => m.claimName ? [m.claimName] : []) ?? []),
       // Pods restart when their config or scripts change (a ConfigMap change alone restarts nothing).
-      checksum: [configMap.data, scriptsConfigMap.data],
+      checksum: [configMap.data, scriptsConfigMap.data, ...pgbackrestConfigMap ? [pgbackrestConfigMap.data] : []],
     });
 
     // Patroni's leader lock, cluster config and member state live in ConfigMaps `<name>-*` and pod annotations.
@@ -301,6 +371,7 @@ export class Postgres extends EngineBase {
     this._addService('Service', { name, ports, selectLabels: { [ROLE_LABEL]: PRIMARY_ROLE } });
     this.readOnlyService = this._addService('ReadOnlyService', { name: `${name}-ro`, ports, selectLabels: { [ROLE_LABEL]: REPLICA_ROLE } });
     this._generateCredentials();
+    if (backup) { this.addBackupJobs(backup, scriptsVolume); }
 
     const host = this._dns.service(name);
     const connection: PostgresConnection = {
@@ -315,6 +386,82 @@ export class Postgres extends EngineBase {
       uri: postgresUri(host, database, '$(POSTGRES_PASSWORD)'),
     };
     this.connection = this._connect(connection, { DATABASE: database }, (password) => postgresUri(host, database, password));
+  }
+
+  /** The sidecar that runs the backups the CronJobs ask for, while its pod is the primary. */
+  private backupAgent(env: { [name: string]: kplus.EnvValue }, volumeMounts: kplus.VolumeMount[]): kplus.ContainerProps {
+    return {
+      name: 'backup',
+      image: this.image,
+      command: ['python3', '/scripts/backup-agent.py', 'agent'],
+      envVariables: {
+        ...env,
+        PATRONI_NAME: kplus.EnvValue.fromFieldRef(kplus.EnvFieldPaths.POD_NAME),
+        BACKUP_CONFIGMAP: kplus.EnvValue.fromValue(`${this.name}-backup`),
+        BACKUP_STANZA: kplus.EnvValue.fromValue(this.name),
+      },
+      // pgBackRest compresses on one core; memory stays small with one process.
+      resources: {
+        cpu: { request: kplus.Cpu.millis(100) },
+        memory: { request: Size.mebibytes(256), limit: Size.mebibytes(512) },
+      },
+      securityContext: { user: DEFINITION.engine.imageUser, group: DEFINITION.engine.imageUser },
+      volumeMounts: [...volumeMounts, { volume: kplus.Volume.fromEmptyDir(this, 'BackupTmpVolume', 'backup-tmp', { sizeLimit: Size.mebibytes(64) }), path: '/tmp' }],
+    };
+  }
+
+  /**
+   * The handshake ConfigMap, and one CronJob per schedule that asks the primary's agent for a backup
+   * and waits for its outcome. Their ServiceAccount may read and annotate that one ConfigMap only.
+   */
+  private addBackupJobs(backup: ResolvedBackup, scriptsVolume: kplus.Volume): void {
+    const name = this.name;
+    const handshake = `${name}-backup`;
+    const instanceLabels = this._objectLabels();
+    new k8s.KubeConfigMap(this, 'BackupHandshake', { metadata: { name: handshake, labels: instanceLabels } });
+    // Own labels, never the database's: its Services, budget and anti-affinity must not count these pods.
+    const labels = {
+      [WellKnownLabels.NAME]: 'pgbackrest',
+      [WellKnownLabels.INSTANCE]: name,
+      [WellKnownLabels.COMPONENT]: 'backup',
+      [WellKnownLabels.MANAGED_BY]: 'cdk8s-stateful',
+    };
+    const jobs = new Construct(this, 'BackupJobs');
+    const account = jobAccount(jobs, {
+      name: `${name}-backup`,
+      labels,
+      rules: [{ apiGroups: [''], resources: ['configmaps'], resourceNames: [handshake], verbs: ['get', 'patch'] }],
+    });
+    denyIngress(jobs, `${name}-backup`, labels);
+    const request = (type: string) => hardened(secureContainer({
+      name: 'request',
+      image: this.image,
+      command: ['python3', '/scripts/backup-agent.py', 'request', type],
+      envVariables: {
+        BACKUP_CONFIGMAP: kplus.EnvValue.fromValue(handshake),
+        // Give up a minute before the Job's deadline, with a message instead of a kill.
+        BACKUP_WAIT_SECONDS: kplus.EnvValue.fromValue(String(backup.timeoutSeconds - 60)),
+      },
+      securityContext: { user: DEFINITION.engine.imageUser, group: DEFINITION.engine.imageUser },
+      resources: { cpu: { request: kplus.Cpu.millis(10), limit: kplus.Cpu.millis(100) }, memory: { request: Size.mebibytes(32), limit: Size.mebibytes(64) } },
+      volumeMounts: [{ volume: scriptsVolume, path: '/scripts', readOnly: true }],
+    }));
+    for (const schedule of backup.schedules) {
+      scheduledJob(jobs, `Backup-${schedule.type}`, {
+        name: `${name}-backup-${schedule.type}`,
+        labels,
+        schedule: schedule.cron,
+        timeZone: backup.timeZone,
+        serviceAccountName: account,
+        containers: [request(schedule.type)],
+        volumes: [kubeVolume(scriptsVolume)],
+        user: DEFINITION.engine.imageUser,
+        group: DEFINITION.engine.imageUser,
+        activeDeadlineSeconds: backup.timeoutSeconds,
+        // A retry would ask for a second backup after a failed one; the next schedule is the retry.
+        backoffLimit: 0,
+      });
+    }
   }
 
   /** Patroni's timing in whole seconds, checked against its own rule. */
