@@ -16,7 +16,7 @@ export const BACKUP_ANNOTATION_PREFIX = 'cdk8s-stateful/backup-';
 export const PGBACKREST_SCRIPT = `#!/bin/sh
 # usage: pgbackrest.sh target|source <pgbackrest arguments>
 set -eu
-dir="\${PGBACKREST_CONFIG_DIR:-/etc/pgbackrest/conf}"
+dir="\${BACKUP_CONFIG_DIR:-/etc/pgbackrest/conf}"
 case "\${1:-}" in
   target) shift; exec pgbackrest --config="$dir/pgbackrest.conf" "$@" ;;
   source)
@@ -37,18 +37,24 @@ esac
  * never write over data.
  */
 export const RESTORE_SCRIPT = `#!/bin/sh
-# usage: restore.sh <data directory>; RESTORE_STANZA and RESTORE_ARGUMENTS (--type=... --target=...) from the pod.
+# usage: restore.sh <data directory>
+# From the pod: RESTORE_STANZA; RESTORE_TYPE (default: to the end of the archive, time, immediate),
+# RESTORE_TARGET (the time) and RESTORE_SET (the backup to start from).
 set -eu
 data="\${1:?usage: restore.sh <data directory>}"
 : "\${RESTORE_STANZA:?}"
-wrapper="\${PGBACKREST_WRAPPER:-/scripts/pgbackrest.sh}"
+wrapper="\${BACKUP_WRAPPER:-/scripts/pgbackrest.sh}"
+type="\${RESTORE_TYPE:-default}"
+set -- --stanza="$RESTORE_STANZA" --pg1-path="$data" --type="$type"
+# Promote at the target; without one, recovery replays the whole archive and then promotes by itself.
+[ "$type" = default ] || set -- "$@" --target-action=promote
+[ -z "\${RESTORE_TARGET:-}" ] || set -- "$@" --target="$RESTORE_TARGET"
+[ -z "\${RESTORE_SET:-}" ] || set -- "$@" --set="$RESTORE_SET"
 mkdir -p "$data"
 chmod 0700 "$data"
-echo "restore: stanza $RESTORE_STANZA into $data (\${RESTORE_ARGUMENTS:-latest})"
+echo "restore: stanza $RESTORE_STANZA into $data: type $type\${RESTORE_TARGET:+, target $RESTORE_TARGET}\${RESTORE_SET:+, backup $RESTORE_SET}"
 # The recovery reads the source's archive through the wrapper, with the source's credentials.
-# shellcheck disable=SC2086 # RESTORE_ARGUMENTS is a list of options, rendered without spaces inside them
-"$wrapper" source --stanza="$RESTORE_STANZA" --pg1-path="$data" \${RESTORE_ARGUMENTS:-} \\
-  --recovery-option="restore_command=$wrapper source --stanza=$RESTORE_STANZA archive-get %f \\"%p\\"" restore
+"$wrapper" source "$@" --recovery-option="restore_command=$wrapper source --stanza=$RESTORE_STANZA archive-get %f \\"%p\\"" restore
 echo "restore: files restored; PostgreSQL replays WAL to the target and promotes"
 `;
 
@@ -76,7 +82,7 @@ import urllib.request
 SA = os.environ.get("SERVICE_ACCOUNT_DIR", "/var/run/secrets/kubernetes.io/serviceaccount")
 API = os.environ.get("KUBERNETES_API_URL", "https://kubernetes.default.svc")
 PATRONI = os.environ.get("PATRONI_URL", "http://127.0.0.1:8008")
-WRAPPER = os.environ.get("PGBACKREST_WRAPPER", "/scripts/pgbackrest.sh")
+WRAPPER = os.environ.get("BACKUP_WRAPPER", "/scripts/pgbackrest.sh")
 PREFIX = "${BACKUP_ANNOTATION_PREFIX}"
 TYPES = ("full", "diff", "incr")
 USAGE = "usage: backup-agent.py agent | request <full|diff|incr> | run <full|diff|incr>"

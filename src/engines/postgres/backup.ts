@@ -147,8 +147,12 @@ export interface ResolvedRestore {
   readonly repository: RepositoryParts;
   readonly stanza: string;
   readonly encryptionKey?: SecretKeyReference;
-  /** `--type`, `--target`, `--set`... */
-  readonly arguments: string[];
+  /** pgBackRest's restore `--type`: default (the end of the archive), time or immediate. */
+  readonly type: string;
+  /** `--target` of a time restore. */
+  readonly target?: string;
+  /** `--set`: the backup to start from. */
+  readonly set?: string;
 }
 
 const STANZA = /^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/;
@@ -199,26 +203,28 @@ export function resolveRestore(scope: IConstruct, value: unknown): ResolvedResto
   if (typeof o.stanza !== 'string' || !STANZA.test(o.stanza)) {
     invalid(scope, 'restore.stanza', 'must be the name of the instance whose backups to restore (a DNS label)', o.stanza);
   }
-  const args: string[] = [];
+  let type = 'default';
   if (restore._kind === 'time') {
     const time = restore._target;
     // PostgreSQL would read a time without a zone in the server's zone: say which one.
     if (!isTimestampWithZone(time)) {
       invalid(scope, 'restore', "PostgresRestore.toTime needs a timestamp with its zone, such as '2026-11-30 14:05:00+00'", time);
     }
-    args.push('--type=time', `--target=${time}`, '--target-action=promote');
+    type = 'time';
   } else if (restore._kind === 'backup') {
     const label = restore._target;
     if (typeof label !== 'string' || !/^\d{8}-\d{6}F(_\d{8}-\d{6}[DI])?$/.test(label)) {
       invalid(scope, 'restore', "PostgresRestore.fromBackup needs a pgBackRest backup label such as '20261130-010002F' or '20261130-010002F_20261201-010003D'", label);
     }
-    args.push('--type=immediate', `--set=${label}`, '--target-action=promote');
+    type = 'immediate';
   }
   return {
     repository: o.repository._bind(scope, 'restore.repository', 'source'),
     stanza: o.stanza,
     encryptionKey: o.encryptionKey === undefined ? undefined : requireSecretKey(scope, 'restore.encryptionKey', o.encryptionKey),
-    arguments: args,
+    type,
+    target: restore._kind === 'time' ? restore._target : undefined,
+    set: restore._kind === 'backup' ? restore._target : undefined,
   };
 }
 

@@ -296,7 +296,9 @@ export class Postgres extends EngineBase {
         ...source?.env,
         ...(restore ? {
           RESTORE_STANZA: kplus.EnvValue.fromValue(restore.stanza),
-          RESTORE_ARGUMENTS: kplus.EnvValue.fromValue(restore.arguments.join(' ')),
+          RESTORE_TYPE: kplus.EnvValue.fromValue(restore.type),
+          ...(restore.target ? { RESTORE_TARGET: kplus.EnvValue.fromValue(restore.target) } : {}),
+          ...(restore.set ? { RESTORE_SET: kplus.EnvValue.fromValue(restore.set) } : {}),
         } : {}),
       },
       resources,

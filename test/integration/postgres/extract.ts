@@ -13,6 +13,7 @@ import { join } from 'path';
 import { Chart, Duration, Size, Testing } from 'cdk8s';
 import { addOrders } from '../../../examples/postgres/orders';
 import { Postgres, PostgresVersion, SynchronousReplication } from '../../../src';
+import { podEnv } from './pod-env';
 
 const out = process.argv[2];
 if (!out) { throw new Error('usage: extract.ts OUTDIR'); }
@@ -64,25 +65,3 @@ for (const [variant, build] of Object.entries(VARIANTS)) {
   console.log(`extract: ${variant}: ${name} (${server.image}) -> ${dir}`);
 }
 
-/** The environment as the kubelet gives it to pod `podName`: field refs resolved, `$(VAR)` expanded. */
-function podEnv(env: any[], podName: string): Array<[string, string]> {
-  const fields: { [path: string]: string } = { 'metadata.name': podName, 'metadata.namespace': 'shop', 'status.podIP': '127.0.0.1' };
-  const resolved: Array<[string, string]> = [];
-  const known = new Map<string, string>();
-  for (const e of env) {
-    let value: string;
-    if (e.value !== undefined) {
-      value = e.value.replace(/\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g, (ref: string, v: string) => known.get(v) ?? ref);
-    } else if (e.valueFrom?.fieldRef) {
-      value = fields[e.valueFrom.fieldRef.fieldPath];
-      if (value === undefined) { throw new Error(`no test value for field ${e.valueFrom.fieldRef.fieldPath}`); }
-    } else if (e.valueFrom?.secretKeyRef) {
-      value = `test-${e.valueFrom.secretKeyRef.key}`;
-    } else {
-      throw new Error(`cannot resolve env ${e.name}`);
-    }
-    known.set(e.name, value);
-    resolved.push([e.name, value]);
-  }
-  return resolved;
-}

@@ -8,6 +8,7 @@
 #     cluster-wide parameter (dynamic.yml) and reports the tuned values back;
 #  3. the rendered post-bootstrap.sh, run as Patroni runs it (a connection string argument), creates
 #     the database on a real server, and again is a no-op.
+#  4. backup.sh: real pgBackRest backups and point-in-time restores (S3 over TLS, and a claim).
 # Failover itself needs the Kubernetes API: test/cluster/failover runs three members on a control plane.
 # Prints PASS/FAIL lines and "N passed, N failed"; exits non-zero on any failure.
 set -euo pipefail
@@ -108,6 +109,13 @@ PY
   fi
   as_pg_user "$PG_BIN/pg_ctl" stop -D "$dir/initdb" -m fast >/dev/null
 done
+
+# Backups and restores, with their own servers (counted here as one check).
+if bash "$HERE/backup.sh"; then
+  pass "backup.sh: backups and point-in-time restores with the rendered pgBackRest configuration"
+else
+  fail "backup.sh: see its FAIL lines above"
+fi
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
