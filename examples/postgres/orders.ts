@@ -3,7 +3,7 @@
 // (test/integration/postgres) builds the same construct to extract its config and scripts.
 import { Chart, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
-import { Postgres, PostgresVersion, Provisioner, RestrictedPodSecurity, StorageClass } from 'cdk8s-stateful';
+import { PgBackRestRepository, Postgres, PostgresVersion, Provisioner, RestrictedPodSecurity, StorageClass } from 'cdk8s-stateful';
 
 /** Adds the orders database and its API to `chart`. */
 export function addOrders(chart: Chart, version: PostgresVersion = PostgresVersion.V17): Postgres {
@@ -18,6 +18,17 @@ export function addOrders(chart: Chart, version: PostgresVersion = PostgresVersi
     maxConnections: 200,
     config: { log_min_duration_statement: '500ms' },
     metrics: true,
+    // WAL archived continuously and base backups every night (full on Sundays) to S3: any point in
+    // time since the older of the two kept full backups can be restored. The keys are your Secrets.
+    backup: {
+      repository: PgBackRestRepository.s3({
+        bucket: 'shop-db-backups',
+        region: 'eu-west-1',
+        accessKeyId: { secretName: 'orders-backup-s3', key: 'access-key-id' },
+        secretAccessKey: { secretName: 'orders-backup-s3', key: 'secret-access-key' },
+      }),
+      encryptionKey: { secretName: 'orders-backup-s3', key: 'passphrase' },
+    },
     // credentials: Credentials.generated() by default: the Secret orders-credentials is created in the cluster
   });
 
