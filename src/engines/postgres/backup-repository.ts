@@ -138,7 +138,7 @@ export abstract class PgBackRestRepository {
   }
 
   /** The repository type pgBackRest knows it by: `s3`, `gcs`, `azure` or `posix`. */
-  public abstract readonly type: string;
+  public abstract readonly repositoryType: string;
 
   /**
    * Checks the options and renders them; `volumePrefix` keeps the volumes of two repositories apart.
@@ -189,12 +189,19 @@ function requireHost(scope: IConstruct, prop: string, value: unknown): string {
 }
 
 class S3Repository extends PgBackRestRepository {
-  public readonly type = 's3';
+  public readonly repositoryType = 's3';
   constructor(private readonly options: S3RepositoryOptions) { super(); }
   public _bind(scope: IConstruct, prop: string, volumePrefix: string): RepositoryParts {
     requireProps(scope, prop, this.options, {
-      bucket: 'string', region: 'string', endpoint: 'string', port: 'integer', uriStyle: 'string', path: 'string',
-      accessKeyId: 'object', secretAccessKey: 'object', caCertificate: 'object',
+      bucket: 'string',
+      region: 'string',
+      endpoint: 'string',
+      port: 'integer',
+      uriStyle: 'string',
+      path: 'string',
+      accessKeyId: 'object',
+      secretAccessKey: 'object',
+      caCertificate: 'object',
     });
     const o = this.options;
     // S3 bucket names are DNS labels joined by dots (3-63 characters).
@@ -236,7 +243,7 @@ class S3Repository extends PgBackRestRepository {
 }
 
 class GcsRepository extends PgBackRestRepository {
-  public readonly type = 'gcs';
+  public readonly repositoryType = 'gcs';
   constructor(private readonly options: GcsRepositoryOptions) { super(); }
   public _bind(scope: IConstruct, prop: string, volumePrefix: string): RepositoryParts {
     requireProps(scope, prop, this.options, { bucket: 'string', path: 'string', serviceAccountKey: 'object' });
@@ -258,7 +265,7 @@ class GcsRepository extends PgBackRestRepository {
 }
 
 class AzureRepository extends PgBackRestRepository {
-  public readonly type = 'azure';
+  public readonly repositoryType = 'azure';
   constructor(private readonly options: AzureRepositoryOptions) { super(); }
   public _bind(scope: IConstruct, prop: string): RepositoryParts {
     requireProps(scope, prop, this.options, { account: 'string', container: 'string', path: 'string', key: 'object', sharedAccessSignature: 'boolean' });
@@ -286,7 +293,7 @@ class AzureRepository extends PgBackRestRepository {
 const CLAIM_MOUNT = '/var/lib/pgbackrest';
 
 class ClaimRepository extends PgBackRestRepository {
-  public readonly type = 'posix';
+  public readonly repositoryType = 'posix';
   constructor(private readonly options: ClaimRepositoryOptions) { super(); }
   public _bind(scope: IConstruct, prop: string, volumePrefix: string): RepositoryParts {
     requireProps(scope, prop, this.options, { claimName: 'string', path: 'string' });

@@ -2,20 +2,21 @@ import { Duration, Size, SizeRoundingBehavior } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
-import { minimumMemoryMiB, pgHbaRows, POSTGRES_PORT, SOCKET_DIR, tunedSettings, validateConfig, withOverrides } from './config';
-import { checkRestoreTarget, PostgresBackupOptions, PostgresRestore, renderPgBackRestConf, repositoryPodParts, resolveBackup, resolveRestore, ResolvedBackup, targetOptions } from './backup';
+import { PostgresBackupOptions, PostgresRestore } from './backup';
 import { BACKUP_AGENT_SCRIPT, PGBACKREST_SCRIPT, RESTORE_SCRIPT } from './backup-scripts';
+import { minimumMemoryMiB, pgHbaRows, POSTGRES_PORT, SOCKET_DIR, tunedSettings, validateConfig, withOverrides } from './config';
 import { PostgresFailoverOptions, SynchronousReplication } from './failover';
 import { PATRONI_DIR, PATRONI_PORT, PatroniInput, PRIMARY_ROLE, renderDynamicYaml, renderPatroniYaml, REPLICA_ROLE, ROLE_LABEL } from './patroni';
+import { checkRestoreTarget, renderPgBackRestConf, repositoryPodParts, resolveBackup, resolveRestore, ResolvedBackup, targetOptions } from './pgbackrest';
 import { PostgresVersion } from './postgres-version';
 import { APPLY_CONFIG_SCRIPT, POST_BOOTSTRAP_SCRIPT } from './scripts';
 import { requireWholeSeconds } from '../../private/durations';
 import { invalid, requireInteger } from '../../private/errors';
 import { requireOneOf } from '../../private/guards';
-import { instanceOf, requireProps } from '../../private/prop-types';
 import { denyIngress, jobAccount, scheduledJob } from '../../private/jobs';
 import { kubeVolume } from '../../private/k8s';
 import { hardened, secureContainer } from '../../private/pod';
+import { instanceOf, requireProps } from '../../private/prop-types';
 import { mebibytesOf } from '../../private/quantity';
 import { WellKnownLabels } from '../../workload/labels';
 import { PodManagementPolicy } from '../../workload/stateful-workload';
@@ -208,7 +209,9 @@ export class Postgres extends EngineBase {
     if (memory < minimum) {
       invalid(this, 'resources.memory', `must be at least ${minimum} MiB for max_connections=${maxConnections} (shared_buffers 25%, a 128 MiB base and about 1 MiB per connection)`, `${memory} MiB`);
     }
-    const overrides = validateConfig(this, props.config ?? {}, { replicas, synchronous: synchronous !== SynchronousReplication.ASYNCHRONOUS, archiving: backup !== undefined });
+    const overrides = validateConfig(this, props.config ?? {}, {
+      replicas, synchronous: synchronous !== SynchronousReplication.ASYNCHRONOUS, archiving: backup !== undefined,
+    });
     const tuned = tunedSettings({ memoryMiB: memory, storageMiB: mebibytesOf(this._storage.size), maxConnections, replicas });
     const pgbackrest = `/scripts/pgbackrest.sh target --stanza=${name}`;
     if (backup) {
@@ -445,17 +448,20 @@ export class Postgres extends EngineBase {
         BACKUP_WAIT_SECONDS: kplus.EnvValue.fromValue(String(backup.timeoutSeconds - 60)),
       },
       securityContext: { user: DEFINITION.engine.imageUser, group: DEFINITION.engine.imageUser },
-      resources: { cpu: { request: kplus.Cpu.millis(10), limit: kplus.Cpu.millis(100) }, memory: { request: Size.mebibytes(32), limit: Size.mebibytes(64) } },
+      resources: {
+        cpu: { request: kplus.Cpu.millis(10), limit: kplus.Cpu.millis(100) },
+        memory: { request: Size.mebibytes(32), limit: Size.mebibytes(64) },
+      },
       volumeMounts: [{ volume: scriptsVolume, path: '/scripts', readOnly: true }],
     }));
     for (const schedule of backup.schedules) {
-      scheduledJob(jobs, `Backup-${schedule.type}`, {
-        name: `${name}-backup-${schedule.type}`,
+      scheduledJob(jobs, `Backup-${schedule.backupType}`, {
+        name: `${name}-backup-${schedule.backupType}`,
         labels,
         schedule: schedule.cron,
         timeZone: backup.timeZone,
         serviceAccountName: account,
-        containers: [request(schedule.type)],
+        containers: [request(schedule.backupType)],
         volumes: [kubeVolume(scriptsVolume)],
         user: DEFINITION.engine.imageUser,
         group: DEFINITION.engine.imageUser,

@@ -248,7 +248,7 @@ describe('Postgres restore from pgBackRest', () => {
   });
 
   test.each([
-    ['a time without its zone', PostgresRestore.toTime('2026-11-30 14:05:00', { repository: source, stanza: 'a' }), "PostgresRestore.toTime needs a timestamp with its zone"],
+    ['a time without its zone', PostgresRestore.toTime('2026-11-30 14:05:00', { repository: source, stanza: 'a' }), 'PostgresRestore.toTime needs a timestamp with its zone'],
     ['the 30th of February', PostgresRestore.toTime('2026-02-30 14:05:00+00', { repository: source, stanza: 'a' }), 'PostgresRestore.toTime needs a timestamp'],
     ['a label that is not pgBackRest\'s', PostgresRestore.fromBackup('last-sunday', { repository: source, stanza: 'a' }), 'PostgresRestore.fromBackup needs a pgBackRest backup label'],
     ['a stanza that is not an instance name', PostgresRestore.latest({ repository: source, stanza: 'Orders' }), "'restore.stanza' must be the name of the instance"],

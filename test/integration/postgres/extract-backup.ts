@@ -35,8 +35,8 @@ const claim = PgBackRestRepository.persistentVolumeClaim({ claimName: 'pg-backup
 const encryptionKey = { secretName: 'backup-key', key: 'passphrase' };
 
 const VARIANTS: { [name: string]: (chart: Chart) => Postgres } = {
-  's3': (chart) => new Postgres(chart, 'orders', { version: PostgresVersion.V15, backup: { repository: s3, encryptionKey } }),
-  'claim': (chart) => new Postgres(chart, 'ledger', { version: PostgresVersion.V15, backup: { repository: claim, fullRetention: 1 } }),
+  s3: (chart) => new Postgres(chart, 'orders', { version: PostgresVersion.V15, backup: { repository: s3, encryptionKey } }),
+  claim: (chart) => new Postgres(chart, 'ledger', { version: PostgresVersion.V15, backup: { repository: claim, fullRetention: 1 } }),
 };
 const time = process.env.RESTORE_TIME;
 if (time) {

@@ -11,9 +11,9 @@
 import { chmodSync, mkdirSync, writeFileSync } from 'fs';
 import { join } from 'path';
 import { Chart, Duration, Size, Testing } from 'cdk8s';
+import { podEnv } from './pod-env';
 import { addOrders } from '../../../examples/postgres/orders';
 import { Postgres, PostgresVersion, SynchronousReplication } from '../../../src';
-import { podEnv } from './pod-env';
 
 const out = process.argv[2];
 if (!out) { throw new Error('usage: extract.ts OUTDIR'); }
