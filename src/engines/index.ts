@@ -4,6 +4,7 @@ export * from './engine-connection';
 export * from './engine-version';
 export * from './credentials';
 export * from './generated-secret';
+export * from './logical-backup';
 export * from './metrics';
 export * from './kafka';
 export * from './mongodb';

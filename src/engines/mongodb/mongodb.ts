@@ -6,7 +6,7 @@ import {
   REPLICA_SET_FILE, SCRIPTS_DIR, mongodOptions, renderMongodConf, renderReplicaSetSettings, validateConfig, wiredTigerCacheSizeGB,
 } from './config';
 import { MongoDbVersion } from './mongodb-version';
-import { AGENT_JS, AGENT_SCRIPT, PING_JS, READY_JS, SETUP_SCRIPT } from './scripts';
+import { AGENT_JS, AGENT_SCRIPT, dumpScript, PING_JS, READY_JS, SETUP_SCRIPT } from './scripts';
 import { invalid, requireInteger, warn } from '../../private/errors';
 import { PodManagementPolicy, StatefulWorkload } from '../../workload/stateful-workload';
 import { Credentials } from '../credentials';
@@ -14,6 +14,8 @@ import { EngineProps, EngineResources } from '../engine';
 import { EngineBase, EngineDefinition } from '../engine-base';
 import { ConnectionCredentials, EngineConnection } from '../engine-connection';
 import { engineResources, memoryMiB } from '../engine-kit';
+import { LogicalBackupOptions, LogicalBackupParts } from '../logical-backup';
+import { addLogicalBackup } from '../logical-backup-job';
 
 /** Properties of a {@link MongoDb} replica set. */
 export interface MongoDbProps extends EngineProps {
@@ -82,6 +84,16 @@ export interface MongoDbProps extends EngineProps {
    * @default false
    */
   readonly metrics?: boolean;
+
+  /**
+   * A scheduled logical backup: `mongodump --archive --gzip --oplog` of the whole replica set from
+   * one secondary (the primary when no member is a secondary), with a sha256 checksum, into a
+   * claim; the newest `keep` are kept. `{}` turns it on with the defaults. The official `mongo`
+   * image carries mongodump and mongosh, which the dump uses. The restore runbook is in
+   * docs/engines/mongodb.md.
+   * @default - no logical backup
+   */
+  readonly logicalBackup?: LogicalBackupOptions;
 }
 
 /** How an app connects to a {@link MongoDb} replica set: the shared core plus the replica set's own values. */
@@ -123,10 +135,15 @@ export class MongoDb extends EngineBase {
   public readonly connection: MongoDbConnection;
   /** The WiredTiger cache of each data-bearing member, in GB (`--wiredTigerCacheSizeGB`). */
   public readonly wiredTigerCacheSizeGB: number;
+  /**
+   * The dump CronJob and where its dumps go.
+   * @default - none: `logicalBackup` is not set
+   */
+  public readonly logicalBackup?: LogicalBackupParts;
 
   constructor(scope: Construct, id: string, props: MongoDbProps = {}) {
     super(scope, id, props, DEFINITION);
-    this._checkProps(props, { replicas: 'integer', arbiter: 'boolean', arbiterResources: 'object', replicaSetName: 'string', metrics: 'boolean' });
+    this._checkProps(props, { replicas: 'integer', arbiter: 'boolean', arbiterResources: 'object', replicaSetName: 'string', metrics: 'boolean', logicalBackup: 'object' });
     const name = this.name;
 
     const replicas = requireInteger(this, 'replicas', props.replicas ?? 3, 1);
@@ -242,6 +259,17 @@ export class MongoDb extends EngineBase {
     this._generateCredentials();
 
     const seedList = hosts.join(',');
+    this.logicalBackup = addLogicalBackup(this, {
+      options: props.logicalBackup,
+      script: dumpScript(),
+      env: {
+        MONGODB_ROOT_PASSWORD: kplus.EnvValue.fromSecretValue({ secret, key: passwordKey }),
+        DUMP_REPLICAS: kplus.EnvValue.fromValue(hosts.join(' ')),
+        DUMP_FALLBACK: kplus.EnvValue.fromValue(`${seedList}/?replicaSet=${replicaSetName}&authSource=admin`),
+      },
+      user: IMAGE_USER,
+      defaultClaimSize: this._storage.size,
+    });
     const uri = (password: string) => `mongodb://${ROOT_USER}:${password}@${seedList}/?replicaSet=${replicaSetName}&authSource=admin`;
     this.connection = this._connect<MongoDbConnection>({
       host: this._dns.service(name),

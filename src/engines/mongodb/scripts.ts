@@ -238,3 +238,40 @@ export const PING_JS = 'db.adminCommand("ping")';
 
 /** Readiness: this member is PRIMARY or SECONDARY (or the ARBITER); hello needs no authentication. */
 export const READY_JS = 'const h = db.hello(); if (!(h.isWritablePrimary || h.secondary || h.arbiterOnly)) { quit(1); }';
+
+/** The mongodump options of a logical backup, besides the connection: one gzipped archive on stdout, with the oplog written meanwhile. */
+export const MONGODUMP_OPTIONS = ['--archive', '--gzip', '--oplog'];
+
+/**
+ * The MongoDB part of the dump script (see renderDumpScript). The dump reads from one member:
+ * mongodump with a replica-set URI and a secondary read preference may read the collections from
+ * one secondary and the oplog from another, and an oplog that starts after the collections' copy
+ * cannot make them consistent. So the script asks each member in $DUMP_REPLICAS whether it is a
+ * secondary (`hello` needs no login) and dumps from the first that is, over a direct connection;
+ * with none, it dumps from the primary through the replica-set URI in $DUMP_FALLBACK.
+ */
+export function dumpScript(): string {
+  return `suffix=.archive.gz
+conf="$secrets/mongodump.yaml"
+# mongodump's --config file: the password, never on a command line. YAML single quotes: ' doubled.
+write_credentials() {
+  local p=\${MONGODB_ROOT_PASSWORD:?}
+  printf "password: '%s'\\n" "\${p//\\'/\\'\\'}" > "$conf"
+}
+
+is_replica() {
+  mongosh --quiet --norc "mongodb://$1/?directConnection=true&serverSelectionTimeoutMS=10000" \\
+    --eval 'quit(db.hello().secondary === true ? 0 : 1)' >/dev/null 2>&1
+}
+
+dump() {
+  local uri
+  if [ "$1" = "$DUMP_FALLBACK" ]; then
+    uri="mongodb://root@$1"
+  else
+    uri="mongodb://root@$1/?directConnection=true&readPreference=secondaryPreferred&authSource=admin"
+  fi
+  mongodump --config="$conf" --uri="$uri" ${MONGODUMP_OPTIONS.join(' ')}
+}
+`;
+}

@@ -3,7 +3,7 @@ import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { MIN_MEMORY_MIB, MOUNT_PATH, renderMyCnf, RUN_DIR, validateConfig } from './config';
 import { MySqlVersion } from './mysql-version';
-import { BOOTSTRAP, INIT_SOURCE, READINESS, renderScripts } from './scripts';
+import { BOOTSTRAP, dumpScript, INIT_SOURCE, READINESS, renderScripts } from './scripts';
 import { requireWholeSeconds } from '../../private/durations';
 import { invalid, requireInteger } from '../../private/errors';
 import { instanceOf } from '../../private/prop-types';
@@ -12,6 +12,8 @@ import { Credentials } from '../credentials';
 import { EngineProps } from '../engine';
 import { EngineBase, EngineDefinition } from '../engine-base';
 import { ConnectionCredentials, EngineConnection, ReadOnlyEndpoint } from '../engine-connection';
+import { LogicalBackupOptions, LogicalBackupParts } from '../logical-backup';
+import { addLogicalBackup } from '../logical-backup-job';
 
 const PORT = 3306;
 const METRICS_PORT = 9104;
@@ -83,6 +85,15 @@ export interface MySqlProps extends EngineProps {
    * @default false
    */
   readonly metrics?: boolean;
+
+  /**
+   * A scheduled logical backup: `mysqldump --single-transaction` of every database (routines,
+   * events, triggers, the GTID set) from a ready replica when there is one, else from the source,
+   * gzipped with a sha256 checksum into a claim; the newest `keep` are kept. `{}` turns it on with
+   * the defaults. The restore runbook is in docs/engines/mysql.md.
+   * @default - no logical backup
+   */
+  readonly logicalBackup?: LogicalBackupOptions;
 }
 
 /** How an application reaches a {@link MySql} instance: the shared core (the read-only host reaches every ready server and may lag). */
@@ -102,10 +113,15 @@ export class MySql extends EngineBase {
   public readonly readOnlyService: kplus.Service;
   /** How applications connect. */
   public readonly connection: MySqlConnection;
+  /**
+   * The dump CronJob and where its dumps go.
+   * @default - none: `logicalBackup` is not set
+   */
+  public readonly logicalBackup?: LogicalBackupParts;
 
   constructor(scope: Construct, id: string, props: MySqlProps = {}) {
     super(scope, id, props, DEFINITION);
-    this._checkProps(props, { replicas: 'integer', primary: 'integer', maxConnections: 'integer', binlogRetention: instanceOf(Duration, 'Duration.days(7)'), metrics: 'boolean' });
+    this._checkProps(props, { replicas: 'integer', primary: 'integer', maxConnections: 'integer', binlogRetention: instanceOf(Duration, 'Duration.days(7)'), metrics: 'boolean', logicalBackup: 'object' });
     const name = this.name;
     const version = this.version;
     const replicas = requireInteger(this, 'replicas', props.replicas ?? 1, 1);
@@ -214,6 +230,19 @@ export class MySql extends EngineBase {
     this._generateCredentials();
 
     const host = this._dns.service(name);
+    // Replicas by their pod names, not through `<name>-ro`, which also routes to the source.
+    const replicaHosts = Array.from({ length: replicas }, (_, i) => replicas - 1 - i).filter((i) => i !== primary).map((i) => this._dns.pod(name, i));
+    this.logicalBackup = addLogicalBackup(this, {
+      options: props.logicalBackup,
+      script: dumpScript(PORT),
+      env: {
+        MYSQL_ROOT_PASSWORD: credentials.env('password'),
+        DUMP_REPLICAS: kplus.EnvValue.fromValue(replicaHosts.join(' ')),
+        DUMP_FALLBACK: kplus.EnvValue.fromValue(host),
+      },
+      user: DEFINITION.engine.imageUser,
+      defaultClaimSize: this._storage.size,
+    });
     const uri = (password: string) => `mysql://root:${password}@${host}:${PORT}/`;
     this.connection = this._connect<MySqlConnection>({
       host,

@@ -57,6 +57,16 @@ set -euo pipefail
 `;
 }
 
+/**
+ * An option file holding a password, printed for a pipe (the pods' scripts) or a file in memory
+ * (the dump). Option files strip the outer quotes and read backslash escapes: backslashes are doubled.
+ */
+const PASSWORD_FILE = `password_file() {
+  local p=\${1//\\\\/\\\\\\\\}
+  printf '[client]\\npassword="%s"\\n' "$p"
+}
+`;
+
 /** Helpers every script shares. */
 const LIB = `
 log() { printf '%s %s: %s\\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "\${0##*/}" "$*" >&2; }
@@ -71,11 +81,7 @@ sql_quote() {
 
 # An option file holding a password, read through a pipe: never on a command line, never on disk.
 # Option files strip the outer quotes and read backslash escapes, so backslashes are doubled.
-password_file() {
-  local p=\${1//\\\\/\\\\\\\\}
-  printf '[client]\\npassword="%s"\\n' "$p"
-}
-
+${PASSWORD_FILE}
 # Runs the SQL on stdin as root over a local socket: root_sql SOCKET PASSWORD
 root_sql() {
   mysql --defaults-extra-file=<(password_file "$2") --protocol=socket --socket="$1" --user=root \\
@@ -226,5 +232,50 @@ root_sql ${SOCKET} "$MYSQL_ROOT_PASSWORD" <<SQL
 ${sqlBlock(repointSql(o.sourceHost, o.port, REPL_PASSWORD))}
 SQL
 log "pod $ordinal replicates from ${o.sourceHost}"
+`;
+}
+
+/** The mysqldump options of a logical backup; test/integration/mysql/run.sh checks them against a real mysqldump's --help. */
+export const MYSQLDUMP_OPTIONS = [
+  // One consistent InnoDB snapshot (REPEATABLE READ), without locking the tables.
+  '--single-transaction',
+  // Rows streamed one at a time, not buffered whole in memory.
+  '--quick',
+  '--all-databases',
+  '--routines',
+  '--events',
+  '--triggers',
+  // GTIDs are always on here: the dump records the executed set, so it can also seed a replica.
+  '--set-gtid-purged=ON',
+  '--hex-blob',
+  '--default-character-set=utf8mb4',
+  '--max-allowed-packet=1G',
+];
+
+/**
+ * The MySQL part of the dump script (see renderDumpScript): tries the replicas in
+ * $DUMP_REPLICAS and takes the first whose replication threads both run, else the source.
+ */
+export function dumpScript(port: number): string {
+  return `suffix=.sql.gz
+cnf="$secrets/client.cnf"
+${PASSWORD_FILE}
+write_credentials() { password_file "\${MYSQL_ROOT_PASSWORD:?}" > "$cnf"; }
+
+# The replicas' readiness query, over the network: both replication threads run.
+is_replica() {
+  local answer
+  answer=$(mysql --defaults-extra-file="$cnf" --host="$1" --port=${port} --user=root --connect-timeout=10 \\
+    --batch --skip-column-names 2>/dev/null <<'SQL'
+${REPLICA_READY_SQL}
+SQL
+) || return 1
+  [ "$answer" = '${REPLICA_READY_ANSWER}' ]
+}
+
+dump() {
+  mysqldump --defaults-extra-file="$cnf" --host="$1" --port=${port} --user=root \\
+    ${MYSQLDUMP_OPTIONS.join(' ')} | gzip -c
+}
 `;
 }
