@@ -83,7 +83,7 @@ export function addLogicalBackup(engine: EngineBase, spec: DumpSpec): LogicalBac
     [WellKnownLabels.MANAGED_BY]: 'cdk8s-stateful',
   };
   const storage = options.storage ?? DumpStorage.newClaim();
-  const claimName = storage._bind(scope, `${PROP}.storage`, `${engine.name}-dumps`, spec.defaultClaimSize, labels);
+  const claimName = storage._bind(engine, `${PROP}.storage`, scope, `${engine.name}-dumps`, spec.defaultClaimSize, labels);
 
   const configMap = new kplus.ConfigMap(scope, 'Script', { metadata: { name, labels } });
   configMap.addData(SCRIPT, renderDumpScript(spec.script));

@@ -1,6 +1,6 @@
 import { Duration, Size } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-27';
-import { Construct } from 'constructs';
+import { Construct, IConstruct } from 'constructs';
 import { EngineResources } from './engine';
 import { requireDnsSubdomain } from '../private/names';
 import { instanceOf, requireProps } from '../private/prop-types';
@@ -44,25 +44,25 @@ export abstract class DumpStorage {
   }
 
   /**
-   * Checks the options in the engine's words and creates the claim if it is the construct's.
-   * Returns the claim's name.
+   * Checks the options in the engine's words (`where`, `prop`) and creates the claim in `scope`
+   * if it is the construct's. Returns the claim's name.
    * @internal
    */
-  public abstract _bind(scope: Construct, prop: string, claimName: string, defaultSize: Size, labels: { [key: string]: string }): string;
+  public abstract _bind(where: IConstruct, prop: string, scope: Construct, claimName: string, defaultSize: Size, labels: { [key: string]: string }): string;
 }
 
 class NewClaim extends DumpStorage {
   constructor(private readonly options: DumpClaimOptions) { super(); }
 
-  public _bind(scope: Construct, prop: string, claimName: string, defaultSize: Size, labels: { [key: string]: string }): string {
-    requireProps(scope, `${prop}.newClaim`, this.options, { size: instanceOf(Size, 'Size.gibibytes(50)'), storageClass: 'checked-elsewhere' });
+  public _bind(where: IConstruct, prop: string, scope: Construct, claimName: string, defaultSize: Size, labels: { [key: string]: string }): string {
+    requireProps(where, prop, this.options, { size: instanceOf(Size, 'Size.gibibytes(50)'), storageClass: 'checked-elsewhere' });
     const size = this.options.size ?? defaultSize;
-    requirePositiveSize(scope, `${prop}.size`, size);
+    requirePositiveSize(where, `${prop}.size`, size);
     const storageClass = this.options.storageClass;
     if (storageClass !== undefined) {
-      requireStorageClass(scope, `${prop}.storageClass`, storageClass);
+      requireStorageClass(where, `${prop}.storageClass`, storageClass);
       if (storageClass.capabilities) {
-        requireAccessModes(scope, `${prop}.storageClass`, [AccessMode.READ_WRITE_ONCE], storageClass.capabilities.accessModes,
+        requireAccessModes(where, `${prop}.storageClass`, [AccessMode.READ_WRITE_ONCE], storageClass.capabilities.accessModes,
           `storage class '${storageClass.storageClassName}'`);
       }
     }
@@ -81,8 +81,8 @@ class NewClaim extends DumpStorage {
 class ExistingClaim extends DumpStorage {
   constructor(private readonly claimName: string) { super(); }
 
-  public _bind(scope: Construct, prop: string): string {
-    return requireDnsSubdomain(scope, `${prop}.claimName`, this.claimName);
+  public _bind(where: IConstruct, prop: string): string {
+    return requireDnsSubdomain(where, `${prop}.claimName`, this.claimName);
   }
 }
 
