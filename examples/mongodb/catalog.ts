@@ -4,7 +4,7 @@
 import { Chart, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { k8s } from 'cdk8s-plus-27';
-import { MongoDb, MongoDbVersion, Provisioner, RestrictedPodSecurity, StorageClass } from 'cdk8s-stateful';
+import { DumpStorage, MongoDb, MongoDbVersion, Provisioner, RestrictedPodSecurity, StorageClass } from 'cdk8s-stateful';
 
 /** Adds the catalog replica set, its API and a session store to `chart`. */
 export function addCatalog(chart: Chart, version: MongoDbVersion = MongoDbVersion.V8_0): { catalog: MongoDb; sessions: MongoDb } {
@@ -17,6 +17,14 @@ export function addCatalog(chart: Chart, version: MongoDbVersion = MongoDbVersio
     storage: { size: Size.gibibytes(50), storageClass: ssd },
     resources: { cpu: kplus.Cpu.millis(1000), memory: Size.gibibytes(4) }, // 1.5 GB WiredTiger cache
     config: { 'operationProfiling.mode': 'slowOp', 'operationProfiling.slowOpThresholdMs': '200' },
+    // mongodump --oplog from a secondary every night at 02:30 Paris time into the claim catalog-dumps;
+    // the newest 14 are kept (restore: docs/engines/mongodb.md).
+    logicalBackup: {
+      schedule: '30 2 * * *',
+      timeZone: 'Europe/Paris',
+      keep: 14,
+      storage: DumpStorage.newClaim({ size: Size.gibibytes(100), storageClass: ssd }),
+    },
     // credentials: Credentials.generated() by default: the Secret catalog-credentials (password, keyfile)
     // is created in the cluster on first install and never appears in this YAML.
   });

@@ -1,8 +1,8 @@
-// A MySQL source with two read-only replicas on SSD volumes, with metrics, and a small app that
+// A MySQL source with two read-only replicas on SSD volumes, with metrics and a nightly dump, and a small app that
 // reads and writes through the construct's `connection`.
 import { App, Chart, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
-import { Credentials, MySql, MySqlVersion, Provisioner, RestrictedPodSecurity, StorageClass } from 'cdk8s-stateful';
+import { Credentials, DumpStorage, MySql, MySqlVersion, Provisioner, RestrictedPodSecurity, StorageClass } from 'cdk8s-stateful';
 
 const app = new App();
 const chart = new Chart(app, 'mysql', { namespace: 'shop' });
@@ -26,6 +26,12 @@ const catalog = new MySql(chart, 'catalog-db', {
   credentials: Credentials.generated(),
   metrics: true,
   allowFrom: [appPods],
+  // mysqldump --single-transaction from a replica every night at 03:00 UTC into the claim
+  // catalog-db-dumps; the newest 7 are kept (restore: docs/engines/mysql.md).
+  logicalBackup: {
+    timeZone: 'UTC',
+    storage: DumpStorage.newClaim({ size: Size.gibibytes(50), storageClass: ssd }),
+  },
 });
 
 const conn = catalog.connection;

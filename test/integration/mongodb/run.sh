@@ -5,7 +5,10 @@
 #   - mongod.conf: parsed as YAML, with the options the bootstrap depends on
 #   - the real mongosh (npm package, cached): runs replica-set.js with the pod's settings file and
 #     environment up to its first server call (no mongod here: it must answer "retry", exit 3),
-#     and evaluates the probe snippets against stubs
+#     and evaluates the probe snippets and the dump's "is this member a secondary" snippet against stubs
+#   - the logical backup's dump.sh (catalog-dump): bash -n and shellcheck with the other scripts; what
+#     it does is run against stand-ins by test/engines/logical-backup-script.test.ts. mongodump
+#     itself is not here (no registry reachable from here carries the MongoDB database tools)
 # No MongoDB server can be installed on this machine: the agent's decisions are covered by
 # test/engines/mongodb-agent.test.ts (the same script against a fake replica set).
 # Prints PASS/FAIL lines and "N passed, N failed"; exits 1 on any failure.
@@ -113,6 +116,15 @@ check "readiness: ready on a SECONDARY" probe 0 "$ready" '{ hello: () => ({ isWr
 check "readiness: ready on the ARBITER" probe 0 "$ready" '{ hello: () => ({ isWritablePrimary: false, secondary: false, arbiterOnly: true }) }'
 check "readiness: not ready before the set is initiated" probe 1 "$ready" '{ hello: () => ({ isWritablePrimary: false, secondary: false, isreplicaset: true }) }'
 check "liveness/startup: runs the ping command" probe 0 "$ping" '{ adminCommand: (c) => { if (c !== "ping") { throw new Error("not ping"); } return { ok: 1 }; } }'
+
+# The dump's choice of member: the snippet of is_replica in dump.sh, as the pod runs it.
+dump_script="$out/catalog-dump/dump.sh"
+check "dump.sh extracted from the catalog-dump ConfigMap" test -s "$dump_script"
+secondary="$(sed -n "s/^ *--eval '\(.*\)' >.*/\1/p" "$dump_script")"
+check "dump.sh: is_replica has one --eval snippet" test -n "$secondary"
+check "dump: a SECONDARY is dumped from" probe 0 "$secondary" '{ hello: () => ({ isWritablePrimary: false, secondary: true }) }'
+check "dump: not the PRIMARY" probe 1 "$secondary" '{ hello: () => ({ isWritablePrimary: true, secondary: false }) }'
+check "dump: not a member in another state (RECOVERING, STARTUP2)" probe 1 "$secondary" '{ hello: () => ({ isWritablePrimary: false, secondary: false }) }'
 
 echo "mongodb: $passed passed, $failed failed"
 [ "$failed" = 0 ]

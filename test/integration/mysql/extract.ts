@@ -1,5 +1,6 @@
 // Synthesizes MySql instances with the real construct and writes what their pods run: every
-// script of the `<name>-scripts` ConfigMap and the rendered my.cnf, one folder per case.
+// script of the `<name>-scripts` ConfigMap, the rendered my.cnf and, where the case has a logical
+// backup, the dump CronJob's dump.sh; one folder per case.
 // Usage: node -r ts-node/register/transpile-only test/integration/mysql/extract.ts OUT_DIR
 import { mkdirSync, writeFileSync } from 'fs';
 import { join } from 'path';
@@ -11,7 +12,7 @@ if (!out) { throw new Error('usage: extract.ts OUT_DIR'); }
 
 const cases: { [name: string]: MySqlProps } = {
   'v8-4-single': { version: MySqlVersion.V8_4 },
-  'v8-4-three': { version: MySqlVersion.V8_4, replicas: 3, metrics: true },
+  'v8-4-three': { version: MySqlVersion.V8_4, replicas: 3, metrics: true, logicalBackup: {} },
   // eslint-disable-next-line @typescript-eslint/no-deprecated
   'v8-0-three': { version: MySqlVersion.V8_0, replicas: 3, primary: 1 },
   'v8-0-25-two': { version: MySqlVersion.of('8.0.25', '8.0'), replicas: 2 },
@@ -31,5 +32,8 @@ for (const [name, props] of Object.entries(cases)) {
     writeFileSync(join(dir, file), text);
   }
   writeFileSync(join(dir, 'my.cnf'), config.data['my.cnf']);
-  console.log(`${name}: ${Object.keys(scripts.data).join(' ')} my.cnf`);
+  // The logical backup's script, where the case has one.
+  const dump = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === 'db-dump');
+  if (dump) { writeFileSync(join(dir, 'dump.sh'), dump.data['dump.sh']); }
+  console.log(`${name}: ${Object.keys(scripts.data).join(' ')} my.cnf${dump ? ' dump.sh' : ''}`);
 }
