@@ -1,9 +1,9 @@
 // The dump script of MySql and MongoDb, the very text of the synthesized `<name>-dump` ConfigMap,
 // run by bash against stand-ins for the engines' tools (mysql, mysqldump, mongosh, mongodump),
 // which record their arguments and write known content or fail, and `date` for the dump's name
-// where a test needs one. gzip, sha256sum and sync are the real ones. No MySQL or MongoDB server runs here: what the real tools do with these
-// options is not checked (test/integration/*/run.sh checks mysqldump's options against
-// MariaDB's mysqldump --help, and the mongosh snippet with the real mongosh).
+// where a test needs one; gzip, sha256sum and sync are the real ones. No MySQL or MongoDB server
+// runs here: what the real tools do with these options is not checked (test/integration/*/run.sh
+// parses mysqldump's options with MariaDB's mysqldump, and runs the mongosh snippet in mongosh).
 import { spawnSync } from 'child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
@@ -263,7 +263,7 @@ test('MySQL: mysqldump gets the consistent-snapshot options and the credentials 
     const [call] = pod.calls('mysqldump');
     expect(call[1]).toMatch(/^--defaults-extra-file=.*\/secrets\/client\.cnf$/);
     expect(call.slice(2)).toEqual(['--host=db-1', '--port=3306', '--user=root', '--single-transaction', '--quick', '--all-databases', '--routines',
-      '--events', '--triggers', '--set-gtid-purged=ON', '--hex-blob', '--default-character-set=utf8mb4', '--max-allowed-packet=1G']);
+      '--events', '--triggers', '--flush-privileges', '--set-gtid-purged=ON', '--hex-blob', '--default-character-set=utf8mb4', '--max-allowed-packet=1G']);
     // A replica that does not answer the readiness query is passed over, not fatal.
     expect(pod.calls('mysql').map((c) => c.find((a) => a.startsWith('--host=')))).toEqual(['--host=db-1']);
   } finally {

@@ -245,6 +245,8 @@ export const MYSQLDUMP_OPTIONS = [
   '--routines',
   '--events',
   '--triggers',
+  // The dump of the mysql schema holds the accounts: a restore applies them without a restart.
+  '--flush-privileges',
   // GTIDs are always on here: the dump records the executed set, so it can also seed a replica.
   '--set-gtid-purged=ON',
   '--hex-blob',
