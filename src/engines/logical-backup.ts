@@ -48,7 +48,8 @@ export abstract class DumpStorage {
    * if it is the construct's. Returns the claim's name.
    * @internal
    */
-  public abstract _bind(where: IConstruct, prop: string, scope: Construct, claimName: string, defaultSize: Size, labels: { [key: string]: string }): string;
+  public abstract _bind(where: IConstruct, prop: string, scope: Construct, claimName: string, defaultSize: Size,
+    labels: { [key: string]: string }): string;
 }
 
 class NewClaim extends DumpStorage {

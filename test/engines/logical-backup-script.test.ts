@@ -39,17 +39,17 @@ ${no}
 `;
 
 const STAND_INS: { [name: string]: string } = {
-  'mysqldump': DUMP_TOOL,
-  'mongodump': DUMP_TOOL,
+  mysqldump: DUMP_TOOL,
+  mongodump: DUMP_TOOL,
   // mysql answers the readiness query (the script compares the answer), or refuses the connection.
-  'mysql': readyIfListed("sed -n 's/^--host=//p'", "echo 'ON/ON'; exit 0", "echo 'CONNECTING/ON'\nexit \"\${FAKE_NOT_READY_EXIT:-0}\""),
+  mysql: readyIfListed("sed -n 's/^--host=//p'", "echo 'ON/ON'; exit 0", "echo 'CONNECTING/ON'\nexit \"\${FAKE_NOT_READY_EXIT:-0}\""),
   // date names the dump FAKE_STAMP when it is set; everything else is the real date's.
-  'date': `#!/bin/bash
+  date: `#!/bin/bash
 if [ -n "\${FAKE_STAMP:-}" ] && [ "$*" = '-u +%Y%m%dT%H%M%SZ' ]; then echo "$FAKE_STAMP"; exit 0; fi
 exec /bin/date "$@"
 `,
   // mongosh answers with its exit code: the script's snippet quits 0 on a secondary.
-  'mongosh': readyIfListed("sed -n 's#^mongodb://\\([^/]*\\)/.*#\\1#p'", 'exit 0', 'exit 1'),
+  mongosh: readyIfListed("sed -n 's#^mongodb://\\([^/]*\\)/.*#\\1#p'", 'exit 0', 'exit 1'),
 };
 
 interface EngineCase {
