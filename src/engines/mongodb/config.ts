@@ -104,6 +104,12 @@ export interface ReplicaSetSettings {
   readonly arbiter?: string;
   /** Name of the root user. */
   readonly rootUser: string;
+  /**
+   * The addresses of this instance's own pods, which the agent may remove from the set when they
+   * are not in `members`/`arbiter`: data pods are `<prefix><ordinal><suffix>`, the arbiter
+   * `arbiterHost` (whether or not one is rendered). Members added by hand are never removed.
+   */
+  readonly own: { readonly prefix: string; readonly suffix: string; readonly arbiterHost: string };
 }
 
 export function renderReplicaSetSettings(settings: ReplicaSetSettings): string {
@@ -111,6 +117,7 @@ export function renderReplicaSetSettings(settings: ReplicaSetSettings): string {
     arbiter: settings.arbiter ?? null,
     members: settings.members,
     name: settings.name,
+    own: { arbiterHost: settings.own.arbiterHost, prefix: settings.own.prefix, suffix: settings.own.suffix },
     port: settings.port,
     rootUser: settings.rootUser,
   }, undefined, 2) + '\n';

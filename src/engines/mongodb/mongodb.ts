@@ -201,6 +201,7 @@ export class MongoDb extends EngineBase {
         members: hosts,
         arbiter: arbiter ? podHost(arbiterName, 0) : undefined,
         rootUser: ROOT_USER,
+        own: { prefix: `${name}-`, suffix: `.${this._dns.podDomain(name)}:${MONGODB_PORT}`, arbiterHost: podHost(arbiterName, 0) },
       }),
     });
     const scriptsConfigMap = this._addConfigMap('Scripts', '-scripts', { 'setup.sh': SETUP_SCRIPT, 'agent.sh': AGENT_SCRIPT, 'replica-set.js': AGENT_JS });

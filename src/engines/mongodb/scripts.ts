@@ -23,18 +23,21 @@ echo "keyfile ready at ${KEYFILE_PATH}, data directory ${DB_PATH}"
 /** Sidecar: keeps this pod in its replica set, retrying quickly until it is, then checking now and then. */
 export const AGENT_SCRIPT = `#!/bin/bash
 # Runs the replica-set agent (replica-set.js) until this member is part of its set, then re-checks
-# every RECHECK_SECONDS. Exit codes of the agent: 0 = member and nothing to do, other = retry soon.
+# every RECHECK_SECONDS. Exit codes of the agent: 0 = member and nothing to do, 5 = work pending
+# that must wait (a member to remove still answers): again after SOON_SECONDS, other = retry soon.
 set -uo pipefail
 trap 'exit 0' TERM INT
 
 retry="\${RETRY_SECONDS:-5}"
+soon="\${SOON_SECONDS:-30}"
 recheck="\${RECHECK_SECONDS:-300}"
 while true; do
-  if mongosh --quiet --norc --nodb --file "${SCRIPTS_DIR}/replica-set.js"; then
-    pause="$recheck"
-  else
-    pause="$retry"
-  fi
+  mongosh --quiet --norc --nodb --file "${SCRIPTS_DIR}/replica-set.js"
+  case $? in
+    0) pause="$recheck" ;;
+    5) pause="$soon" ;;
+    *) pause="$retry" ;;
+  esac
   sleep "$pause" &
   wait $!
 done
@@ -65,7 +68,10 @@ const ordinal = Number((process.env.POD_NAME || '').split('-').pop());
 const OK = 0;
 const RETRY = 3;
 const FATAL = 4;
+// Work is pending that this run could not do yet (a member to remove still answers): look again soon.
+const SOON = 5;
 const NOT_YET_INITIALIZED = 94;
+const INVALID_REPLICA_SET_CONFIG = 93;
 const UNAUTHORIZED = 13;
 const AUTHENTICATION_FAILED = 18;
 const USER_EXISTS = 51003;
@@ -91,7 +97,7 @@ function run(host, auth, command) {
 // rs.status() of this mongod: as root, or through the localhost exception while no user exists.
 function localStatus() {
   const asRoot = run(local, true, { replSetGetStatus: 1 });
-  if (asRoot.ok || asRoot.code === NOT_YET_INITIALIZED) {
+  if (asRoot.ok || asRoot.code === NOT_YET_INITIALIZED || asRoot.code === INVALID_REPLICA_SET_CONFIG) {
     return asRoot;
   }
   return run(local, false, { replSetGetStatus: 1 });
@@ -141,6 +147,28 @@ function liveSet() {
   return { found: found, primary: primary };
 }
 
+function isVoter(member) {
+  return member.votes === undefined || member.votes > 0;
+}
+
+// The member rs.add would add for this host: its ordinal as _id when free, an arbiter as arbiterOnly,
+// and no vote once the set has MAX_VOTERS voters.
+function newMember(config, host, memberRole) {
+  const ids = config.members.map((m) => m._id);
+  const own = host.indexOf(settings.own.prefix) === 0 ? Number(host.slice(settings.own.prefix.length).split('.')[0]) : NaN;
+  let id = memberRole === 'data' && Number.isInteger(own) && ids.indexOf(own) < 0 ? own : Math.max.apply(null, ids.concat([-1])) + 1;
+  while (ids.indexOf(id) >= 0) { id += 1; }
+  const member = { _id: id, host: host };
+  if (memberRole === 'arbiter') {
+    member.arbiterOnly = true;
+  }
+  if (config.members.filter(isVoter).length >= MAX_VOTERS && memberRole !== 'arbiter') {
+    member.votes = 0;
+    member.priority = 0;
+  }
+  return member;
+}
+
 function join(primary) {
   const reply = run(primary, true, { replSetGetConfig: 1 });
   if (!reply.ok) {
@@ -152,18 +180,7 @@ function join(primary) {
     log('already in the set config: waiting for the primary to bring this member in');
     return RETRY;
   }
-  const ids = config.members.map((m) => m._id);
-  let id = role === 'data' && Number.isInteger(ordinal) && ids.indexOf(ordinal) < 0 ? ordinal : Math.max.apply(null, ids.concat([-1])) + 1;
-  while (ids.indexOf(id) >= 0) { id += 1; }
-  const member = { _id: id, host: self };
-  if (role === 'arbiter') {
-    member.arbiterOnly = true;
-  }
-  const voters = config.members.filter((m) => m.votes === undefined || m.votes > 0).length;
-  if (voters >= MAX_VOTERS && role !== 'arbiter') {
-    member.votes = 0;
-    member.priority = 0;
-  }
+  const member = newMember(config, self, role);
   config.version += 1;
   config.members.push(member);
   const added = run(primary, true, { replSetReconfig: config, maxTimeMS: 60000 });
@@ -171,7 +188,106 @@ function join(primary) {
     log('rs.add(' + self + ') on ' + primary + ' failed: ' + added.errmsg);
     return RETRY;
   }
-  log('added to the set by ' + primary + ' as member ' + id + (member.arbiterOnly ? ' (arbiter)' : ''));
+  log('added to the set by ' + primary + ' as member ' + member._id + (member.arbiterOnly ? ' (arbiter)' : ''));
+  return RETRY;
+}
+
+// Whether host is one of this instance's own pods (a data pod by ordinal, or the arbiter), which
+// the agent may remove; members added by hand are left alone.
+function isOwn(host) {
+  const own = settings.own;
+  if (host === own.arbiterHost) {
+    return true;
+  }
+  if (host.indexOf(own.prefix) !== 0 || host.length <= own.prefix.length + own.suffix.length || host.slice(-own.suffix.length) !== own.suffix) {
+    return false;
+  }
+  return /^(0|[1-9][0-9]*)$/.test(host.slice(own.prefix.length, host.length - own.suffix.length));
+}
+
+/*
+ * On the primary: makes the set's membership what the ConfigMap renders, one change per reconfig.
+ *  - A member of this instance that is not rendered any more (ordinal at or above replicas, or the
+ *    arbiter once arbiter is off) is removed once it is down: its pod is gone. While it still
+ *    answers (its pod is stopping, or the ConfigMap on this node is older than on its), it stays.
+ *  - This primary itself not rendered any more: it steps down, and the next primary removes it.
+ *  - A rendered member missing from the config that answers is added (new pods also add themselves).
+ *  - A data member without a vote gets one while the voters are even and fewer than MAX_VOTERS.
+ * MongoDB accepts one voter added or removed per reconfig, committed by a majority of the new
+ * config's voters: so at most one voter changes per run, only when a majority of the voters left
+ * are up, and when the voters are even the change that makes them odd again comes first.
+ */
+function reconcile(status) {
+  const reply = run(local, true, { replSetGetConfig: 1 });
+  if (!reply.ok) {
+    log('cannot read the set config: ' + reply.errmsg);
+    return RETRY;
+  }
+  const config = reply.config;
+  const rendered = settings.members.concat(settings.arbiter ? [settings.arbiter] : []);
+  const up = {};
+  (status.members || []).forEach((m) => { up[m.name] = m.health === 1 || m.self === true; });
+  const leaving = config.members.filter((m) => rendered.indexOf(m.host) < 0 && isOwn(m.host));
+  if (leaving.some((m) => m.host === self)) {
+    log('this primary is not a rendered member any more: stepping down so that the next primary removes it');
+    const down = run(local, true, { replSetStepDown: 60, secondaryCatchUpPeriodSecs: 15 });
+    if (!down.ok) {
+      log('rs.stepDown() failed: ' + down.errmsg);
+    }
+    return RETRY;
+  }
+  const voters = config.members.filter(isVoter);
+  const upAfter = (members) => members.filter((m) => isVoter(m) && up[m.host]).length;
+  const majorityUp = (members) => upAfter(members) * 2 > members.filter(isVoter).length;
+  const changes = [];
+  for (const m of leaving) {
+    if (up[m.host]) {
+      log(m.host + ' is not rendered any more but still answers: it is removed once its pod has stopped');
+      continue;
+    }
+    const after = config.members.filter((x) => x.host !== m.host);
+    changes.push({ what: 'removed ' + m.host, members: after, voterChange: isVoter(m) ? -1 : 0 });
+  }
+  for (const host of rendered) {
+    if (config.members.some((m) => m.host === host)) {
+      continue;
+    }
+    const hello = run(host, false, { hello: 1 });
+    if (!hello.ok || (hello.setName !== undefined && hello.setName !== settings.name)) {
+      continue;
+    }
+    const member = newMember(config, host, host === settings.arbiter ? 'arbiter' : 'data');
+    changes.push({ what: 'added ' + host + ' as member ' + member._id, members: config.members.concat([member]), voterChange: isVoter(member) ? 1 : 0 });
+  }
+  if (voters.length % 2 === 0 && voters.length < MAX_VOTERS) {
+    const silent = config.members.find((m) => !isVoter(m) && !m.arbiterOnly && rendered.indexOf(m.host) >= 0);
+    if (silent) {
+      const members = config.members.map((m) => m.host === silent.host ? Object.assign({}, m, { votes: 1, priority: 1 }) : m);
+      changes.push({ what: 'gave ' + silent.host + ' a vote (the voters were even)', members: members, voterChange: 1 });
+    }
+  }
+  // Safe ones only; without a voter change first, then the one that leaves an odd number of voters.
+  const safe = changes.filter((c) => majorityUp(c.members));
+  safe.sort((a, b) => {
+    const rank = (c) => c.voterChange === 0 ? 0 : (voters.length + c.voterChange) % 2 === 1 ? 1 : 2;
+    return rank(a) - rank(b);
+  });
+  if (safe.length === 0) {
+    if (changes.length > 0) {
+      log('not changing the members now: too few voters would be up after ' + changes.map((c) => c.what).join(', '));
+      return SOON;
+    }
+    return leaving.length > 0 ? SOON : OK;
+  }
+  const change = safe[0];
+  config.version += 1;
+  config.members = change.members;
+  const done = run(local, true, { replSetReconfig: config, maxTimeMS: 60000 });
+  if (!done.ok) {
+    log('reconfig (' + change.what + ') failed: ' + done.errmsg);
+    return RETRY;
+  }
+  log('reconfig to version ' + config.version + ': ' + change.what + '; ' + config.members.filter(isVoter).length + ' voters');
   return RETRY;
 }
 
@@ -202,7 +318,8 @@ function main() {
     }
     // rs.status().myState: 1 PRIMARY, 2 SECONDARY, 7 ARBITER.
     if (status.myState === 1) {
-      return ensureRootUser();
+      const root = ensureRootUser();
+      return root === OK ? reconcile(status) : root;
     }
     return status.myState === 2 || status.myState === 7 ? OK : RETRY;
   }
@@ -210,7 +327,10 @@ function main() {
     log('rs.status() refused: this mongod has users, and ' + user + ' cannot log in with the password of the Secret (was the Secret replaced?)');
     return RETRY;
   }
-  if (status.code !== NOT_YET_INITIALIZED) {
+  // REMOVED: this mongod has the set's config but is not in it (it was removed while its pod was
+  // gone, and the set grew again): it asks the primary to add it back.
+  const removed = status.code === INVALID_REPLICA_SET_CONFIG;
+  if (status.code !== NOT_YET_INITIALIZED && !removed) {
     log('rs.status() failed: ' + status.errmsg);
     return RETRY;
   }
@@ -222,6 +342,10 @@ function main() {
       return RETRY;
     }
     return join(set.primary);
+  }
+  if (removed) {
+    log('removed from the set, and no member of it answers: waiting');
+    return RETRY;
   }
   if (role === 'data' && ordinal === 0) {
     return initiate();

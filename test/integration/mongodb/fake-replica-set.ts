@@ -10,7 +10,7 @@
  */
 import * as vm from 'vm';
 
-export type MemberState = 'PRIMARY' | 'SECONDARY' | 'ARBITER' | 'STARTUP';
+export type MemberState = 'PRIMARY' | 'SECONDARY' | 'ARBITER' | 'STARTUP' | 'REMOVED';
 
 export interface FakeMember { _id: number; host: string; arbiterOnly?: boolean; votes?: number; priority?: number }
 export interface FakeConfig { _id: string; version: number; members: FakeMember[] }
@@ -35,6 +35,8 @@ class ServerError extends Error {
 export class FakeCluster {
   public readonly nodes = new Map<string, FakeNode>();
   public readonly calls: Call[] = [];
+  /** Every config a reconfig installed, in order. */
+  public readonly history: FakeConfig[] = [];
 
   public node(host: string): FakeNode {
     let n = this.nodes.get(host);
@@ -102,9 +104,8 @@ export class FakeCluster {
     }
     switch (command) {
       case 'connectionStatus': return { ok: 1 };
-      case 'replSetGetStatus':
-        if (!node.config) { throw new ServerError(94, 'NotYetInitialized', 'no replset config has been received'); }
-        return { ok: 1, set: node.config._id, myState: { PRIMARY: 1, SECONDARY: 2, ARBITER: 7, STARTUP: 0 }[node.state] };
+      case 'replSetGetStatus': return this.status(node);
+      case 'replSetStepDown': return this.stepDown(node);
       case 'replSetInitiate': return this.initiate(node, cmd.replSetInitiate);
       case 'replSetGetConfig':
         if (!node.config) { throw new ServerError(94, 'NotYetInitialized', 'no replset config has been received'); }
@@ -115,8 +116,35 @@ export class FakeCluster {
     }
   }
 
+  private status(node: FakeNode): any {
+    if (!node.config) { throw new ServerError(94, 'NotYetInitialized', 'no replset config has been received'); }
+    if (node.state === 'REMOVED') { throw new ServerError(93, 'InvalidReplicaSetConfig', 'Our replica set config is invalid or we are not a member of it'); }
+    const stateCode = (s: MemberState) => ({ PRIMARY: 1, SECONDARY: 2, ARBITER: 7, STARTUP: 0, REMOVED: 10 })[s];
+    // Heartbeats: a member that is down answers none, and is reported with health 0.
+    const members = node.config.members.map((m) => {
+      const n = this.nodes.get(m.host);
+      const self = n === node;
+      const up = n !== undefined && n.up && n.config?._id === node.config!._id;
+      return { _id: m._id, name: m.host, health: up ? 1 : 0, state: up ? stateCode(n!.state) : 8, ...self ? { self: true } : {} };
+    });
+    return { ok: 1, set: node.config._id, myState: stateCode(node.state), members };
+  }
+
+  /** rs.stepDown(): an electable secondary that is up becomes the primary, or the command fails. */
+  private stepDown(node: FakeNode): any {
+    if (node.state !== 'PRIMARY' || !node.config) { throw new ServerError(10107, 'NotWritablePrimary', 'not primary'); }
+    const next = node.config.members.find((m) => {
+      const n = this.nodes.get(m.host);
+      return n !== node && n?.up && n.state === 'SECONDARY' && !m.arbiterOnly && (m.votes ?? 1) > 0 && (m.priority ?? 1) > 0;
+    });
+    if (!next) { throw new ServerError(262, 'ExceededTimeLimit', 'No electable secondaries caught up as of now'); }
+    node.state = 'SECONDARY';
+    this.nodes.get(next.host)!.state = 'PRIMARY';
+    return { ok: 1 };
+  }
+
   private hello(node: FakeNode): any {
-    if (!node.config) {
+    if (!node.config || node.state === 'REMOVED') {
       return { ok: 1, isWritablePrimary: false, secondary: false, isreplicaset: true, info: 'Does not have a valid replica set config' };
     }
     const primary = node.config.members.map((m) => this.nodes.get(m.host)).find((n) => n?.up && n.state === 'PRIMARY' && n.config?._id === node.config!._id);
@@ -159,11 +187,33 @@ export class FakeCluster {
     if (config.version !== node.config.version + 1 || config._id !== node.config._id) {
       throw new ServerError(103, 'NewReplicaSetConfigurationIncompatible', 'version or name mismatch');
     }
+    // What MongoDB checks of a new config: the primary stays in it, one voter at most is added,
+    // removed or changes its vote (without force), and a majority of the new voters installs it.
+    if (!config.members.some((m) => m.host === node.host)) {
+      throw new ServerError(74, 'InvalidReplicaSetConfig', `No host described in new configuration with {version: ${config.version}} maps to this node`);
+    }
+    const votes = (c: FakeConfig) => new Map(c.members.map((m) => [m.host, (m.votes ?? 1) > 0 ? 1 : 0]));
+    const [was, will] = [votes(node.config), votes(config)];
+    const changed = [...new Set([...was.keys(), ...will.keys()])].filter((h) => (was.get(h) ?? 0) !== (will.get(h) ?? 0));
+    if (changed.length > 1) {
+      throw new ServerError(103, 'NewReplicaSetConfigurationIncompatible', `only one voting member may be added or removed at a time, got ${changed.join(', ')}`);
+    }
+    const voters = config.members.filter((m) => (m.votes ?? 1) > 0);
+    const upVoters = voters.filter((m) => this.nodes.get(m.host)?.up);
+    if (upVoters.length * 2 <= voters.length) {
+      throw new ServerError(50, 'MaxTimeMSExpired', 'operation exceeded time limit: the new config did not reach a majority of its voters');
+    }
     const before = new Set(node.config.members.map((m) => m.host));
+    const after = new Set(config.members.map((m) => m.host));
+    for (const m of node.config.members) {
+      const n = this.nodes.get(m.host);
+      if (n && !after.has(m.host)) { n.state = 'REMOVED'; n.config = clone(config); }
+    }
+    this.history.push(clone(config));
     for (const m of config.members) {
       const n = this.node(m.host);
       n.config = clone(config);
-      if (!before.has(m.host) && n.up) {
+      if ((!before.has(m.host) || n.state === 'REMOVED') && n.up) {
         n.state = m.arbiterOnly ? 'ARBITER' : 'SECONDARY';
         if (!m.arbiterOnly) { n.users = new Map(node.users); }
       }
