@@ -61,7 +61,8 @@ describeTls('scale_down_check against a TLS stand-in of the API server', () => {
   });
 
   /** Runs the rendered script (async: the server answers on this process's event loop). */
-  function check(pod: string | undefined, env: { [key: string]: string } = {}): Promise<{ status: number; stdout: string; stderr: string; ms: number }> {
+  type Result = { status: number; stdout: string; stderr: string; ms: number };
+  function check(pod: string | undefined, env: { [key: string]: string } = {}): Promise<Result> {
     const script = join(dir, 'scale-down-check.sh');
     writeFileSync(script, SCALE_DOWN_CHECK_SCRIPT);
     const started = Date.now();
