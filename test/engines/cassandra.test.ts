@@ -1,12 +1,12 @@
 import { spawnSync } from 'child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { App, Chart, Duration, Size, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { AccessMode, Cassandra, CassandraProps, CassandraVersion, Placement, PlacementProfile, Provisioner, SpreadMode, StorageClass } from '../../src';
 import { testShellcheck } from '../shellcheck';
-import { appYaml, newChart, only, selects, synth } from '../util';
+import { appYaml, newChart, only, selects, synth, warningsOf } from '../util';
 
 process.env.CDK8S_STATEFUL_QUIET = '1';
 
@@ -37,13 +37,15 @@ describe('Cassandra', () => {
       // THEN
       expect(objects.map((o) => `${o.kind}/${o.metadata.name}`).sort()).toEqual([
         'ConfigMap/ring-config', 'ConfigMap/ring-scripts', 'NetworkPolicy/ring', 'PodDisruptionBudget/ring',
+        'Role/ring-scale-down', 'RoleBinding/ring-scale-down',
         'Service/ring', 'Service/ring-headless', 'ServiceAccount/ring', 'StatefulSet/ring',
       ]);
       const sts = only(objects, 'StatefulSet');
       expect(sts.spec.replicas).toBe(3);
       expect(sts.spec.podManagementPolicy).toBe('OrderedReady');
       expect(sts.spec.serviceName).toBe('ring-headless');
-      expect(sts.spec.template.spec.terminationGracePeriodSeconds).toBe(300);
+      // Long enough to stream the default 50 GiB volume at 24 MiB/s, plus the ring delays: 51200 / 24 + 120 s, in minutes
+      expect(sts.spec.template.spec.terminationGracePeriodSeconds).toBe(2280);
     });
 
     test('the official image pinned to the version, as uid/gid 999', () => {
@@ -97,7 +99,7 @@ describe('Cassandra', () => {
       expect(c.startupProbe).toMatchObject({ tcpSocket: { port: 9042 }, periodSeconds: 15, failureThreshold: 480 });
       expect(c.readinessProbe).toMatchObject({ exec: { command: ['/opt/cdk8s-stateful/ready.sh'] }, periodSeconds: 20, timeoutSeconds: 45 });
       expect(c.livenessProbe).toMatchObject({ tcpSocket: { port: 7000 } });
-      expect(c.lifecycle).toEqual({ preStop: { exec: { command: ['/opt/cdk8s-stateful/drain.sh'] } } });
+      expect(c.lifecycle).toEqual({ preStop: { exec: { command: ['/opt/cdk8s-stateful/pre-stop.sh'] } } });
     });
 
     test('client Service: CQL only, every node; headless Service publishes not-ready pods', () => {
@@ -468,6 +470,85 @@ describe('Cassandra', () => {
     });
   });
 
+  describe('scaling down: the preStop hook decommissions a node being scaled away', () => {
+    test('each rack\'s pods may get their own StatefulSet\'s scale, and nothing else; their token is mounted', () => {
+      const { objects } = ring({ racks: threeRacks });
+      for (const rack of ['a', 'b', 'c']) {
+        const role = only(objects, 'Role', `ring-${rack}-scale-down`);
+        expect(role.rules).toEqual([{ apiGroups: ['apps'], resources: ['statefulsets/scale'], resourceNames: [`ring-${rack}`], verbs: ['get'] }]);
+        const binding = only(objects, 'RoleBinding', `ring-${rack}-scale-down`);
+        expect(binding.roleRef).toEqual({ apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: `ring-${rack}-scale-down` });
+        const sts = only(objects, 'StatefulSet', `ring-${rack}`);
+        expect(binding.subjects).toEqual([{ kind: 'ServiceAccount', name: sts.spec.template.spec.serviceAccountName }]);
+        expect(sts.spec.template.spec.automountServiceAccountToken).toBe(true);
+      }
+      expect(objects.filter((o) => o.kind === 'Role')).toHaveLength(3);
+    });
+
+    test('the server knows its pod name and its rack\'s place in the leaving order (racks leave 20 s apart)', () => {
+      const { objects } = ring({ racks: threeRacks });
+      const delays = ['a', 'b', 'c'].map((rack) => {
+        const env = envOf(mainContainer(only(objects, 'StatefulSet', `ring-${rack}`)));
+        expect(env.POD_NAME).toEqual({ fieldRef: { fieldPath: 'metadata.name' } });
+        return env.LEAVE_DELAY;
+      });
+      expect(delays).toEqual(['0', '20', '40']);
+    });
+
+    test('scaleDownRoles and terminationGracePeriodSeconds are exposed', () => {
+      const { cassandra } = ring({ racks: threeRacks });
+      expect(cassandra.scaleDownRoles.map((r) => r.name)).toEqual(['ring-a-scale-down', 'ring-b-scale-down', 'ring-c-scale-down']);
+      expect(cassandra.terminationGracePeriodSeconds).toBe(2280);
+    });
+
+    test.each([
+      [Size.gibibytes(1), 300],
+      [Size.gibibytes(10), 600],
+      [Size.gibibytes(50), 2280],
+      [Size.gibibytes(200), 8700],
+    ])('the default grace period streams a full %s volume at 24 MiB/s: %d s', (size, seconds) => {
+      const { objects } = ring({ storage: { size } });
+      expect(only(objects, 'StatefulSet').spec.template.spec.terminationGracePeriodSeconds).toBe(seconds);
+    });
+
+    test('a terminationGracePeriod shorter than a full decommission is kept, with a warning', () => {
+      const { objects, cassandra } = ring({ terminationGracePeriod: Duration.minutes(10) });
+      expect(only(objects, 'StatefulSet').spec.template.spec.terminationGracePeriodSeconds).toBe(600);
+      expect(warningsOf(cassandra)).toContainEqual(expect.stringMatching(
+        /test\/ring: terminationGracePeriod 600 s is shorter than a decommission of a full 51200 MiB volume at 24 MiB\/s \(about 2280 s\): a node being scaled away that has not finished streaming is stopped, and stays in the ring as down/));
+      expect(warningsOf(ring({ terminationGracePeriod: Duration.minutes(38) }).cassandra).filter((w) => /decommission/.test(w))).toEqual([]);
+      // A single node is never scaled away
+      expect(warningsOf(ring({ replicas: 1, terminationGracePeriod: Duration.minutes(10) }).cassandra).filter((w) => /decommission/.test(w))).toEqual([]);
+    });
+
+    test('replicationFactor: a ring of at least that many nodes is accepted', () => {
+      expect(() => ring({ replicationFactor: 3 })).not.toThrow();
+      expect(() => ring({ replicationFactor: 3, racks: threeRacks })).not.toThrow();
+      expect(() => ring({ replicationFactor: 2, racks: threeRacks.slice(0, 2) })).not.toThrow();
+      expect(() => ring({ replicationFactor: 5, racks: threeRacks, replicas: 2 })).not.toThrow();
+    });
+
+    test.each([
+      [{ replicationFactor: 3, replicas: 2 },
+        "test/ring: 'replicas' must give the ring at least 'replicationFactor' (3) nodes: 2 node(s) would leave rows with fewer replicas than the keyspaces ask for, and a node being scaled away could not decommission; valid: at least 3, got 2"],
+      [{ replicationFactor: 3, racks: threeRacks.slice(0, 2), replicas: 1 },
+        "test/ring: 'replicas' must give the ring at least 'replicationFactor' (3) nodes: 1 per rack × 2 racks = 2 nodes would leave rows with fewer replicas than the keyspaces ask for, and a node being scaled away could not decommission; valid: at least 2 per rack, got 1"],
+      [{ replicationFactor: 5, racks: threeRacks, replicas: 1 },
+        "test/ring: 'replicas' must give the ring at least 'replicationFactor' (5) nodes: 1 per rack × 3 racks = 3 nodes would leave rows with fewer replicas than the keyspaces ask for, and a node being scaled away could not decommission; valid: at least 2 per rack, got 1"],
+      [{ replicationFactor: 0 }, "test/ring: 'replicationFactor' must be a positive integer, got 0"],
+      [{ replicationFactor: 2.5 }, "test/ring: 'replicationFactor' must be a positive integer, got 2.5"],
+    ])('%j is refused with the rule', (props, message) => {
+      expect(() => ring(props as CassandraProps)).toThrow(message);
+    });
+
+    test.each([
+      ['3', /test\/ring: 'replicationFactor' must be a number, got '3'/],
+      [true, /test\/ring: 'replicationFactor' must be a number, got true/],
+    ])('replicationFactor of the wrong type from JavaScript or Python (%j) is refused', (value, message) => {
+      expect(() => ring({ replicationFactor: value } as unknown as CassandraProps)).toThrow(message);
+    });
+  });
+
   describe('scripts', () => {
     const scripts = () => only(ring().objects, 'ConfigMap', 'ring-scripts').data as { [k: string]: string };
 
@@ -506,6 +587,152 @@ describe('Cassandra', () => {
         const run = spawnSync('sh', [join(dir, 'ready.sh')], { env: { PATH: `${dir}:${process.env.PATH}` }, encoding: 'utf8' });
         expect(run.status).toBe(1);
         expect(run.stdout).toContain('nodetool netstats failed: nodetool: Failed to connect');
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  });
+
+  describe('pre-stop.sh and prepare-config.sh against stand-ins (nodetool, curl as the API server)', () => {
+    const scripts = () => only(ring().objects, 'ConfigMap', 'ring-scripts').data as { [k: string]: string };
+    interface Stop { status: number | null; out: string; calls: string[]; marked: boolean }
+    /**
+     * Runs pre-stop.sh as pod `pod` while the API server says the StatefulSet has `replicas`
+     * (undefined: no token mounted); nodetool answers `status` with `statusLines` (one list per
+     * call, the last repeated) and fails `decommission` when told.
+     */
+    const preStop = (o: { pod: string; replicas?: number; decommissionFails?: boolean; statusLines?: string[][] }): Stop => {
+      const dir = mkdtempSync(join(tmpdir(), 'cassandra-prestop-'));
+      try {
+        const bin = join(dir, 'bin');
+        const sa = join(dir, 'sa');
+        const data = join(dir, 'data');
+        mkdirSync(bin); mkdirSync(data);
+        if (o.replicas !== undefined) {
+          mkdirSync(sa);
+          writeFileSync(join(sa, 'token'), 'the-token\n');
+          writeFileSync(join(sa, 'namespace'), 'db');
+          writeFileSync(join(sa, 'ca.crt'), 'ca');
+        }
+        const set = o.pod.replace(/-[0-9]+$/, '');
+        // curl: what the API server answers to GET .../statefulsets/<set>/scale
+        writeFileSync(join(bin, 'curl'), ['#!/bin/sh',
+          `echo "curl $*" >> "${dir}/calls"`,
+          'out=""; while [ $# -gt 0 ]; do case "$1" in -o) out="$2"; shift ;; esac; shift; done',
+          `printf '{"kind":"Scale","apiVersion":"autoscaling/v1","metadata":{"name":"${set}","namespace":"db"},"spec":{"replicas":${o.replicas ?? 0}},"status":{"replicas":3}}' > "$out"`,
+          'printf 200', ''].join('\n'), { mode: 0o755 });
+        const statuses = o.statusLines ?? [['UN  10.0.0.1  1 MiB  16  ?  host-1  a', 'UN  10.0.0.2  1 MiB  16  ?  host-2  a']];
+        statuses.forEach((lines, i) => writeFileSync(join(dir, `status-${i}`), ['Datacenter: dc1', '===============', ...lines, ''].join('\n')));
+        writeFileSync(join(bin, 'nodetool'), ['#!/bin/sh',
+          `echo "nodetool $* heap=$MAX_HEAP_SIZE" >> "${dir}/calls"`,
+          'case "$1" in',
+          `  status) n=$(cat "${dir}/n" 2>/dev/null || echo 0); f="${dir}/status-$n"; [ -f "$f" ] || f="${dir}/status-${statuses.length - 1}"; echo $((n + 1)) > "${dir}/n"; cat "$f" ;;`,
+          `  decommission) ${o.decommissionFails ? 'echo "error: Not enough live nodes to maintain replication factor" >&2; exit 1' : 'exit 0'} ;;`,
+          '  drain) exit 0 ;;',
+          'esac', ''].join('\n'), { mode: 0o755 });
+        writeFileSync(join(dir, 'pre-stop.sh'), scripts()['pre-stop.sh']);
+        const run = spawnSync('sh', [join(dir, 'pre-stop.sh')], {
+          encoding: 'utf8',
+          env: {
+            PATH: `${bin}:${process.env.PATH}`, POD_NAME: o.pod, POD_IP: '10.0.0.2', LEAVE_DELAY: '0', LEAVE_POLL: '0',
+            CASSANDRA_DATA: data, KUBERNETES_SERVICE_HOST: '10.96.0.1', KUBERNETES_SERVICE_PORT: '443',
+            SCALE_DOWN_CHECK_SA_DIR: sa, SCALE_DOWN_CHECK_CLIENT: 'curl', TMPDIR: dir,
+          },
+        });
+        const calls = existsSync(join(dir, 'calls')) ? readFileSync(join(dir, 'calls'), 'utf8').trim().split('\n') : [];
+        return { status: run.status, out: run.stdout + run.stderr, calls, marked: existsSync(join(data, '.decommissioned')) };
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    };
+    const nodetool = (stop: Stop) => stop.calls.filter((c) => c.startsWith('nodetool')).map((c) => c.split(' ')[1]);
+
+    test('scaled away (ordinal 2, replicas 2): decommission, a mark on the volume, no drain', () => {
+      const stop = preStop({ pod: 'ring-a-2', replicas: 2 });
+      expect(stop.status).toBe(0);
+      expect(nodetool(stop)).toEqual(['status', 'decommission']);
+      expect(stop.calls[0]).toMatch(/^curl .*https:\/\/10\.96\.0\.1:443\/apis\/apps\/v1\/namespaces\/db\/statefulsets\/ring-a\/scale$/);
+      expect(stop.calls.find((c) => c.startsWith('nodetool decommission'))).toContain('heap=128M');
+      expect(stop.marked).toBe(true);
+      expect(stop.out).toMatch(/scale-down check: scaled-away: pod ring-a-2: ordinal 2 >= spec.replicas 2 of StatefulSet ring-a/);
+      expect(stop.out).toMatch(/preStop: decommissioned in \d+ s: this node has left the ring/);
+    });
+
+    test('a restart (ordinal 1, replicas 3): drain only', () => {
+      const stop = preStop({ pod: 'ring-1', replicas: 3 });
+      expect(stop.status).toBe(0);
+      expect(nodetool(stop)).toEqual(['drain']);
+      expect(stop.marked).toBe(false);
+      expect(stop.out).toMatch(/preStop: restart: draining/);
+    });
+
+    test('cannot tell (no token mounted): a restart, drain only', () => {
+      const stop = preStop({ pod: 'ring-2' });
+      expect(nodetool(stop)).toEqual(['drain']);
+      expect(stop.calls.some((c) => c.startsWith('curl'))).toBe(false);
+      expect(stop.out).toMatch(/no service account token/);
+    });
+
+    test('kubectl scale to 0 (the StatefulSet still exists): ordinal 0 is scaled away too (the last node\'s decommission fails, and it drains)', () => {
+      expect(nodetool(preStop({ pod: 'ring-0', replicas: 0 }))).toEqual(['status', 'decommission']);
+      expect(nodetool(preStop({ pod: 'ring-0', replicas: 0, decommissionFails: true }))).toEqual(['status', 'decommission', 'drain']);
+    });
+
+    test('a failed decommission falls back to the drain, leaves no mark, and says what to do', () => {
+      const stop = preStop({ pod: 'ring-3', replicas: 3, decommissionFails: true });
+      expect(stop.status).toBe(0);
+      expect(nodetool(stop)).toEqual(['status', 'decommission', 'drain']);
+      expect(stop.marked).toBe(false);
+      expect(stop.out).toMatch(/nodetool decommission failed after \d+ s: draining; this node stays in the ring, down \(DN\): see Scaling in the Cassandra docs \(nodetool removenode\)/);
+    });
+
+    test('it waits while another node is leaving or joining, then decommissions', () => {
+      const stop = preStop({
+        pod: 'ring-b-1', replicas: 1,
+        statusLines: [
+          ['UN  10.0.0.2  1 MiB  16  ?  host-2  b', 'UL  10.0.0.3  1 MiB  16  ?  host-3  a'],
+          ['UN  10.0.0.2  1 MiB  16  ?  host-2  b', 'UJ  10.0.0.4  1 MiB  16  ?  host-4  c'],
+          ['UL  10.0.0.2  1 MiB  16  ?  host-2  b', 'UN  10.0.0.1  1 MiB  16  ?  host-1  a'],
+        ],
+      });
+      expect(nodetool(stop)).toEqual(['status', 'status', 'status', 'decommission']);
+      expect(stop.out).toMatch(/waiting for another node's range movement to end before leaving: UL +10\.0\.0\.3/);
+      expect(stop.out).toMatch(/waiting for another node's range movement to end before leaving: UJ +10\.0\.0\.4/);
+    });
+
+    test('prepare-config.sh clears a volume marked decommissioned (the set grew back), and leaves others alone', () => {
+      const dir = mkdtempSync(join(tmpdir(), 'cassandra-prepare-'));
+      try {
+        const rendered = join(dir, 'rendered');
+        mkdirSync(rendered);
+        writeFileSync(join(rendered, 'cassandra.yaml'), 'listen_address: __POD_IP__\n');
+        writeFileSync(join(rendered, 'rackdc-a.properties'), 'dc=dc1\nrack=a\n');
+        mkdirSync(join(dir, 'source'));
+        mkdirSync(join(dir, 'target'));
+        const data = join(dir, 'data');
+        for (const d of ['data', 'commitlog', 'hints', 'saved_caches', 'cdc_raw']) {
+          mkdirSync(join(data, d), { recursive: true });
+          writeFileSync(join(data, d, 'file'), 'x');
+        }
+        writeFileSync(join(dir, 'prepare.sh'), scripts()['prepare-config.sh']);
+        const prepare = () => spawnSync('sh', [join(dir, 'prepare.sh')], {
+          encoding: 'utf8',
+          env: { PATH: process.env.PATH, SOURCE_CONF: join(dir, 'source'), RENDERED_CONF: rendered, TARGET_CONF: join(dir, 'target'), POD_IP: '10.0.0.3', CASSANDRA_RACK: 'a', CASSANDRA_DATA: data },
+        });
+        // WHEN not marked THEN the data stays
+        expect(prepare().status).toBe(0);
+        expect(existsSync(join(data, 'data', 'file'))).toBe(true);
+        // WHEN marked THEN every Cassandra directory is cleared, the mark too, and it says why
+        writeFileSync(join(data, '.decommissioned'), '2026-01-01T00:00:00Z\n');
+        writeFileSync(join(data, 'lost+found'), '');
+        const run = prepare();
+        expect(run.status).toBe(0);
+        expect(run.stdout).toMatch(/this volume belongs to a node that decommissioned itself \(2026-01-01T00:00:00Z\): its data was streamed to the ring; clearing it so that the node bootstraps anew/);
+        for (const d of ['data', 'commitlog', 'hints', 'saved_caches', 'cdc_raw', '.decommissioned']) {
+          expect(existsSync(join(data, d))).toBe(false);
+        }
+        expect(existsSync(join(data, 'lost+found'))).toBe(true);
+        expect(readFileSync(join(dir, 'target', 'cassandra.yaml'), 'utf8')).toBe('listen_address: 10.0.0.3\n');
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }

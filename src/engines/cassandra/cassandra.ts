@@ -5,11 +5,12 @@ import { Construct } from 'constructs';
 import { CassandraVersion } from './cassandra-version';
 import { CQL_PORT, DATA_MOUNT, heapSizes, renderCassandraYaml, renderRackDc, STORAGE_PORT, validateConfig } from './config';
 import { CASSANDRA_JMX_RULES } from './metrics';
-import { DRAIN_SH, PREPARE_CONFIG_SH, READY_SH } from './scripts';
+import { PRE_STOP_SH, PREPARE_CONFIG_SH, READY_SH } from './scripts';
 import { requireWholeSeconds } from '../../private/durations';
 import { invalid, requireInteger, warn } from '../../private/errors';
 import { requireLabelValue } from '../../private/names';
 import { instanceOf, requireProps } from '../../private/prop-types';
+import { mebibytesOf } from '../../private/quantity';
 import { millicoresOf } from '../../private/resources';
 import { DisruptionBudget } from '../../workload/disruption-budget';
 import { PodManagementPolicy } from '../../workload/stateful-workload';
@@ -17,6 +18,7 @@ import { EngineProps } from '../engine';
 import { EngineBase, EngineDefinition } from '../engine-base';
 import { EngineConnection } from '../engine-connection';
 import { JmxExporterAgent } from '../metrics';
+import { grantScaleDownCheck } from '../scale-down';
 
 /** A rack of the ring: one StatefulSet pinned to one zone. */
 export interface CassandraRack {
@@ -74,9 +76,20 @@ export interface CassandraProps extends EngineProps {
   readonly racks?: CassandraRack[];
   /**
    * Nodes per rack (or in the ring, without racks). Nodes join one at a time (OrderedReady).
+   * Lowering it is a scale-down: each pod being removed decommissions itself (streams its ranges
+   * to the remaining nodes) in its preStop hook before it stops; see `terminationGracePeriod`.
    * @default - 3 without racks, 1 per rack with racks
    */
   readonly replicas?: number;
+  /**
+   * The highest replication factor of your keyspaces in this datacenter (the number you give
+   * NetworkTopologyStrategy for `datacenter`). The ring must have at least this many nodes
+   * (`replicas` × racks): with fewer, rows would have fewer replicas than the keyspaces ask for,
+   * writes at ALL (and at QUORUM with a node down) fail, and Cassandra refuses to decommission a
+   * node being scaled away. Declare it to have a scale-down below it refused at synth.
+   * @default - not declared: no ring size is refused (a ring below 3 nodes is warned about)
+   */
+  readonly replicationFactor?: number;
   /**
    * cassandra.yaml settings that win over the rendered ones, as one-line YAML values
    * (`'concurrent_reads': '64'`, `'authenticator': 'PasswordAuthenticator'`, `'x': '[a, b]'`).
@@ -114,6 +127,16 @@ const DEFINITION: EngineDefinition = {
   versions: { defaultVersion: CassandraVersion.V5_0, oldest: '4.0', newest: '5', majorParts: 2, fullParts: 3 },
   defaults: { cpu: kplus.Cpu.millis(1000), memory: Size.gibibytes(4), storage: Size.gibibytes(50), terminationGracePeriod: Duration.seconds(300) },
 };
+/**
+ * What a node leaving the ring streams at, at most: Cassandra's default `stream_throughput_outbound`
+ * and `entire_sstable_stream_throughput_outbound` (24 MiB/s each, 4.1 and 5.0).
+ */
+const STREAM_MIB_PER_SECOND = 24;
+/** A decommission sleeps the ring delay (30 s) twice, around the streaming; plus the drain and a margin. */
+const LEAVE_OVERHEAD_SECONDS = 120;
+const MIN_DEFAULT_GRACE_SECONDS = 300;
+/** Racks leave one after another: each waits this much more than the rack before it. */
+const RACK_LEAVE_STAGGER_SECONDS = 20;
 const CONF_DIR = '/etc/cassandra';
 const SCRIPTS_DIR = '/opt/cdk8s-stateful';
 const RENDERED_DIR = '/config';
@@ -137,6 +160,13 @@ export class Cassandra extends EngineBase {
   public readonly seeds: string[];
   /** How apps connect. */
   public readonly connection: CassandraConnection;
+  /**
+   * One Role per StatefulSet (rack) that lets its pods `get` their own StatefulSet's scale, and
+   * nothing else: what the preStop hook reads to tell a scale-down (decommission) from a restart (drain).
+   */
+  public readonly scaleDownRoles: k8s.KubeRole[];
+  /** The termination grace period of the nodes, in seconds: the longest a decommission may take. */
+  public readonly terminationGracePeriodSeconds: number;
 
   constructor(scope: Construct, id: string, props: CassandraProps = {}) {
     super(scope, id, props, DEFINITION);
@@ -145,6 +175,7 @@ export class Cassandra extends EngineBase {
       datacenter: 'string',
       racks: 'array',
       replicas: 'integer',
+      replicationFactor: 'integer',
       startupTimeout: instanceOf(Duration, 'Duration.hours(2)'),
       metrics: 'boolean',
       metricsAgent: 'checked-elsewhere',
@@ -168,6 +199,17 @@ export class Cassandra extends EngineBase {
     const startupSeconds = requireWholeSeconds(this, 'startupTimeout', props.startupTimeout ?? Duration.hours(2), 120, 7 * 24 * 3600,
       'a node waits for gossip to settle before it joins (at least 2 minutes), and streams its data in at most a week');
     const totalNodes = replicas * Math.max(1, racks.length);
+    if (props.replicationFactor !== undefined) {
+      const rf = requireInteger(this, 'replicationFactor', props.replicationFactor, 1);
+      if (totalNodes < rf) {
+        const perRack = Math.ceil(rf / Math.max(1, racks.length));
+        const ring = racks.length > 0 ? `${replicas} per rack × ${racks.length} racks = ${totalNodes} nodes` : `${totalNodes} node(s)`;
+        invalid(this, 'replicas', `must give the ring at least 'replicationFactor' (${rf}) nodes: ${ring} would leave rows with fewer replicas than the keyspaces ask for, `
+          + `and a node being scaled away could not decommission; valid: at least ${perRack}${racks.length > 0 ? ' per rack' : ''}`, replicas);
+      }
+    }
+    const graceSeconds = this.gracePeriod(props, totalNodes);
+    this.terminationGracePeriodSeconds = graceSeconds;
     const overrides = validateConfig(this, props.config ?? {}, { nodes: totalNodes, racks: Math.max(1, racks.length) });
 
     const resources = this._resources;
@@ -191,7 +233,7 @@ export class Cassandra extends EngineBase {
     // Only with metrics: a config map that changes rolls the pods, and an upgrade must not roll them for nothing.
     if (props.metrics) { configData[JMX_RULES_FILE] = CASSANDRA_JMX_RULES; }
     const configMap = this._addConfigMap('Config', '-config', configData);
-    const scriptsConfigMap = this._addConfigMap('Scripts', '-scripts', { 'prepare-config.sh': PREPARE_CONFIG_SH, 'ready.sh': READY_SH, 'drain.sh': DRAIN_SH });
+    const scriptsConfigMap = this._addConfigMap('Scripts', '-scripts', { 'prepare-config.sh': PREPARE_CONFIG_SH, 'ready.sh': READY_SH, 'pre-stop.sh': PRE_STOP_SH });
 
     const configVolume = kplus.Volume.fromConfigMap(this, 'ConfigVolume', configMap, { name: 'config' });
     const scriptsVolume = kplus.Volume.fromConfigMap(this, 'ScriptsVolume', scriptsConfigMap, { name: 'scripts', defaultMode: 0o555 });
@@ -200,15 +242,16 @@ export class Cassandra extends EngineBase {
     const tmpVolume = kplus.Volume.fromEmptyDir(this, 'TmpVolume', 'tmp');
     const image = this.image;
     const podIp = kplus.EnvValue.fromFieldRef(kplus.EnvFieldPaths.POD_IP);
-    const checksum = [configData, PREPARE_CONFIG_SH, READY_SH, DRAIN_SH];
+    const checksum = [configData, PREPARE_CONFIG_SH, READY_SH, PRE_STOP_SH];
     // cassandra-env.sh appends JVM_EXTRA_OPTS to the server's options; nodetool (the probes, preStop)
     // restores its own options after reading that file, so the agent loads in the server only.
     const agent = props.metrics ? this._jmxExporter(this, props.metricsAgent ?? JmxExporterAgent.bitnami(), `${RENDERED_DIR}/${JMX_RULES_FILE}`) : undefined;
 
     const startupPeriod = 15;
+    const roles: k8s.KubeRole[] = [];
     rackNames.forEach((rack, index) => {
       const rackProps = racks[index];
-      this._addMembers(racks.length > 0 ? `Rack-${rack}` : 'Workload', {
+      const workload = this._addMembers(racks.length > 0 ? `Rack-${rack}` : 'Workload', {
         suffix: racks.length > 0 ? `-${rack}` : '',
         component: racks.length > 0 ? `rack-${rack}` : undefined,
         replicas,
@@ -219,6 +262,9 @@ export class Cassandra extends EngineBase {
         zone: rackProps?.zone,
         checksum,
         dataPath: DATA_MOUNT,
+        // The preStop hook reads its own StatefulSet's scale: a scale-down decommissions, a restart drains.
+        serviceAccountToken: true,
+        terminationGracePeriod: Duration.seconds(graceSeconds),
         initContainers: [...agent?.initContainers ?? [], {
           name: 'config',
           image,
@@ -252,6 +298,8 @@ export class Cassandra extends EngineBase {
           ],
           envVariables: {
             POD_IP: podIp,
+            POD_NAME: kplus.EnvValue.fromFieldRef(kplus.EnvFieldPaths.POD_NAME),
+            LEAVE_DELAY: kplus.EnvValue.fromValue(String(index * RACK_LEAVE_STAGGER_SECONDS)),
             CASSANDRA_CONF: kplus.EnvValue.fromValue(CONF_DIR),
             MAX_HEAP_SIZE: kplus.EnvValue.fromValue(`${heap.maxHeapMiB}M`),
             HEAP_NEWSIZE: kplus.EnvValue.fromValue(`${heap.newSizeMiB}M`),
@@ -275,7 +323,7 @@ export class Cassandra extends EngineBase {
             timeoutSeconds: Duration.seconds(10),
             failureThreshold: 6,
           }),
-          lifecycle: { preStop: kplus.Handler.fromCommand([`${SCRIPTS_DIR}/drain.sh`]) },
+          lifecycle: { preStop: kplus.Handler.fromCommand([`${SCRIPTS_DIR}/pre-stop.sh`]) },
           volumeMounts: [
             { volume: scriptsVolume, path: SCRIPTS_DIR, readOnly: true },
             { volume: confVolume, path: CONF_DIR },
@@ -286,7 +334,15 @@ export class Cassandra extends EngineBase {
           ],
         }],
       });
+      // Per set: a rack's pods may read their own StatefulSet's scale, not another rack's.
+      roles.push(grantScaleDownCheck(new Construct(this, `ScaleDown${racks.length > 0 ? `-${rack}` : ''}`), {
+        name: `${workload.name}-scale-down`,
+        labels: this._objectLabels(),
+        serviceAccountName: workload.serviceAccount.name,
+        statefulSetNames: [workload.name],
+      }));
     });
+    this.scaleDownRoles = roles;
 
     this.statefulSets = this.workloads.map((w) => w.statefulSet);
     this._addService('Service', {
@@ -316,6 +372,25 @@ export class Cassandra extends EngineBase {
       datacenter,
       clusterName,
     }, { CONTACT_POINTS: this.seeds.join(','), LOCAL_DATACENTER: datacenter });
+  }
+
+  /**
+   * The grace period: long enough for a node being scaled away to stream a full data volume at
+   * Cassandra's default stream throughput, when the user does not set one; a warning when the
+   * user's is shorter than that.
+   */
+  private gracePeriod(props: CassandraProps, totalNodes: number): number {
+    const volumeMiB = mebibytesOf(this._storage.size);
+    const leaveSeconds = Math.ceil((volumeMiB / STREAM_MIB_PER_SECOND + LEAVE_OVERHEAD_SECONDS) / 60) * 60;
+    if (props.terminationGracePeriod === undefined) {
+      return Math.max(MIN_DEFAULT_GRACE_SECONDS, leaveSeconds);
+    }
+    const given = this._terminationGracePeriod.toSeconds();
+    if (given < leaveSeconds && totalNodes > 1) {
+      warn(this, `terminationGracePeriod ${given} s is shorter than a decommission of a full ${volumeMiB} MiB volume at ${STREAM_MIB_PER_SECOND} MiB/s (about ${leaveSeconds} s): `
+        + 'a node being scaled away that has not finished streaming is stopped, and stays in the ring as down (see Scaling in docs/engines/cassandra.md)');
+    }
+    return given;
   }
 
   private validateRacks(props: CassandraProps): CassandraRack[] {
