@@ -400,6 +400,42 @@ describe('MongoDb validation', () => {
     expect(() => setup(props)).toThrow(message);
   });
 
+  describe('previousReplicas: one step stops at most a minority of the current voters', () => {
+    test.each([
+      [5, { replicas: 3 }],
+      [3, { replicas: 5 }],
+      [7, { replicas: 5 }],
+      [3, { replicas: 3 }],
+      [4, { replicas: 2, arbiter: true }],
+      [3, { replicas: 2, arbiter: true }],
+      [5, { replicas: 4, arbiter: true }],
+      [2, { replicas: 3 }],
+      [1, { replicas: 3 }],
+    ] as Array<[number, MongoDbProps]>)('from %d to %j is accepted', (previous, props) => {
+      expect(() => setup({ ...props, previousReplicas: previous })).not.toThrow();
+    });
+
+    test.each([
+      [3, { replicas: 1 }, "test/orders: 'replicas' must not stop more than a minority of the voters in one step: from 3 member(s) ('previousReplicas' 3) to 1 member(s) stops 2 of 3 voters at once, which leaves no primary and no way for the agent to remove them; valid: remove at most 1 voter(s) per step (apply each step, wait for the agent to remove the stopped members, then the next), or rs.remove() the members by hand first and declare the count that is left, got 1"],
+      [5, { replicas: 1 }, "test/orders: 'replicas' must not stop more than a minority of the voters in one step: from 5 member(s) ('previousReplicas' 5) to 1 member(s) stops 4 of 5 voters at once, which leaves no primary and no way for the agent to remove them; valid: remove at most 2 voter(s) per step"],
+      [7, { replicas: 3 }, "from 7 member(s) ('previousReplicas' 7) to 3 member(s) stops 4 of 7 voters at once"],
+      [2, { replicas: 1 }, "from 2 member(s) and the arbiter ('previousReplicas' 2) to 1 member(s) stops 2 of 3 voters at once"],
+      [6, { replicas: 2, arbiter: true }, "from 6 member(s) and the arbiter ('previousReplicas' 6) to 2 member(s) and the arbiter stops 4 of 7 voters at once"],
+    ] as Array<[number, MongoDbProps, string]>)('from %d to %j is refused with the rule', (previous, props, message) => {
+      expect(() => setup({ ...props, previousReplicas: previous })).toThrow(message);
+    });
+
+    test.each([
+      [0, "test/orders: 'previousReplicas' must be a positive integer, got 0"],
+      [2.5, "test/orders: 'previousReplicas' must be a positive integer, got 2.5"],
+      [8, "test/orders: 'previousReplicas' must be a count the set can have: 1 to 7 members, got 8"],
+      ['5', "test/orders: 'previousReplicas' must be a number, got '5'"],
+      [null, "test/orders: 'previousReplicas' must be a number, got null"],
+    ])('previousReplicas %j is refused', (value, message) => {
+      expect(() => setup({ replicas: 3, previousReplicas: value } as unknown as MongoDbProps)).toThrow(message);
+    });
+  });
+
   test('a 44-character name with an arbiter is accepted', () => {
     expect(() => setup({ name: 'a'.repeat(44), replicas: 2, arbiter: true })).not.toThrow();
   });

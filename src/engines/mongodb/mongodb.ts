@@ -36,6 +36,18 @@ export interface MongoDbProps extends EngineProps {
   readonly replicas?: number;
 
   /**
+   * The `replicas` the running set has now, when you change `replicas`: a step that takes away more
+   * than a minority of the current voters is then refused. The pods above the new count stop
+   * together, and once a majority of the voters is gone the set has no primary, so neither the
+   * agent nor anyone else can remove them without a forced reconfig. An even count means that
+   * layout has the arbiter (as `replicas` and `arbiter` require). The agent removes the stopped
+   * members one voter per reconfig, whatever the step (docs/engines/mongodb.md, Scaling).
+   * @default - not declared: the step is not checked at synth (the agent still removes no voter
+   *   without a majority of the voters up)
+   */
+  readonly previousReplicas?: number;
+
+  /**
    * Add an arbiter (a voting member without data, in its own small StatefulSet `<name>-arbiter`) to
    * make an even number of `replicas` an odd number of voters. Only allowed with an even `replicas`.
    * @see https://www.mongodb.com/docs/manual/core/replica-set-arbiter/
@@ -143,7 +155,7 @@ export class MongoDb extends EngineBase {
 
   constructor(scope: Construct, id: string, props: MongoDbProps = {}) {
     super(scope, id, props, DEFINITION);
-    this._checkProps(props, { replicas: 'integer', arbiter: 'boolean', arbiterResources: 'object', replicaSetName: 'string', metrics: 'boolean', logicalBackup: 'object' });
+    this._checkProps(props, { replicas: 'integer', previousReplicas: 'integer', arbiter: 'boolean', arbiterResources: 'object', replicaSetName: 'string', metrics: 'boolean', logicalBackup: 'object' });
     const name = this.name;
 
     const replicas = requireInteger(this, 'replicas', props.replicas ?? 3, 1);
@@ -157,6 +169,9 @@ export class MongoDb extends EngineBase {
     }
     if (arbiter && replicas % 2 === 1) {
       invalid(this, 'arbiter', `needs an even number of replicas: with ${replicas} the arbiter would make the voters even; remove the arbiter or use ${replicas + 1} replicas`, replicas);
+    }
+    if (props.previousReplicas !== undefined) {
+      this.checkStep(requireInteger(this, 'previousReplicas', props.previousReplicas, 1), replicas, arbiter);
     }
     if (arbiter) {
       this._reserveSets([{ suffix: '-arbiter', prop: 'arbiter' }]);
@@ -284,6 +299,26 @@ export class MongoDb extends EngineBase {
       passwordVariable: PASSWORD_VARIABLE,
       uri: uri(`$(${PASSWORD_VARIABLE})`),
     }, { REPLICA_SET: replicaSetName, AUTH_SOURCE: 'admin' }, uri);
+  }
+
+  /**
+   * A step from `previous` members (with the arbiter when even) to `replicas` (+ `arbiter`) may stop
+   * at most a minority of the current voters at once.
+   */
+  private checkStep(previous: number, replicas: number, arbiter: boolean): void {
+    if (previous > MAX_VOTERS) {
+      invalid(this, 'previousReplicas', `must be a count the set can have: 1 to ${MAX_VOTERS} members`, previous);
+    }
+    const hadArbiter = previous % 2 === 0;
+    const voters = previous + (hadArbiter ? 1 : 0);
+    const removed = Math.max(0, previous - replicas) + (hadArbiter && !arbiter ? 1 : 0);
+    const minority = Math.floor((voters - 1) / 2);
+    if (removed > minority) {
+      const layout = (n: number, arb: boolean) => `${n} member(s)${arb ? ' and the arbiter' : ''}`;
+      invalid(this, 'replicas', `must not stop more than a minority of the voters in one step: from ${layout(previous, hadArbiter)} ('previousReplicas' ${previous}) to ${layout(replicas, arbiter)} `
+        + `stops ${removed} of ${voters} voters at once, which leaves no primary and no way for the agent to remove them; valid: remove at most ${minority} voter(s) per step (apply each step, wait for the agent to remove the stopped members, then the next), `
+        + 'or rs.remove() the members by hand first and declare the count that is left', replicas);
+    }
   }
 
   private podSpec(scopeId: string, o: PodOptions): { containers: kplus.ContainerProps[]; initContainers: kplus.ContainerProps[] } {
