@@ -25,6 +25,9 @@ const events = new Cassandra(chart, 'events', {
     { name: 'c', zone: 'eu-west-1c' },
   ],
   replicas: 2,
+  // The keyspaces' RF: replicas × racks below 3 is refused. Lowering replicas decommissions the nodes
+  // that go (preStop), within the grace period sized for a full 200 GiB volume (8700 s).
+  replicationFactor: 3,
   metrics: true, // the JMX exporter javaagent on 9404 in every node
   storage: { size: Size.gibibytes(200), storageClass: ssd },
   resources: { cpu: kplus.Cpu.millis(2000), memory: Size.gibibytes(16) },

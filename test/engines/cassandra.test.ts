@@ -635,7 +635,7 @@ describe('Cassandra', () => {
           encoding: 'utf8',
           env: {
             PATH: `${bin}:${process.env.PATH}`, POD_NAME: o.pod, POD_IP: '10.0.0.2', LEAVE_DELAY: '0', LEAVE_POLL: '0',
-            CASSANDRA_DATA: data, KUBERNETES_SERVICE_HOST: '10.96.0.1', KUBERNETES_SERVICE_PORT: '443',
+            CASSANDRA_DATA: data, PRE_STOP_LOG: '', KUBERNETES_SERVICE_HOST: '10.96.0.1', KUBERNETES_SERVICE_PORT: '443',
             SCALE_DOWN_CHECK_SA_DIR: sa, SCALE_DOWN_CHECK_CLIENT: 'curl', TMPDIR: dir,
           },
         });
@@ -673,9 +673,11 @@ describe('Cassandra', () => {
       expect(stop.out).toMatch(/no service account token/);
     });
 
-    test('kubectl scale to 0 (the StatefulSet still exists): ordinal 0 is scaled away too (the last node\'s decommission fails, and it drains)', () => {
-      expect(nodetool(preStop({ pod: 'ring-0', replicas: 0 }))).toEqual(['status', 'decommission']);
-      expect(nodetool(preStop({ pod: 'ring-0', replicas: 0, decommissionFails: true }))).toEqual(['status', 'decommission', 'drain']);
+    test('kubectl scale --replicas=0 (the StatefulSet still exists) is a pause, not a shrink: drain only', () => {
+      const stop = preStop({ pod: 'ring-0', replicas: 0 });
+      expect(nodetool(stop)).toEqual(['drain']);
+      expect(stop.marked).toBe(false);
+      expect(stop.out).toMatch(/preStop: the StatefulSet is scaled to 0 \(paused\): draining, not leaving the ring/);
     });
 
     test('a failed decommission falls back to the drain, leaves no mark, and says what to do', () => {

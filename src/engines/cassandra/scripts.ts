@@ -84,7 +84,8 @@ exit 1
  * the volume tells the init container to start afresh if the set ever grows back over this
  * ordinal. Before that it waits until no other node is joining, leaving or moving (racks are
  * separate StatefulSets, so lowering `replicas` removes a node from every rack at once; the racks
- * are staggered by `LEAVE_DELAY` seconds). Any other stop (a restart, an eviction, a rolling
+ * are staggered by `LEAVE_DELAY` seconds). A StatefulSet scaled to 0 is paused, not shrunk: its
+ * nodes drain and keep their data. Any other stop (a restart, an eviction, a rolling
  * update, the check unable to tell) is a restart: `nodetool drain` flushes the memtables and
  * stops accepting writes, so the next start replays no commit log and clients move to other nodes
  * first. A failed decommission falls back to the drain: the node then stays in the ring, down
@@ -95,7 +96,9 @@ export const PRE_STOP_SH = `#!/bin/sh
 #   POD_NAME        this pod's name: <statefulset>-<ordinal>
 #   LEAVE_DELAY     seconds to wait before leaving (this rack's place in the racks' order)
 #   CASSANDRA_DATA  the data volume (default /var/lib/cassandra)
-if [ -w /proc/1/fd/1 ]; then exec >>/proc/1/fd/1 2>&1; fi
+#   PRE_STOP_LOG    where its output goes (default the server's stdout: kubectl logs shows it)
+log_to="\${PRE_STOP_LOG-/proc/1/fd/1}"
+if [ -n "$log_to" ] && [ -w "$log_to" ]; then exec >>"$log_to" 2>&1; fi
 MAX_HEAP_SIZE=128M
 HEAP_NEWSIZE=32M
 export MAX_HEAP_SIZE HEAP_NEWSIZE
@@ -118,10 +121,18 @@ drain() {
   exit 0
 }
 
-if [ "$(scale_down_check "\${POD_NAME:-$(hostname)}")" != "${SCALED_AWAY}" ]; then
+answer="$(scale_down_check "\${POD_NAME:-$(hostname)}" 2>"\${TMPDIR:-/tmp}/scale-down-check.why")"
+why="$(cat "\${TMPDIR:-/tmp}/scale-down-check.why" 2>/dev/null)"
+rm -f "\${TMPDIR:-/tmp}/scale-down-check.why"
+echo "$why"
+if [ "$answer" != "${SCALED_AWAY}" ]; then
   log "restart: draining"
   drain
 fi
+# A StatefulSet scaled to 0 is paused (kubectl scale --replicas=0), not shrunk: the nodes keep their data.
+case "$why" in
+  *"spec.replicas 0 of"*) log "the StatefulSet is scaled to 0 (paused): draining, not leaving the ring"; drain ;;
+esac
 self_ip="\${POD_IP:-}"
 sleep "\${LEAVE_DELAY:-0}"
 while busy="$(others_busy)" && [ -n "$busy" ]; do

@@ -1,8 +1,9 @@
 // Writes what the pods of a real Cassandra construct get from their ConfigMaps (cassandra.yaml,
 // rackdc properties, scripts) and the server container's environment into a directory, so that
 // run.sh tests exactly what the pods run.
-//   usage: ts-node render.ts <out-dir> [<full-version> <major-version> [<rack>,<rack>...]]
-// With racks, each rack gets one node (replicas: 1) and the seeds are the racks' first pods.
+//   usage: ts-node render.ts <out-dir> [<full-version> <major-version> [<rack>,<rack>... [<replicas>]]]
+// With racks, each rack gets `replicas` nodes (default 1) and the seeds are the racks' first pods.
+// The ring declares replicationFactor 2 (the keyspace run.sh writes to).
 import { mkdirSync, writeFileSync } from 'fs';
 import { join } from 'path';
 import { Chart, Testing } from 'cdk8s';
@@ -10,14 +11,15 @@ import { Cassandra, CassandraVersion } from '../../../src';
 
 // One or two nodes are what a loopback test can afford: the construct's warning about them is expected.
 process.env.CDK8S_STATEFUL_QUIET = '1';
-const [out, full, major, racks] = process.argv.slice(2);
-if (!out) { throw new Error('usage: render.ts <out-dir> [<full-version> <major-version> [<rack>,...]]'); }
+const [out, full, major, racks, replicas] = process.argv.slice(2);
+if (!out) { throw new Error('usage: render.ts <out-dir> [<full-version> <major-version> [<rack>,... [<replicas>]]]'); }
 const version = full ? CassandraVersion.of(full, major) : CassandraVersion.V5_0;
 
 const chart = new Chart(Testing.app(), 'it', { namespace: 'db' });
 const ring = new Cassandra(chart, 'ring', {
   version,
-  replicas: 1,
+  replicas: replicas ? Number(replicas) : 1,
+  replicationFactor: racks ? 2 : undefined,
   racks: racks ? racks.split(',').map((name, i) => ({ name, zone: `zone-${i}` })) : undefined,
   config: { concurrent_reads: '16' },
   metrics: true,
@@ -37,4 +39,11 @@ const sts = objects.find((o) => o.kind === 'StatefulSet');
 const main = sts.spec.template.spec.containers[0];
 const env = main.env.filter((e: any) => e.value !== undefined).map((e: any) => `${e.name}=${e.value}`);
 writeFileSync(join(out, 'server.env'), env.join('\n') + '\n');
+// The preStop hook and the only rule its Role grants, per StatefulSet.
+writeFileSync(join(out, 'pre-stop'), JSON.stringify({
+  command: main.lifecycle.preStop.exec.command,
+  grace: sts.spec.template.spec.terminationGracePeriodSeconds,
+  token: sts.spec.template.spec.automountServiceAccountToken,
+  roles: objects.filter((o) => o.kind === 'Role').map((o) => ({ name: o.metadata.name, rules: o.rules })),
+}) + '\n');
 console.log(`rendered ${version.fullVersion} into ${out}`);

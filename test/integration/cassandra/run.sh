@@ -16,6 +16,14 @@
 #     carries) from the rendered JVM_EXTRA_OPTS and rules file, in the same start; after the CQL
 #     check, each node's /metrics must serve the series docs/engines/cassandra.md names, and the
 #     writes must show in cassandra_clientrequest_requests_total (it prints what it found).
+#     Scaling: the ring grows by one node (rack a's second pod, ring-a-1, on 127.0.0.3, from the
+#     configuration rendered with replicas: 2), which bootstraps into it; 10000 rows are written at
+#     ALL (RF 2, the ring's declared replicationFactor); then rack a is scaled back to 1: the
+#     rendered preStop hook of ring-a-1 asks a TLS stand-in of the API server (its token, CA and
+#     namespace as mounted) for its StatefulSet's scale, hears replicas 1, and decommissions the
+#     node: nodetool status shows it UL (leaving), then it is gone; every row is still read at ALL.
+#     The same hook on rack b's node, whose StatefulSet keeps its replicas, is a restart: it drains.
+#     The times of the bootstrap, the writes and the decommission are printed.
 #  3. The cassandra.yaml rendered for 4.0 and 4.1 is accepted by those versions' own
 #     configuration loader (YamlConfigurationLoader + DatabaseDescriptor), without starting them.
 #
@@ -40,6 +48,8 @@ fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
 
 work="$(mktemp -d -t cdk8s-stateful-cassandra.XXXXXX)"
 daemon_pids=()
+node_pids=()
+api_pid=""
 stop_daemon() { # <pid>
   if kill -0 "$1" 2>/dev/null; then
     kill "$1" 2>/dev/null || true
@@ -49,6 +59,7 @@ stop_daemon() { # <pid>
 }
 cleanup() {
   for pid in "${daemon_pids[@]}"; do stop_daemon "$pid"; done
+  if [ -n "$api_pid" ]; then kill "$api_pid" 2>/dev/null || true; fi
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -60,6 +71,8 @@ command -v java >/dev/null || need_apt+=(openjdk-17-jdk-headless)
 command -v mvn >/dev/null || need_apt+=(maven)
 command -v shellcheck >/dev/null || need_apt+=(shellcheck)
 command -v curl >/dev/null || need_apt+=(curl)
+command -v openssl >/dev/null || need_apt+=(openssl)
+command -v python3 >/dev/null || need_apt+=(python3)
 if [ "${#need_apt[@]}" -gt 0 ]; then
   echo "installing ${need_apt[*]}"
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null
@@ -95,15 +108,17 @@ for script in "$work"/render/scripts/*.sh; do
 done
 
 # --- 2. a ring of two racks ------------------------------------------------------------------
-racks=(a b)
+# Nodes 1 and 2 are racks a and b's first pods; node 3 is rack a's second pod (the scale-up).
+racks=(a b a)
+pods=(ring-a-0 ring-b-0 ring-a-1)
 busy_ports() { # the fixed ports of the ring that something listens on
   local ip port
-  for ip in 127.0.0.1 127.0.0.2; do
+  for ip in 127.0.0.1 127.0.0.2 127.0.0.3; do
     for port in 7000 9042 9404; do
       if (exec 3<>"/dev/tcp/$ip/$port") 2>/dev/null; then printf '%s ' "$ip:$port"; fi
     done
   done
-  for port in 7199 7200; do
+  for port in 7199 7200 7201; do
     if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then printf '%s ' "127.0.0.1:$port"; fi
   done
 }
@@ -124,6 +139,7 @@ if [ ! -f "$agent_jar" ]; then
 fi
 [ -f "$agent_jar" ] || { echo "FAIL: no $agent_jar after the download"; exit 1; }
 render 5.0.9 5.0 "$work/ring" a,b
+render 5.0.9 5.0 "$work/grown" a,b 2
 mkdir -p "$work/image-conf" "$work/bin"
 cat > "$work/image-conf/logback.xml" <<'XML'
 <configuration>
@@ -191,14 +207,20 @@ while read -r seed; do
   k=$((k + 1)); seed_map+=(-e "s#$seed#127.0.0.$k#g")
 done < "$work/ring/seeds"
 
-start_node() { # <node>: prepare its configuration as the init container does, start the daemon
-  local n="$1" ip="127.0.0.$1" rack="${racks[$(($1 - 1))]}" dir="$work/node$1"
+prepare() { # <node> [<rendered>]: the init container's prepare-config.sh for that node
+  local n="$1" src="${2:-$work/ring}" dir="$work/node$1"
+  SOURCE_CONF="$work/image-conf" RENDERED_CONF="$dir/rendered" TARGET_CONF="$dir/conf" \
+    POD_IP="127.0.0.$n" CASSANDRA_RACK="${racks[$((n - 1))]}" CASSANDRA_DATA="$dir/data" \
+    sh "$src/scripts/prepare-config.sh"
+}
+
+start_node() { # <node> [<rendered>]: prepare its configuration as the init container does, start the daemon
+  local n="$1" ip="127.0.0.$1" rack="${racks[$(($1 - 1))]}" dir="$work/node$1" src="${2:-$work/ring}"
   mkdir -p "$dir/data" "$dir/conf" "$dir/logs" "$dir/rendered"
   sed -e "s#/var/lib/cassandra#$dir/data#g" "${seed_map[@]}" -e "s#^rpc_address: .*#rpc_address: $ip#" \
-    "$work/ring/config/cassandra.yaml" > "$dir/rendered/cassandra.yaml"
-  cp "$work"/ring/config/rackdc-*.properties "$dir/rendered/"
-  if SOURCE_CONF="$work/image-conf" RENDERED_CONF="$dir/rendered" TARGET_CONF="$dir/conf" \
-     POD_IP="$ip" CASSANDRA_RACK="$rack" sh "$work/ring/scripts/prepare-config.sh" >"$dir/prepare.log" 2>&1 \
+    "$src/config/cassandra.yaml" > "$dir/rendered/cassandra.yaml"
+  cp "$src"/config/rackdc-*.properties "$dir/rendered/"
+  if prepare "$n" "$src" >"$dir/prepare.log" 2>&1 \
      && grep -q "^listen_address: $ip\$" "$dir/conf/cassandra.yaml" \
      && grep -q "^broadcast_rpc_address: $ip\$" "$dir/conf/cassandra.yaml" \
      && grep -q 'seeds: "127.0.0.1,127.0.0.2"' "$dir/conf/cassandra.yaml" \
@@ -211,26 +233,27 @@ start_node() { # <node>: prepare its configuration as the init container does, s
   # The rendered JVM_EXTRA_OPTS (cassandra-env.sh appends them), mapped to this machine: the
   # agent's jar, the rules' directory, and the node's own address for its port.
   local extra mapped
-  extra="$(sed -n 's/^JVM_EXTRA_OPTS=//p' "$work/ring/server.env")"
+  extra="$(sed -n 's/^JVM_EXTRA_OPTS=//p' "$src/server.env")"
   mapped="${extra//-javaagent:\/opt\/jmx-exporter\/jmx_prometheus_javaagent.jar=9404:\/config\//-javaagent:$agent_jar=$ip:9404:$dir/rendered/}"
   if [[ "$mapped" == "-javaagent:$agent_jar=$ip:9404:$dir/rendered/jmx-exporter.yaml" ]]; then
     pass "node $n: the rendered JVM_EXTRA_OPTS load the JMX exporter agent with the rendered rules ($extra)"
   else
     fail "node $n: JVM_EXTRA_OPTS '$extra' is not the agent option this check can map"
   fi
-  cp "$work/ring/config/jmx-exporter.yaml" "$dir/rendered/"
+  cp "$src/config/jmx-exporter.yaml" "$dir/rendered/"
   # As bin/cassandra does: the configuration directory first on the classpath (cassandra.yaml,
   # cassandra-rackdc.properties and logback.xml are found there), local JMX.
   # shellcheck disable=SC2086 # JVM_EXTRA_OPTS is a list of options, as in cassandra-env.sh
   java "${jvm_opts[@]}" $mapped \
     -Dcassandra-foreground=yes -Dcassandra.jmx.local.port="$((7198 + n))" \
     -Dcassandra.logdir="$dir/logs" -Dcassandra.storagedir="$dir/data" \
-    -cp "$dir/conf:$lib/*" org.apache.cassandra.service.CassandraDaemon >"$dir/daemon.out" 2>&1 &
+    -cp "$dir/conf:$lib/*" org.apache.cassandra.service.CassandraDaemon >>"$dir/daemon.out" 2>&1 &
   daemon_pids+=($!)
+  node_pids[n]=$!
 }
 
 wait_node() { # <node>: CQL open, then ready.sh says Ready
-  local n="$1" ip="127.0.0.$1" pid="${daemon_pids[$(($1 - 1))]}" started="" out=""
+  local n="$1" ip="127.0.0.$1" pid="${node_pids[$1]}" started="" out=""
   for _ in $(seq 1 150); do
     if ! kill -0 "$pid" 2>/dev/null; then break; fi
     if (exec 3<>"/dev/tcp/$ip/9042") 2>/dev/null; then started=yes; break; fi
@@ -241,7 +264,7 @@ wait_node() { # <node>: CQL open, then ready.sh says Ready
     tail -40 "$work/node$n/daemon.out"; tail -60 "$work/node$n/logs/system.log" 2>/dev/null || true
     exit 1
   fi
-  pass "node $n: CassandraDaemon 5.0.9 started from the rendered configuration; CQL open on $ip:9042"
+  pass "node $n: CassandraDaemon 5.0.9 started from the rendered configuration; CQL open on $ip:9042 (${SECONDS}s into the run)"
   for _ in $(seq 1 20); do
     if out="$(ready "$n" 2>&1)"; then
       pass "node $n: ready.sh says Up/Normal (nodetool netstats: Mode: NORMAL)"; return
@@ -343,12 +366,154 @@ else
   fail "no coordinated write counted in cassandra_clientrequest_requests_total"
 fi
 
-# preStop on rack b's node: drained, not Ready, and seen down by its peer; reads at ONE go on.
-if PATH="$work/bin:$PATH" JMX_PORT=7200 sh "$work/ring/scripts/drain.sh" >"$work/drain.log" 2>&1 \
-   && nt 2 netstats 2>/dev/null | grep -q '^Mode: DRAINED'; then
-  pass "node 2: drain.sh (preStop) left the node DRAINED"
+# --- scaling: grow rack a by one node, then scale it back through the rendered preStop hook --------
+# The hook's only API call, answered by a TLS stand-in of the API server on 127.0.0.1: the pods'
+# ServiceAccount directory (token, namespace, ca.crt) as the kubelet mounts it, the StatefulSets'
+# spec.replicas as files that `kubectl scale` would change.
+prestop="$(cat "$work/grown/pre-stop")"
+if grep -q '"command":\["/opt/cdk8s-stateful/pre-stop.sh"\]' <<<"$prestop" && grep -q '"token":true' <<<"$prestop" \
+   && grep -q '{"name":"ring-a-scale-down","rules":\[{"apiGroups":\["apps"\],"resourceNames":\["ring-a"\],"resources":\["statefulsets/scale"\],"verbs":\["get"\]}\]}' <<<"$prestop"; then
+  pass "rendered: preStop runs pre-stop.sh, the API token is mounted, and rack a's Role grants only get on statefulsets/scale of ring-a (grace $(grep -o '"grace":[0-9]*' <<<"$prestop" | cut -d: -f2) s)"
 else
-  fail "node 2: drain.sh did not drain the node"; cat "$work/drain.log"
+  fail "rendered preStop, token or Role: $prestop"
+fi
+mkdir -p "$work/sa" "$work/api"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout "$work/api-key.pem" \
+  -out "$work/sa/ca.crt" -days 2 -subj /CN=kubernetes -addext subjectAltName=IP:127.0.0.1 >/dev/null 2>&1
+printf 'token-of-ring-sa\n' > "$work/sa/token"
+printf 'db' > "$work/sa/namespace"
+echo 2 > "$work/api/ring-a"
+echo 1 > "$work/api/ring-b"
+python3 "$here/api-stand-in.py" "$work/api" "$work/sa/ca.crt" "$work/api-key.pem" "$work/api/port" 2>"$work/api.log" &
+api_pid=$!
+for _ in $(seq 1 50); do [ -f "$work/api/port" ] && break; sleep 0.2; done
+api_port="$(cat "$work/api/port" 2>/dev/null || true)"
+[ -n "$api_port" ] || { echo "FAIL: the API stand-in did not start"; cat "$work/api.log"; exit 1; }
+pre_stop() { # <node>: the rendered preStop hook, as the kubelet runs it in that node's pod
+  local n="$1"
+  JMX_PORT="$((7198 + n))" PATH="$work/bin:$PATH" POD_NAME="${pods[$((n - 1))]}" POD_IP="127.0.0.$n" \
+    LEAVE_DELAY="$(sed -n 's/^LEAVE_DELAY=//p' "$work/grown/server.env")" LEAVE_POLL=5 \
+    CASSANDRA_DATA="$work/node$n/data" PRE_STOP_LOG='' SCALE_DOWN_CHECK_SA_DIR="$work/sa" \
+    KUBERNETES_SERVICE_HOST=127.0.0.1 KUBERNETES_SERVICE_PORT="$api_port" sh "$work/grown/scripts/pre-stop.sh"
+}
+
+t0=$SECONDS
+start_node 3 "$work/grown"
+wait_node 3
+bootstrap_s=$((SECONDS - t0))
+status="$(nt 1 status 2>&1 || true)"
+if grep -Eq '^UN +127\.0\.0\.3 .* a *$' <<<"$status" && [ "$(grep -cE '^UN ' <<<"$status")" = 3 ]; then
+  pass "scale-up: ring-a-1 (127.0.0.3, rack a) bootstrapped into the ring in ${bootstrap_s} s; nodetool status: 3 nodes UN"
+else
+  fail "scale-up: 127.0.0.3 is not UN in rack a"; echo "$status"
+fi
+rows="${SCALE_ROWS:-10000}"
+t0=$SECONDS
+if out="$(java -cp "$lib/*" "$here/Check.java" 127.0.0.1 dc1 2 ALL write "$rows" 2>&1)" && grep -q "^written=$rows$" <<<"$out" \
+   && [ "$(grep -c 'up=true$' <<<"$out")" = 3 ]; then
+  pass "$rows rows written at ALL (RF 2, the declared replicationFactor) on the 3-node ring in $((SECONDS - t0)) s"
+else
+  fail "writing $rows rows at ALL"; echo "$out" | tail -20
+fi
+load3="$(nt 3 info 2>/dev/null | sed -n 's/^Load *: *//p')"
+
+scale_down() { # <log>: rack a back to 1 (its StatefulSet says replicas 1), and the kubelet runs ring-a-1's hook
+  echo 1 > "$work/api/ring-a"
+  local t0=$SECONDS
+  pre_stop 3 >"$1" 2>&1 &
+  local hook_pid=$!
+  leaving_at=""
+  while kill -0 "$hook_pid" 2>/dev/null; do
+    if [ -z "$leaving_at" ] && nt 1 status 2>/dev/null | grep -Eq '^UL +127\.0\.0\.3 '; then leaving_at=$((SECONDS - t0)); fi
+    sleep 2
+  done
+  hook_rc=0; wait "$hook_pid" || hook_rc=$?
+  hook_s=$((SECONDS - t0))
+  echo "    ring-a-1's preStop output:"; sed 's/^/      /' "$1"
+}
+host_id() { nt 1 status 2>/dev/null | awk -v ip="$1" '$2 == ip { print $7 }'; }
+
+# 1. As Cassandra creates it, system_distributed has RF 3 (SimpleStrategy): with 3 nodes, Cassandra
+#    refuses the decommission. The hook then drains, and the node stays in the ring, down.
+id3="$(host_id 127.0.0.3)"
+scale_down "$work/prestop3-refused.log"
+if [ "$hook_rc" = 0 ] && grep -q 'Not enough live nodes to maintain replication factor in keyspace system_distributed' "$work/prestop3-refused.log" \
+   && grep -q '^preStop: drained' "$work/prestop3-refused.log" && [ ! -e "$work/node3/data/.decommissioned" ] \
+   && nt 3 netstats 2>/dev/null | grep -q '^Mode: DRAINED'; then
+  pass "scale-down refused by Cassandra (system_distributed RF 3 on 3 nodes): the hook drained the node, left no mark, in ${hook_s} s"
+else
+  fail "scale-down with system_distributed at RF 3: the hook did not fall back to the drain"
+fi
+stop_daemon "${node_pids[3]}"   # the kubelet's SIGTERM once the hook has returned
+seen_down=""
+for _ in $(seq 1 20); do
+  if nt 1 status 2>/dev/null | grep -Eq '^DN +127\.0\.0\.3 '; then seen_down=yes; break; fi
+  sleep 3
+done
+if [ -n "$seen_down" ]; then
+  pass "the node whose decommission failed stays in the ring as DN (the case docs/engines/cassandra.md describes)"
+else
+  fail "127.0.0.3 is not DN after the failed decommission"; nt 1 status
+fi
+# Recovery as documented: scale back up (the pod returns with its data, the same node), fix the
+# cause, scale down again.
+echo 2 > "$work/api/ring-a"
+t0=$SECONDS
+start_node 3 "$work/grown"
+wait_node 3
+if [ "$(host_id 127.0.0.3)" = "$id3" ] && nt 1 status 2>/dev/null | grep -Eq '^UN +127\.0\.0\.3 '; then
+  pass "recovery: scaled back up, ring-a-1 rejoined with its data as the same node (host ID $id3) in $((SECONDS - t0)) s"
+else
+  fail "recovery: 127.0.0.3 did not come back as host $id3"; nt 1 status
+fi
+if out="$(java -cp "$lib/*" "$here/Check.java" 127.0.0.1 dc1 2 ALL system 0 2>&1)" && [ "$(grep -c '^altered=' <<<"$out")" = 3 ]; then
+  pass "system_auth, system_distributed and system_traces set to NetworkTopologyStrategy dc1: 2 (the ring's replication factor)"
+else
+  fail "altering the system keyspaces"; echo "$out" | tail -20
+fi
+
+# 2. Scaled down again: the hook decommissions the node.
+load3="$(nt 3 info 2>/dev/null | sed -n 's/^Load *: *//p')"
+scale_down "$work/prestop3.log"
+if [ "$hook_rc" = 0 ] && grep -q 'scale-down check: scaled-away: pod ring-a-1: ordinal 1 >= spec.replicas 1 of StatefulSet ring-a' "$work/prestop3.log" \
+   && grep -q 'decommissioned in' "$work/prestop3.log" && [ -f "$work/node3/data/.decommissioned" ] \
+   && grep -q '^/apis/apps/v1/namespaces/db/statefulsets/ring-a/scale authorized=True$' "$work/api/requests.log"; then
+  pass "scale-down: ring-a-1's preStop read its StatefulSet's scale with its token (replicas 1), decommissioned the node (load ${load3:-?}) and marked its volume, in ${hook_s} s"
+else
+  fail "scale-down: ring-a-1's preStop (exit $hook_rc)"; cat "$work/api/requests.log" 2>/dev/null
+fi
+if [ -n "$leaving_at" ]; then
+  pass "scale-down: nodetool status showed 127.0.0.3 UL (leaving) ${leaving_at} s after the hook started"
+else
+  fail "scale-down: 127.0.0.3 was never seen UL (leaving)"
+fi
+status="$(nt 1 status 2>&1 || true)"
+if ! grep -q '127\.0\.0\.3' <<<"$status" && [ "$(grep -cE '^UN ' <<<"$status")" = 2 ]; then
+  pass "scale-down: 127.0.0.3 is gone from the ring; nodetool status: 2 nodes UN"
+else
+  fail "scale-down: 127.0.0.3 is still in the ring"; echo "$status"
+fi
+stop_daemon "${node_pids[3]}"   # the kubelet's SIGTERM once the hook has returned
+if out="$(java -cp "$lib/*" "$here/Check.java" 127.0.0.1 dc1 2 ALL verify "$rows" 2>&1)" && grep -q "^rows=$rows/$rows$" <<<"$out"; then
+  pass "after the scale-down every row is still read at ALL: $(grep '^rows=' <<<"$out")"
+else
+  fail "reading the rows at ALL after the scale-down"; echo "$out" | tail -20
+fi
+echo "    times: bootstrap ${bootstrap_s} s, decommission hook ${hook_s} s (UL after ${leaving_at:-?} s) for ${load3:-?} on the leaving node"
+if out="$(prepare 3 "$work/grown" 2>&1)" && grep -q 'belongs to a node that decommissioned itself' <<<"$out" \
+   && [ ! -e "$work/node3/data/.decommissioned" ] && [ ! -e "$work/node3/data/data" ] && [ ! -e "$work/node3/data/commitlog" ]; then
+  pass "scaled up again later: prepare-config.sh clears the decommissioned node's volume, so that it bootstraps as a new node"
+else
+  fail "prepare-config.sh on the decommissioned node's volume: $out"
+fi
+
+# preStop on rack b's node, whose StatefulSet keeps replicas 1: a restart, drained, not Ready, and
+# seen down by its peer; reads at ONE go on.
+if pre_stop 2 >"$work/drain.log" 2>&1 && grep -q 'scale-down check: restart: pod ring-b-0: ordinal 0 < spec.replicas 1' "$work/drain.log" \
+   && grep -q '^preStop: drained' "$work/drain.log" && nt 2 netstats 2>/dev/null | grep -q '^Mode: DRAINED'; then
+  pass "node 2: pre-stop.sh (preStop) found ring-b keeps its replicas, so a restart: it left the node DRAINED, not decommissioned"
+else
+  fail "node 2: pre-stop.sh did not drain the node"; cat "$work/drain.log"
 fi
 if out="$(ready 2 2>&1)"; then
   fail "node 2: ready.sh still reports Ready after the drain"
