@@ -634,9 +634,18 @@ describe('Cassandra', () => {
         const run = spawnSync('sh', [join(dir, 'pre-stop.sh')], {
           encoding: 'utf8',
           env: {
-            PATH: `${bin}:${process.env.PATH}`, POD_NAME: o.pod, POD_IP: '10.0.0.2', LEAVE_DELAY: '0', LEAVE_POLL: '0',
-            CASSANDRA_DATA: data, PRE_STOP_LOG: '', KUBERNETES_SERVICE_HOST: '10.96.0.1', KUBERNETES_SERVICE_PORT: '443',
-            SCALE_DOWN_CHECK_SA_DIR: sa, SCALE_DOWN_CHECK_CLIENT: 'curl', TMPDIR: dir,
+            PATH: `${bin}:${process.env.PATH}`,
+            POD_NAME: o.pod,
+            POD_IP: '10.0.0.2',
+            LEAVE_DELAY: '0',
+            LEAVE_POLL: '0',
+            CASSANDRA_DATA: data,
+            PRE_STOP_LOG: '',
+            KUBERNETES_SERVICE_HOST: '10.96.0.1',
+            KUBERNETES_SERVICE_PORT: '443',
+            SCALE_DOWN_CHECK_SA_DIR: sa,
+            SCALE_DOWN_CHECK_CLIENT: 'curl',
+            TMPDIR: dir,
           },
         });
         const calls = existsSync(join(dir, 'calls')) ? readFileSync(join(dir, 'calls'), 'utf8').trim().split('\n') : [];
@@ -690,7 +699,8 @@ describe('Cassandra', () => {
 
     test('it waits while another node is leaving or joining, then decommissions', () => {
       const stop = preStop({
-        pod: 'ring-b-1', replicas: 1,
+        pod: 'ring-b-1',
+        replicas: 1,
         statusLines: [
           ['UN  10.0.0.2  1 MiB  16  ?  host-2  b', 'UL  10.0.0.3  1 MiB  16  ?  host-3  a'],
           ['UN  10.0.0.2  1 MiB  16  ?  host-2  b', 'UJ  10.0.0.4  1 MiB  16  ?  host-4  c'],

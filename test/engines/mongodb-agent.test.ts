@@ -30,7 +30,11 @@ describe('MongoDb replica-set agent (the shipped mongosh script, against a fake 
 
   test('the settings list every member by its pod DNS name', () => {
     expect(JSON.parse(three.settings)).toEqual({
-      name: 'orders', port: 27017, members: [host(0), host(1), host(2)], arbiter: null, rootUser: 'root',
+      name: 'orders',
+      port: 27017,
+      members: [host(0), host(1), host(2)],
+      arbiter: null,
+      rootUser: 'root',
       own: { prefix: 'orders-', suffix: '.orders-headless.db.svc.cluster.local:27017', arbiterHost },
     });
     expect(three.db.connection.hosts).toEqual([host(0), host(1), host(2)]);

@@ -581,5 +581,5 @@ for spec in "${versions[@]:1}"; do
   fi
 done
 
-echo "$passes passed, $failures failed"
+echo "$passes passed, $failures failed, in ${SECONDS} s"
 [ "$failures" -eq 0 ]
