@@ -252,7 +252,9 @@ export class Kafka extends EngineBase {
     // Combined mode: the ordinals above the voters run as brokers only, from their own template. It
     // is rendered whatever `brokers` is, so that adding brokers changes no ConfigMap and rolls no pod.
     const brokerOnlyProperties = controllers === undefined
-      ? renderServerProperties(this, { role: NodeRole.BROKER, voters, podDomain: podDomain(name), brokers, overrides: brokerOnlyOverrides(overrides) })
+      ? renderServerProperties(this, {
+        role: NodeRole.BROKER, voters, podDomain: podDomain(name), brokers, overrides: brokerOnlyOverrides(overrides),
+      })
       : undefined;
     const configMap = this._addConfigMap('Config', '-config', {
       'server.properties': brokerProperties,

@@ -67,7 +67,7 @@ describe('voters (combined mode)', () => {
     expect(() => synth(props as KafkaProps)).toThrow(exactly(message));
   });
 
-  test("GIVEN voters as a string (JavaScript, Python) THEN refused by type", () => {
+  test('GIVEN voters as a string (JavaScript, Python) THEN refused by type', () => {
     expect(() => synth({ voters: '3' as any })).toThrow(/'voters' must be a number/);
   });
 
@@ -158,9 +158,17 @@ printf 200
     const result = spawnSync('sh', [join(dir, 'prestop.sh')], {
       encoding: 'utf8',
       env: {
-        PATH: `${join(dir, 'bin')}:${process.env.PATH}`, TMPDIR: dir, POD_NAME: pod, KAFKA_VOTERS: '3', FAKE_REPLICAS: String(replicas),
-        KAFKA_CONFIG: join(dir, 'server.properties'), KAFKA_PRESTOP_WAIT_SECONDS: String(wait), KAFKA_PRESTOP_POLL_SECONDS: '1',
-        KAFKA_PRESTOP_LOG: join(dir, 'server.log'), KUBERNETES_SERVICE_HOST: '127.0.0.1', SCALE_DOWN_CHECK_SA_DIR: join(dir, 'sa'),
+        PATH: `${join(dir, 'bin')}:${process.env.PATH}`,
+        TMPDIR: dir,
+        POD_NAME: pod,
+        KAFKA_VOTERS: '3',
+        FAKE_REPLICAS: String(replicas),
+        KAFKA_CONFIG: join(dir, 'server.properties'),
+        KAFKA_PRESTOP_WAIT_SECONDS: String(wait),
+        KAFKA_PRESTOP_POLL_SECONDS: '1',
+        KAFKA_PRESTOP_LOG: join(dir, 'server.log'),
+        KUBERNETES_SERVICE_HOST: '127.0.0.1',
+        SCALE_DOWN_CHECK_SA_DIR: join(dir, 'sa'),
       },
     });
     return { ...result, ms: Date.now() - started };
@@ -214,7 +222,8 @@ describe('drainBrokers', () => {
     const job = objects.find((o) => o.kind === 'Job');
     const jobLabels = job.spec.template.metadata.labels;
     const brokerPolicy = objects.find((o) => o.kind === 'NetworkPolicy' && selects(o.spec.podSelector.matchLabels ?? {}, sts.spec.template.metadata.labels));
-    const admitted = brokerPolicy.spec.ingress.filter((rule: any) => rule.from?.some((f: any) => f.podSelector && selects(f.podSelector.matchLabels ?? {}, jobLabels)));
+    const admitsJob = (f: any) => f.podSelector && selects(f.podSelector.matchLabels ?? {}, jobLabels);
+    const admitted = brokerPolicy.spec.ingress.filter((rule: any) => rule.from?.some(admitsJob));
     expect(admitted.map((r: any) => r.ports)).toContainEqual([{ port: 9092, protocol: 'TCP' }]);
     expect(selects(sts.spec.selector.matchLabels, jobLabels)).toBe(false);
     const own = objects.find((o) => o.kind === 'NetworkPolicy' && o.metadata.name === job.metadata.name);
