@@ -163,9 +163,11 @@ describe('combined mode (default)', () => {
     expect(kafka.connection.bootstrapServers).toBe('events.db.svc.corp.internal:9092');
   });
 
-  test('an even number of combined nodes is refused, with the way out', () => {
-    expect(() => synth({ brokers: 2 })).toThrow(/test\/events: 'brokers' must be odd when the brokers are also the KRaft controllers.*set 'controllers'.*got 2/);
-    expect(() => synth({ brokers: 4 })).toThrow(/'brokers' must be odd/);
+  test('any number of brokers: the voters are the first 3 (1 below 3 brokers), the others brokers only', () => {
+    expect(synth({ brokers: 4 }).kafka.voterCount).toBe(3);
+    expect(synth({ brokers: 2 }).kafka.voterCount).toBe(1);
+    expect(warnings(synth({ brokers: 2 }).kafka).join('\n')).toMatch(/single KRaft controller voter/);
+    expect(synth({ brokers: 12 }).sts.spec.replicas).toBe(12);
   });
 
   test('a single node warns: one voter is a single point of failure', () => {
@@ -182,9 +184,9 @@ describe('combined mode (default)', () => {
     expect(() => synth({ brokers })).toThrow(/'brokers' must be a positive integer/);
   });
 
-  test('five combined nodes are five voters', () => {
-    const { properties } = synth({ brokers: 5 });
-    expect(properties['controller.quorum.voters'].split(',')).toHaveLength(5);
+  test('five combined nodes are three voters by default, five with voters: 5', () => {
+    expect(synth({ brokers: 5 }).properties['controller.quorum.voters'].split(',')).toHaveLength(3);
+    expect(synth({ brokers: 5, voters: 5 }).properties['controller.quorum.voters'].split(',')).toHaveLength(5);
   });
 });
 
@@ -279,7 +281,6 @@ describe('dedicated controllers', () => {
 
   test('more than nine controllers are refused; controller props without controllers are refused, not ignored', () => {
     expect(() => synth({ controllers: 11 })).toThrow(/test\/events: 'controllers' must be at most 9/);
-    expect(() => synth({ brokers: 2 ** 31 + 1 })).toThrow(/'brokers' must be at most 9 when every broker is also a KRaft controller.*set 'controllers: 3'/);
     expect(() => synth({ brokers: 11, controllers: 3 })).not.toThrow();
     expect(() => synth({ controllerStorage: { size: Size.gibibytes(5) } })).toThrow(/'controllerStorage' has no effect without 'controllers'/);
     expect(() => synth({ controllerResources: { memory: Size.gibibytes(1) } })).toThrow(/'controllerResources' has no effect without 'controllers'/);
@@ -488,11 +489,29 @@ describe('storage and filesystem', () => {
 });
 
 describe('pods', () => {
-  test('combined nodes: generous startup and readiness on the broker port, liveness on the controller port', () => {
+  test('combined nodes: generous startup and readiness on the broker port, liveness on the controller port of the voters', () => {
     const { broker } = synth();
     expect(broker.startupProbe).toMatchObject({ tcpSocket: { port: 9092 }, periodSeconds: 10, failureThreshold: 90 });
     expect(broker.readinessProbe).toMatchObject({ tcpSocket: { port: 9092 } });
-    expect(broker.livenessProbe).toMatchObject({ tcpSocket: { port: 9093 }, failureThreshold: 6 });
+    expect(broker.livenessProbe).toMatchObject({ periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 6 });
+    expect(broker.livenessProbe.exec.command.slice(0, 2)).toEqual(['/bin/bash', '-c']);
+  });
+
+  test.each([
+    ['events-0', '3', 0], ['events-2', '3', 0], ['events-3', '3', 0], ['events-7', '3', 0],
+  ])('the liveness command on %s (voters %s) exits %d with a listening controller port', (pod, voters, status) => {
+    const { broker } = synth();
+    const result = spawnSync('bash', ['-c', broker.livenessProbe.exec.command[2].replace('/dev/tcp/127.0.0.1/9093', '/dev/null')], {
+      env: { POD_NAME: pod, KAFKA_VOTERS: voters },
+    });
+    expect(result.status).toBe(status);
+  });
+
+  test('the liveness command fails on a voter whose controller port does not accept, passes on a broker-only ordinal', () => {
+    const { broker } = synth();
+    const command = broker.livenessProbe.exec.command[2].replace('127.0.0.1/9093', '127.0.0.1/1');
+    expect(spawnSync('bash', ['-c', command], { env: { POD_NAME: 'events-1', KAFKA_VOTERS: '3' } }).status).not.toBe(0);
+    expect(spawnSync('bash', ['-c', command], { env: { POD_NAME: 'events-3', KAFKA_VOTERS: '3' } }).status).toBe(0);
   });
 
   test('nodes with one listener get no liveness probe (it would repeat the readiness probe)', () => {

@@ -263,9 +263,47 @@ export function validateConfig(scope: IConstruct, config: unknown, topology: Kaf
     invalid(scope, 'config.listeners', 'cannot be overridden with dedicated controllers: the overrides go to brokers and controllers alike, which need different listeners', listeners);
   }
   if (listeners !== undefined && !new RegExp(`(^|,)\\s*CONTROLLER://[^,]*:${CONTROLLER_PORT}\\s*(,|$)`).test(listeners)) {
-    invalid(scope, 'config.listeners', `must keep CONTROLLER://:${CONTROLLER_PORT}: in combined mode every broker is a KRaft voter, reached on that listener`, listeners);
+    invalid(scope, 'config.listeners', `must keep CONTROLLER://:${CONTROLLER_PORT}: in combined mode the voters are reached on that listener (the brokers-only ordinals get the others)`, listeners);
   }
+  requireBrokersFor(scope, 'brokers', brokers, brokers, overrides);
   return overrides;
+}
+
+/**
+ * The overrides of the brokers-only ordinals of combined mode: the same, except that a `listeners`
+ * override loses its CONTROLLER listener (a broker-only node must not listen as a controller).
+ */
+export function brokerOnlyOverrides(overrides: { [key: string]: string }): { [key: string]: string } {
+  if (overrides.listeners === undefined) { return overrides; }
+  const listeners = overrides.listeners.split(',').filter((l) => !/^\s*CONTROLLER:\/\//.test(l)).join(',');
+  return { ...overrides, listeners };
+}
+
+/**
+ * A broker count must hold what the topics need: every replica of the largest replication factor
+ * on its own broker, and `min.insync.replicas` + 1 brokers, so that one broker down (a restart, a
+ * node drain) does not stop acks=all writes. The settings are taken as they take effect for
+ * `brokers` (an override, or the default); a default `min.insync.replicas` (min(2, brokers)) on a
+ * count of its own, 1 or 2 brokers, is left to the warnings: small clusters are allowed, and say so.
+ */
+export function requireBrokersFor(scope: IConstruct, prop: string, count: number, brokers: number,
+  overrides: { [key: string]: string }, what?: string): void {
+  const defaults = replicationDefaults(brokers);
+  const value = (key: string) => Number((overrides[key] ?? defaults[key]).trim());
+  const label = (key: string) => `'config.${key}' (${value(key)}${overrides[key] === undefined ? ' by default' : ''})`;
+  const [must, after] = what === undefined
+    ? ['must be at least', `: with ${count} brokers`]
+    : ['must leave at least', ` brokers: ${what}, and with ${count}`];
+  for (const key of ['default.replication.factor', 'offsets.topic.replication.factor', 'transaction.state.log.replication.factor']) {
+    if (count < value(key)) {
+      invalid(scope, prop, `${must} ${label(key)}${after}, a partition cannot keep that many replicas (its topics stay under-replicated, new ones cannot be created)`, what === undefined ? count : undefined);
+    }
+  }
+  const isr = value('min.insync.replicas');
+  const checked = overrides['min.insync.replicas'] !== undefined || count < brokers;
+  if (checked && count > 1 && count < isr + 1) {
+    invalid(scope, prop, `${must} ${label('min.insync.replicas')} + 1 = ${isr + 1}${after}, one broker down (a restart, a node drain) stops every acks=all write; add brokers or lower min.insync.replicas`, what === undefined ? count : undefined);
+  }
 }
 
 /** Checks of one override that the renderer repeats: a property name, not one the construct owns, on one line. */

@@ -1,20 +1,29 @@
+import { createHash } from 'crypto';
 import { Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
+import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import {
-  BROKER_PORT, CONTROLLER_ID_OFFSET, CONTROLLER_PORT, DATA_MOUNT, deriveClusterId, NodeRole,
-  renderServerProperties, requireClusterId, validateConfig,
+  BROKER_PORT, brokerOnlyOverrides, CONTROLLER_ID_OFFSET, CONTROLLER_PORT, DATA_MOUNT, deriveClusterId, NodeRole,
+  renderServerProperties, requireBrokersFor, requireClusterId, validateConfig,
 } from './config';
 import { KafkaVersion } from './kafka-version';
 import { KAFKA_JMX_RULES } from './metrics';
-import { START_SCRIPT } from './scripts';
+import { DRAIN_SCRIPT, PRESTOP_SCRIPT, SCRIPTS_DIR, START_SCRIPT } from './scripts';
 import { invalid, requireInteger, warn } from '../../private/errors';
+import { requireArray } from '../../private/guards';
+import { denyIngress } from '../../private/jobs';
+import { kubeVolume } from '../../private/k8s';
+import { hardened, podSecurityContext, secureContainer } from '../../private/pod';
+import { WellKnownLabels } from '../../workload/labels';
+import { NetworkPeer } from '../../workload/network-peer';
 import { PodManagementPolicy, StatefulWorkload } from '../../workload/stateful-workload';
 import { EngineProps, EngineResources, EngineStorage } from '../engine';
 import { EngineBase, EngineDefinition } from '../engine-base';
 import { EngineConnection } from '../engine-connection';
 import { engineResources, jvmHeapMiB, memoryMiB } from '../engine-kit';
 import { JmxExporterAgent } from '../metrics';
+import { grantScaleDownCheck, SCALE_DOWN_CHECK_SCRIPT } from '../scale-down';
 
 /** How a client reaches a {@link Kafka} cluster: the shared core plus `bootstrap.servers`. */
 export interface KafkaConnection extends EngineConnection {
@@ -32,11 +41,32 @@ export interface KafkaProps extends EngineProps {
    */
   readonly version?: KafkaVersion;
   /**
-   * Number of brokers. Without `controllers`, every broker is also a KRaft controller voter
-   * (combined mode), so the number must be odd.
+   * Number of brokers. A plain edit in both topologies: raising it adds brokers (brokers only, never
+   * voters); lowering it removes the highest ordinals, which must be drained first (`drainBrokers`).
+   * It must stay at least the replication factor of the topics and `min.insync.replicas` + 1.
+   * @see https://kafka.apache.org/documentation/#basic_ops_cluster_expansion
    * @default 3
    */
   readonly brokers?: number;
+  /**
+   * Combined mode (no `controllers`): how many of the first brokers are also the KRaft controller
+   * voters. Ordinals 0 to voters - 1 run `broker,controller`; the higher ordinals run as brokers only,
+   * so changing `brokers` never changes `controller.quorum.voters`. Odd (3 survives one loss, 5 two),
+   * at most `brokers` and 9. The voter set is fixed at creation: see the docs before changing it.
+   * @see https://kafka.apache.org/documentation/#kraft_voter
+   * @default - 3, or 1 with fewer than 3 brokers
+   */
+  readonly voters?: number;
+  /**
+   * Ordinals of brokers to drain before lowering `brokers`: while they still run, a Job
+   * `<name>-drain-<hash>` moves every partition replica on them to the other brokers (one for one,
+   * with kafka-reassign-partitions) and checks that none is left. They must be the highest ordinals
+   * (a StatefulSet removes those), never a voter, and leave at least the replication factor and
+   * `min.insync.replicas` + 1 brokers. Ordinals at or above `brokers` (already removed) are accepted and ignored.
+   * @see https://kafka.apache.org/documentation/#basic_ops_decommissioning_brokers
+   * @default - none: nothing is drained
+   */
+  readonly drainBrokers?: number[];
   /**
    * Run this many dedicated KRaft controllers in their own StatefulSet `<name>-controller`
    * (node ids from 1000), instead of combined broker+controller nodes. Must be odd: 3 survives one
@@ -88,7 +118,11 @@ export interface KafkaProps extends EngineProps {
 const CONTROLLER_DEFAULTS = { cpu: kplus.Cpu.millis(250), memory: Size.gibibytes(1), storage: Size.gibibytes(5) };
 /** The official image runs as `appuser`, uid and gid 1000. */
 const KAFKA_UID = 1000;
-const SCRIPTS_MOUNT = '/etc/kafka/scripts';
+const SCRIPTS_MOUNT = SCRIPTS_DIR;
+/** Combined mode: the template of the ordinals that run as brokers only, beside server.properties. */
+const BROKER_ONLY_FILE = 'broker.properties';
+/** Liveness of combined-mode pods: a voter's controller listener accepts; a broker-only ordinal passes. */
+const VOTER_ALIVE = `ordinal="\${POD_NAME##*-}"; if [ "$ordinal" -ge "\${KAFKA_VOTERS:-0}" ]; then exit 0; fi; exec 3<>/dev/tcp/127.0.0.1/${CONTROLLER_PORT}`;
 const TEMPLATE_MOUNT = '/etc/kafka/template';
 const RUNTIME_MOUNT = '/etc/kafka/runtime';
 const LOG_DIR = '/var/log/kafka';
@@ -124,12 +158,22 @@ export class Kafka extends EngineBase {
   public readonly connection: KafkaConnection;
   /** The KRaft cluster id storage is formatted with. */
   public readonly clusterId: string;
+  /**
+   * The KRaft controller voters: the first `voters` brokers in combined mode, else the dedicated controllers.
+   */
+  public readonly voterCount: number;
+  /** The Job that moves partition replicas off `drainBrokers`, while any of them still runs. */
+  public readonly drainJob?: k8s.KubeJob;
+  /** The Role that lets each broker read its StatefulSet's replica count when it stops (is it being scaled away?). */
+  public readonly scaleDownRole: k8s.KubeRole;
 
   constructor(scope: Construct, id: string, props: KafkaProps = {}) {
     super(scope, id, props, DEFINITION);
     this._checkProps(props, {
       brokers: 'integer',
       controllers: 'integer',
+      voters: 'integer',
+      drainBrokers: 'array',
       clusterId: 'string',
       controllerStorage: 'object',
       controllerResources: 'object',
@@ -150,21 +194,36 @@ export class Kafka extends EngineBase {
         invalid(this, 'controllers', `must be at most ${MAX_CONTROLLERS}: every voter takes part in each metadata commit, and 3 or 5 are the usual quorums`, controllers);
       }
       this._reserveSets([{ suffix: '-controller', prop: 'controllers' }]);
-    } else {
-      if (brokers > MAX_CONTROLLERS) {
-        invalid(this, 'brokers', `must be at most ${MAX_CONTROLLERS} when every broker is also a KRaft controller (combined mode): every voter takes part in each metadata commit; set 'controllers: 3' to run more brokers`, brokers);
+      if (props.voters !== undefined) {
+        invalid(this, 'voters', "has no effect with dedicated controllers: 'controllers' is the number of voters; leave voters out");
       }
+    } else {
       for (const prop of ['controllerStorage', 'controllerResources'] as const) {
         if (props[prop] !== undefined) { invalid(this, prop, "has no effect without 'controllers': the brokers are the controllers (combined mode); set 'controllers' or leave it out"); }
       }
     }
-    const voterCount = controllers ?? brokers;
-    if (voterCount % 2 === 0) {
-      if (controllers === undefined) {
-        invalid(this, 'brokers', `must be odd when the brokers are also the KRaft controllers (combined mode): a quorum of ${voterCount} voters tolerates no more failures than ${voterCount - 1}, and an even split can stop it. Valid: 1, 3, 5, ...; or set 'controllers' (odd) to run dedicated controllers with any number of brokers`, brokers);
+    let voterCount: number;
+    if (controllers !== undefined) {
+      voterCount = controllers;
+      if (voterCount % 2 === 0) {
+        invalid(this, 'controllers', 'must be odd (1, 3, 5, ...): a KRaft quorum of an even number of voters tolerates no more failures than one voter fewer', controllers);
       }
-      invalid(this, 'controllers', 'must be odd (1, 3, 5, ...): a KRaft quorum of an even number of voters tolerates no more failures than one voter fewer', controllers);
+    } else {
+      voterCount = props.voters === undefined ? (brokers >= 3 ? 3 : 1) : requireInteger(this, 'voters', props.voters, 1);
+      if (voterCount % 2 === 0) {
+        invalid(this, 'voters', `must be odd (1, 3, 5, ...): a KRaft quorum of ${voterCount} voters tolerates no more failures than ${voterCount - 1}, and an even split can stop it`, voterCount);
+      }
+      if (voterCount > MAX_CONTROLLERS) {
+        invalid(this, 'voters', `must be at most ${MAX_CONTROLLERS}: every voter takes part in each metadata commit, and 3 or 5 are the usual quorums`, voterCount);
+      }
+      if (voterCount > brokers) {
+        invalid(this, 'voters', `must be at most 'brokers' (${brokers}): the voters are the first brokers, ordinals 0 to voters - 1; raise brokers or lower voters`, voterCount);
+      }
+      if (props.voters === undefined && brokers > 3) {
+        warn(this, `'voters' is not set: the first 3 of the ${brokers} brokers are the KRaft voters and the others run as brokers only. A combined cluster made by a release before 'voters' existed has every broker as a voter: set 'voters: ${brokers}' to keep its quorum (docs/upgrading.md)`);
+      }
     }
+    this.voterCount = voterCount;
     if (voterCount === 1) {
       warn(this, `a single KRaft controller voter is a single point of failure: losing it stops the cluster's metadata (no leader elections, no new topics); use ${controllers === undefined ? "3 brokers or 'controllers: 3'" : "'controllers: 3'"}`);
     }
@@ -173,17 +232,35 @@ export class Kafka extends EngineBase {
     }
     this.clusterId = props.clusterId === undefined ? deriveClusterId(this.namespace, name) : requireClusterId(this, props.clusterId);
     const overrides = validateConfig(this, props.config ?? {}, { brokers, controllers });
+    const draining = this.checkDrain(props.drainBrokers, brokers, controllers === undefined ? voterCount : 0, overrides);
 
     const controllerName = `${name}-controller`;
     const podDomain = (set: string) => this._dns.podDomain(set);
     const voters = controllers === undefined
-      ? range(brokers).map((i) => `${i}@${name}-${i}.${podDomain(name)}:${CONTROLLER_PORT}`)
+      ? range(voterCount).map((i) => `${i}@${name}-${i}.${podDomain(name)}:${CONTROLLER_PORT}`)
       : range(controllers).map((i) => `${CONTROLLER_ID_OFFSET + i}@${controllerName}-${i}.${podDomain(controllerName)}:${CONTROLLER_PORT}`);
 
-    this._addConfigMap('Scripts', '-scripts', { 'start.sh': START_SCRIPT });
+    const scripts = {
+      'start.sh': START_SCRIPT,
+      'prestop.sh': PRESTOP_SCRIPT,
+      'drain.sh': DRAIN_SCRIPT,
+      'scale-down-check.sh': SCALE_DOWN_CHECK_SCRIPT,
+    };
+    this._addConfigMap('Scripts', '-scripts', scripts);
     const brokerRole = controllers === undefined ? NodeRole.COMBINED : NodeRole.BROKER;
     const brokerProperties = renderServerProperties(this, { role: brokerRole, voters, podDomain: podDomain(name), brokers, overrides });
-    const configMap = this._addConfigMap('Config', '-config', { 'server.properties': brokerProperties, ...rules }, 'broker');
+    // Combined mode: the ordinals above the voters run as brokers only, from their own template. It
+    // is rendered whatever `brokers` is, so that adding brokers changes no ConfigMap and rolls no pod.
+    const brokerOnlyProperties = controllers === undefined
+      ? renderServerProperties(this, {
+        role: NodeRole.BROKER, voters, podDomain: podDomain(name), brokers, overrides: brokerOnlyOverrides(overrides),
+      })
+      : undefined;
+    const configMap = this._addConfigMap('Config', '-config', {
+      'server.properties': brokerProperties,
+      ...(brokerOnlyProperties === undefined ? {} : { [BROKER_ONLY_FILE]: brokerOnlyProperties }),
+      ...rules,
+    }, 'broker');
 
     const common = {
       // A quorum needs its peers: every pod starts at once, and is in DNS before it is Ready.
@@ -221,7 +298,7 @@ export class Kafka extends EngineBase {
     }
 
     const heap = jvmHeapMiB(this, this._memoryMiB, 0.5, 256, 6144);
-    this._addMembers('Workload', {
+    const brokerWorkload = this._addMembers('Workload', {
       ...common,
       component: 'broker',
       replicas: brokers,
@@ -232,8 +309,17 @@ export class Kafka extends EngineBase {
         configMap,
         idOffset: 0,
         metricsAgent: metrics ? props.metricsAgent ?? JmxExporterAgent.bitnami() : undefined,
+        voters: controllers === undefined ? voterCount : undefined,
       }),
-      checksum: [brokerProperties, START_SCRIPT, ...Object.values(rules)],
+      // The stop hook asks the API server whether this broker is being scaled away.
+      serviceAccountToken: true,
+      checksum: [brokerProperties, brokerOnlyProperties ?? '', START_SCRIPT, PRESTOP_SCRIPT, ...Object.values(rules)],
+    });
+    this.scaleDownRole = grantScaleDownCheck(this, {
+      name: `${name}-scale-down`,
+      labels: this._objectLabels(),
+      serviceAccountName: brokerWorkload.serviceAccount.name,
+      statefulSetNames: [name],
     });
     this._addService('Service', {
       name,
@@ -244,6 +330,97 @@ export class Kafka extends EngineBase {
     const bootstrapServers = `${host}:${BROKER_PORT}`;
     this.connection = this._connect<KafkaConnection>({ host, port: BROKER_PORT, bootstrapServers, serviceName: name },
       { BOOTSTRAP_SERVERS: bootstrapServers });
+    if (draining.length > 0) {
+      const keep = range(brokers).filter((i) => !draining.includes(i));
+      this.drainJob = this.addDrainJob(bootstrapServers, keep, draining);
+    }
+  }
+
+  /**
+   * `drainBrokers`: whole ordinals, no voter, the highest ones, leaving enough brokers for the
+   * topics. Returns the ordinals that still run (below `brokers`).
+   */
+  private checkDrain(value: unknown, brokers: number, voters: number, overrides: { [key: string]: string }): number[] {
+    if (value === undefined) { return []; }
+    const list = requireArray(this, 'drainBrokers', value, 'a list of broker ordinals');
+    const seen = new Set<number>();
+    for (const ordinal of list) {
+      if (typeof ordinal !== 'number' || !Number.isInteger(ordinal) || ordinal < 0) {
+        invalid(this, 'drainBrokers', 'must list broker ordinals (whole numbers from 0, the <n> of pod <name>-<n>)', ordinal);
+      }
+      if (seen.has(ordinal)) { invalid(this, 'drainBrokers', 'must not list an ordinal twice', ordinal); }
+      seen.add(ordinal);
+      if (ordinal < voters) {
+        invalid(this, 'drainBrokers', `must not list a KRaft voter: ordinals 0 to ${voters - 1} are the controller voters (combined mode, 'voters: ${voters}') and are never removed`, ordinal);
+      }
+    }
+    const draining = [...seen].filter((o) => o < brokers).sort((a, b) => a - b);
+    const remaining = brokers - draining.length;
+    if (draining.some((o) => o < remaining)) {
+      const highest = draining.length === 1 ? `ordinal ${brokers - 1}` : `ordinals ${remaining} to ${brokers - 1}`;
+      invalid(this, 'drainBrokers', `must name the highest ordinals: a StatefulSet removes its pods from the highest ordinal down, so with ${brokers} brokers draining ${draining.length} means ${highest}`, draining);
+    }
+    if (draining.length > 0) {
+      requireBrokersFor(this, 'drainBrokers', remaining, brokers, overrides, `draining ${draining.join(', ')} leaves ${remaining} broker(s)`);
+    }
+    return draining;
+  }
+
+  /**
+   * A one-shot Job in the Kafka image that runs the rendered drain.sh against the bootstrap Service.
+   * Named by its content: a Job's pod template is immutable, so another list gets another Job.
+   */
+  private addDrainJob(bootstrapServers: string, keep: number[], drain: number[]): k8s.KubeJob {
+    const scope = new Construct(this, 'Drain');
+    const args = ['--bootstrap-server', bootstrapServers, '--keep', keep.join(','), '--drain', drain.join(',')];
+    const hash = createHash('sha256').update(JSON.stringify([this.image, args, DRAIN_SCRIPT])).digest('hex').slice(0, 8);
+    // Job names reach the job-name label (63 characters): `<name, at most 46>-drain-<8>`.
+    const jobName = `${this.name.slice(0, 46).replace(/-+$/, '')}-drain-${hash}`;
+    // Own labels, never the brokers': their selectors (Services, budget, spread) must not count this pod.
+    const labels: { [key: string]: string } = {
+      [WellKnownLabels.NAME]: 'kafka-drain',
+      [WellKnownLabels.INSTANCE]: this.name,
+      [WellKnownLabels.COMPONENT]: 'drain',
+      [WellKnownLabels.MANAGED_BY]: 'cdk8s-stateful',
+    };
+    const tmp = kplus.Volume.fromEmptyDir(scope, 'tmp', 'tmp', { sizeLimit: Size.mebibytes(64) });
+    const scriptsVolume = kplus.Volume.fromConfigMap(scope, 'scripts', this.scriptsConfigMap, { name: 'scripts', defaultMode: 0o555 });
+    const container = secureContainer({
+      name: 'drain',
+      image: this.image,
+      command: ['/bin/sh', `${SCRIPTS_MOUNT}/drain.sh`, ...args],
+      envVariables: {
+        // The admin tools' JVM: a small heap, logs to the console (the root filesystem is read-only).
+        KAFKA_HEAP_OPTS: kplus.EnvValue.fromValue('-Xms64m -Xmx256m'),
+        LOG_DIR: kplus.EnvValue.fromValue('/tmp/logs'),
+      },
+      resources: {
+        cpu: { request: kplus.Cpu.millis(100), limit: kplus.Cpu.millis(1000) },
+        memory: { request: Size.mebibytes(512), limit: Size.mebibytes(512) },
+      },
+      volumeMounts: [{ volume: scriptsVolume, path: SCRIPTS_MOUNT, readOnly: true }, { volume: tmp, path: '/tmp' }],
+    });
+    const job = new k8s.KubeJob(scope, 'Job', {
+      metadata: { name: jobName, labels },
+      spec: {
+        backoffLimit: 6,
+        // Moving data takes as long as the data needs; a day is the ceiling, after which it counts as failed.
+        activeDeadlineSeconds: 24 * 3600,
+        template: {
+          metadata: { labels },
+          spec: {
+            restartPolicy: 'OnFailure',
+            automountServiceAccountToken: false,
+            securityContext: podSecurityContext(this._definition.engine.imageUser, this._definition.engine.imageUser),
+            containers: [hardened(container)],
+            volumes: [kubeVolume(scriptsVolume), kubeVolume(tmp)],
+          },
+        },
+      },
+    });
+    denyIngress(scope, jobName, labels);
+    this.allowFrom(NetworkPeer.fromApiObject(job));
+    return job;
   }
 
   /** The containers of one set's pods: the server and, with metrics, the copy of the JMX exporter's jar. */
@@ -254,6 +431,7 @@ export class Kafka extends EngineBase {
     configMap: kplus.ConfigMap;
     idOffset: number;
     metricsAgent?: JmxExporterAgent;
+    voters?: number;
   }): { containers: kplus.ContainerProps[]; initContainers?: kplus.ContainerProps[] } {
     const scope = new Construct(this, `${id}Pod`);
     const server = this.container(scope, options);
@@ -278,12 +456,16 @@ export class Kafka extends EngineBase {
     role: NodeRole;
     configMap: kplus.ConfigMap;
     idOffset: number;
+    voters?: number;
   }): kplus.ContainerProps {
     const emptyDir = (volumeName: string) => kplus.Volume.fromEmptyDir(scope, volumeName, volumeName);
     const probePort = options.role === NodeRole.CONTROLLER ? CONTROLLER_PORT : BROKER_PORT;
     const ports: kplus.ContainerPort[] = [];
     if (options.role !== NodeRole.CONTROLLER) { ports.push({ name: 'broker', number: BROKER_PORT }); }
     if (options.role !== NodeRole.BROKER) { ports.push({ name: 'controller', number: CONTROLLER_PORT }); }
+    const isBroker = options.role !== NodeRole.CONTROLLER;
+    // The stop hook may wait for a drain while the grace period lasts, keeping a minute for the controlled shutdown.
+    const preStopWait = Math.max(0, this._terminationGracePeriod.toSeconds() - 60);
     return {
       name: 'kafka',
       image: this.image,
@@ -297,7 +479,10 @@ export class Kafka extends EngineBase {
         KAFKA_CONFIG: kplus.EnvValue.fromValue(`${RUNTIME_MOUNT}/server.properties`),
         KAFKA_HEAP_OPTS: kplus.EnvValue.fromValue(`-Xms${options.heap}m -Xmx${options.heap}m`),
         LOG_DIR: kplus.EnvValue.fromValue(LOG_DIR),
+        ...(options.voters === undefined ? {} : { KAFKA_VOTERS: kplus.EnvValue.fromValue(String(options.voters)) }),
+        ...(isBroker ? { KAFKA_PRESTOP_WAIT_SECONDS: kplus.EnvValue.fromValue(String(preStopWait)) } : {}),
       },
+      lifecycle: isBroker ? { preStop: kplus.Handler.fromCommand(['/bin/sh', `${SCRIPTS_MOUNT}/prestop.sh`]) } : undefined,
       resources: options.resources,
       // A restart after an unclean stop recovers its logs before it listens: give it 15 minutes.
       startup: tcpProbe(probePort, 90),
@@ -306,7 +491,10 @@ export class Kafka extends EngineBase {
       // the metadata); alive = the controller listener accepts. A node with one listener gets no liveness
       // probe: the same check twice adds only the risk of killing a slow but healthy node, and Kafka exits
       // by itself on fatal errors.
-      liveness: options.role === NodeRole.COMBINED ? tcpProbe(CONTROLLER_PORT, 6) : undefined,
+      // Combined mode: the voters' controller listener accepts (bash's /dev/tcp, the image has bash);
+      // the brokers-only ordinals have nothing more to check than readiness.
+      liveness: options.role === NodeRole.COMBINED ? kplus.Probe.fromCommand(['/bin/bash', '-c', VOTER_ALIVE],
+        { periodSeconds: Duration.seconds(10), timeoutSeconds: Duration.seconds(5), failureThreshold: 6 }) : undefined,
       volumeMounts: [
         { volume: kplus.Volume.fromConfigMap(scope, 'scripts', this.scriptsConfigMap, { name: 'scripts', defaultMode: 0o555 }), path: SCRIPTS_MOUNT, readOnly: true },
         { volume: kplus.Volume.fromConfigMap(scope, 'template', options.configMap, { name: 'config-template' }), path: TEMPLATE_MOUNT, readOnly: true },

@@ -1,4 +1,4 @@
-import { NodeRole, renderServerProperties, validateConfig } from '../../../src/engines/kafka/config';
+import { brokerOnlyOverrides, NodeRole, renderServerProperties, requireBrokersFor, validateConfig } from '../../../src/engines/kafka/config';
 import { childScope, exactly, warningsOf } from '../../util';
 
 process.env.CDK8S_STATEFUL_QUIET = '1';
@@ -97,7 +97,7 @@ describe('replication factors against the brokers', () => {
   });
 
   test('min.insync.replicas equal to the replication factor warns: no replica may be down', () => {
-    expect(warnings({ 'min.insync.replicas': '3' })).toEqual([
+    expect(warnings({ 'min.insync.replicas': '3' }, 4)).toEqual([
       '[WARNING] test/events: \'config.min.insync.replicas\' (3) equals \'config.default.replication.factor\' (3 by default): while any broker holding a replica is down, acks=all writes to those topics fail',
     ]);
   });
@@ -141,7 +141,48 @@ describe('leaders and listeners', () => {
   });
 
   test('listeners without the controller listener are refused in combined mode', () => {
-    expect(() => check({ listeners: 'BROKER://:9092' })).toThrow(exactly('test/events: \'config.listeners\' must keep CONTROLLER://:9093: in combined mode every broker is a KRaft voter, reached on that listener, got \'BROKER://:9092\''));
+    expect(() => check({ listeners: 'BROKER://:9092' })).toThrow(exactly('test/events: \'config.listeners\' must keep CONTROLLER://:9093: in combined mode the voters are reached on that listener (the brokers-only ordinals get the others), got \'BROKER://:9092\''));
     expect(check({ listeners: 'BROKER://:9092,CONTROLLER://:9093,SASL://:9094' })).toEqual({ listeners: 'BROKER://:9092,CONTROLLER://:9093,SASL://:9094' });
+  });
+});
+
+describe('brokers against what the topics need', () => {
+  test('GIVEN min.insync.replicas 3 WHEN 3 brokers THEN refused: one broker down would stop acks=all writes', () => {
+    expect(() => check({ 'min.insync.replicas': '3' }, 3)).toThrow(exactly("test/events: 'brokers' must be at least 'config.min.insync.replicas' (3) + 1 = 4: with 3 brokers, one broker down (a restart, a node drain) stops every acks=all write; add brokers or lower min.insync.replicas, got 3"));
+    expect(() => check({ 'min.insync.replicas': '3' }, 4)).not.toThrow();
+  });
+
+  test('GIVEN min.insync.replicas 2 WHEN 2 brokers (dedicated controllers) THEN refused; the default on 2 brokers is only warned about by the construct', () => {
+    expect(() => check({ 'min.insync.replicas': '2', 'default.replication.factor': '2' }, 2, 3)).toThrow(/^test\/events: 'brokers' must be at least 'config.min.insync.replicas' \(2\) \+ 1 = 3: with 2 brokers/);
+    expect(() => check({}, 2, 3)).not.toThrow();
+    expect(() => check({ 'min.insync.replicas': '1' }, 1)).not.toThrow();
+  });
+
+  test('a replication factor above the brokers is refused, naming the factor', () => {
+    expect(() => check({ 'offsets.topic.replication.factor': '4' }, 3)).toThrow(/^test\/events: 'config.offsets.topic.replication.factor' must be at most the number of brokers \(3\)/);
+  });
+});
+
+describe('brokerOnlyOverrides', () => {
+  test('the brokers-only ordinals of combined mode get the listeners without the controller listener', () => {
+    expect(brokerOnlyOverrides({ 'listeners': 'BROKER://:9092,CONTROLLER://:9093,SASL://:9094', 'log.retention.hours': '1' }))
+      .toEqual({ 'listeners': 'BROKER://:9092,SASL://:9094', 'log.retention.hours': '1' });
+    const none = { 'log.retention.hours': '1' };
+    expect(brokerOnlyOverrides(none)).toBe(none);
+  });
+});
+
+describe('requireBrokersFor (what drainBrokers leaves)', () => {
+  test.each([
+    [2, 5, {}, "test/events: 'drainBrokers' must leave at least 'config.default.replication.factor' (3 by default) brokers: draining 2, 3, 4 leaves 2 broker(s), and with 2, a partition cannot keep that many replicas (its topics stay under-replicated, new ones cannot be created)"],
+    [3, 5, { 'offsets.topic.replication.factor': '4', 'default.replication.factor': '3' }, "test/events: 'drainBrokers' must leave at least 'config.offsets.topic.replication.factor' (4) brokers: draining 3, 4 leaves 3 broker(s), and with 3, a partition cannot keep that many replicas (its topics stay under-replicated, new ones cannot be created)"],
+    [3, 5, { 'min.insync.replicas': '3' }, "test/events: 'drainBrokers' must leave at least 'config.min.insync.replicas' (3) + 1 = 4 brokers: draining 3, 4 leaves 3 broker(s), and with 3, one broker down (a restart, a node drain) stops every acks=all write; add brokers or lower min.insync.replicas"],
+  ])('GIVEN %d of %d brokers left and %j THEN refused', (left, brokers, config, message) => {
+    const drained = Array.from({ length: brokers - left }, (_, i) => left + i).join(', ');
+    expect(() => requireBrokersFor(scope(), 'drainBrokers', left, brokers, config as any, `draining ${drained} leaves ${left} broker(s)`)).toThrow(exactly(message));
+  });
+
+  test('GIVEN 3 of 5 brokers left with the defaults THEN accepted (replication factor 3, min.insync.replicas 2)', () => {
+    expect(() => requireBrokersFor(scope(), 'drainBrokers', 3, 5, {}, 'draining 3, 4 leaves 3 broker(s)')).not.toThrow();
   });
 });

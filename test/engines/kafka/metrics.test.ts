@@ -124,7 +124,7 @@ describe('metrics: true', () => {
     expect(template.spec.initContainers).toBeUndefined();
     expect(template.spec.containers[0].ports.map((p: any) => p.containerPort)).not.toContain(9404);
     expect(Object.keys(template.metadata.annotations)).toEqual(['cdk8s-stateful/config-checksum']);
-    expect(Object.keys(only(objects, 'ConfigMap', 'events-config').data)).toEqual(['server.properties']);
+    expect(Object.keys(only(objects, 'ConfigMap', 'events-config').data)).toEqual(['broker.properties', 'server.properties']);
   });
 
   test('turning metrics on rolls the pods (the rules are in the checksum)', () => {

@@ -3,6 +3,11 @@
 //   produce BOOTSTRAP TOPIC FROM COUNT FILE    send COUNT records with acks=all, append each acknowledged key to FILE
 //   verify  BOOTSTRAP TOPIC FILE               read the topic from the beginning: every key in FILE must be there
 //   isr     BOOTSTRAP TOPIC SIZE               wait until every partition has SIZE in-sync replicas
+//   brokers BOOTSTRAP - COUNT                  wait until COUNT brokers are registered and unfenced
+//   create-placed BOOTSTRAP TOPIC PLACEMENT    create TOPIC with replicas "3,4,0;4,3,1;..." (one list a partition), wait for a full ISR
+//   produce-until BOOTSTRAP TOPIC FROM STOP FILE  send acks=all records one every 5 ms until the file STOP exists
+//   health  BOOTSTRAP - GONE                   every partition of every topic: a leader, a full ISR, no replica on the ids GONE ("3,4");
+//                                              prints the replicas each broker holds
 // Every wait is bounded; a failure exits non-zero.
 import java.nio.file.*;
 import java.time.Duration;
@@ -24,6 +29,10 @@ public class Check {
       case "produce": produce(bootstrap, topic, Integer.parseInt(args[3]), Integer.parseInt(args[4]), Paths.get(args[5])); break;
       case "verify": verify(bootstrap, topic, Paths.get(args[3])); break;
       case "isr": waitIsr(admin(bootstrap), topic, Integer.parseInt(args[3])); break;
+      case "brokers": waitBrokers(bootstrap, Integer.parseInt(args[3])); break;
+      case "create-placed": createPlaced(bootstrap, topic, args[3]); break;
+      case "produce-until": produceUntil(bootstrap, topic, Integer.parseInt(args[3]), Paths.get(args[4]), Paths.get(args[5])); break;
+      case "health": health(bootstrap, args[3]); break;
       default: throw new IllegalArgumentException("unknown mode " + mode);
     }
   }
@@ -54,6 +63,60 @@ public class Check {
       // Replication factor and min.insync.replicas come from the broker defaults the library renders.
       admin.createTopics(List.of(new NewTopic(topic, Optional.of(6), Optional.empty()))).all().get(60, TimeUnit.SECONDS);
       waitIsr(admin, topic, 3);
+    }
+  }
+
+  static void waitBrokers(String bootstrap, int brokers) throws Exception {
+    try (Admin admin = admin(bootstrap)) {
+      long end = System.currentTimeMillis() + DEADLINE_MS;
+      while (true) {
+        try {
+          Collection<Node> nodes = admin.describeCluster().nodes().get(10, TimeUnit.SECONDS);
+          System.out.println("brokers registered: " + nodes.stream().map(Node::id).sorted().toList());
+          if (nodes.size() == brokers) { return; }
+        } catch (ExecutionException | TimeoutException e) {
+          System.out.println("cluster not ready: " + e.getMessage());
+        }
+        if (System.currentTimeMillis() > end) { throw new IllegalStateException("the cluster never had " + brokers + " brokers"); }
+        Thread.sleep(1000);
+      }
+    }
+  }
+
+  static void createPlaced(String bootstrap, String topic, String placement) throws Exception {
+    Map<Integer, List<Integer>> assignment = new HashMap<>();
+    String[] partitions = placement.split(";");
+    for (int i = 0; i < partitions.length; i++) {
+      assignment.put(i, Arrays.stream(partitions[i].split(",")).map(Integer::valueOf).toList());
+    }
+    try (Admin admin = admin(bootstrap)) {
+      admin.createTopics(List.of(new NewTopic(topic, assignment))).all().get(60, TimeUnit.SECONDS);
+      waitIsr(admin, topic, 3);
+    }
+  }
+
+  static void health(String bootstrap, String goneList) throws Exception {
+    Set<Integer> gone = new HashSet<>();
+    for (String id : goneList.split(",")) { if (!id.isEmpty()) { gone.add(Integer.valueOf(id)); } }
+    try (Admin admin = admin(bootstrap)) {
+      Set<String> names = admin.listTopics(new ListTopicsOptions().listInternal(true)).names().get(30, TimeUnit.SECONDS);
+      Map<String, TopicDescription> topics = admin.describeTopics(names).allTopicNames().get(30, TimeUnit.SECONDS);
+      Map<Integer, Integer> held = new TreeMap<>();
+      int partitions = 0, offline = 0, underReplicated = 0, onGone = 0;
+      for (TopicDescription d : topics.values()) {
+        for (TopicPartitionInfo p : d.partitions()) {
+          partitions++;
+          if (p.leader() == null || p.leader().id() < 0) { offline++; }
+          if (p.isr().size() < p.replicas().size()) { underReplicated++; }
+          for (Node r : p.replicas()) {
+            held.merge(r.id(), 1, Integer::sum);
+            if (gone.contains(r.id())) { onGone++; }
+          }
+        }
+      }
+      System.out.println(topics.size() + " topics, " + partitions + " partitions; replicas by broker " + held
+        + "; offline " + offline + ", under-replicated " + underReplicated + ", on " + gone + ": " + onGone);
+      if (offline > 0 || underReplicated > 0 || onGone > 0) { throw new IllegalStateException("unhealthy"); }
     }
   }
 
@@ -102,6 +165,36 @@ public class Check {
     }
     Files.write(file, acked, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
     System.out.println("acknowledged " + acked.size() + " of " + count + ", failed " + failed[0]);
+    if (acked.isEmpty()) { throw new IllegalStateException("no write was acknowledged"); }
+  }
+
+  static void produceUntil(String bootstrap, String topic, int from, Path stop, Path file) throws Exception {
+    Properties p = new Properties();
+    p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    p.put(ProducerConfig.ACKS_CONFIG, "all");
+    p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+    p.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 60000);
+    p.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, 15000);
+    p.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, 30000);
+    p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
+    p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
+    List<String> acked = Collections.synchronizedList(new ArrayList<>());
+    int[] failed = {0};
+    int sent = 0;
+    long started = System.currentTimeMillis();
+    try (Producer<String, String> producer = new KafkaProducer<>(p)) {
+      for (int i = from; !Files.exists(stop) && System.currentTimeMillis() - started < DEADLINE_MS * 3; i++) {
+        String key = "k" + i;
+        producer.send(new ProducerRecord<>(topic, key, "value-" + i), (md, e) -> {
+          if (e == null) { acked.add(key); } else { synchronized (failed) { failed[0]++; } }
+        });
+        sent++;
+        Thread.sleep(5);
+      }
+      producer.flush();
+    }
+    Files.write(file, acked, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+    System.out.println("sent " + sent + " over " + (System.currentTimeMillis() - started) / 1000 + " s: acknowledged " + acked.size() + ", failed " + failed[0]);
     if (acked.isEmpty()) { throw new IllegalStateException("no write was acknowledged"); }
   }
 

@@ -8,6 +8,15 @@
 # dedicated controllers, a controller too), writes go on, every acknowledged record is read back, and
 # the killed broker comes back on its formatted storage (the format step is a no-op) and rejoins the
 # ISR. Last, a node on storage of another cluster id must refuse to start.
+# Scaling (combined topology, 3 voters, in the same run): the construct rendered with 5 brokers must
+# render the same ConfigMaps and environment as with 3 (nothing rolls, the quorum stays); brokers
+# kafka-3 and kafka-4 start from the rendered start.sh as brokers only and join as observers (the
+# quorum tool shows 3 voters); a topic placed on them takes acks=all writes; the rendered stop hook
+# of a scaled-away broker that still holds replicas waits (bounded) and fails naming them; then
+# scaled back to 3 through the library's path: the rendered drain Job's command (drainBrokers: 3,4)
+# moves every replica off them while a producer keeps writing, the rendered stop hook (its API check
+# answered by a stand-in curl: spec.replicas 3) lets them go, and every acknowledged record is read
+# back with no offline or under-replicated partition. It prints the counts and the times.
 # The construct is rendered with `metrics: true`, so every node runs the Prometheus JMX exporter
 # javaagent (Maven Central's jmx_prometheus_javaagent, the release the default agent image carries)
 # from the rendered KAFKA_OPTS and rules file, in the same start as the checks above; each node's
@@ -26,6 +35,7 @@
 # "combined dedicated"), KAFKA_IT_PORT_BASE (default 24090: below the ephemeral port range, where an
 # outgoing connection could take a port before a broker binds it), CDK8S_STATEFUL_CACHE (default
 # ~/.cache/cdk8s-stateful), KEEP_WORK=1 keeps the logs. Prints PASS/FAIL lines and a summary line.
+# shellcheck disable=SC2030,SC2031 # nodes, hooks and the drain run in subshells with their own environment, on purpose
 set -euo pipefail
 
 HERE="$(cd "$(dirname "$0")" && pwd)"
@@ -35,6 +45,7 @@ TOPOLOGIES="${KAFKA_IT_TOPOLOGIES:-combined dedicated}"
 PORT_BASE="${KAFKA_IT_PORT_BASE:-24090}"
 CACHE="${CDK8S_STATEFUL_CACHE:-$HOME/.cache/cdk8s-stateful}/kafka-$VERSION"
 LIB="$CACHE/lib"
+TOOLS="$CACHE/tools"
 AGENT_VERSION="${JMX_EXPORTER_VERSION:-1.0.1}"
 AGENT_DIR="${CDK8S_STATEFUL_CACHE:-$HOME/.cache/cdk8s-stateful}/jmx-exporter-$AGENT_VERSION"
 AGENT_JAR="$AGENT_DIR/jmx_prometheus_javaagent-$AGENT_VERSION.jar"
@@ -100,6 +111,14 @@ if [ ! -f "$LIB/.complete" ]; then
   timeout 900 mvn -q -B -f "$HERE/pom.xml" -Dkafka.version="$VERSION" \
     dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$LIB"
   touch "$LIB/.complete"
+fi
+
+# --- the image's admin tools (kafka-topics, kafka-reassign-partitions, kafka-metadata-quorum) --
+# The kafka-tools jar only: its own dependencies are the broker's (the Connect ones serve other tools).
+if ! ls "$TOOLS"/kafka-tools-"$VERSION".jar >/dev/null 2>&1; then
+  log "fetching kafka-tools $VERSION into $TOOLS"
+  mkdir -p "$TOOLS"
+  timeout 600 mvn -q -B dependency:copy -Dartifact="org.apache.kafka:kafka-tools:$VERSION" -DoutputDirectory="$TOOLS"
 fi
 
 # --- the JMX exporter's javaagent, pinned, cached like the broker jars -------------------------
@@ -177,7 +196,38 @@ echo "--- KAFKA_OPTS as run here: $opts"
 exec java $KAFKA_HEAP_OPTS -Dorg.slf4j.simpleLogger.showDateTime=true \
   -cp "$IT_LIB/*" $opts kafka.Kafka "$1.mapped"
 EOF
-chmod +x "$SHIMS/"*
+for tool in kafka-topics.sh:org.apache.kafka.tools.TopicCommand \
+    kafka-reassign-partitions.sh:org.apache.kafka.tools.reassign.ReassignPartitionsCommand \
+    kafka-metadata-quorum.sh:org.apache.kafka.tools.MetadataQuorumCommand; do
+  cat > "$SHIMS/${tool%%:*}" <<EOF
+#!/usr/bin/env bash
+# Stands in for the image's ${tool%%:*}: the same main class (the tools jar and the broker's jars).
+# shellcheck disable=SC2086 # KAFKA_HEAP_OPTS is a list of options, as in kafka-run-class.sh
+exec java \${KAFKA_HEAP_OPTS:-} -cp "\$IT_TOOLS/*:\$IT_LIB/*" ${tool#*:} "\$@"
+EOF
+done
+# The API server's answer to the stop hook's scale-down check: a Scale of IT_REPLICAS, written where
+# curl's -o says, HTTP 200 printed for -w. It records the URL it was asked for.
+mkdir -p "$WORK_ROOT/fake-api/bin" "$WORK_ROOT/fake-api/sa"
+cat > "$WORK_ROOT/fake-api/bin/curl" <<'EOF'
+#!/usr/bin/env bash
+set -euo pipefail
+out=/dev/stdout
+while [ $# -gt 0 ]; do
+  case "$1" in
+    -o) out="$2"; shift 2 ;;
+    https://*) echo "$1" >> "$IT_FAKE_API/requests"; shift ;;
+    *) shift ;;
+  esac
+done
+printf '{"kind":"Scale","apiVersion":"autoscaling/v1","metadata":{"name":"kafka","namespace":"db"},"spec":{"replicas":%s},"status":{"replicas":5}}\n' "$IT_REPLICAS" > "$out"
+printf '200'
+EOF
+echo token > "$WORK_ROOT/fake-api/sa/token"
+echo db > "$WORK_ROOT/fake-api/sa/namespace"
+echo ca > "$WORK_ROOT/fake-api/sa/ca.crt"
+chmod +x "$SHIMS/"* "$WORK_ROOT/fake-api/bin/curl"
+export IT_TOOLS="$TOOLS" IT_LIB="$LIB" IT_FAKE_API="$WORK_ROOT/fake-api"
 topology=setup
 if shellcheck "$SHIMS/"*; then pass "the test shims pass shellcheck"; else fail "the test shims have shellcheck findings"; fi
 
@@ -205,7 +255,7 @@ choose_ports() {
   local _ i busy
   for _ in $(seq 1 20); do
     busy=0
-    for i in $(seq 0 2); do
+    for i in $(seq 0 4); do
       for p in $((PORT_BASE + 10 * i)) $((PORT_BASE + 10 * i + 1)) $((PORT_BASE + 100 + 10 * i + 1)) \
                $((PORT_BASE + 10 * i + 4)) $((PORT_BASE + 100 + 10 * i + 4)); do
         if port_in_use "$p"; then busy=1; fi
@@ -336,6 +386,178 @@ check_metrics() { # check_metrics NODE...: every node's /metrics serves the seri
 }
 
 check() { timeout 300 java -cp "$LIB/*" "$HERE/Check.java" "$@" 2>>"$WORK/client.log"; }
+
+render() { # render DIR BROKERS [DRAIN]: the construct (combined, 3 voters by default) into DIR
+  (cd "$ROOT" && CDK8S_STATEFUL_QUIET=1 timeout 300 node -r ts-node/register/transpile-only \
+    test/integration/kafka/render.ts "$1" "$VERSION" "$CONTROLLERS" "$2" "${3:-}")
+}
+
+run_prestop() { # run_prestop NODE REPLICAS WAIT: the rendered stop hook, as the kubelet runs it
+  local node="$1"
+  (
+    set -a
+    # shellcheck disable=SC1090,SC1091
+    . "$WORK/rendered/broker/env"
+    set +a
+    POD_NAME="$(pod_of "$node")"
+    export POD_NAME
+    export KAFKA_CONFIG="$WORK/$node/runtime/server.properties.mapped"
+    export KAFKA_PRESTOP_WAIT_SECONDS="$3" KAFKA_PRESTOP_POLL_SECONDS=1
+    export KAFKA_PRESTOP_LOG="$WORK/$node/server.log"
+    export PATH="$IT_FAKE_API/bin:$PATH" IT_REPLICAS="$2"
+    export KUBERNETES_SERVICE_HOST=127.0.0.1 KUBERNETES_SERVICE_PORT=443
+    export SCALE_DOWN_CHECK_SA_DIR="$IT_FAKE_API/sa" SCALE_DOWN_CHECK_CLIENT=curl
+    exec sh "$WORK/rendered/prestop.sh"
+  )
+}
+
+# Scaling the combined topology: 3 -> 5 brokers, then back to 3 through drainBrokers and the stop hook.
+scale_combined() {
+  local bootstrap="$1" t0 t out status
+  log "[$topology] scaling from 3 to 5 brokers"
+  render "$WORK/rendered5" 5
+  if diff -r "$WORK/rendered" "$WORK/rendered5" >/dev/null; then
+    pass "brokers 3 -> 5 renders the same ConfigMaps, scripts and environment: the running pods do not roll, and controller.quorum.voters stays $(sed -n 's/^controller.quorum.voters=//p' "$WORK/rendered/broker/server.properties" | tr ',' '\n' | cut -d@ -f1 | paste -sd, -)"
+  else
+    fail "brokers 3 -> 5 changes the rendered pods"; diff -r "$WORK/rendered" "$WORK/rendered5" || true
+  fi
+  BROKERS=5
+  write_hosts_sed
+  t0=$SECONDS
+  start_node b3
+  start_node b4
+  if check brokers "$bootstrap" - 5; then
+    pass "kafka-3 and kafka-4 joined in $((SECONDS - t0)) s, started by the rendered start.sh"
+  else
+    fail "kafka-3 and kafka-4 did not join"; show_logs; return
+  fi
+  if grep -q '^process.roles=broker$' "$WORK/b3/runtime/server.properties" && grep -q '^process.roles=broker$' "$WORK/b4/runtime/server.properties" \
+     && grep -q '^process.roles=broker,controller$' "$WORK/b0/runtime/server.properties" && grep -q 'ordinal 3 >= 3 voters: broker only' "$WORK/b3/server.log"; then
+    pass "ordinals 3 and 4 run as brokers only (process.roles=broker), ordinals 0-2 stay broker,controller"
+  else
+    fail "the new ordinals did not start as brokers only"
+  fi
+  out="$(KAFKA_HEAP_OPTS=-Xmx128m timeout 120 "$WORK_ROOT/kafka-home/bin/kafka-metadata-quorum.sh" --bootstrap-server "$bootstrap" describe --status 2>>"$WORK/client.log" || true)"
+  while IFS= read -r line; do echo "    $line"; done <<< "$out"
+  local voters observers
+  voters="$(echo "$out" | sed -n 's/^CurrentVoters:[[:space:]]*//p' | grep -oE '"id": ?[0-9]+' | grep -oE '[0-9]+' | sort -n | paste -sd, -)"
+  observers="$(echo "$out" | sed -n 's/^CurrentObservers:[[:space:]]*//p' | grep -oE '"id": ?[0-9]+' | grep -oE '[0-9]+' | sort -n | paste -sd, -)"
+  if [ "$voters" = 0,1,2 ] && [[ ",$observers," == *,3,* ]] && [[ ",$observers," == *,4,* ]]; then
+    pass "kafka-metadata-quorum describe --status: voters $voters (unchanged), observers $observers"
+  else
+    fail "quorum after scaling up: voters '$voters', observers '$observers'"
+  fi
+  local placed=it-scale acked_scale="$WORK/acked-scale.txt"
+  : > "$acked_scale"
+  if check create-placed "$bootstrap" "$placed" "3,4,0;4,3,1;3,4,2;4,0,3;3,1,4;4,2,3" \
+     && check produce "$bootstrap" "$placed" 0 2000 "$acked_scale"; then
+    pass "topic $placed with every partition on kafka-3 and kafka-4 has a full ISR and took $(wc -l < "$acked_scale") acks=all writes"
+  else
+    fail "a topic placed on the new brokers did not work"
+  fi
+
+  log "[$topology] the stop hook of kafka-4 before any drain (it holds replicas): spec.replicas 5, then 3 with a 4 s budget"
+  t0=$SECONDS
+  out="$(run_prestop b4 5 4)" && status=0 || status=$?
+  if [ "$status" = 0 ] && [[ "$out" == *"restart, not a scale-down"* ]] && [ $((SECONDS - t0)) -le 3 ]; then
+    pass "with spec.replicas 5 the stop hook of kafka-4 sees a restart and returns at once"
+  else
+    fail "the stop hook on a restart: status $status, '$out'"
+  fi
+  t0=$SECONDS
+  out="$(run_prestop b4 3 4)" && status=0 || status=$?
+  t=$((SECONDS - t0))
+  echo "$out" | tail -n 2 | sed 's/^/    /'
+  if [ "$status" = 1 ] && [[ "$out" == *"WARNING: kafka-4 is being scaled away while broker 4 still holds"* ]] && [ "$t" -ge 4 ] && [ "$t" -le 12 ]; then
+    pass "a scaled-away broker that still holds replicas: the stop hook waited ${t} s (budget 4 s), then failed naming them"
+  else
+    fail "the stop hook of a broker with replicas: status $status after ${t} s"
+  fi
+  if grep -q 'statefulsets/kafka/scale' "$IT_FAKE_API/requests" && grep -q 'prestop: WARNING' "$WORK/b4/server.log"; then
+    pass "the stop hook asked for /apis/apps/v1/namespaces/db/statefulsets/kafka/scale and wrote its warning into the server's log"
+  else
+    fail "the stop hook did not ask the API stand-in, or wrote nothing into the server's log"
+  fi
+
+  log "[$topology] scaling back to 3: drainBrokers 3,4 (the rendered drain Job), then brokers 3"
+  render "$WORK/rendered-drain" 5 3,4
+  if [ ! -f "$WORK/rendered-drain/drain-args" ]; then fail "no drain Job rendered"; return; fi
+  local stop="$WORK/stop-producer" acked_live="$WORK/acked-live.txt" producer
+  : > "$acked_live"
+  rm -f "$stop"
+  check produce-until "$bootstrap" "$placed" 100000 "$stop" "$acked_live" > "$WORK/producer.log" 2>&1 &
+  producer=$!
+  sleep 2
+  local -a args
+  mapfile -t args < <(sed -e "s#^kafka\.db\.svc\.cluster\.local:9092\$#$bootstrap#" "$WORK/rendered-drain/drain-args")
+  echo "    the Job's command: ${args[*]}"
+  t0=$SECONDS
+  if (
+    export KAFKA_HOME="$WORK_ROOT/kafka-home" DRAIN_POLL_SECONDS=2 KAFKA_HEAP_OPTS=-Xmx256m
+    sh "$WORK/rendered-drain/drain.sh" "${args[@]:2}"
+  ) > "$WORK/drain.log" 2>&1; then
+    t=$((SECONDS - t0))
+    grep '^drain:' "$WORK/drain.log" | sed 's/^/    /'
+    pass "the rendered drain Job's script moved every replica off kafka-3 and kafka-4 in ${t} s while a producer kept writing"
+  else
+    fail "the drain failed"; cat "$WORK/drain.log"
+  fi
+  out="$(KAFKA_HOME="$WORK_ROOT/kafka-home" KAFKA_HEAP_OPTS=-Xmx256m sh "$WORK/rendered-drain/drain.sh" "${args[@]:2}" 2>&1 | grep '^drain:' || true)"
+  if [[ "$out" == *"no partition replica is left on brokers 3,4"*"0 moved"* ]]; then
+    pass "a second run of the drain moves nothing: $out"
+  else
+    fail "a second drain: '$out'"
+  fi
+  if check health "$bootstrap" - 3,4; then
+    pass "no partition replica is left on brokers 3 and 4 (all topics, internal ones included)"
+  else
+    fail "replicas are still on brokers 3 or 4"
+  fi
+
+  log "[$topology] brokers 3: kafka-3 and kafka-4 stop through the rendered stop hook (spec.replicas 3)"
+  render "$WORK/rendered3" 3 3,4
+  if [ ! -f "$WORK/rendered3/drain-args" ] && diff -r "$WORK/rendered" "$WORK/rendered3" >/dev/null; then
+    pass "brokers 3 with drainBrokers 3,4 renders no drain Job and the same pods as before the scale-up"
+  else
+    fail "brokers 3 with drainBrokers 3,4 renders something else"
+  fi
+  t0=$SECONDS
+  local s3 s4
+  run_prestop b3 3 60 > "$WORK/prestop-b3.log" 2>&1 &
+  s3=$!
+  run_prestop b4 3 60 > "$WORK/prestop-b4.log" 2>&1 &
+  s4=$!
+  wait "$s3" && wait "$s4" && status=0 || status=$?
+  t=$((SECONDS - t0))
+  tail -n 1 "$WORK/prestop-b3.log" "$WORK/prestop-b4.log" | sed 's/^/    /'
+  if [ "$status" = 0 ] && grep -q 'holds no partition replica: leaving' "$WORK/prestop-b3.log" && grep -q 'holds no partition replica: leaving' "$WORK/prestop-b4.log"; then
+    pass "the stop hooks of kafka-3 and kafka-4 saw a scale-down and let them go in ${t} s (no replica left on their volumes)"
+  else
+    fail "the stop hooks of kafka-3 and kafka-4: status $status"; cat "$WORK/prestop-b3.log" "$WORK/prestop-b4.log"
+  fi
+  t0=$SECONDS
+  stop_node b3 TERM
+  stop_node b4 TERM
+  echo "    kafka-3 and kafka-4 stopped on SIGTERM in $((SECONDS - t0)) s"
+  sleep 3
+  touch "$stop"
+  wait "$producer" || true
+  grep -E '^sent' "$WORK/producer.log" | sed 's/^/    producer during the drain and the stops: /'
+  check produce "$bootstrap" "$placed" 200000 1000 "$acked_scale" > /dev/null || true
+  cat "$acked_live" >> "$acked_scale"
+  if check health "$bootstrap" - 3,4; then
+    pass "after kafka-3 and kafka-4 left: no offline and no under-replicated partition"
+  else
+    fail "partitions offline or under-replicated after the scale-down"
+  fi
+  out="$(check verify "$bootstrap" "$placed" "$acked_scale" | tail -n 1)"
+  if [[ "$out" == *"missing 0" ]]; then
+    pass "topic $placed: $out (before, during and after the scale-down)"
+  else
+    fail "topic $placed lost acknowledged records: $out"
+  fi
+  BROKERS=3
+}
 cluster_id() { sed -n 's/^KAFKA_CLUSTER_ID="\(.*\)"$/\1/p' "$WORK/rendered/broker/env"; }
 
 run_topology() {
@@ -355,8 +577,8 @@ run_topology() {
   log "[$topology] rendering the construct (namespace db, name kafka, $BROKERS brokers, $CONTROLLERS dedicated controllers, Kafka $VERSION)"
   (cd "$ROOT" && CDK8S_STATEFUL_QUIET=1 timeout 300 node -r ts-node/register/transpile-only \
     test/integration/kafka/render.ts "$WORK/rendered" "$VERSION" "$CONTROLLERS")
-  if shellcheck -s sh "$WORK/rendered/start.sh"; then
-    pass "the start script passes shellcheck"
+  if shellcheck -s sh "$WORK/rendered/start.sh" "$WORK/rendered/prestop.sh" "$WORK/rendered/drain.sh"; then
+    pass "the start, stop hook and drain scripts pass shellcheck"
   else
     fail "the start script has shellcheck findings"
   fi
@@ -422,6 +644,14 @@ run_topology() {
     pass "the restarted broker rejoined: every partition has 3 in-sync replicas again"
   else
     fail "the restarted broker did not rejoin the ISR"
+  fi
+  if [ "$CONTROLLERS" = 0 ]; then
+    scale_combined "$bootstrap"
+    if check verify "$bootstrap" "$TOPIC" "$acked"; then
+      pass "every record acknowledged on $TOPIC before the scaling is still there after it"
+    else
+      fail "acknowledged records of $TOPIC were lost by the scaling"
+    fi
   fi
   if grep -q "already formatted" "$WORK/b1/server.log" \
      && [ "$(grep -c '^start: node.id=1 ' "$WORK/b1/server.log")" = 2 ]; then
