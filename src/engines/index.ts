@@ -5,6 +5,8 @@ export * from './engine-version';
 export * from './credentials';
 export * from './generated-secret';
 export * from './metrics';
+export * from './volume-snapshots';
+export * from './volume-snapshot-restore';
 export * from './kafka';
 export * from './mongodb';
 export * from './mysql';
