@@ -13,23 +13,14 @@ cd "$(dirname "$0")/.."
 OUT=src/imports
 
 work="$(mktemp -d)"
-trap 'chmod -R u+w "$work" 2>/dev/null; rm -rf "$work"' EXIT
-
-# module_dir <module> <version>: the module's directory after download.
-module_dir() {
-  local dir
-  dir="$(GOPATH="$work/gopath" GOMODCACHE="$work/gopath/pkg/mod" GOFLAGS=-mod=mod \
-    go mod download -json "$1@$2" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')"
-  [ -d "$dir" ] || { echo "go mod download gave no module directory for $1@$2" >&2; exit 1; }
-  echo "$dir"
-}
+trap 'rm -rf "$work"' EXIT
 
 # import_group <module> <version> <folder> <group> <crd file>...: one src/imports/<group>.ts.
 import_group() {
   local module=$1 version=$2 folder=$3 group=$4
   shift 4
   local dir source="$work/$group.yaml"
-  dir="$(module_dir "$module" "$version")"
+  dir="$(bash scripts/crd-module.sh "$module" "$version")"
   : > "$source"
   for crd in "$@"; do cat "$dir/$folder/$crd" >> "$source"; done
   mkdir -p "$OUT"
@@ -45,5 +36,7 @@ import_group() {
 
 import_group github.com/prometheus-operator/prometheus-operator v0.85.0 example/prometheus-operator-crd \
   monitoring.coreos.com monitoring.coreos.com_podmonitors.yaml
-import_group github.com/kubernetes-csi/external-snapshotter/client/v8 v8.7.0 config/crd \
+# The pin is scripts/crd-module.sh's ('snapshots'), which the manifest and cluster checks use too.
+read -r snapshot_module snapshot_version < <(sed -n 's/^  snapshots) set -- \(.*\) \(.*\) ;;$/\1 \2/p' scripts/crd-module.sh)
+import_group "$snapshot_module" "$snapshot_version" config/crd \
   snapshot.storage.k8s.io snapshot.storage.k8s.io_volumesnapshots.yaml snapshot.storage.k8s.io_volumesnapshotclasses.yaml
