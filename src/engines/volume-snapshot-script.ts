@@ -21,7 +21,12 @@ api="\${API_SERVER:-https://kubernetes.default.svc}/apis/snapshot.storage.k8s.io
 # The token goes through a file, never through argv (which any process can list).
 printf 'Authorization: Bearer %s\\n' "$(cat "$sa/token")" > "$work/auth"
 call() { curl -sS -o "$work/response" -w '%{http_code}' --cacert "$sa/ca.crt" -H "@$work/auth" "$@" || true; }
-fail() { echo "$1" >&2; cat "$work/response" >&2 2>/dev/null || true; echo >&2; failed=1; }
+# fail MESSAGE [response]: the run fails at the end; with 'response', the API server's answer is shown.
+fail() {
+  echo "$1" >&2
+  if [ "\${2:-}" = response ]; then cat "$work/response" >&2 2>/dev/null || true; echo >&2; fi
+  failed=1
+}
 # Ready to use, read with 'list' on one name: the Role grants no 'get'.
 ready() {
   code=$(call "$api?fieldSelector=metadata.name%3D$1")
@@ -39,7 +44,7 @@ for claim in $CLAIMS; do
     echo "created VolumeSnapshot $name of claim $claim"
     created="$created $claim"
   else
-    fail "creating VolumeSnapshot $name of claim $claim: HTTP $code"
+    fail "creating VolumeSnapshot $name of claim $claim: HTTP $code" response
   fi
 done
 
@@ -72,7 +77,7 @@ done
 # never takes the place of a usable one, and goes once KEEP newer ones are ready.
 for claim in $done_claims; do
   code=$(call "$api?labelSelector=cdk8s-stateful%2Fschedule%3D$SCHEDULE%2Ccdk8s-stateful%2Fclaim%3D$claim")
-  if [ "$code" != 200 ]; then fail "listing the snapshots of claim $claim: HTTP $code"; continue; fi
+  if [ "$code" != 200 ]; then fail "listing the snapshots of claim $claim: HTTP $code" response; continue; fi
   grep -o "\\"name\\":\\"$claim-[0-9]\\{8\\}-[0-9]\\{6\\}\\"" "$work/response" | sed -e 's/^"name":"//' -e 's/"$//' | sort -r -u > "$work/names"
   kept=0
   while read -r old; do
@@ -83,7 +88,7 @@ for claim in $done_claims; do
     code=$(call -X DELETE "$api/$old")
     case $code in
       200|202|404) echo "deleted VolumeSnapshot $old: $KEEP newer ones of claim $claim are ready" ;;
-      *) fail "deleting VolumeSnapshot $old: HTTP $code" ;;
+      *) fail "deleting VolumeSnapshot $old: HTTP $code" response ;;
     esac
   done < "$work/names"
 done
