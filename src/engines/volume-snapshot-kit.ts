@@ -48,8 +48,13 @@ export function resolveSnapshotOptions(scope: IConstruct, prefix: string, value:
   const p = (prop: string) => (prefix ? `${prefix}.${prop}` : prop);
   const extra = Object.fromEntries(extraKeys.map((k) => [k, 'checked-elsewhere' as const]));
   requireProps(scope, prefix, value, {
-    schedule: 'string', timeZone: 'string', keep: 'integer', snapshotClass: 'checked-elsewhere',
-    readyTimeout: instanceOf(Duration, 'Duration.minutes(30)'), image: 'string', ...extra,
+    schedule: 'string',
+    timeZone: 'string',
+    keep: 'integer',
+    snapshotClass: 'checked-elsewhere',
+    readyTimeout: instanceOf(Duration, 'Duration.minutes(30)'),
+    image: 'string',
+    ...extra,
   });
   const options = (value ?? {}) as VolumeSnapshotOptions;
   const keep = options.keep === undefined ? DEFAULT_SNAPSHOT_KEEP : requireInteger(scope, p('keep'), requireNumber(scope, p('keep'), options.keep), 1);
@@ -141,7 +146,8 @@ const KEEP_CLAIM = {
  * a namespace where the claim exists, they are refused (a claim's spec cannot change) and the
  * existing claim stays as it is.
  */
-export function restoredClaims(scope: Construct, id: string, set: RestoredSet, restore: ResolvedRestore, prop: string): k8s.KubePersistentVolumeClaim[] {
+export function restoredClaims(scope: Construct, id: string, set: RestoredSet, restore: ResolvedRestore,
+  prop: string): k8s.KubePersistentVolumeClaim[] {
   const { workload } = set;
   const ordinals = restore.ordinals ?? Array.from({ length: workload.replicas }, (_, i) => i);
   const beyond = ordinals.find((o) => o >= workload.replicas);

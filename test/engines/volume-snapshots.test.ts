@@ -30,8 +30,10 @@ describe('VolumeSnapshotSchedule', () => {
     const labels = cronJob.spec.jobTemplate.spec.template.metadata.labels;
     // Its own labels, never the database's: no Service or budget of the instance counts this pod.
     expect(labels).toEqual({
-      'app.kubernetes.io/name': 'volume-snapshots', 'app.kubernetes.io/component': 'backup',
-      'app.kubernetes.io/instance': 'web', 'app.kubernetes.io/managed-by': 'cdk8s-stateful',
+      'app.kubernetes.io/name': 'volume-snapshots',
+      'app.kubernetes.io/component': 'backup',
+      'app.kubernetes.io/instance': 'web',
+      'app.kubernetes.io/managed-by': 'cdk8s-stateful',
     });
     const policy = only(objects, 'NetworkPolicy');
     expect(policy.spec).toEqual({ podSelector: { matchLabels: labels }, policyTypes: ['Ingress'], ingress: [] });
@@ -56,8 +58,10 @@ describe('VolumeSnapshotSchedule', () => {
       metadata: {
         name: '@NAME@',
         labels: {
-          'app.kubernetes.io/instance': 'web', 'app.kubernetes.io/managed-by': 'cdk8s-stateful',
-          'cdk8s-stateful/schedule': 'web-snapshots', 'cdk8s-stateful/claim': '@CLAIM@',
+          'app.kubernetes.io/instance': 'web',
+          'app.kubernetes.io/managed-by': 'cdk8s-stateful',
+          'cdk8s-stateful/schedule': 'web-snapshots',
+          'cdk8s-stateful/claim': '@CLAIM@',
         },
       },
       spec: { source: { persistentVolumeClaimName: '@CLAIM@' } },
@@ -68,8 +72,14 @@ describe('VolumeSnapshotSchedule', () => {
     const chart = newChart();
     const vsc = new VolumeSnapshotClass(chart, 'vsc', { name: 'ebs-snapshots', driver: 'ebs.csi.aws.com' });
     const s = new VolumeSnapshotSchedule(chart, 'snaps', {
-      name: 'web-snapshots', instance: 'web', schedule: '0 */6 * * *', timeZone: 'Europe/Paris', keep: 28,
-      snapshotClass: vsc, readyTimeout: Duration.hours(2), image: 'registry.example.com/curl:8.11.1',
+      name: 'web-snapshots',
+      instance: 'web',
+      schedule: '0 */6 * * *',
+      timeZone: 'Europe/Paris',
+      keep: 28,
+      snapshotClass: vsc,
+      readyTimeout: Duration.hours(2),
+      image: 'registry.example.com/curl:8.11.1',
     });
     s.addClaims('data-web-0');
     const cronJob = only(synth(chart), 'CronJob');
@@ -150,9 +160,18 @@ describe('VolumeSnapshotSchedule', () => {
         writeFileSync(join(dir, 'store', `${name}.json`), JSON.stringify({ labels: labelsOf(claim, scheduleName), ready }));
       }
       const env = {
-        PATH: `${bin}:${process.env.PATH}`, SERVICE_ACCOUNT_DIR: dir, TMPDIR: dir, FAKE_DIR: dir, API_SERVER: 'https://api.test',
-        CLAIMS: 'data-web-0 data-web-1', SCHEDULE: 'web-snapshots', KEEP: String(options.keep ?? 3), READY_TIMEOUT: '2', POLL_SECONDS: '1',
-        SNAPSHOT_TEMPLATE: template, ...options.env,
+        PATH: `${bin}:${process.env.PATH}`,
+        SERVICE_ACCOUNT_DIR: dir,
+        TMPDIR: dir,
+        FAKE_DIR: dir,
+        API_SERVER: 'https://api.test',
+        CLAIMS: 'data-web-0 data-web-1',
+        SCHEDULE: 'web-snapshots',
+        KEEP: String(options.keep ?? 3),
+        READY_TIMEOUT: '2',
+        POLL_SECONDS: '1',
+        SNAPSHOT_TEMPLATE: template,
+        ...options.env,
       };
       let output = '';
       let status = 0;

@@ -26,7 +26,10 @@ describe('VolumeSnapshotClass', () => {
   test('name, parameters, the default-class annotation; Delete warns', () => {
     const chart = newChart();
     const vsc = new VolumeSnapshotClass(chart, 'x', {
-      name: 'gce-snapshots', driver: 'pd.csi.storage.gke.io', deletionPolicy: SnapshotDeletionPolicy.DELETE, isDefault: true,
+      name: 'gce-snapshots',
+      driver: 'pd.csi.storage.gke.io',
+      deletionPolicy: SnapshotDeletionPolicy.DELETE,
+      isDefault: true,
       parameters: { 'storage-locations': 'europe-west1', 'csi.storage.k8s.io/snapshotter-secret-name': 'creds' },
     });
     const obj = only(synth(chart), 'VolumeSnapshotClass');
