@@ -20,7 +20,9 @@ work=\${TMPDIR:-/tmp}
 api="\${API_SERVER:-https://kubernetes.default.svc}/apis/snapshot.storage.k8s.io/v1/namespaces/$(cat "$sa/namespace")/volumesnapshots"
 # The token goes through a file, never through argv (which any process can list).
 printf 'Authorization: Bearer %s\\n' "$(cat "$sa/token")" > "$work/auth"
-call() { curl -sS -o "$work/response" -w '%{http_code}' --cacert "$sa/ca.crt" -H "@$work/auth" "$@" || true; }
+# Its own user agent, for the API server's audit log (and because the API server pretty-prints JSON
+# for curl's: the patterns below allow spaces either way).
+call() { curl -sS -A cdk8s-stateful-snapshots -o "$work/response" -w '%{http_code}' --cacert "$sa/ca.crt" -H "@$work/auth" "$@" || true; }
 # fail MESSAGE [response]: the run fails at the end; with 'response', the API server's answer is shown.
 fail() {
   echo "$1" >&2
@@ -30,7 +32,7 @@ fail() {
 # Ready to use, read with 'list' on one name: the Role grants no 'get'.
 ready() {
   code=$(call "$api?fieldSelector=metadata.name%3D$1")
-  [ "$code" = 200 ] && grep -q '"readyToUse":true' "$work/response"
+  [ "$code" = 200 ] && grep -q '"readyToUse": *true' "$work/response"
 }
 failed=0
 stamp=$(date -u +%Y%m%d-%H%M%S)
@@ -78,7 +80,7 @@ done
 for claim in $done_claims; do
   code=$(call "$api?labelSelector=cdk8s-stateful%2Fschedule%3D$SCHEDULE%2Ccdk8s-stateful%2Fclaim%3D$claim")
   if [ "$code" != 200 ]; then fail "listing the snapshots of claim $claim: HTTP $code" response; continue; fi
-  grep -o "\\"name\\":\\"$claim-[0-9]\\{8\\}-[0-9]\\{6\\}\\"" "$work/response" | sed -e 's/^"name":"//' -e 's/"$//' | sort -r -u > "$work/names"
+  grep -o "\\"name\\": *\\"$claim-[0-9]\\{8\\}-[0-9]\\{6\\}\\"" "$work/response" | sed -e 's/^"name": *"//' -e 's/"$//' | sort -r -u > "$work/names"
   kept=0
   while read -r old; do
     if [ "$kept" -lt "$KEEP" ]; then

@@ -201,6 +201,8 @@ describe('VolumeSnapshotSchedule', () => {
         expect(p.spec.source).toEqual({ persistentVolumeClaimName: `data-web-${i}` });
       }
       expect(r.calls.join('\n')).not.toMatch(/secret-token|Bearer/);
+      // Its own user agent, for the API server's audit log.
+      expect(r.calls.every((c) => c.includes('-A cdk8s-stateful-snapshots'))).toBe(true);
       expect(r.calls[0]).toMatch(/^POST https:\/\/api.test\/apis\/snapshot.storage.k8s.io\/v1\/namespaces\/shop\/volumesnapshots /);
       expect(r.output).toMatch(/created VolumeSnapshot data-web-0-[0-9-]+ of claim data-web-0/);
       expect(r.output).toMatch(/VolumeSnapshot data-web-1-[0-9-]+ is ready to use/);

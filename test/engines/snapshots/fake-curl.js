@@ -2,6 +2,7 @@
 // A stand-in for curl, as the snapshot script calls it, serving the VolumeSnapshot API from files:
 // $FAKE_DIR/store/<name>.json holds { labels, ready }. Every call is logged to $FAKE_DIR/calls.
 // FAKE_READY=never leaves new snapshots not ready; FAKE_FAIL_CLAIM=<claim> answers 403 to its create.
+// Answers are pretty-printed, as the API server prints them for curl's own user agent.
 const fs = require('fs');
 const path = require('path');
 const dir = process.env.FAKE_DIR;
@@ -12,12 +13,12 @@ let out; let method = 'GET'; let data; let url;
 for (let i = 0; i < args.length; i++) {
   const a = args[i];
   if (a === '-o') { out = args[++i]; } else if (a === '-X') { method = args[++i]; } else if (a === '--data') { data = args[++i]; }
-  else if (a === '-w' || a === '--cacert' || a === '-H') { i++; } else if (!a.startsWith('-')) { url = a; }
+  else if (a === '-w' || a === '--cacert' || a === '-H' || a === '-A') { i++; } else if (!a.startsWith('-')) { url = a; }
 }
 fs.appendFileSync(path.join(dir, 'calls'), `${method} ${url} ${process.argv.slice(2).join(' ')}\n`);
 const u = new URL(url);
 const base = u.pathname.match(/^\/apis\/snapshot\.storage\.k8s\.io\/v1\/namespaces\/([^/]+)\/volumesnapshots(?:\/([^/]+))?$/);
-const reply = (code, body) => { fs.writeFileSync(out, JSON.stringify(body ?? {})); process.stdout.write(String(code)); process.exit(0); };
+const reply = (code, body) => { fs.writeFileSync(out, JSON.stringify(body ?? {}, null, 2)); process.stdout.write(String(code)); process.exit(0); };
 if (!base) { reply(404); }
 const read = (name) => JSON.parse(fs.readFileSync(path.join(store, `${name}.json`), 'utf8'));
 const item = (name) => {
