@@ -3,7 +3,7 @@
 // A small app Deployment connects through `connection` and is admitted by `allowFrom`.
 import { App, Chart, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
-import { Cassandra, CassandraVersion, EbsVolumeType, Provisioner, RestrictedPodSecurity, StorageClass } from 'cdk8s-stateful';
+import { Cassandra, CassandraVersion, EbsVolumeType, Provisioner, RestrictedPodSecurity, StorageClass, VolumeSnapshotClass } from 'cdk8s-stateful';
 
 const app = new App();
 const chart = new Chart(app, 'cassandra', { namespace: 'events' });
@@ -11,6 +11,9 @@ const chart = new Chart(app, 'cassandra', { namespace: 'events' });
 const ssd = new StorageClass(chart, 'cassandra-ssd', {
   provisioner: Provisioner.awsEbs({ type: EbsVolumeType.GP3 }),
 });
+
+// Snapshots of the EBS volumes, kept when their VolumeSnapshot (or the namespace) is deleted.
+const snapshots = new VolumeSnapshotClass(chart, 'cassandra-snapshots', { driver: 'ebs.csi.aws.com' });
 
 // The app's pods, selected by label: admitted to CQL (9042) only, never to gossip (7000).
 const appPods = kplus.Pods.select(chart, 'AppPods', { labels: { 'app.kubernetes.io/name': 'events-api' } });
@@ -36,6 +39,9 @@ const events = new Cassandra(chart, 'events', {
     concurrent_writes: '64',
   },
   allowFrom: [appPods],
+  // A CSI snapshot of each of the six volumes every night, the last 14 kept. Each is crash-consistent
+  // (commit log and data on one volume); after a restore, run a repair (docs/backups.md).
+  volumeSnapshots: { schedule: '17 2 * * *', timeZone: 'Europe/Dublin', keep: 14, snapshotClass: snapshots },
 });
 
 const conn = events.connection;

@@ -2,7 +2,7 @@
 // billing consumer Deployment that reads from it through `connection`.
 import { App, Chart, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
-import { Kafka, KafkaVersion, NetworkPeer, Provisioner, RestrictedPodSecurity, StorageClass } from 'cdk8s-stateful';
+import { Kafka, KafkaVersion, NetworkPeer, Provisioner, RestrictedPodSecurity, StorageClass, VolumeSnapshotClass } from 'cdk8s-stateful';
 
 const app = new App();
 const chart = new Chart(app, 'events', { namespace: 'shop' });
@@ -24,6 +24,10 @@ const events = new Kafka(chart, 'events', {
   },
   // clusterId: derived from namespace and name, the same on every synth; pin it to adopt existing volumes
   metrics: true, // the JMX exporter javaagent on 9404 in every broker and controller
+  // Every 6 hours a CSI snapshot of the brokers' and controllers' volumes, a day's worth kept, with a
+  // class that already exists in the cluster. Replication is what protects topics; these snapshots
+  // are for losing the whole cluster (docs/backups.md).
+  volumeSnapshots: { schedule: '41 */6 * * *', keep: 4, snapshotClass: VolumeSnapshotClass.fromVolumeSnapshotClassName('ebs-csi-snapshots') },
 });
 // Prometheus (in the monitoring namespace) may scrape 9404; nobody else may.
 events.allowMetricsFrom(NetworkPeer.pods({ labels: { 'app.kubernetes.io/name': 'prometheus' }, namespace: 'monitoring' }));

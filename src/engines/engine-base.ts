@@ -10,6 +10,8 @@ import { EngineVersion } from './engine-version';
 import { GeneratedSecret } from './generated-secret';
 import { MemberSetOptions } from './member-set';
 import { JmxExporterAgent, PodMonitorOptions } from './metrics';
+import { ResolvedRestore, resolveRestore, resolveSnapshotOptions, restoredClaims } from './volume-snapshot-kit';
+import { VolumeSnapshotSchedule } from './volume-snapshots';
 import { PodMonitor } from '../imports/monitoring.coreos.com';
 import { ClusterDns } from '../private/dns';
 import { requireWholeSeconds } from '../private/durations';
@@ -136,6 +138,11 @@ export abstract class EngineBase extends Construct implements kplus.INetworkPoli
   public readonly clientPorts: number[];
   /** The version that runs. */
   public readonly version: EngineVersion;
+  /**
+   * The CronJob that snapshots the instance's claims, when `volumeSnapshots` is set.
+   * @default - none
+   */
+  public readonly volumeSnapshots?: VolumeSnapshotSchedule;
 
   /** @internal */ protected readonly _definition: EngineDefinition;
   /** @internal */ protected readonly _resources: kplus.ContainerResources;
@@ -160,6 +167,7 @@ export abstract class EngineBase extends Construct implements kplus.INetworkPoli
   private clientService?: kplus.Service;
   private secretGenerator?: GeneratedSecret;
   private connectionValues?: ConnectionValues;
+  private readonly restore?: ResolvedRestore;
 
   /**
    * @param scope the parent construct
@@ -204,6 +212,18 @@ export abstract class EngineBase extends Construct implements kplus.INetworkPoli
         invalid(this, `podAnnotations.${key}`, `is written by the library (${LIBRARY_PREFIX}* annotations such as the config checksum that rolls the pods): leave it out`);
       }
     }
+
+    if (props.volumeSnapshots !== undefined) {
+      this._reserveSets([{ suffix: SNAPSHOTS_SUFFIX, prop: 'volumeSnapshots', kind: 'CronJob' }]);
+      // Checked here first, so that a message names the engine and 'volumeSnapshots.<prop>'.
+      resolveSnapshotOptions(this, 'volumeSnapshots', props.volumeSnapshots);
+      this.volumeSnapshots = new VolumeSnapshotSchedule(this, 'VolumeSnapshots', {
+        ...props.volumeSnapshots,
+        name: `${this.name}${SNAPSHOTS_SUFFIX}`,
+        instance: this.name,
+      });
+    }
+    this.restore = resolveRestore(this, 'restoreFromVolumeSnapshots', props.restoreFromVolumeSnapshots, this.name);
 
     requireKind(this, 'allowFrom', props.allowFrom, 'array');
     (props.allowFrom ?? []).forEach((peer, i) => this.peers.push(this.requirePeer(`allowFrom[${i}]`, peer)));
@@ -420,11 +440,12 @@ export abstract class EngineBase extends Construct implements kplus.INetworkPoli
    * and checks once that every derived name fits, naming the props that made it.
    * @internal
    */
-  protected _reserveSets(sets: Array<{ suffix: string; prop: string }>): void {
-    const longest = [{ suffix: '', prop: 'name' }, ...sets].reduce((a, b) => (b.suffix.length > a.suffix.length ? b : a));
+  protected _reserveSets(sets: Array<{ suffix: string; prop: string; kind?: string }>): void {
+    const longest = [{ suffix: '', prop: 'name', kind: undefined }, ...sets].reduce((a, b) => (b.suffix.length > a.suffix.length ? b : a));
     const budget = MAX_SET_NAME - longest.suffix.length;
     if (this.name.length === 0 || this.name.length > budget || !/^[a-z]([-a-z0-9]*[a-z0-9])?$/.test(this.name)) {
-      const derived = longest.suffix ? `; it names the StatefulSet '${this.name}${longest.suffix}' (from '${longest.prop}'), whose name may have at most ${MAX_SET_NAME}` : '';
+      // A CronJob's name has the same limit: its Jobs add 11 characters and must fit a label value.
+      const derived = longest.suffix ? `; it names the ${longest.kind ?? 'StatefulSet'} '${this.name}${longest.suffix}' (from '${longest.prop}'), whose name may have at most ${MAX_SET_NAME}` : '';
       const fromId = this.nameFromId ? "; it defaults to the construct id: set 'name'" : '';
       invalid(this, 'name', `must be a DNS label that starts with a letter (lower-case letters, digits and '-'; it names Services) of at most ${budget} characters${derived}${fromId}`, this.name);
     }
@@ -474,7 +495,7 @@ export abstract class EngineBase extends Construct implements kplus.INetworkPoli
       containers: options.containers,
       initContainers: options.initContainers,
       volumeClaims: options.dataPath === undefined ? [] : [{
-        name: 'data',
+        name: DATA_CLAIM,
         size: storage.size,
         storageClass: storage.storageClass,
         accessModes: storage.accessModes,
@@ -497,6 +518,13 @@ export abstract class EngineBase extends Construct implements kplus.INetworkPoli
     });
     this.members.push(workload);
     this.memberPorts.set(workload, servedPorts);
+    if (options.dataPath !== undefined) {
+      // Every claim the set has as rendered: ordinals 0..replicas-1 (an arbiter has none).
+      this.volumeSnapshots?.addClaims(...Array.from({ length: workload.replicas }, (_, i) => `${DATA_CLAIM}-${workload.name}-${i}`));
+      if (this.restore) {
+        restoredClaims(this, id, { template: DATA_CLAIM, workload, suffix, ...storage }, this.restore, 'restoreFromVolumeSnapshots');
+      }
+    }
     for (const peer of this.peers) { this.admit(workload, peer, this.clientPorts); }
     for (const peer of this.metricsPeers) { this.admit(workload, peer, [this.metricsPort!]); }
     return workload;
@@ -715,6 +743,11 @@ interface JmxExporterParts {
   readonly volumeMounts: kplus.VolumeMount[];
 }
 
+/** The name of every engine's claim template: claims are `data-<set>-<ordinal>`. */
+const DATA_CLAIM = 'data';
+/** The snapshot CronJob is `<name>-snapshots`. */
+const SNAPSHOTS_SUFFIX = '-snapshots';
+
 /** The JMX exporter's port, as Strimzi and most Kafka dashboards have it. */
 const JMX_EXPORTER_PORT = 9404;
 /** The init container that copies the jar. */
@@ -740,6 +773,8 @@ const BASE_KINDS: { [prop: string]: PropKind } = {
   terminationGracePeriod: instanceOf(Duration, 'Duration.seconds(120)'),
   version: 'checked-elsewhere',
   config: 'checked-elsewhere',
+  volumeSnapshots: 'object',
+  restoreFromVolumeSnapshots: 'object',
 };
 
 

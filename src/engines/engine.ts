@@ -1,5 +1,7 @@
 import { Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
+import { VolumeSnapshotRestore } from './volume-snapshot-restore';
+import { VolumeSnapshotOptions } from './volume-snapshots';
 import { AccessMode } from '../storage/access-mode';
 import { IStorageClass } from '../storage/storage-class';
 import { PlacementProps } from '../workload/placement';
@@ -69,4 +71,22 @@ export interface EngineProps {
    * @default - the engine's default (documented on the engine)
    */
   readonly terminationGracePeriod?: Duration;
+  /**
+   * A schedule of CSI VolumeSnapshots of every claim of every StatefulSet of the instance, with
+   * retention: a CronJob `<name>-snapshots` whose ServiceAccount may only create, list and delete
+   * VolumeSnapshots in the namespace. The cluster needs the snapshot CRDs and controller and a
+   * CSI driver that can snapshot. See docs/backups.md for what a snapshot of each engine holds.
+   * @default - no snapshots
+   */
+  readonly volumeSnapshots?: VolumeSnapshotOptions;
+  /**
+   * Start the claims of a new instance from the VolumeSnapshots of one run of a snapshot schedule:
+   * a claim `data-<set>-<ordinal>` with the snapshot as `dataSource` per restored ordinal, created
+   * before the StatefulSet adopts it. Claims that already exist are left as they are (Kubernetes
+   * refuses to change a claim's `dataSource`), so this never overwrites data; keep the prop after
+   * the restore, because removing it would make GitOps tools delete those claims (they are
+   * annotated against Argo CD's and Flux's pruning).
+   * @default - the claims start empty
+   */
+  readonly restoreFromVolumeSnapshots?: VolumeSnapshotRestore;
 }

@@ -6,6 +6,8 @@ export * from './credentials';
 export * from './generated-secret';
 export * from './logical-backup';
 export * from './metrics';
+export * from './volume-snapshots';
+export * from './volume-snapshot-restore';
 export * from './kafka';
 export * from './mongodb';
 export * from './mysql';

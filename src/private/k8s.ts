@@ -39,7 +39,7 @@ export function namespaceOf(scope: IConstruct): string {
 
 const CHECKED = Symbol.for('cdk8s-stateful.unique-names');
 const INSTANCE = Symbol.for('cdk8s-stateful.instance');
-const CLUSTER_SCOPED = new Set(['StorageClass', 'PersistentVolume', 'Namespace', 'ClusterRole', 'ClusterRoleBinding', 'PriorityClass']);
+const CLUSTER_SCOPED = new Set(['StorageClass', 'PersistentVolume', 'Namespace', 'ClusterRole', 'ClusterRoleBinding', 'PriorityClass', 'VolumeSnapshotClass']);
 
 /**
  * Marks `construct` as one instance (a StatefulWorkload, an engine) for name clash messages: the

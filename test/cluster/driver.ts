@@ -14,6 +14,7 @@ import { execFileSync, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { Yaml } from 'cdk8s';
+import { checkSnapshotSchedule, snapshotCronJobs } from './snapshots';
 import { staticVolumesFor } from './static-volumes';
 
 const KUBECTL = process.env.KUBECTL ?? 'kubectl';
@@ -118,7 +119,7 @@ function podReady(p: Obj): boolean {
 const CLUSTER_SCOPED = new Set([
   'Namespace', 'StorageClass', 'PersistentVolume', 'ClusterRole', 'ClusterRoleBinding', 'PriorityClass',
   'CustomResourceDefinition', 'ValidatingWebhookConfiguration', 'MutatingWebhookConfiguration', 'IngressClass',
-  'CSIDriver', 'VolumeAttributesClass',
+  'CSIDriver', 'VolumeAttributesClass', 'VolumeSnapshotClass',
 ]);
 function nsOf(o: Obj): string | undefined {
   return CLUSTER_SCOPED.has(o.kind) ? undefined : (o.metadata.namespace ?? 'default');
@@ -671,6 +672,11 @@ function runExample(dir: string, stateDir: string): void {
 
     // 5. Services reach their pods
     checkServices(objects.filter(o => o.kind === 'Service'));
+
+    // 6. Volume snapshots: the CronJob's rights, its script against this API server, a restore claim
+    for (const cronJob of snapshotCronJobs(objects)) {
+      checkSnapshotSchedule(cronJob, stateDir, { pass, fail, info });
+    }
 
     // 3. eviction under the PodDisruptionBudget, 4. scaling with claim retention
     const pdbs = objects.filter(o => o.kind === 'PodDisruptionBudget');

@@ -215,6 +215,21 @@ wait_for "$nodes Ready node(s), layout $layout" 120 kwok ready_nodes
 wait_for kube-scheduler 60 kube-scheduler curl -fsSk "https://127.0.0.1:$SCHED_PORT/healthz"
 alive kube-controller-manager
 
+# --- the CSI snapshot CRDs (VolumeSnapshot, VolumeSnapshotClass, VolumeSnapshotContent), from the Go
+# module the library's types were imported from (scripts/crd-module.sh: downloaded once, cached),
+# so that the examples' snapshot objects and CronJobs apply with strict validation. No snapshot
+# controller runs: the snapshot check plays it (driver.ts).
+crds="$(bash "$here/../../scripts/crd-module.sh" snapshots)/config/crd"
+crd_out=$(k apply --server-side --field-manager=cdk8s-stateful-test-crds \
+  -f "$crds/snapshot.storage.k8s.io_volumesnapshotclasses.yaml" \
+  -f "$crds/snapshot.storage.k8s.io_volumesnapshotcontents.yaml" \
+  -f "$crds/snapshot.storage.k8s.io_volumesnapshots.yaml" 2>&1) || { echo "$crd_out" >&2; exit 1; }
+if grep -qi '^warning' <<<"$crd_out"; then echo "up.sh: the snapshot CRDs applied with warnings: $crd_out" >&2; exit 1; fi
+k wait --for=condition=Established --timeout=60s \
+  crd/volumesnapshotclasses.snapshot.storage.k8s.io crd/volumesnapshotcontents.snapshot.storage.k8s.io \
+  crd/volumesnapshots.snapshot.storage.k8s.io >/dev/null
+log "snapshot CRDs established (external-snapshotter client/v8 v8.7.0)"
+
 cat > "$dir/env" <<EOF
 export KUBECONFIG="$dir/kubeconfig"
 export PATH="$bin:\$PATH"

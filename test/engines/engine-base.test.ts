@@ -566,6 +566,91 @@ describe.each(ALL)('%s metrics', (_name, engine) => {
   });
 });
 
+describe.each(ALL)('%s volume snapshots', (_name, engine) => {
+  /** Every claim of every set as the StatefulSets render them: `<template>-<set>-<ordinal>`. */
+  const claimsOf = (objects: any[]) => kinds(objects, 'StatefulSet').flatMap((sts: any) => (sts.spec.volumeClaimTemplates ?? [])
+    .flatMap((t: any) => Array.from({ length: sts.spec.replicas }, (_, i) => `${t.metadata.name}-${sts.metadata.name}-${i}`)));
+  const env = (objects: any[]) => Object.fromEntries(kinds(objects, 'CronJob')[0].spec.jobTemplate.spec.template.spec.containers[0].env
+    .map((e: any) => [e.name, e.value]));
+
+  test('one CronJob <name>-snapshots takes every claim of every StatefulSet of the instance (an arbiter has none)', () => {
+    const { objects, db } = build(engine, { ...engine.topology.props, volumeSnapshots: { keep: 3 } });
+    const cronJobs = kinds(objects, 'CronJob');
+    expect(cronJobs.map((c) => c.metadata.name)).toEqual(['db-snapshots']);
+    const claims = claimsOf(objects);
+    expect(claims.length).toBeGreaterThanOrEqual(2);
+    expect(env(objects).CLAIMS.split(' ').sort()).toEqual([...claims].sort());
+    expect(env(objects).KEEP).toBe('3');
+    expect(db.volumeSnapshots?.cronJob.name).toBe('db-snapshots');
+    // The Job's pods are not the database's: no selector of the instance picks them.
+    const podLabels = cronJobs[0].spec.jobTemplate.spec.template.metadata.labels;
+    for (const sts of kinds(objects, 'StatefulSet')) { expect(selects(sts.spec.selector.matchLabels, podLabels)).toBe(false); }
+    for (const pdb of kinds(objects, 'PodDisruptionBudget')) { expect(selects(pdb.spec.selector.matchLabels, podLabels)).toBe(false); }
+  });
+
+  test('without the prop: no CronJob, no snapshot objects', () => {
+    const { objects, db } = build(engine);
+    expect(kinds(objects, 'CronJob')).toEqual([]);
+    expect(db.volumeSnapshots).toBeUndefined();
+  });
+
+  test('the CronJob\'s name counts in the name budget, naming the prop that derives it', () => {
+    expectError(() => build(engine, { name: 'a'.repeat(43), volumeSnapshots: {} }),
+      /test\/db: 'name' must be a DNS label .* of at most 42 characters; it names the CronJob 'a{43}-snapshots' \(from 'volumeSnapshots'\), whose name may have at most 52/);
+    expect(() => build(engine, { name: 'a'.repeat(42), volumeSnapshots: {} })).not.toThrow();
+  });
+
+  test.each([
+    ['keep of zero', { volumeSnapshots: { keep: 0 } }, /^test\/db: 'volumeSnapshots.keep' must be a positive integer, got 0$/],
+    ['a schedule that cannot parse', { volumeSnapshots: { schedule: 'daily' } }, /^test\/db: 'volumeSnapshots.schedule' must be a cron schedule of five fields/],
+    ['a misspelt option', { volumeSnapshots: { retain: 3 } }, /^test\/db: 'volumeSnapshots.retain' is not a known prop of 'volumeSnapshots'/],
+    ['options that are not an object', { volumeSnapshots: true }, /^test\/db: 'volumeSnapshots' must be an object of named props, got true/],
+    ['a restore timestamp of another shape', { restoreFromVolumeSnapshots: { timestamp: '2026-12-01T03:17' } },
+      /^test\/db: 'restoreFromVolumeSnapshots.timestamp' must be the UTC timestamp of a snapshot run as its snapshots' names end, YYYYMMDD-HHMMSS \(e.g. '20261201-031700'\), got '2026-12-01T03:17'$/],
+    ['a restore without a timestamp', { restoreFromVolumeSnapshots: {} }, /^test\/db: 'restoreFromVolumeSnapshots.timestamp' must be a string, got nothing/],
+    ['an ordinal beyond the pods', { restoreFromVolumeSnapshots: { timestamp: '20261201-031700', ordinals: [0, 7] } },
+      /^test\/db: 'restoreFromVolumeSnapshots.ordinals' must be pods of every StatefulSet of the instance: '[a-z-]+' has ordinals 0 to \d+, got 7$/],
+    ['a negative ordinal', { restoreFromVolumeSnapshots: { timestamp: '20261201-031700', ordinals: [-1] } }, /^test\/db: 'restoreFromVolumeSnapshots.ordinals\[0\]' must be an integer of at least 0, got -1$/],
+    ['no ordinal', { restoreFromVolumeSnapshots: { timestamp: '20261201-031700', ordinals: [] } }, /'restoreFromVolumeSnapshots.ordinals' must name at least one pod ordinal/],
+    ['a source name that is no DNS label', { restoreFromVolumeSnapshots: { timestamp: '20261201-031700', sourceName: 'Orders' } },
+      /^test\/db: 'restoreFromVolumeSnapshots.sourceName' must be a DNS label/],
+    ['a misspelt restore prop', { restoreFromVolumeSnapshots: { timestamp: '20261201-031700', source: 'old' } },
+      /^test\/db: 'restoreFromVolumeSnapshots.source' is not a known prop of 'restoreFromVolumeSnapshots'/],
+  ])('%s is refused, naming the engine and the prop', (_what, props, message) => {
+    expectError(() => build(engine, { ...engine.topology.props, ...props }), message);
+  });
+
+  test('restore: a claim per ordinal of every set, from the run\'s snapshot of the source, as the template would make it, before its StatefulSet', () => {
+    const { objects } = build(engine, { ...engine.topology.props, restoreFromVolumeSnapshots: { timestamp: '20261201-031700', sourceName: 'old' } });
+    const claims = kinds(objects, 'PersistentVolumeClaim');
+    expect(claims.map((c) => c.metadata.name).sort()).toEqual(claimsOf(objects).sort());
+    for (const sts of kinds(objects, 'StatefulSet')) {
+      for (const template of sts.spec.volumeClaimTemplates ?? []) {
+        const suffix = sts.metadata.name.slice('db'.length);
+        for (let i = 0; i < sts.spec.replicas; i++) {
+          const claim = claims.find((c) => c.metadata.name === `${template.metadata.name}-${sts.metadata.name}-${i}`);
+          expect(claim.spec.dataSource).toEqual({ apiGroup: 'snapshot.storage.k8s.io', kind: 'VolumeSnapshot', name: `data-old${suffix}-${i}-20261201-031700` });
+          expect(claim.spec.resources).toEqual(template.spec.resources);
+          expect(claim.spec.accessModes).toEqual(template.spec.accessModes);
+          expect(claim.spec.storageClassName).toEqual(template.spec.storageClassName);
+          expect(claim.metadata.labels).toEqual(template.metadata.labels);
+          expect(claim.metadata.annotations).toEqual({ 'argocd.argoproj.io/sync-options': 'Prune=false,Delete=false', 'kustomize.toolkit.fluxcd.io/prune': 'disabled' });
+          // Applied before the StatefulSet, so that it adopts the claim instead of making an empty one.
+          expect(objects.indexOf(claim)).toBeLessThan(objects.indexOf(sts));
+        }
+      }
+    }
+  });
+
+  test('restore of chosen ordinals only; the source defaults to the instance itself', () => {
+    const { objects } = build(engine, { ...engine.topology.props, restoreFromVolumeSnapshots: { timestamp: '20261201-031700', ordinals: [0] } });
+    const claims = kinds(objects, 'PersistentVolumeClaim');
+    const sets = kinds(objects, 'StatefulSet').filter((s) => (s.spec.volumeClaimTemplates ?? []).length > 0);
+    expect(claims.map((c) => c.metadata.name).sort()).toEqual(sets.map((s) => `data-${s.metadata.name}-0`).sort());
+    for (const c of claims) { expect(c.spec.dataSource.name).toBe(`${c.metadata.name}-20261201-031700`); }
+  });
+});
+
 describe.each(WITH_CREDENTIALS)('%s credentials', (_name, engine) => {
   test('no secret value is ever in the YAML: the Secret is generated in the cluster', () => {
     const { objects } = build(engine);

@@ -2,7 +2,8 @@
 """Independent checks of synthesized Kubernetes manifests (multi-document YAML).
 
     checks.py schema FILE...   strict schema validation (kubernetes-validate) against
-                               Kubernetes 1.27 and the newest release it knows
+                               Kubernetes 1.27 and the newest release it knows; custom
+                               resources against their CRDs' schemas (CRD_DIRS, ':'-separated)
     checks.py yaml FILE...     every document must read the same in YAML 1.1
                                (PyYAML, the reading Kubernetes does) and YAML 1.2
                                (ruamel.yaml), with no duplicate keys and only JSON values
@@ -20,6 +21,7 @@ import yaml  # PyYAML: YAML 1.1 resolver
 from ruamel.yaml import YAML
 from ruamel.yaml.constructor import DuplicateKeyError
 
+import jsonschema
 import kubernetes_validate
 from kubernetes_validate.utils import (
     InvalidSchemaError,
@@ -80,8 +82,44 @@ def newest_version():
     return major_minor(kubernetes_validate.latest_version())
 
 
+def load_crds():
+    """(apiVersion, kind) -> the served version's openAPIV3Schema, from the CRDs in CRD_DIRS."""
+    schemas = {}
+    for d in filter(None, os.environ.get("CRD_DIRS", "").split(":")):
+        for name in sorted(os.listdir(d)):
+            if not name.endswith((".yaml", ".yml")):
+                continue
+            with open(os.path.join(d, name)) as f:
+                for crd in yaml.safe_load_all(f):
+                    if not crd or crd.get("kind") != "CustomResourceDefinition":
+                        continue
+                    spec = crd["spec"]
+                    for v in spec["versions"]:
+                        if v.get("served"):
+                            schemas[("%s/%s" % (spec["group"], v["name"]), spec["names"]["kind"])] = \
+                                strict_structural(v["schema"]["openAPIV3Schema"])
+    return schemas
+
+
+def strict_structural(schema):
+    """A CRD's structural schema as `kubectl apply --validate=strict` reads it: unknown fields are
+    errors, except where the schema preserves them. Metadata is the API server's to check."""
+    if isinstance(schema, dict):
+        out = {k: strict_structural(v) for k, v in schema.items()}
+        if "properties" in out and "additionalProperties" not in out \
+                and not out.get("x-kubernetes-preserve-unknown-fields"):
+            out["additionalProperties"] = False
+        return out
+    if isinstance(schema, list):
+        return [strict_structural(v) for v in schema]
+    return schema
+
+
 def check_schema(files):
     versions = [OLDEST, newest_version()]
+    crds = load_crds()
+    if crds:
+        print("custom resources against their CRDs' schemas: %s" % ", ".join(sorted("%s %s" % k for k in crds)))
     reader = os.environ.get("K8S_YAML_READER")
     print("kubernetes-validate %s: strict schemas, Kubernetes %s (oldest supported) and %s (newest known); "
           "objects as read by %s" % (kubernetes_validate.__version__, versions[0], versions[1],
@@ -113,6 +151,15 @@ def check_schema(files):
                 key = (os.path.dirname(os.path.abspath(path)), group, obj["kind"],
                        meta.get("namespace", ""), meta.get("name"))
                 seen[key].append("%s#%d" % (path, i))
+            crd = crds.get((obj["apiVersion"], obj["kind"]))
+            if crd is not None:
+                errors = sorted(jsonschema.Draft7Validator(crd).iter_errors(obj), key=lambda e: list(e.absolute_path))
+                for e in errors:
+                    print("FAIL %s: its CRD's schema: at %s: %s" % (where, fmt_path(list(e.absolute_path)), e.message))
+                bad += len(errors)
+                for v in versions:
+                    ok[v] += 0 if errors else 1
+                continue
             for v in versions:
                 try:
                     got = kubernetes_validate.validate(obj, v, strict=True)

@@ -21,6 +21,7 @@ cases=(
   "$F/bad/yaml11-strings.k8s.yaml|FAIL FAIL - -|.data.fsync: Kubernetes (sigs.k8s.io/yaml) reads True (bool), YAML 1.2 reads 'yes' (str)"
   "$F/bad/duplicate-key.k8s.yaml|ok FAIL - -|found duplicate key \"name\""
   "$F/bad/lint-selector-mismatch.k8s.yaml|ok ok ok FAIL|StatefulSet selector labels"
+  "$F/bad/custom-resource.k8s.yaml|FAIL ok - -|its CRD's schema: at .deletionPolicy: 'Keep' is not one of ['Delete', 'Retain']"
 )
 
 passed=0 failed=0

@@ -213,5 +213,35 @@ class MetricsBindings(unittest.TestCase):
             cs.MongoDb(chart, "m").add_pod_monitor()
 
 
+
+class VolumeSnapshotBindings(unittest.TestCase):
+    def test_snapshots_and_restore_on_every_engine(self):
+        # GIVEN every engine with a snapshot schedule on a class of its own, and a restore
+        chart = new_chart()
+        snapshot_class = cs.VolumeSnapshotClass(chart, "snaps", driver="ebs.csi.aws.com")
+        for name in ENGINES:
+            getattr(cs, name)(chart, name.lower(),
+                volume_snapshots=cs.VolumeSnapshotOptions(keep=3, schedule="0 */6 * * *", snapshot_class=snapshot_class),
+                restore_from_volume_snapshots=cs.VolumeSnapshotRestore(timestamp="20261201-031700", source_name="old"))
+        manifest = cdk8s.Testing.synth(chart)
+        # THEN a CronJob per engine, the class Retain, restore claims with a snapshot dataSource
+        cron_jobs = [o for o in manifest if o["kind"] == "CronJob"]
+        self.assertEqual(sorted(c["metadata"]["name"] for c in cron_jobs), sorted(f"{n.lower()}-snapshots" for n in ENGINES))
+        self.assertEqual(next(o for o in manifest if o["kind"] == "VolumeSnapshotClass")["deletionPolicy"], "Retain")
+        claims = [o for o in manifest if o["kind"] == "PersistentVolumeClaim"]
+        self.assertTrue(all(c["spec"]["dataSource"]["kind"] == "VolumeSnapshot" for c in claims))
+        self.assertIn("data-old-0-20261201-031700", [c["spec"]["dataSource"]["name"] for c in claims])
+
+    def test_bad_snapshot_input_is_a_clear_error(self):
+        chart = new_chart()
+        with self.assertRaisesRegex(Exception, r"test/k: 'volumeSnapshots.keep' must be a positive integer, got 0"):
+            cs.Kafka(chart, "k", volume_snapshots=cs.VolumeSnapshotOptions(keep=0))
+        with self.assertRaisesRegex(Exception, r"keep"):
+            cs.Kafka(chart, "k2", volume_snapshots=cs.VolumeSnapshotOptions(keep="7"))
+        with self.assertRaisesRegex(Exception, r"'volumeSnapshots.schedule' must be a cron schedule"):
+            cs.Kafka(chart, "k3", volume_snapshots=cs.VolumeSnapshotOptions(schedule="every night"))
+        with self.assertRaisesRegex(Exception, r"'restoreFromVolumeSnapshots.timestamp' must be the UTC timestamp"):
+            cs.Kafka(chart, "k4", restore_from_volume_snapshots=cs.VolumeSnapshotRestore(timestamp="yesterday"))
+
 if __name__ == "__main__":
     unittest.main()
