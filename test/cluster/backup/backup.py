@@ -48,26 +48,10 @@ def container(r, name):
     return next((c for c in r.pod_spec.get('containers') or [] if c['name'] == name), None)
 
 
-def posix_repository(conf, repo):
-    """pgbackrest.conf with the rendered repository (S3, GCS, Azure: no network here) replaced by a
-    POSIX directory; retention and encryption (repo1-retention-*, repo1-cipher-type) kept as rendered."""
-    out, done = [], False
-    for line in conf.splitlines():
-        key = line.split('=', 1)[0].strip()
-        if key.startswith('repo1-') and not key.startswith(('repo1-retention', 'repo1-cipher')):
-            if not done:
-                out += ['repo1-type=posix', f'repo1-path={repo}']
-                done = True
-            continue
-        out.append(line)
-    return '\n'.join(out) + '\n'
-
-
 class Stage:
     def __init__(self, a):
         self.a = a
         os.makedirs(a.work, exist_ok=True)
-        self.repo = os.path.join(a.work, 'repository')
         self.src = H.Harness(argparse.Namespace(**dict(vars(a), work=os.path.join(a.work, 'source'))))
         self.dst = H.Harness(argparse.Namespace(**dict(vars(a), manifest=a.restored, volumes=a.restored_volumes,
                                                        work=os.path.join(a.work, 'restored'))))
@@ -179,9 +163,7 @@ class Stage:
         if not self.backup_c:
             R.fail('rendering', f'the StatefulSet {r.name} has no backup container')
             raise Abort()
-        os.makedirs(self.repo, exist_ok=True)
-        os.chown(self.repo, h.uid, h.gid)
-        os.chmod(self.repo, 0o750)
+        self.repo = h.repository()
         conf_path = '/etc/pgbackrest/conf'
         conf_mount = next((m for m in r.mounts if m['mountPath'] == conf_path), None)
         if not conf_mount:
@@ -189,9 +171,7 @@ class Stage:
             raise Abort()
         rendered_conf = r.file_at(f'{conf_path}/pgbackrest.conf')
         repo_lines = [ln for ln in rendered_conf.splitlines() if ln.startswith('repo1-')]
-        # The rendered repository path inside the store (repo1-path) is kept under the directory.
-        repo_path = next((ln.split('=', 1)[1] for ln in repo_lines if ln.startswith('repo1-path=')), '/')
-        self.repo_dir = os.path.join(self.repo, repo_path.strip('/'))
+        self.repo_dir = None
         h.members = [H.Member(h, i) for i in range(r.replicas)]
         for m in h.members:
             m.prepare()
@@ -200,7 +180,8 @@ class Stage:
             for view, mounts, d in (('server', r.mounts, conf_dir), ('backup', self.backup_c['volumeMounts'], os.path.join(m.dir, 'backup-conf'))):
                 os.makedirs(d, exist_ok=True)
                 text = m.rewrite_paths(rendered_conf, mounts)
-                text = posix_repository(text, self.repo_dir)
+                text = H.posix_repository(text, self.repo) or text
+                self.repo_dir = re.search(r'^repo1-path=(.*)$', text, re.M).group(1)
                 text = re.sub(r'^pg1-port=.*$', f'pg1-port={m.pg_port}', text, flags=re.M)
                 with open(os.path.join(d, 'pgbackrest.conf'), 'w') as f:
                     f.write(text)
