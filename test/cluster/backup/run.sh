@@ -70,6 +70,7 @@ for m in source:"$manifest" restored:"$work/restored.k8s.yaml"; do
 done
 echo "     [backup] setup $(( $(date +%s) - t0 ))s: PostgreSQL $("$PG_BIN/postgres" --version | awk '{print $3}'), $("$PATRONI_VENV/bin/patroni" --version), $(pgbackrest version), runs as $PG_USER"
 
-"$PATRONI_VENV/bin/python" "$here/backup.py" --state "$state" --bin "$bin" --manifest "$manifest" \
+# No __pycache__ in the source tree (backup.py imports ../failover/harness.py).
+PYTHONDONTWRITEBYTECODE=1 "$PATRONI_VENV/bin/python" "$here/backup.py" --state "$state" --bin "$bin" --manifest "$manifest" \
   --volumes "$work/volumes-source.yaml" --restored "$work/restored.k8s.yaml" --restored-volumes "$work/volumes-restored.yaml" \
   --work "$work" --pg-bin "$PG_BIN" --venv "$PATRONI_VENV" --user "$PG_USER"
