@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Cluster tests: build the control plane (cached) -> start it -> for each example: namespaces,
 # server-side apply, checks -> the failover harness (failover/run.sh: real Patroni + PostgreSQL for
-# the Postgres example) -> the scale-down check (scale-down/run.sh: Cassandra, Kafka) -> stop. The last line is `N passed, M failed` (both together); exit 1 on any failure.
+# the Postgres example) -> the backup stage (backup/run.sh: real pgBackRest, the backup handshake,
+# a restore into a new Patroni cluster) -> the scale-down check (scale-down/run.sh: Cassandra, Kafka)
+# -> stop. The last line is `N passed, M failed` (all together); exit 1 on any failure.
 #   bash test/cluster/run.sh                      # every examples/*/dist (runs `npm run synth` if missing)
 #   bash test/cluster/run.sh examples/foo/dist    # chosen dist directories
 #   CLUSTER_TEST_LAYOUT=single bash test/cluster/run.sh
@@ -73,6 +75,15 @@ elif (( failover )); then
 else
   echo "     [failover] not run: examples/postgres/dist is not among the dist directories" | tee "$state/failover.out"
 fi
+# The backup stage (README.md, "Backup stage"): the example's pgBackRest backups through the agents
+# and CronJobs' handshake, and a restore into a fresh Patroni cluster, after the failover harness.
+if [[ $layout == single ]]; then
+  echo "     [backup] not run on the single node: it runs the failover harness's three members" | tee "$state/backup.out"
+elif (( failover )); then
+  bash "$here/backup/run.sh" "$state" "$bin" | tee "$state/backup.out" || rc=1
+else
+  echo "     [backup] not run: examples/postgres/dist is not among the dist directories" | tee "$state/backup.out"
+fi
 
 # The scale-down check of the stop hooks (scale-down/run.sh), as the pods' own accounts, when an
 # example renders it (Cassandra, Kafka).
@@ -83,7 +94,7 @@ if (( ${#grants[@]} )); then
 else
   echo "     [scale-down] not run: no example renders the scale-down check" | tee "$state/scale-down.out"
 fi
-total() { awk '/^[0-9]+ passed, [0-9]+ failed$/ {p += $1; f += $3} END {print p + 0, f + 0}' "$state/driver.out" "$state/failover.out" "$state/scale-down.out"; }
+total() { awk '/^[0-9]+ passed, [0-9]+ failed$/ {p += $1; f += $3} END {print p + 0, f + 0}' "$state/driver.out" "$state/failover.out" "$state/backup.out" "$state/scale-down.out"; }
 read -r passed failed < <(total)
 echo "$passed passed, $failed failed"
 (( rc == 0 && failed == 0 )) || exit 1

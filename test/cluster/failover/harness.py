@@ -194,6 +194,35 @@ def is_on(value):
     return value not in (None, False, 'off', 'false', 'False', 0)
 
 
+OBJECT_STORES = ('s3', 'gcs', 'azure')
+
+
+def posix_repository(conf, root):
+    """pgbackrest.conf with an object-store repository (S3, GCS, Azure: out of reach here, no network)
+    moved to a POSIX directory under root (its rendered repo1-path inside it); retention and encryption
+    (repo1-retention-*, repo1-cipher-*) as rendered. None when conf has no object-store repository
+    (a claim repository is a mounted volume, rewritten like every other path)."""
+    if not re.search(r'^repo1-type=(' + '|'.join(OBJECT_STORES) + r')\s*$', conf, re.M):
+        return None
+    path = next((ln.split('=', 1)[1].strip() for ln in conf.splitlines() if ln.startswith('repo1-path=')), '/')
+    out, done = [], False
+    for line in conf.splitlines():
+        key = line.split('=', 1)[0].strip()
+        if key.startswith('repo1-') and not key.startswith(('repo1-retention', 'repo1-cipher')):
+            if not done:
+                out += ['repo1-type=posix', 'repo1-path=' + os.path.join(root, path.strip('/')).rstrip('/')]
+                done = True
+            continue
+        out.append(line)
+    return '\n'.join(out) + '\n'
+
+
+def shown(path):
+    """A path as printed: relative to the working directory when it is inside it."""
+    rel = os.path.relpath(path)
+    return path if rel.startswith('..') else rel
+
+
 def fmt_s(x):
     return 'n/a' if x is None else f'{x:.1f}s'
 
@@ -328,14 +357,16 @@ class Member:
         rest = path[len(m['mountPath'].rstrip('/')):]
         return os.path.join(self.dir, 'volumes', m['name']) + rest
 
-    def rewrite_paths(self, text):
+    def rewrite_paths(self, text, mounts=None):
         """Every container path under a mount, inside a string, to its local stand-in (one pass, so a
-        local path is never rewritten again)."""
-        mounts = {m['mountPath'].rstrip('/'): os.path.join(self.dir, 'volumes', m['name']) for m in self.h.r.mounts}
+        local path is never rewritten again), also a shell default such as `${DIR:-/etc/x}`. mounts:
+        another container's volumeMounts (default: the Patroni container's)."""
+        mounts = {m['mountPath'].rstrip('/'): os.path.join(self.dir, 'volumes', m['name'])
+                  for m in (self.h.r.mounts if mounts is None else mounts)}
         if not mounts:
             return text
         alternatives = '|'.join(re.escape(mp) for mp in sorted(mounts, key=len, reverse=True))
-        return re.sub(r'(?<![\w./])(' + alternatives + r')(?=/|$|[\s,:;\'"])', lambda m: mounts[m.group(1)], text)
+        return re.sub(r'(?<![\w./])(' + alternatives + r')(?=/|$|[\s,:;}\'"])', lambda m: mounts[m.group(1)], text)
 
     def prepare(self):
         r = self.h.r
@@ -353,8 +384,14 @@ class Member:
                 for rel, (text, mode) in (r.configmap_files(v) or {}).items():
                     p = os.path.join(d, rel)
                     os.makedirs(os.path.dirname(p), exist_ok=True)
+                    text = self.rewrite_paths(text)  # scripts' container paths too (e.g. defaults)
+                    moved = posix_repository(text, self.h.repository())
+                    if moved is not None:
+                        self.rewrites.append(f'{m["mountPath"]}/{rel}: the object-store repository -> repo1-type=posix '
+                                             f'under {self.h.repository()}')
+                        text = moved
                     with open(p, 'w') as f:
-                        f.write(self.rewrite_paths(text))  # scripts' container paths too (e.g. defaults)
+                        f.write(text)
                     os.chmod(p, mode)
                 os.chmod(d, 0o755)
             else:  # emptyDir, PVC: writable by the pod's user
@@ -433,29 +470,7 @@ class Member:
         os.chmod(self.validate_file, 0o644)
 
         # The pod's environment, as the kubelet would give it.
-        env = {}
-        for e in r.container.get('env') or []:
-            name = e['name']
-            if 'value' in e:
-                env[name] = expand_k8s(str(e['value']), env)
-                continue
-            vf = e.get('valueFrom') or {}
-            if 'fieldRef' in vf:
-                fp = vf['fieldRef']['fieldPath']
-                env[name] = {'metadata.name': self.name, 'metadata.namespace': r.ns,
-                             'status.podIP': '127.0.0.1', 'status.hostIP': '127.0.0.1',
-                             'spec.serviceAccountName': r.pod_spec.get('serviceAccountName', 'default'),
-                             }.get(fp, '')
-                if fp == 'status.podIP':
-                    self.rewrites.append(f'{name} (status.podIP) -> 127.0.0.1')
-            elif 'secretKeyRef' in vf:
-                ref = vf['secretKeyRef']
-                env[name] = self.h.secrets.get(ref['name'], {}).get(ref['key'], '')
-            elif 'configMapKeyRef' in vf:
-                ref = vf['configMapKeyRef']
-                env[name] = ((r.configmap(ref['name']) or {}).get('data') or {}).get(ref['key'], '')
-            elif 'resourceFieldRef' in vf:
-                env[name] = '0'
+        env = self.container_env(r.container)
         rendered_env = dict(env)
         for name, port in (('PATRONI_RESTAPI_CONNECT_ADDRESS', self.api_port),
                            ('PATRONI_POSTGRESQL_CONNECT_ADDRESS', self.pg_port),
@@ -481,6 +496,35 @@ class Member:
         for name in ('PATRONI_RESTAPI_CONNECT_ADDRESS', 'PATRONI_POSTGRESQL_CONNECT_ADDRESS'):
             if name in rendered_env:
                 self.validate_env[name] = rendered_env[name]
+
+    def container_env(self, container):
+        """A container's environment as the kubelet gives it to this pod: values ($(VAR) expanded),
+        fieldRefs, the harness's Secrets and the rendered ConfigMaps."""
+        r = self.h.r
+        env = {}
+        for e in container.get('env') or []:
+            name = e['name']
+            if 'value' in e:
+                env[name] = expand_k8s(str(e['value']), env)
+                continue
+            vf = e.get('valueFrom') or {}
+            if 'fieldRef' in vf:
+                fp = vf['fieldRef']['fieldPath']
+                env[name] = {'metadata.name': self.name, 'metadata.namespace': r.ns,
+                             'status.podIP': '127.0.0.1', 'status.hostIP': '127.0.0.1',
+                             'spec.serviceAccountName': r.pod_spec.get('serviceAccountName', 'default'),
+                             }.get(fp, '')
+                if fp == 'status.podIP' and container is r.container:
+                    self.rewrites.append(f'{name} (status.podIP) -> 127.0.0.1')
+            elif 'secretKeyRef' in vf:
+                ref = vf['secretKeyRef']
+                env[name] = self.h.secrets.get(ref['name'], {}).get(ref['key'], '')
+            elif 'configMapKeyRef' in vf:
+                ref = vf['configMapKeyRef']
+                env[name] = ((r.configmap(ref['name']) or {}).get('data') or {}).get(ref['key'], '')
+            elif 'resourceFieldRef' in vf:
+                env[name] = '0'
+        return env
 
     # --- processes
     def spawn(self, args, log_file):
@@ -868,6 +912,15 @@ class Harness:
         self.numbers = {}
 
     # ------------------------------------------------------------------ setup
+    def repository(self):
+        """The local POSIX directory that stands in for a rendered object-store pgBackRest repository."""
+        d = os.path.join(self.work, 'pgbackrest-repository')
+        if not os.path.isdir(d):
+            os.makedirs(d)
+            os.chown(d, self.uid, self.gid)
+            os.chmod(d, 0o750)
+        return d
+
     def apply(self):
         r = self.r
         manifest = {'apiVersion': 'v1', 'kind': 'Namespace', 'metadata': {'name': r.ns, 'labels': {
@@ -895,7 +948,7 @@ class Harness:
              f'with random values (keys {", ".join(sorted(k for v in self.secrets.values() for k in v))}): '
              'the rendered generator Job does not run under kwok')
         files = ([('pre-bound PersistentVolumes', self.a.volumes)] if self.a.volumes and os.path.getsize(self.a.volumes) else []) + \
-            [(os.path.relpath(self.a.manifest), self.a.manifest)]
+            [(shown(self.a.manifest), self.a.manifest)]
         for label, f in files:
             p = self.kube.kubectl('apply', '--server-side', f'--field-manager={FIELD_MANAGER}', '--validate=strict', '-f', f)
             warnings = [ln for ln in p.stderr.splitlines() if re.match(r'^\s*Warning:', ln, re.I) or re.match(r'^W\d{4} ', ln)]
@@ -1152,8 +1205,7 @@ class Harness:
     def dcs_settings(self):
         """ttl, loop_wait, retry_timeout, synchronous_mode, failsafe_mode: rendered, and what Patroni uses
         (the <scope>-config ConfigMap)."""
-        cm = self.kube.try_get(f'/api/v1/namespaces/{self.r.ns}/configmaps/{self.r.scope}-config') or {}
-        live = json.loads(((cm.get('metadata') or {}).get('annotations') or {}).get('config') or '{}')
+        live = self.live_config()
         defaults = {'ttl': 30, 'loop_wait': 10, 'retry_timeout': 10, 'synchronous_mode': False, 'failsafe_mode': False}
         s = {}
         for k, d in defaults.items():
@@ -1168,7 +1220,7 @@ class Harness:
         if dynamic is not None:
             want = yaml.safe_load(dynamic)
             R.check(live == want, 'dynamic configuration applied',
-                    f'the live {self.r.scope}-config equals the rendered {dynamic_path}',
+                    f'the live {self.r.scope}-config equals the rendered {dynamic_path} (local paths read as the container\'s)',
                     f'live {json.dumps(live, sort_keys=True)} != rendered {json.dumps(want, sort_keys=True)}')
         return s
 
@@ -1305,7 +1357,18 @@ class Harness:
 
     def live_config(self):
         cm = self.kube.try_get(f'/api/v1/namespaces/{self.r.ns}/configmaps/{self.r.scope}-config') or {}
-        return json.loads(((cm.get('metadata') or {}).get('annotations') or {}).get('config') or '{}')
+        return self.container_paths(json.loads(((cm.get('metadata') or {}).get('annotations') or {}).get('config') or '{}'))
+
+    def container_paths(self, value):
+        """A value of the cluster's configuration with every member's local stand-in paths mapped back
+        to the container paths: the DCS holds what one member's rewritten config wrote there (such as
+        the archive_command's /scripts/... of the pgBackRest backups)."""
+        text = json.dumps(value)
+        local = {os.path.join(m.dir, 'volumes', mount['name']): mount['mountPath'].rstrip('/')
+                 for m in self.members for mount in self.r.mounts}
+        for path in sorted(local, key=len, reverse=True):
+            text = text.replace(json.dumps(path)[1:-1], json.dumps(local[path])[1:-1])
+        return json.loads(text)
 
     def drift_config(self, leader):
         """As an operator might: change the cluster's dynamic configuration with patronictl (as pod
@@ -1519,6 +1582,13 @@ class Harness:
         kills = [f'{n} at {t - T0:.0f}s' for t, n in self.kubelet.liveness_kills]
         R.check(not kills, 'liveness probes', 'no running member failed its liveness probe failureThreshold times in a row',
                 f'a kubelet would have restarted: {", ".join(kills)}')
+        parameters = (self.r.dcs.get('postgresql') or {}).get('parameters') or {}
+        if is_on(parameters.get('archive_mode')):
+            row = self.member(leader).query('SELECT archived_count, failed_count, last_failed_wal FROM pg_stat_archiver')[0]
+            info(f'archive_mode is on, archive_command `{parameters.get("archive_command")}`: its repository, moved to a '
+                 'local directory, has no stanza (no backup agent runs here), so archive-push and the standbys\' '
+                 f'archive-get fail at once: {row[0]} archived, {row[1]} failed attempts on {leader} (last {row[2]}); '
+                 'backup/run.sh archives for real')
         self.rbac_check()
 
     def rbac_check(self):
@@ -1599,7 +1669,7 @@ class Harness:
         r = self.r
         self.sync = is_on(r.dcs.get('synchronous_mode'))
         self.superuser = ((r.config.get('postgresql') or {}).get('authentication') or {}).get('superuser', {}).get('username', 'postgres')
-        info(f'{os.path.relpath(self.a.manifest)}: StatefulSet {r.ns}/{r.name} ({r.replicas} pods) runs '
+        info(f'{shown(self.a.manifest)}: StatefulSet {r.ns}/{r.name} ({r.replicas} pods) runs '
              f'`{" ".join(r.command)}`; Patroni config from {r.config_path} (scope {r.scope}); '
              f'PostgreSQL {self.a.pg_version} from {self.pg_bin} stands in for the image {r.container.get("image")}')
         try:
