@@ -50,6 +50,8 @@ const DATA_MOUNT = '/var/lib/postgresql/data';
 const DATA_DIR = `${DATA_MOUNT}/pgdata`;
 /** pgBackRest's queue of WAL being archived: on the data volume, so it survives a restart. */
 const SPOOL_DIR = `${DATA_MOUNT}/pgbackrest-spool`;
+/** The longest a standby waits for one file from the archive. */
+const ARCHIVE_GET_TIMEOUT_SECONDS = 30;
 /** Where pgbackrest.conf (and restore.conf) are mounted. */
 const PGBACKREST_DIR = '/etc/pgbackrest/conf';
 
@@ -234,7 +236,9 @@ export class Postgres extends EngineBase {
       socketDir: SOCKET_DIR,
       postBootstrap: '/scripts/post-bootstrap.sh',
       restoreCommand: restore ? `/scripts/restore.sh ${DATA_DIR}` : undefined,
-      archiveGetCommand: backup ? `${pgbackrest} archive-get %f "%p"` : undefined,
+      // Bounded: with the store out of reach pgBackRest retries for minutes, and a standby that falls
+      // back to the archive must return to streaming instead of waiting that long for each file.
+      archiveGetCommand: backup ? `timeout ${ARCHIVE_GET_TIMEOUT_SECONDS} ${pgbackrest} archive-get %f "%p"` : undefined,
     };
     // Not `<name>-config`: Patroni keeps the cluster's state in `<name>-config` and `<name>-leader`.
     const configMap = this._addConfigMap('Config', '-patroni', {

@@ -66,7 +66,7 @@ describe('Postgres backups with pgBackRest', () => {
       archive_command: '/scripts/pgbackrest.sh target --stanza=orders archive-push %p',
       archive_timeout: '30s',
     });
-    expect(patroni.postgresql.recovery_conf).toEqual({ restore_command: '/scripts/pgbackrest.sh target --stanza=orders archive-get %f "%p"' });
+    expect(patroni.postgresql.recovery_conf).toEqual({ restore_command: 'timeout 30 /scripts/pgbackrest.sh target --stanza=orders archive-get %f "%p"' });
     expect(patroni.bootstrap.method).toBeUndefined();
   });
 
