@@ -3,9 +3,9 @@ import { invalid } from './errors';
 import { requireString } from './guards';
 
 /*
- * Schedules are checked at synth with the grammar of the Kubernetes CronJob controller (robfig/cron's
- * standard parser): five fields, or one of the @ macros. A schedule the controller cannot parse is
- * accepted by the API server and then never runs, which for a backup is the worst failure: silent.
+ * Schedules are checked at synth with the grammar the API server validates CronJobs with (robfig/cron
+ * v3's standard parser): five fields, or one of the @ macros (case-sensitive), or `@every <duration>`.
+ * The API server would refuse the others too, but at apply, far from the prop that caused it.
  */
 
 const MACROS = ['@yearly', '@annually', '@monthly', '@weekly', '@daily', '@midnight', '@hourly'];
@@ -16,17 +16,20 @@ const FIELDS: readonly Field[] = [
   { name: 'hour', min: 0, max: 23 },
   { name: 'day of month', min: 1, max: 31 },
   { name: 'month', min: 1, max: 12, names: ['JAN', 'FEB', 'MAR', 'APR', 'MAY', 'JUN', 'JUL', 'AUG', 'SEP', 'OCT', 'NOV', 'DEC'] },
+  // robfig/cron takes 0-6 only: 7 for Sunday is refused.
   { name: 'day of week', min: 0, max: 6, names: ['SUN', 'MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT'] },
 ];
 
 const VALID = "must be a cron schedule of five fields (minute hour day-of-month month day-of-week, e.g. '0 1 * * *') or one of "
-  + MACROS.join(', ');
+  + `${MACROS.join(', ')} or @every <duration> (such as @every 6h)`;
+/** Go's time.ParseDuration, as `@every` takes it: `90m`, `1h30m`, `1.5h`. */
+const EVERY = /^@every ([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$/;
 
 /** Returns the schedule if the CronJob controller can parse it, or throws naming the field that is wrong. */
 export function requireCronSchedule(scope: IConstruct | string, prop: string, value: unknown): string {
   const schedule = requireString(scope, prop, value).trim();
   if (schedule.startsWith('@')) {
-    if (!MACROS.includes(schedule.toLowerCase())) { invalid(scope, prop, VALID, value); }
+    if (!MACROS.includes(schedule) && !EVERY.test(schedule)) { invalid(scope, prop, VALID, value); }
     return schedule;
   }
   if (/^(CRON_)?TZ=/.test(schedule)) {
@@ -53,9 +56,7 @@ function fieldProblem(text: string, field: Field): string | undefined {
     const bad = ends.find((_, j) => values[j] === undefined);
     if (bad !== undefined) {
       const names = field.names ? ` or ${field.names[0]}-${field.names[field.names.length - 1]}` : '';
-      // Cron takes 7 for Sunday too.
-      const max = field.name === 'day of week' ? 7 : field.max;
-      return `has '${bad}' where it takes ${field.min}-${max}${names}`;
+      return `has '${bad}' where it takes ${field.min}-${field.max}${names}`;
     }
     if (values.length === 2 && values[0]! > values[1]!) { return `has a range that runs backwards ('${range}')`; }
   }
@@ -67,8 +68,7 @@ function valueOf(text: string, field: Field): number | undefined {
   if (named >= 0) { return field.min + named; }
   if (!/^[0-9]+$/.test(text)) { return undefined; }
   const n = Number(text);
-  const max = field.name === 'day of week' ? 7 : field.max;
-  return n >= field.min && n <= max ? n : undefined;
+  return n >= field.min && n <= field.max ? n : undefined;
 }
 
 /**

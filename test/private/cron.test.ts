@@ -2,8 +2,8 @@ import { requireCronSchedule, requireTimeZone } from '../../src/private/cron';
 
 describe('cron schedules, checked with the CronJob controller grammar', () => {
   test.each([
-    '0 1 * * *', '*/15 * * * *', '0 1 * * 0', '0 1 * * 7', '0 1 * * 1-6', '30 2 1,15 * *', '0 0 1 JAN *', '0 3 * * mon-fri',
-    '0 */6 * * *', '5-55/10 * * * *', '@daily', '@hourly', '@weekly', '  0 1 * * *  ',
+    '0 1 * * *', '*/15 * * * *', '0 1 * * 0', '0 1 * * 6', '0 1 * * 1-6', '30 2 1,15 * *', '0 0 1 JAN *', '0 3 * * mon-fri',
+    '0 */6 * * *', '5-55/10 * * * *', '@daily', '@hourly', '@weekly', '@every 6h', '@every 1h30m', '  0 1 * * *  ',
   ])('%s is accepted', (schedule) => {
     expect(requireCronSchedule('f', 'schedule', schedule)).toBe(schedule.trim());
   });
@@ -15,7 +15,9 @@ describe('cron schedules, checked with the CronJob controller grammar', () => {
     ['0 24 * * *', /its hour field '24' has '24' where it takes 0-23/],
     ['0 1 0 * *', /its day of month field '0' has '0' where it takes 1-31/],
     ['0 1 * 13 *', /its month field '13' has '13' where it takes 1-12 or JAN-DEC/],
-    ['0 1 * * 8', /its day of week field '8' has '8' where it takes 0-7 or SUN-SAT/],
+    ['0 1 * * 7', /its day of week field '7' has '7' where it takes 0-6 or SUN-SAT/],
+    ['@DAILY', /one of @yearly/],
+    ['@every 6 hours', /@every <duration>/],
     ['0 1 * * 5-2', /runs backwards/],
     ['*/0 1 * * *', /step that is not a positive integer/],
     ['0 1 * * ,', /is not a value, a range, a list or a step/],

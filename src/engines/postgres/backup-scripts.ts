@@ -130,10 +130,17 @@ def pgbackrest(*args):
     """Runs pgbackrest on this instance's repository; returns its exit code and last lines."""
     command = [WRAPPER, "target", "--stanza=" + os.environ["BACKUP_STANZA"]] + list(args)
     log("running " + " ".join(command[1:]))
-    process = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, check=False)
-    sys.stdout.write(process.stdout)
+    limit = int(os.environ.get("BACKUP_TIMEOUT_SECONDS", "21600"))
+    try:
+        process = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                 universal_newlines=True, check=False, timeout=limit)
+        code, output = process.returncode, process.stdout
+    except subprocess.TimeoutExpired as expired:
+        # run() has killed it; a stuck backup must not keep the agent from the next request.
+        code, output = 124, (expired.output or "") + "\\nstopped after %d s (backup.timeout)\\n" % limit
+    sys.stdout.write(output)
     sys.stdout.flush()
-    return process.returncode, "\\n".join(process.stdout.strip().splitlines()[-5:])[-1000:]
+    return code, "\\n".join(output.strip().splitlines()[-5:])[-1000:]
 
 
 def run(kind):

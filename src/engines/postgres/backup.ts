@@ -70,7 +70,7 @@ export interface PostgresBackupOptions {
    */
   readonly archiveTimeout?: Duration;
   /**
-   * How long one backup may run before its Job is stopped and counted as failed.
+   * How long one backup may run: the agent stops it then, and its Job fails (at least 5 minutes).
    * @default Duration.hours(6)
    */
   readonly timeout?: Duration;

@@ -79,7 +79,7 @@ export function resolveBackup(scope: IConstruct, value: unknown): ResolvedBackup
     differentialRetention,
     encryptionKey: o.encryptionKey === undefined ? undefined : requireSecretKey(scope, 'backup.encryptionKey', o.encryptionKey),
     archiveTimeoutSeconds: o.archiveTimeout === undefined ? 60 : requireWholeSeconds(scope, 'backup.archiveTimeout', o.archiveTimeout, 1, 3600, 'PostgreSQL counts it in whole seconds; a longer wait is a longer window of commits not yet archived'),
-    timeoutSeconds: o.timeout === undefined ? 6 * 3600 : requireWholeSeconds(scope, 'backup.timeout', o.timeout, 60, 7 * 24 * 3600, 'a Job deadline'),
+    timeoutSeconds: o.timeout === undefined ? 6 * 3600 : requireWholeSeconds(scope, 'backup.timeout', o.timeout, 300, 7 * 24 * 3600, 'the Job gives up a minute before it, and the agent stops the backup at it'),
   };
 }
 

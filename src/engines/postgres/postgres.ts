@@ -204,6 +204,11 @@ export class Postgres extends EngineBase {
     const backup = resolveBackup(this, props.backup);
     const restore = resolveRestore(this, props.restore);
     checkRestoreTarget(this, backup, restore, name);
+    // The CronJobs `<name>-backup-full|diff|incr` (one length) must fit a CronJob name.
+    if (backup) { this._reserveSets([{ suffix: '-backup-full', prop: 'backup', kind: 'CronJob' }]); }
+    if (restore && props.restoreFromVolumeSnapshots !== undefined) {
+      invalid(this, 'restore', 'cannot be combined with restoreFromVolumeSnapshots: claims restored from snapshots already hold data, so Patroni would never run the pgBackRest restore; choose one');
+    }
 
     const resources = this._resources;
     const memory = this._memoryMiB;
@@ -331,7 +336,7 @@ export class Postgres extends EngineBase {
         { volume: scriptsVolume, path: '/scripts', readOnly: true },
         { volume: runVolume, path: SOCKET_DIR },
         ...pgbackrestMounts.filter((m) => !(source?.mounts ?? []).includes(m)),
-      ]));
+      ], backup.timeoutSeconds));
     }
     if (props.metrics) {
       containers.push(this._metricsExporter({
@@ -398,7 +403,7 @@ export class Postgres extends EngineBase {
   }
 
   /** The sidecar that runs the backups the CronJobs ask for, while its pod is the primary. */
-  private backupAgent(env: { [name: string]: kplus.EnvValue }, volumeMounts: kplus.VolumeMount[]): kplus.ContainerProps {
+  private backupAgent(env: { [name: string]: kplus.EnvValue }, volumeMounts: kplus.VolumeMount[], timeoutSeconds: number): kplus.ContainerProps {
     return {
       name: 'backup',
       image: this.image,
@@ -408,6 +413,8 @@ export class Postgres extends EngineBase {
         PATRONI_NAME: kplus.EnvValue.fromFieldRef(kplus.EnvFieldPaths.POD_NAME),
         BACKUP_CONFIGMAP: kplus.EnvValue.fromValue(`${this.name}-backup`),
         BACKUP_STANZA: kplus.EnvValue.fromValue(this.name),
+        // A backup that runs longer is stopped: the agent must stay free for the next request.
+        BACKUP_TIMEOUT_SECONDS: kplus.EnvValue.fromValue(String(timeoutSeconds)),
       },
       // pgBackRest compresses on one core; memory stays small with one process.
       resources: {
