@@ -173,7 +173,7 @@ describe('Postgres backups with pgBackRest', () => {
       ['a misspelt option', { backup: { repository: s3(), shedules: [] } }, "test/orders: 'backup.shedules' is not a known prop of 'backup'; did you mean 'schedules'?"],
       ['no full schedule', { backup: { repository: s3(), schedules: [BackupSchedule.differential('@daily')] } }, "'backup.schedules' must include BackupSchedule.full(...)"],
       ['two full schedules', { backup: { repository: s3(), schedules: [BackupSchedule.full('@daily'), BackupSchedule.full('@weekly')] } }, "'backup.schedules[1]' repeats a full schedule"],
-      ['a schedule that cannot parse', { backup: { repository: s3(), schedules: [BackupSchedule.full('0 25 * * *')] } }, "'backup.schedules[0]' must be a cron schedule of five fields (minute hour day-of-month month day-of-week, e.g. '0 1 * * *') or one of @yearly, @annually, @monthly, @weekly, @daily, @midnight, @hourly: its hour field '25' has '25' where it takes 0-23, got '0 25 * * *'"],
+      ['a schedule that cannot parse', { backup: { repository: s3(), schedules: [BackupSchedule.full('0 25 * * *')] } }, "'backup.schedules[0]' must be a cron schedule of five fields (minute hour day-of-month month day-of-week, e.g. '0 1 * * *') or one of @yearly, @annually, @monthly, @weekly, @daily, @midnight, @hourly or @every <duration> (such as @every 6h): its hour field '25' has '25' where it takes 0-23, got '0 25 * * *'"],
       ['a plain object as a schedule', { backup: { repository: s3(), schedules: [{ type: 'full', cron: '@daily' }] } }, "'backup.schedules[0]' must be a BackupSchedule"],
       ['retention of zero', { backup: { repository: s3(), fullRetention: 0 } }, "test/orders: 'backup.fullRetention' must be a positive integer, got 0"],
       ['differential retention of 1.5', { backup: { repository: s3(), differentialRetention: 1.5 } }, "'backup.differentialRetention' must be a positive integer, got 1.5"],
@@ -204,6 +204,23 @@ describe('Postgres backups with pgBackRest', () => {
       expect(refused({ backup: { repository: PgBackRestRepository.persistentVolumeClaim({} as any) } })).toThrow("'backup.repository.claimName' is required");
       expect(refused({ backup: { repository: PgBackRestRepository.gcs({ bucket: 'A' }) } })).toThrow("'backup.repository.bucket' must be a Cloud Storage bucket name");
       expect(refused({ backup: { repository: PgBackRestRepository.azure({ account: 'Shop-Data', container: 'pg', key: { secretName: 'a', key: 'k' } }) } })).toThrow("'backup.repository.account' must be a storage account name");
+    });
+
+    test('a name whose backup CronJobs would be too long is refused, naming the prop that derives them', () => {
+      const chart = new Chart(Testing.app(), 'test');
+      const name = 'a'.repeat(41);
+      expect(() => new Postgres(chart, 'pg', { name, backup: { repository: s3() } }))
+        .toThrow(`test/pg: 'name' must be a DNS label that starts with a letter (lower-case letters, digits and '-'; it names Services) of at most 40 characters; it names the CronJob '${name}-backup-full' (from 'backup')`);
+      expect(() => new Postgres(new Chart(Testing.app(), 'test'), 'pg', { name })).not.toThrow();
+    });
+
+    test('a backup timeout under 5 minutes is refused: the Job gives up a minute before it', () => {
+      expect(refused({ backup: { repository: s3(), timeout: Duration.minutes(2) } })).toThrow("'backup.timeout' must be whole seconds from 300 s to 604800 s");
+    });
+
+    test('the agent is told the timeout, so it stops a stuck backup', () => {
+      const { container } = backup({ timeout: Duration.hours(2) });
+      expect(envOf(container('backup')).BACKUP_TIMEOUT_SECONDS).toBe('7200');
     });
 
     test('an invalid prop produces no YAML: the error comes from the constructor', () => {
@@ -255,6 +272,11 @@ describe('Postgres restore from pgBackRest', () => {
     ['a plain object', { repository: source, stanza: 'a' }, "'restore' must be a PostgresRestore such as PostgresRestore.latest({...})"],
   ])('%s is refused', (_, restore, message) => {
     expect(refused({ restore })).toThrow(message);
+  });
+
+  test('a restore from pgBackRest and from volume snapshots together is refused', () => {
+    expect(refused({ restore: PostgresRestore.latest({ repository: source, stanza: 'old' }), restoreFromVolumeSnapshots: { timestamp: '20261130-031700' } }))
+      .toThrow("test/orders: 'restore' cannot be combined with restoreFromVolumeSnapshots");
   });
 
   test('restoring into the backups it restores from is refused; another instance name is fine', () => {
