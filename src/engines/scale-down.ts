@@ -23,11 +23,16 @@ import { Construct } from 'constructs';
 export const SCALED_AWAY = 'scaled-away';
 /** The answer printed otherwise, and whenever the check cannot tell. */
 export const RESTART = 'restart';
+/**
+ * The answer when the StatefulSet is scaled to 0 (`kubectl scale --replicas=0`): a pause, not a
+ * shrink; the members keep their data and come back with it, so no stop hook may leave the cluster.
+ */
+export const PAUSED = 'paused';
 
 /**
  * A POSIX sh function, `scale_down_check [pod-name]`, for an engine's scripts (paste it in, or
- * source a file holding it). It prints one word on stdout, `scaled-away` (status 0) or `restart`
- * (status 1), and its reason on stderr.
+ * source a file holding it). It prints one word on stdout, `scaled-away` (status 0), `paused`
+ * (status 1: the StatefulSet is scaled to 0) or `restart` (status 1), and its reason on stderr.
  *
  * - pod name: the argument, else `$POD_NAME`, else `hostname`; StatefulSet = name without `-<ordinal>`
  * - API: `https://$KUBERNETES_SERVICE_HOST:$KUBERNETES_SERVICE_PORT`, CA, token and namespace from
@@ -45,7 +50,8 @@ export const RESTART = 'restart';
  */
 export const SCALE_DOWN_CHECK_FUNCTION = `# scale_down_check [pod-name]: is this pod being scaled away (its ordinal at or
 # above its StatefulSet's spec.replicas) or only restarting? Prints
-# "${SCALED_AWAY}" (status 0) or "${RESTART}" (status 1; also whenever it cannot tell).
+# "${SCALED_AWAY}" (status 0), "${PAUSED}" (status 1: scaled to 0, a pause) or
+# "${RESTART}" (status 1; also whenever it cannot tell).
 scale_down_check() {
   _sd_pod="\${1:-\${POD_NAME:-$(hostname)}}"
   _sd_ordinal="\${_sd_pod##*-}"
@@ -115,6 +121,10 @@ scale_down_check() {
   case "$_sd_replicas" in
     ''|*[!0-9]*) _scale_down_answer ${RESTART} "cannot read spec.replicas of $_sd_set"; return 1 ;;
   esac
+  if [ "$_sd_replicas" -eq 0 ]; then
+    _scale_down_answer ${PAUSED} "pod $_sd_pod: StatefulSet $_sd_set is scaled to 0 (a pause, not a shrink)"
+    return 1
+  fi
   if [ "$_sd_ordinal" -ge "$_sd_replicas" ]; then
     _scale_down_answer ${SCALED_AWAY} "pod $_sd_pod: ordinal $_sd_ordinal >= spec.replicas $_sd_replicas of StatefulSet $_sd_set"
     return 0

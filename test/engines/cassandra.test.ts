@@ -686,7 +686,7 @@ describe('Cassandra', () => {
       const stop = preStop({ pod: 'ring-0', replicas: 0 });
       expect(nodetool(stop)).toEqual(['drain']);
       expect(stop.marked).toBe(false);
-      expect(stop.out).toMatch(/preStop: the StatefulSet is scaled to 0 \(paused\): draining, not leaving the ring/);
+      expect(stop.out).toMatch(/preStop: paused: draining, not leaving the ring/);
     });
 
     test('a failed decommission falls back to the drain, leaves no mark, and says what to do', () => {

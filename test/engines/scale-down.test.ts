@@ -10,7 +10,7 @@ import { AddressInfo } from 'net';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { Chart, Testing } from 'cdk8s';
-import { grantScaleDownCheck, RESTART, SCALE_DOWN_CHECK_SCRIPT, SCALED_AWAY, scaleDownCheckRule } from '../../src/engines/scale-down';
+import { grantScaleDownCheck, PAUSED, RESTART, SCALE_DOWN_CHECK_SCRIPT, SCALED_AWAY, scaleDownCheckRule } from '../../src/engines/scale-down';
 import { testShellcheck } from '../shellcheck';
 
 const haveTools = spawnSync('openssl', ['version']).status === 0 && spawnSync('curl', ['--version']).status === 0;
@@ -93,9 +93,11 @@ describeTls('scale_down_check against a TLS stand-in of the API server', () => {
       expect(requests[0]).toEqual({ path: '/apis/apps/v1/namespaces/shop/statefulsets/events/scale', authorization: 'Bearer the-token' });
     });
 
-    test('GIVEN a Scale without spec.replicas (scaled to 0) THEN every pod is scaled away', async () => {
+    test('GIVEN a Scale without spec.replicas (scaled to 0) THEN every pod is paused, not scaled away', async () => {
       reply = { status: 200, body: scale('events') };
-      expect((await check('events-0', env)).stdout).toBe(SCALED_AWAY);
+      const result = await check('events-0', env);
+      expect([result.stdout, result.status]).toEqual([PAUSED, 1]);
+      expect(result.stderr).toContain('StatefulSet events is scaled to 0 (a pause, not a shrink)');
     });
 
     test('GIVEN POD_NAME and no argument THEN the pod name comes from POD_NAME; a set name with dashes is kept whole', async () => {

@@ -125,14 +125,11 @@ answer="$(scale_down_check "\${POD_NAME:-$(hostname)}" 2>"\${TMPDIR:-/tmp}/scale
 why="$(cat "\${TMPDIR:-/tmp}/scale-down-check.why" 2>/dev/null)"
 rm -f "\${TMPDIR:-/tmp}/scale-down-check.why"
 echo "$why"
+# A restart, or a StatefulSet scaled to 0 (paused, not shrunk: the nodes keep their data), drains.
 if [ "$answer" != "${SCALED_AWAY}" ]; then
-  log "restart: draining"
+  log "$answer: draining, not leaving the ring"
   drain
 fi
-# A StatefulSet scaled to 0 is paused (kubectl scale --replicas=0), not shrunk: the nodes keep their data.
-case "$why" in
-  *"spec.replicas 0 of"*) log "the StatefulSet is scaled to 0 (paused): draining, not leaving the ring"; drain ;;
-esac
 self_ip="\${POD_IP:-}"
 sleep "\${LEAVE_DELAY:-0}"
 while busy="$(others_busy)" && [ -n "$busy" ]; do

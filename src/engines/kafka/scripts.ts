@@ -266,7 +266,7 @@ result="$(scale_down_check "$pod" 2>&1)"
 answer="$(printf '%s\\n' "$result" | tail -n 1)"
 reason="$(printf '%s\\n' "$result" | sed '$d' | tr '\\n' ' ')"
 if [ "$answer" != ${SCALED_AWAY} ]; then
-  say "restart, not a scale-down ($reason): stopping"
+  say "$answer, not a scale-down ($reason): stopping"
   exit 0
 fi
 
