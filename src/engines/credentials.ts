@@ -1,4 +1,5 @@
 import { IConstruct } from 'constructs';
+import { CURL_IMAGE } from './job-kit';
 import { invalid } from '../private/errors';
 import { requireDnsSubdomain } from '../private/names';
 import { requireKind, requireProps } from '../private/prop-types';
@@ -60,7 +61,7 @@ class GeneratedCredentials extends Credentials {
   public secretNameFor(instanceName: string): string { return this.options.secretName ?? `${instanceName}-credentials`; }
   public keyFor(logicalKey: string): string { return logicalKey; }
   public get generatesSecret(): boolean { return true; }
-  public get generatorImage(): string | undefined { return this.options.generatorImage ?? 'curlimages/curl:8.11.1'; }
+  public get generatorImage(): string | undefined { return this.options.generatorImage ?? CURL_IMAGE; }
   public _validate(scope: IConstruct, prop: string): void {
     requireProps(scope, `${prop}.generated`, this.options, { secretName: 'string', generatorImage: 'string' });
     if (this.options.secretName !== undefined) { requireDnsSubdomain(scope, `${prop}.secretName`, this.options.secretName); }

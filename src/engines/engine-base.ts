@@ -142,7 +142,7 @@ export abstract class EngineBase extends Construct implements kplus.INetworkPoli
    * The CronJob that snapshots the instance's claims, when `volumeSnapshots` is set.
    * @default - none
    */
-  public readonly volumeSnapshots?: VolumeSnapshotSchedule;
+  public readonly volumeSnapshotSchedule?: VolumeSnapshotSchedule;
 
   /** @internal */ protected readonly _definition: EngineDefinition;
   /** @internal */ protected readonly _resources: kplus.ContainerResources;
@@ -217,7 +217,7 @@ export abstract class EngineBase extends Construct implements kplus.INetworkPoli
       this._reserveSets([{ suffix: SNAPSHOTS_SUFFIX, prop: 'volumeSnapshots', kind: 'CronJob' }]);
       // Checked here first, so that a message names the engine and 'volumeSnapshots.<prop>'.
       resolveSnapshotOptions(this, 'volumeSnapshots', props.volumeSnapshots);
-      this.volumeSnapshots = new VolumeSnapshotSchedule(this, 'VolumeSnapshots', {
+      this.volumeSnapshotSchedule = new VolumeSnapshotSchedule(this, 'VolumeSnapshots', {
         ...props.volumeSnapshots,
         name: `${this.name}${SNAPSHOTS_SUFFIX}`,
         instance: this.name,
@@ -520,7 +520,7 @@ export abstract class EngineBase extends Construct implements kplus.INetworkPoli
     this.memberPorts.set(workload, servedPorts);
     if (options.dataPath !== undefined) {
       // Every claim the set has as rendered: ordinals 0..replicas-1 (an arbiter has none).
-      this.volumeSnapshots?.addClaims(...Array.from({ length: workload.replicas }, (_, i) => `${DATA_CLAIM}-${workload.name}-${i}`));
+      this.volumeSnapshotSchedule?.addClaims(...Array.from({ length: workload.replicas }, (_, i) => `${DATA_CLAIM}-${workload.name}-${i}`));
       if (this.restore) {
         restoredClaims(this, id, { template: DATA_CLAIM, workload, suffix, ...storage }, this.restore, 'restoreFromVolumeSnapshots');
       }

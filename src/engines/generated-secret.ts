@@ -3,6 +3,7 @@ import { Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
+import { CURL_GID, CURL_IMAGE, CURL_UID, jobLabels } from './job-kit';
 import { invalid } from '../private/errors';
 import { ensureUniqueNames, kubeVolume } from '../private/k8s';
 import { requireDnsSubdomain } from '../private/names';
@@ -44,20 +45,13 @@ export class GeneratedSecret extends Construct {
         invalid(this, 'keys', "must be valid Secret keys (letters, digits, '.', '_' and '-')", key);
       }
     }
-    const image = props.image ?? 'curlimages/curl:8.11.1';
+    const image = props.image ?? CURL_IMAGE;
     const base = props.secretName.replace(/\./g, '-').slice(0, 44).replace(/-+$/, '');
     const name = `${base}-init`;
     // A Job's pod template is immutable: a new image or script gets a new Job (named by its content)
     // instead of an apply that fails. The old Job has done its work and may be deleted.
     const jobName = `${name}-${createHash('sha256').update(JSON.stringify([image, props.keys, GENERATOR_SCRIPT])).digest('hex').slice(0, 8)}`;
-    // Own labels, never the database's: its selectors (PDB, Services, anti-affinity) must not count this pod.
-    const instance = props.labels?.[WellKnownLabels.INSTANCE];
-    const labels: { [key: string]: string } = {
-      [WellKnownLabels.NAME]: 'secret-generator',
-      [WellKnownLabels.COMPONENT]: 'credentials',
-      [WellKnownLabels.MANAGED_BY]: 'cdk8s-stateful',
-      ...(instance ? { [WellKnownLabels.INSTANCE]: instance } : {}),
-    };
+    const labels = jobLabels('secret-generator', 'credentials', props.labels?.[WellKnownLabels.INSTANCE]);
 
     const account = new kplus.ServiceAccount(this, 'ServiceAccount', {
       metadata: { name, labels },
@@ -107,7 +101,7 @@ export class GeneratedSecret extends Construct {
           spec: {
             serviceAccountName: account.name,
             restartPolicy: 'OnFailure',
-            securityContext: podSecurityContext(100, 101),
+            securityContext: podSecurityContext(CURL_UID, CURL_GID),
             containers: [hardened(container)],
             volumes: [kubeVolume(tmp)],
           },

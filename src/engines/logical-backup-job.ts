@@ -3,6 +3,7 @@ import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { EngineBase } from './engine-base';
 import { engineResources } from './engine-kit';
+import { jobLabels } from './job-kit';
 import { DumpStorage, LogicalBackupOptions, LogicalBackupParts } from './logical-backup';
 import { requireCronSchedule, requireTimeZone } from '../private/cron';
 import { requireWholeSeconds } from '../private/durations';
@@ -75,13 +76,7 @@ export function addLogicalBackup(engine: EngineBase, spec: DumpSpec): LogicalBac
     'how long one dump may run before it is stopped and counted as failed');
 
   const scope = new Construct(engine, 'LogicalBackup');
-  // Own labels, never the database's: its selectors (Services, budget, anti-affinity) must not count these pods.
-  const labels: { [key: string]: string } = {
-    [WellKnownLabels.NAME]: `${engine.instanceLabels[WellKnownLabels.NAME]}-dump`,
-    [WellKnownLabels.INSTANCE]: engine.name,
-    [WellKnownLabels.COMPONENT]: 'logical-backup',
-    [WellKnownLabels.MANAGED_BY]: 'cdk8s-stateful',
-  };
+  const labels = jobLabels(`${engine.instanceLabels[WellKnownLabels.NAME]}-dump`, 'logical-backup', engine.name);
   const storage = options.storage ?? DumpStorage.newClaim();
   const claimName = storage._bind(engine, `${PROP}.storage`, scope, `${engine.name}-dumps`, spec.defaultClaimSize, labels);
 

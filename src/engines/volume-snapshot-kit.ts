@@ -1,6 +1,7 @@
 import { Duration, Size } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-27';
 import { Construct, IConstruct } from 'constructs';
+import { CURL_IMAGE } from './job-kit';
 import type { VolumeSnapshotRestore } from './volume-snapshot-restore';
 import type { VolumeSnapshotOptions } from './volume-snapshots';
 import { requireCronSchedule, requireTimeZone } from '../private/cron';
@@ -26,7 +27,7 @@ export const DEFAULT_SNAPSHOT_KEEP = 7;
 /** Most CSI drivers cut a snapshot in seconds; a cloud's first full copy of a big disk can take longer. */
 export const DEFAULT_READY_TIMEOUT = Duration.minutes(30);
 /** The GeneratedSecret Job's image: sh, curl and busybox's date, grep, sed and sort. */
-export const DEFAULT_SNAPSHOT_IMAGE = 'curlimages/curl:8.11.1';
+export const DEFAULT_SNAPSHOT_IMAGE = CURL_IMAGE;
 /** More snapshots per claim than this is a retention policy for another tool. */
 const MAX_KEEP = 1000;
 

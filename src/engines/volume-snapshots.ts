@@ -2,6 +2,7 @@ import { Duration, Lazy, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
+import { CURL_GID, CURL_UID, jobLabels } from './job-kit';
 import { resolveSnapshotOptions } from './volume-snapshot-kit';
 import { SNAPSHOT_SCRIPT } from './volume-snapshot-script';
 import * as snapshot from '../imports/snapshot.storage.k8s.io';
@@ -97,13 +98,7 @@ export class VolumeSnapshotSchedule extends Construct {
       [WellKnownLabels.MANAGED_BY]: 'cdk8s-stateful',
       [SCHEDULE_LABEL]: this.name,
     };
-    // Own labels for the Job's objects, never the database's: its selectors must not count this pod.
-    const labels = {
-      [WellKnownLabels.NAME]: 'volume-snapshots',
-      [WellKnownLabels.COMPONENT]: 'backup',
-      [WellKnownLabels.INSTANCE]: instance,
-      [WellKnownLabels.MANAGED_BY]: 'cdk8s-stateful',
-    };
+    const labels = jobLabels('volume-snapshots', 'backup', instance);
 
     const account = jobAccount(this, {
       name: this.name,
@@ -179,6 +174,3 @@ export class VolumeSnapshotSchedule extends Construct {
 const SCHEDULE_LABEL = 'cdk8s-stateful/schedule';
 /** The claim a snapshot is of. */
 const CLAIM_LABEL = 'cdk8s-stateful/claim';
-/** curlimages/curl's user and group. */
-const CURL_UID = 100;
-const CURL_GID = 101;

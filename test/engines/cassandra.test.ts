@@ -495,10 +495,10 @@ describe('Cassandra', () => {
       expect(delays).toEqual(['0', '20', '40']);
     });
 
-    test('scaleDownRoles and terminationGracePeriodSeconds are exposed', () => {
+    test('scaleDownRoles and terminationGracePeriod are exposed', () => {
       const { cassandra } = ring({ racks: threeRacks });
       expect(cassandra.scaleDownRoles.map((r) => r.name)).toEqual(['ring-a-scale-down', 'ring-b-scale-down', 'ring-c-scale-down']);
-      expect(cassandra.terminationGracePeriodSeconds).toBe(2280);
+      expect(cassandra.terminationGracePeriod.toSeconds()).toBe(2280);
     });
 
     test.each([

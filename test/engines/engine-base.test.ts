@@ -581,7 +581,7 @@ describe.each(ALL)('%s volume snapshots', (_name, engine) => {
     expect(claims.length).toBeGreaterThanOrEqual(2);
     expect(env(objects).CLAIMS.split(' ').sort()).toEqual([...claims].sort());
     expect(env(objects).KEEP).toBe('3');
-    expect(db.volumeSnapshots?.cronJob.name).toBe('db-snapshots');
+    expect(db.volumeSnapshotSchedule?.cronJob.name).toBe('db-snapshots');
     // The Job's pods are not the database's: no selector of the instance picks them.
     const podLabels = cronJobs[0].spec.jobTemplate.spec.template.metadata.labels;
     for (const sts of kinds(objects, 'StatefulSet')) { expect(selects(sts.spec.selector.matchLabels, podLabels)).toBe(false); }
@@ -591,7 +591,7 @@ describe.each(ALL)('%s volume snapshots', (_name, engine) => {
   test('without the prop: no CronJob, no snapshot objects', () => {
     const { objects, db } = build(engine);
     expect(kinds(objects, 'CronJob')).toEqual([]);
-    expect(db.volumeSnapshots).toBeUndefined();
+    expect(db.volumeSnapshotSchedule).toBeUndefined();
   });
 
   test('the CronJob\'s name counts in the name budget, naming the prop that derives it', () => {

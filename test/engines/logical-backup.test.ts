@@ -45,7 +45,7 @@ describe.each(ENGINES)('$engine logicalBackup', (engine) => {
     const { db, objects } = build(engine);
     expect(objects.filter((o) => ['CronJob', 'PersistentVolumeClaim'].includes(o.kind))).toEqual([]);
     expect(objects.filter((o) => o.metadata.name.includes('dump'))).toEqual([]);
-    expect(db.logicalBackup).toBeUndefined();
+    expect(db.logicalBackupJob).toBeUndefined();
     const policy = only(objects, 'NetworkPolicy', 'db');
     expect(policy.spec.ingress).toHaveLength(1);
   });
@@ -67,8 +67,8 @@ describe.each(ENGINES)('$engine logicalBackup', (engine) => {
     expect(claim.spec).toEqual({ accessModes: ['ReadWriteOnce'], resources: { requests: { storage: engine.defaultStorage } } });
     expect(pod.volumes.find((v: any) => v.name === 'dumps').persistentVolumeClaim.claimName).toBe('db-dumps');
     expect(pod.containers[0].volumeMounts.find((m: any) => m.name === 'dumps').mountPath).toBe('/backups');
-    expect(db.logicalBackup).toMatchObject({ claimName: 'db-dumps', directory: '/backups/db' });
-    expect(db.logicalBackup!.cronJob.name).toBe('db-dump');
+    expect(db.logicalBackupJob).toMatchObject({ claimName: 'db-dumps', directory: '/backups/db' });
+    expect(db.logicalBackupJob!.cronJob.name).toBe('db-dump');
     // The script is the one ConfigMap entry the pod runs.
     const script = only(objects, 'ConfigMap', 'db-dump');
     expect(Object.keys(script.data)).toEqual(['dump.sh']);
@@ -106,7 +106,7 @@ describe.each(ENGINES)('$engine logicalBackup', (engine) => {
   test('the instance admits the dump pods on its client port only; the dump pods admit no one; no selector of the instance counts them', () => {
     const { objects, cronJob, db } = build(engine, { logicalBackup: {} });
     const podLabels = cronJob.spec.jobTemplate.spec.template.metadata.labels;
-    expect(db.logicalBackup!.podLabels).toEqual(podLabels);
+    expect(db.logicalBackupJob!.podLabels).toEqual(podLabels);
     const policy = only(objects, 'NetworkPolicy', 'db');
     const rules = policy.spec.ingress.filter((r: any) => r.from.some((f: any) => selects(f.podSelector.matchLabels, podLabels)));
     expect(rules).toHaveLength(1);
@@ -147,7 +147,7 @@ describe.each(ENGINES)('$engine logicalBackup', (engine) => {
     const { objects, pod, db } = build(engine, { logicalBackup: { storage: DumpStorage.fromClaimName('team-backups') } });
     expect(objects.filter((o) => o.kind === 'PersistentVolumeClaim')).toEqual([]);
     expect(pod.volumes.find((v: any) => v.name === 'dumps').persistentVolumeClaim.claimName).toBe('team-backups');
-    expect(db.logicalBackup!.claimName).toBe('team-backups');
+    expect(db.logicalBackupJob!.claimName).toBe('team-backups');
   });
 
   test('two synths are identical', () => {

@@ -165,8 +165,8 @@ export class Cassandra extends EngineBase {
    * nothing else: what the preStop hook reads to tell a scale-down (decommission) from a restart (drain).
    */
   public readonly scaleDownRoles: k8s.KubeRole[];
-  /** The termination grace period of the nodes, in seconds: the longest a decommission may take. */
-  public readonly terminationGracePeriodSeconds: number;
+  /** The termination grace period of the nodes: the longest a decommission may take. */
+  public readonly terminationGracePeriod: Duration;
 
   constructor(scope: Construct, id: string, props: CassandraProps = {}) {
     super(scope, id, props, DEFINITION);
@@ -209,7 +209,7 @@ export class Cassandra extends EngineBase {
       }
     }
     const graceSeconds = this.gracePeriod(props, totalNodes);
-    this.terminationGracePeriodSeconds = graceSeconds;
+    this.terminationGracePeriod = Duration.seconds(graceSeconds);
     const overrides = validateConfig(this, props.config ?? {}, { nodes: totalNodes, racks: Math.max(1, racks.length) });
 
     const resources = this._resources;

@@ -15,13 +15,13 @@ import { requireArray } from '../../private/guards';
 import { denyIngress } from '../../private/jobs';
 import { kubeVolume } from '../../private/k8s';
 import { hardened, podSecurityContext, secureContainer } from '../../private/pod';
-import { WellKnownLabels } from '../../workload/labels';
 import { NetworkPeer } from '../../workload/network-peer';
 import { PodManagementPolicy, StatefulWorkload } from '../../workload/stateful-workload';
 import { EngineProps, EngineResources, EngineStorage } from '../engine';
 import { EngineBase, EngineDefinition } from '../engine-base';
 import { EngineConnection } from '../engine-connection';
 import { engineResources, jvmHeapMiB, memoryMiB } from '../engine-kit';
+import { jobLabels } from '../job-kit';
 import { JmxExporterAgent } from '../metrics';
 import { grantScaleDownCheck, SCALE_DOWN_CHECK_SCRIPT } from '../scale-down';
 
@@ -376,13 +376,7 @@ export class Kafka extends EngineBase {
     const hash = createHash('sha256').update(JSON.stringify([this.image, args, DRAIN_SCRIPT])).digest('hex').slice(0, 8);
     // Job names reach the job-name label (63 characters): `<name, at most 46>-drain-<8>`.
     const jobName = `${this.name.slice(0, 46).replace(/-+$/, '')}-drain-${hash}`;
-    // Own labels, never the brokers': their selectors (Services, budget, spread) must not count this pod.
-    const labels: { [key: string]: string } = {
-      [WellKnownLabels.NAME]: 'kafka-drain',
-      [WellKnownLabels.INSTANCE]: this.name,
-      [WellKnownLabels.COMPONENT]: 'drain',
-      [WellKnownLabels.MANAGED_BY]: 'cdk8s-stateful',
-    };
+    const labels = jobLabels('kafka-drain', 'drain', this.name);
     const tmp = kplus.Volume.fromEmptyDir(scope, 'tmp', 'tmp', { sizeLimit: Size.mebibytes(64) });
     const scriptsVolume = kplus.Volume.fromConfigMap(scope, 'scripts', this.scriptsConfigMap, { name: 'scripts', defaultMode: 0o555 });
     const container = secureContainer({

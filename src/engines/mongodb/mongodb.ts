@@ -151,7 +151,7 @@ export class MongoDb extends EngineBase {
    * The dump CronJob and where its dumps go.
    * @default - none: `logicalBackup` is not set
    */
-  public readonly logicalBackup?: LogicalBackupParts;
+  public readonly logicalBackupJob?: LogicalBackupParts;
 
   constructor(scope: Construct, id: string, props: MongoDbProps = {}) {
     super(scope, id, props, DEFINITION);
@@ -275,7 +275,7 @@ export class MongoDb extends EngineBase {
     this._generateCredentials();
 
     const seedList = hosts.join(',');
-    this.logicalBackup = addLogicalBackup(this, {
+    this.logicalBackupJob = addLogicalBackup(this, {
       options: props.logicalBackup,
       script: dumpScript(),
       env: {

@@ -117,7 +117,7 @@ export class MySql extends EngineBase {
    * The dump CronJob and where its dumps go.
    * @default - none: `logicalBackup` is not set
    */
-  public readonly logicalBackup?: LogicalBackupParts;
+  public readonly logicalBackupJob?: LogicalBackupParts;
 
   constructor(scope: Construct, id: string, props: MySqlProps = {}) {
     super(scope, id, props, DEFINITION);
@@ -232,7 +232,7 @@ export class MySql extends EngineBase {
     const host = this._dns.service(name);
     // Replicas by their pod names, not through `<name>-ro`, which also routes to the source.
     const replicaHosts = Array.from({ length: replicas }, (_, i) => replicas - 1 - i).filter((i) => i !== primary).map((i) => this._dns.pod(name, i));
-    this.logicalBackup = addLogicalBackup(this, {
+    this.logicalBackupJob = addLogicalBackup(this, {
       options: props.logicalBackup,
       script: dumpScript(PORT),
       env: {

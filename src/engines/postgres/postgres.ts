@@ -18,12 +18,12 @@ import { kubeVolume } from '../../private/k8s';
 import { hardened, secureContainer } from '../../private/pod';
 import { instanceOf, requireProps } from '../../private/prop-types';
 import { mebibytesOf } from '../../private/quantity';
-import { WellKnownLabels } from '../../workload/labels';
 import { PodManagementPolicy } from '../../workload/stateful-workload';
 import { Credentials } from '../credentials';
 import { EngineProps } from '../engine';
 import { EngineBase, EngineDefinition } from '../engine-base';
 import { ConnectionCredentials, EngineConnection, ReadOnlyEndpoint } from '../engine-connection';
+import { jobLabels } from '../job-kit';
 
 const DEFINITION: EngineDefinition = {
   engine: {
@@ -435,13 +435,7 @@ export class Postgres extends EngineBase {
     const handshake = `${name}-backup`;
     const instanceLabels = this._objectLabels();
     new k8s.KubeConfigMap(this, 'BackupHandshake', { metadata: { name: handshake, labels: instanceLabels } });
-    // Own labels, never the database's: its Services, budget and anti-affinity must not count these pods.
-    const labels = {
-      [WellKnownLabels.NAME]: 'pgbackrest',
-      [WellKnownLabels.INSTANCE]: name,
-      [WellKnownLabels.COMPONENT]: 'backup',
-      [WellKnownLabels.MANAGED_BY]: 'cdk8s-stateful',
-    };
+    const labels = jobLabels('pgbackrest', 'backup', name);
     const jobs = new Construct(this, 'BackupJobs');
     const account = jobAccount(jobs, {
       name: `${name}-backup`,
