@@ -1,7 +1,7 @@
 import { IConstruct } from 'constructs';
 import { CURL_IMAGE } from './job-kit';
 import { invalid } from '../private/errors';
-import { requireDnsSubdomain } from '../private/names';
+import { requireDnsSubdomain, requireSecretKeyName } from '../private/names';
 import { requireKind, requireProps } from '../private/prop-types';
 import { requirePinnedImage } from '../private/resources';
 
@@ -84,9 +84,7 @@ class ExistingCredentials extends Credentials {
       if (!logicalKeys.includes(logical)) {
         invalid(scope, `${prop}.keys.${logical}`, `is not a key this engine reads; valid: ${logicalKeys.join(', ')}`);
       }
-      if (!/^[-._a-zA-Z0-9]+$/.test(key)) {
-        invalid(scope, `${prop}.keys.${logical}`, "must be a Secret key (letters, digits, '-', '_' and '.')", key);
-      }
+      requireSecretKeyName(scope, `${prop}.keys.${logical}`, key);
     }
   }
 }

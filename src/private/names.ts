@@ -88,3 +88,11 @@ export function requirePortName(scope: IConstruct | string, prop: string, name: 
   }
   return name;
 }
+
+/** A key of a Secret (or ConfigMap): letters, digits, '-', '_' and '.'. */
+export function requireSecretKeyName(scope: IConstruct | string, prop: string, key: unknown): string {
+  if (typeof key !== 'string' || !/^[-._a-zA-Z0-9]+$/.test(key) || key.length > 253) {
+    invalid(scope, prop, "must be a Secret key (letters, digits, '-', '_' and '.')", key);
+  }
+  return key;
+}

@@ -1,4 +1,5 @@
 import { IConstruct } from 'constructs';
+import { requireSecretKey } from './secret-key';
 import { invalid } from '../../private/errors';
 import { requireOneOf } from '../../private/guards';
 import { requireDnsSubdomain } from '../../private/names';
@@ -156,21 +157,6 @@ function repositoryPath(scope: IConstruct, prop: string, path: string | undefine
     invalid(scope, prop, "must be an absolute path of letters, digits, '.', '_', '-' and '/', without '..'", value);
   }
   return value.length > 1 ? value.replace(/\/+$/, '') : value;
-}
-
-/** A {@link SecretKeyReference} given as a prop, checked. */
-export function requireSecretKey(scope: IConstruct, prop: string, value: unknown): SecretKeyReference {
-  if (value === undefined) { invalid(scope, prop, "is required: { secretName: '...', key: '...' }"); }
-  requireProps(scope, prop, value, { secretName: 'string', key: 'string' });
-  const ref = value as SecretKeyReference;
-  if (ref.secretName === undefined || ref.key === undefined) {
-    invalid(scope, prop, 'needs both secretName and key', value);
-  }
-  requireDnsSubdomain(scope, `${prop}.secretName`, ref.secretName);
-  if (!/^[-._a-zA-Z0-9]+$/.test(ref.key)) {
-    invalid(scope, `${prop}.key`, "must be a Secret key (letters, digits, '-', '_' and '.')", ref.key);
-  }
-  return ref;
 }
 
 /** A Secret key as a file, mounted read-only at `<dir>/<file>`. */
