@@ -5,7 +5,7 @@ import { EngineBase } from './engine-base';
 import { engineResources } from './engine-kit';
 import { jobLabels } from './job-kit';
 import { DumpStorage, LogicalBackupOptions, LogicalBackupParts } from './logical-backup';
-import { requireCronSchedule, requireTimeZone } from '../private/cron';
+import { resolveSchedule } from '../private/cron';
 import { requireWholeSeconds } from '../private/durations';
 import { invalid } from '../private/errors';
 import { describeValue } from '../private/guards';
@@ -63,8 +63,7 @@ export function addLogicalBackup(engine: EngineBase, spec: DumpSpec): LogicalBac
   if (name.length > MAX_CRONJOB_NAME) {
     invalid(engine, 'name', `must be at most ${MAX_CRONJOB_NAME - '-dump'.length} characters with ${PROP}: it names the CronJob '${name}', whose name may have at most ${MAX_CRONJOB_NAME} (Kubernetes appends 11 for its Jobs)`, engine.name);
   }
-  const schedule = requireCronSchedule(engine, `${PROP}.schedule`, options.schedule ?? '0 3 * * *');
-  const timeZone = options.timeZone === undefined ? undefined : requireTimeZone(engine, `${PROP}.timeZone`, options.timeZone);
+  const { schedule, timeZone } = resolveSchedule(engine, PROP, options.schedule, options.timeZone, '0 3 * * *');
   const keep = options.keep ?? 7;
   if (!Number.isInteger(keep) || keep < 1 || keep > 10000) {
     invalid(engine, `${PROP}.keep`, 'must be a whole number of dumps from 1 to 10000 (the dump just written is always kept, so 0 cannot be honoured)', keep);

@@ -4,7 +4,7 @@ import { Construct, IConstruct } from 'constructs';
 import { CURL_IMAGE } from './job-kit';
 import type { VolumeSnapshotRestore } from './volume-snapshot-restore';
 import type { VolumeSnapshotOptions } from './volume-snapshots';
-import { requireCronSchedule, requireTimeZone } from '../private/cron';
+import { resolveSchedule } from '../private/cron';
 import { requireWholeSeconds } from '../private/durations';
 import { invalid, requireInteger } from '../private/errors';
 import { describeValue, optional, requireArray, requireNumber, requireString } from '../private/guards';
@@ -65,8 +65,7 @@ export function resolveSnapshotOptions(scope: IConstruct, prefix: string, value:
   const image = options.image ?? DEFAULT_SNAPSHOT_IMAGE;
   requirePinnedImage(scope, p('image'), image);
   return {
-    schedule: requireCronSchedule(scope, p('schedule'), options.schedule ?? DEFAULT_SNAPSHOT_SCHEDULE),
-    timeZone: optional(options.timeZone, (v) => requireTimeZone(scope, p('timeZone'), v)),
+    ...resolveSchedule(scope, prefix, options.schedule, options.timeZone, DEFAULT_SNAPSHOT_SCHEDULE),
     keep,
     snapshotClass: optional(options.snapshotClass, (v) => requireSnapshotClass(scope, p('snapshotClass'), v)),
     readyTimeoutSeconds: requireWholeSeconds(scope, p('readyTimeout'), options.readyTimeout ?? DEFAULT_READY_TIMEOUT, 60, 24 * 3600,

@@ -82,3 +82,14 @@ export function requireTimeZone(scope: IConstruct | string, prop: string, value:
   }
   return zone;
 }
+
+/** A CronJob's `schedule` (or its default) and `timeZone` props, checked under `prefix` ('' for a construct's own). */
+export function resolveSchedule(
+  scope: IConstruct, prefix: string, schedule: unknown, timeZone: unknown, defaultSchedule: string,
+): { schedule: string; timeZone?: string } {
+  const prop = (name: string) => (prefix ? `${prefix}.${name}` : name);
+  return {
+    schedule: requireCronSchedule(scope, prop('schedule'), schedule ?? defaultSchedule),
+    timeZone: timeZone === undefined ? undefined : requireTimeZone(scope, prop('timeZone'), timeZone),
+  };
+}
