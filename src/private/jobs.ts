@@ -50,8 +50,6 @@ export interface ScheduledJobProps {
   readonly activeDeadlineSeconds: number;
   /** @default 2 */
   readonly backoffLimit?: number;
-  /** Extra pod spec fields (affinity, tolerations). */
-  readonly podSpec?: Partial<k8s.PodSpec>;
 }
 
 /**
@@ -77,7 +75,6 @@ export function scheduledJob(scope: Construct, id: string, props: ScheduledJobPr
           template: {
             metadata: { labels: props.labels },
             spec: {
-              ...props.podSpec,
               serviceAccountName: props.serviceAccountName,
               automountServiceAccountToken: props.serviceAccountName !== undefined,
               restartPolicy: 'Never',
