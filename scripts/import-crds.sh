@@ -5,6 +5,7 @@
 # CRDs the library renders are imported:
 #   - the Prometheus Operator's PodMonitor (example/prometheus-operator-crd)
 #   - CSI VolumeSnapshot and VolumeSnapshotClass from external-snapshotter's client module (config/crd)
+#   - cert-manager's Certificate (deploy/crds), for the certificates of `tls`
 # CRDs of one API group are imported from one file, so that they land in one module
 # (cdk8s names the file after the group: snapshot.storage.k8s.io.ts).
 #   usage: bash scripts/import-crds.sh        (then commit src/imports/)
@@ -40,3 +41,5 @@ import_group github.com/prometheus-operator/prometheus-operator v0.85.0 example/
 read -r snapshot_module snapshot_version < <(sed -n 's/^  snapshots) set -- \(.*\) \(.*\) ;;$/\1 \2/p' scripts/crd-module.sh)
 import_group "$snapshot_module" "$snapshot_version" config/crd \
   snapshot.storage.k8s.io snapshot.storage.k8s.io_volumesnapshots.yaml snapshot.storage.k8s.io_volumesnapshotclasses.yaml
+read -r certmanager_module certmanager_version < <(sed -n 's/^  certmanager) set -- \(.*\) \(.*\) ;;$/\1 \2/p' scripts/crd-module.sh)
+import_group "$certmanager_module" "$certmanager_version" deploy/crds cert-manager.io cert-manager.io_certificates.yaml

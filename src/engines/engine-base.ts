@@ -4,12 +4,14 @@ import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { Credentials } from './credentials';
 import { EngineProps } from './engine';
-import { ConnectionCredentials, ConnectionEnvOptions, EngineConnection, ReadOnlyEndpoint } from './engine-connection';
+import { ConnectionCredentials, ConnectionEnvOptions, ConnectionTls, EngineConnection, ReadOnlyEndpoint } from './engine-connection';
 import { configChecksum, engineResources, EngineSecret, memoryMiB } from './engine-kit';
 import { EngineVersion } from './engine-version';
 import { GeneratedSecret } from './generated-secret';
 import { MemberSetOptions } from './member-set';
 import { JmxExporterAgent, PodMonitorOptions } from './metrics';
+import { TlsCertificates, TlsOptions } from './tls';
+import { certManagerCertificate, TLS_DIR, TLS_FILE_MODE } from './tls-kit';
 import { ResolvedRestore, resolveRestore, resolveSnapshotOptions, restoredClaims } from './volume-snapshot-kit';
 import { VolumeSnapshotSchedule } from './volume-snapshots';
 import { PodMonitor } from '../imports/monitoring.coreos.com';
@@ -74,6 +76,11 @@ export interface EngineIdentity {
   readonly imageUser: number;
   /** The ports apps connect to: what `allowFrom` admits. */
   readonly clientPorts: number[];
+  /**
+   * The engine reads unencrypted PKCS#8 private keys only (Kafka, Cassandra).
+   * @default false
+   */
+  readonly pkcs8KeysOnly?: boolean;
   /**
    * The logical keys of its Secret (`password`, `replication-password`).
    * @default - the engine takes no credentials
@@ -143,6 +150,16 @@ export abstract class EngineBase extends Construct implements kplus.INetworkPoli
    * @default - none
    */
   public readonly volumeSnapshotSchedule?: VolumeSnapshotSchedule;
+  /**
+   * The Secret with the servers' `tls.crt`, `tls.key` and `ca.crt`, when `tls` is set.
+   * @default - no TLS
+   */
+  public readonly tlsSecretName?: string;
+  /**
+   * The cert-manager `Certificate` the library writes, with `TlsCertificates.certManager`.
+   * @default - none
+   */
+  public readonly certificate?: ApiObject;
 
   /** @internal */ protected readonly _definition: EngineDefinition;
   /** @internal */ protected readonly _resources: kplus.ContainerResources;
@@ -152,6 +169,7 @@ export abstract class EngineBase extends Construct implements kplus.INetworkPoli
   /** @internal */ protected readonly _terminationGracePeriod: Duration;
   /** @internal */ protected readonly _credentials?: EngineSecret;
   /** @internal */ protected _budget?: k8s.KubePodDisruptionBudget;
+  /** @internal */ protected readonly _tls?: ResolvedTls;
 
   private readonly userAnnotations: { [key: string]: string };
   private readonly peers: kplus.INetworkPolicyPeer[] = [];
@@ -168,6 +186,9 @@ export abstract class EngineBase extends Construct implements kplus.INetworkPoli
   private secretGenerator?: GeneratedSecret;
   private connectionValues?: ConnectionValues;
   private readonly restore?: ResolvedRestore;
+  private readonly serviceNames: string[] = [];
+  private tlsVolume?: kplus.Volume;
+  private caMounts = 0;
 
   /**
    * @param scope the parent construct
@@ -235,6 +256,10 @@ export abstract class EngineBase extends Construct implements kplus.INetworkPoli
       (credentials as Credentials)._validate(this, 'credentials', keys);
       this._credentials = new EngineSecret(this, credentials as Credentials, this.name);
     }
+
+    this._tls = this.resolveTls(props.tls);
+    this.tlsSecretName = this._tls?.secretName;
+    this.certificate = this._tls?.certificate;
   }
 
   /** The StatefulSet named `<name>` (Kafka's brokers, MongoDB's data members); for a ring of racks, the first rack. */
@@ -381,6 +406,10 @@ export abstract class EngineBase extends Construct implements kplus.INetworkPoli
     if (c.secretName && c.passwordKey) {
       env.push({ name: `${prefix}_PASSWORD`, valueFrom: { secretKeyRef: { name: c.secretName, key: c.passwordKey } } });
     }
+    if (c.tls) {
+      env.push({ name: `${prefix}_TLS`, value: c.tls.required ? 'required' : 'optional' });
+      env.push({ name: `${prefix}_CA_FILE`, value: c.tls.caFile });
+    }
     for (const [suffix, value] of Object.entries(values.extras)) { env.push({ name: `${prefix}_${suffix}`, value }); }
     if (values.uri) { env.push({ name: `${prefix}_URI`, value: values.uri(`$(${prefix}_PASSWORD)`) }); }
     return env;
@@ -395,6 +424,16 @@ export abstract class EngineBase extends Construct implements kplus.INetworkPoli
       // Overwriting would wire the app to one of two databases silently, and keep the old order
       // (a URI before its password variable is never expanded): use a prefix per database.
       invalid(this, 'addConnectionEnv', `would overwrite the container's ${taken.join(', ')}: give each database its own prefix, e.g. addConnectionEnv(container, { prefix: 'ORDERS' })`);
+    }
+    const tls = this.connectionValues!.connection.tls;
+    if (tls) {
+      // Only the CA: the app has no business with the servers' key, which is in the same Secret.
+      const secret = kplus.Secret.fromSecretName(this, `CaSecret${this.caMounts}`, tls.caSecretName);
+      const volume = kplus.Volume.fromSecret(this, `CaVolume${this.caMounts}`, secret, {
+        name: `${this.name}-ca`, items: { [tls.caKey]: { path: 'ca.crt' } },
+      });
+      this.caMounts++;
+      container.mount(tls.caFile.slice(0, tls.caFile.lastIndexOf('/')), volume, { readOnly: true });
     }
     for (const variable of variables) {
       const ref = variable.valueFrom?.secretKeyRef;
@@ -492,8 +531,8 @@ export abstract class EngineBase extends Construct implements kplus.INetworkPoli
       component: options.component,
       version: this.version.fullVersion,
       replicas: options.replicas,
-      containers: options.containers,
-      initContainers: options.initContainers,
+      containers: this.mountTls(options.containers, options.tlsMountInto ?? [options.containers[0].name ?? '']),
+      initContainers: this.mountTls(options.initContainers ?? [], options.tlsMountInto ?? []),
       volumeClaims: options.dataPath === undefined ? [] : [{
         name: DATA_CLAIM,
         size: storage.size,
@@ -598,6 +637,7 @@ export abstract class EngineBase extends Construct implements kplus.INetworkPoli
    */
   protected _addService(id: string, options: ClientServiceOptions): kplus.Service {
     const service = this.workload.addClientService(id, options);
+    this.serviceNames.push(service.name);
     this.clientService = this.clientService ?? service;
     return service;
   }
@@ -616,8 +656,19 @@ export abstract class EngineBase extends Construct implements kplus.INetworkPoli
    * @internal
    */
   protected _connect<T extends AnyConnection>(connection: T, extras: { [suffix: string]: string }, uri?: (password: string) => string): T {
-    this.connectionValues = { connection, extras, uri };
-    return connection;
+    const tls = this._connectionTls();
+    const withTls = tls ? { ...connection, tls } : connection;
+    this.connectionValues = { connection: withTls, extras, uri };
+    return withTls;
+  }
+
+  /**
+   * TLS as clients see it, for the engine's URI and client configuration.
+   * @internal
+   */
+  protected _connectionTls(): ConnectionTls | undefined {
+    if (!this._tls) { return undefined; }
+    return { required: !this._tls.allowPlaintext, caSecretName: this._tls.secretName, caKey: 'ca.crt', caFile: `/etc/cdk8s-stateful/${this.name}/ca.crt` };
   }
 
   /** Labels of every object of the instance (ConfigMaps, Secrets, budgets). @internal */
@@ -654,6 +705,40 @@ export abstract class EngineBase extends Construct implements kplus.INetworkPoli
         + `NetworkPeer.fromApiObject(obj), or a cdk8s-plus-27 peer such as Pods.select(...) or a Deployment, got ${describeValue(peer)}`);
     }
     return candidate as kplus.INetworkPolicyPeer;
+  }
+
+  private resolveTls(value: unknown): ResolvedTls | undefined {
+    if (value === undefined) { return undefined; }
+    requireProps(this, 'tls', value, { certificates: 'checked-elsewhere', allowPlaintext: 'boolean' });
+    const tls = value as TlsOptions;
+    if (tls.certificates === undefined) {
+      invalid(this, 'tls.certificates', 'is required: TLS needs a certificate, from TlsCertificates.fromSecret(name) or TlsCertificates.certManager({ issuerName })');
+    }
+    requireKind(this, 'tls.certificates', tls.certificates, instanceOf(TlsCertificates, "TlsCertificates.certManager({ issuerName: 'ca-issuer' })"));
+    const engine = this._definition.engine;
+    const resolved = tls.certificates._resolve(this, 'tls.certificates', { instanceName: this.name, pkcs8Only: engine.pkcs8KeysOnly ? engine.displayName : undefined });
+    const labels = this._objectLabels();
+    const certificate = resolved.certManager && certManagerCertificate(this, {
+      name: this.name,
+      secretName: resolved.secretName,
+      labels,
+      settings: resolved.certManager,
+      dns: this._dns,
+      names: { services: () => this.serviceNames, statefulSets: () => this.members.map((m) => m.name) },
+    });
+    return { secretName: resolved.secretName, allowPlaintext: tls.allowPlaintext ?? false, certificate };
+  }
+
+  /** The TLS Secret, read-only, in `names` of `containers`. */
+  private mountTls(containers: kplus.ContainerProps[], names: string[]): kplus.ContainerProps[] {
+    if (!this._tls) { return containers; }
+    this.tlsVolume = this.tlsVolume ?? kplus.Volume.fromSecret(this, 'TlsVolume', kplus.Secret.fromSecretName(this, 'TlsSecret', this._tls.secretName), {
+      name: 'tls', defaultMode: TLS_FILE_MODE,
+    });
+    const volume = this.tlsVolume;
+    return containers.map((c) => (names.includes(c.name ?? '')
+      ? { ...c, volumeMounts: [...c.volumeMounts ?? [], { volume, path: TLS_DIR, readOnly: true }] }
+      : c));
   }
 
   private resolveVersion(value: unknown): EngineVersion {
@@ -755,6 +840,16 @@ const JMX_AGENT_CONTAINER = 'metrics-agent';
 /** Where the server container finds a copied javaagent jar. */
 const JMX_AGENT_DIR = '/opt/jmx-exporter';
 
+/** The `tls` prop, checked. */
+interface ResolvedTls {
+  /** The Secret with `tls.crt`, `tls.key` and `ca.crt`. */
+  readonly secretName: string;
+  /** Plaintext clients are accepted too. */
+  readonly allowPlaintext: boolean;
+  /** The cert-manager Certificate, when the library writes one. */
+  readonly certificate?: ApiObject;
+}
+
 interface ConnectionValues {
   readonly connection: AnyConnection;
   readonly extras: { [suffix: string]: string };
@@ -775,6 +870,7 @@ const BASE_KINDS: { [prop: string]: PropKind } = {
   config: 'checked-elsewhere',
   volumeSnapshots: 'object',
   restoreFromVolumeSnapshots: 'object',
+  tls: 'checked-elsewhere',
 };
 
 

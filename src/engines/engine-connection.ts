@@ -9,6 +9,26 @@ export interface EngineConnection {
   readonly host: string;
   /** Port of the client Services. */
   readonly port: number;
+  /**
+   * What a client needs for TLS, when the instance has it.
+   * @default - no TLS
+   */
+  readonly tls?: ConnectionTls;
+}
+
+/** TLS as a client sees it. */
+export interface ConnectionTls {
+  /** Whether the server refuses plaintext clients (false only with `tls.allowPlaintext`). */
+  readonly required: boolean;
+  /** Name of the Secret that holds the CA certificate to verify the servers with. */
+  readonly caSecretName: string;
+  /** Key of the CA certificate in that Secret (`ca.crt`). */
+  readonly caKey: string;
+  /**
+   * Where `addConnectionEnv()` mounts the CA certificate in the app's container, and where `uri`
+   * and `<prefix>_CA_FILE` say it is: mount it there yourself when you use `connectionEnv()`.
+   */
+  readonly caFile: string;
 }
 
 /** The read-only endpoint of an engine that has one (Postgres, MySQL). */

@@ -1,5 +1,6 @@
 import { Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
+import { TlsOptions } from './tls';
 import { VolumeSnapshotRestore } from './volume-snapshot-restore';
 import { VolumeSnapshotOptions } from './volume-snapshots';
 import { AccessMode } from '../storage/access-mode';
@@ -89,4 +90,11 @@ export interface EngineProps {
    * @default - the claims start empty
    */
   readonly restoreFromVolumeSnapshots?: VolumeSnapshotRestore;
+  /**
+   * TLS for client traffic and for traffic between members (replication, gossip, the quorum), from
+   * a Secret you manage or a cert-manager Certificate the library writes: see docs/security.md for
+   * what each engine encrypts and how a renewed certificate is picked up.
+   * @default - no TLS: traffic is plaintext (authentication is on either way)
+   */
+  readonly tls?: TlsOptions;
 }

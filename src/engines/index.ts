@@ -8,6 +8,7 @@ export * from './logical-backup';
 export * from './metrics';
 export * from './volume-snapshots';
 export * from './volume-snapshot-restore';
+export * from './tls';
 export * from './kafka';
 export * from './mongodb';
 export * from './mysql';

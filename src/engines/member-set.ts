@@ -39,6 +39,8 @@ export interface MemberSetOptions {
   readonly serviceAccountToken?: boolean;
   /** Claims every pod mounts on purpose (a backup repository). @default - none */
   readonly sharedClaims?: string[];
+  /** Containers (and init containers) that mount the TLS Secret at `/etc/tls`. @default - the server container */
+  readonly tlsMountInto?: string[];
   /** Grace period of this set. @default - the engine's */
   readonly terminationGracePeriod?: Duration;
 }

@@ -3,7 +3,7 @@ import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import {
   AccessMode, Cassandra, CassandraVersion, Credentials, EngineBase, Kafka, KafkaVersion, MongoDb, MongoDbVersion, MySql, MySqlVersion,
-  NetworkPeer, Postgres, PostgresVersion, StorageClass,
+  IssuerKind, NetworkPeer, Postgres, PostgresVersion, PrivateKeyAlgorithm, PrivateKeyEncoding, StorageClass, TlsCertificates,
 } from '../../src';
 import { selects } from '../util';
 
@@ -680,5 +680,110 @@ describe.each(WITH_DEPRECATED)('%s deprecated versions', (_name, engine) => {
     const { db } = build(engine, { version: line.constructor.of(`${line.majorVersion}.999`, line.majorVersion) });
     const warnings = db.node.metadata.filter((m) => m.type === 'cdk8s-stateful:warning').map((m) => String(m.data));
     expect(warnings.some((w) => new RegExp(`${line.majorVersion.replace('.', '\\.')}\\.999 is deprecated`).test(w))).toBe(true);
+  });
+});
+
+describe.each(ALL)('%s TLS', (name, engine) => {
+  const certManager = (options: any = {}) => ({ certificates: TlsCertificates.certManager({ issuerName: 'ca-issuer', ...options }) });
+  const pkcs8Only = name === 'Kafka' || name === 'Cassandra';
+
+  test('no tls: no Certificate, no TLS volume, no TLS in the connection', () => {
+    const { db, objects } = build(engine);
+    expect(objects.filter((o) => o.kind === 'Certificate')).toEqual([]);
+    expect(db.tlsSecretName).toBeUndefined();
+    expect(db.connectionEnv().map((v) => v.name)).not.toContain(`${engine.envPrefix}_TLS`);
+  });
+
+  test('certManager: one Certificate that names every Service and pod, with a PKCS#8 key rotated at renewal', () => {
+    const { db, objects } = build(engine, { ...engine.topology.props, tls: certManager({ issuerKind: IssuerKind.CLUSTER_ISSUER }) });
+    const certs = objects.filter((o) => o.kind === 'Certificate');
+    expect(certs).toHaveLength(1);
+    const spec = certs[0].spec;
+    expect(certs[0].apiVersion).toBe('cert-manager.io/v1');
+    expect(spec.secretName).toBe('db-tls');
+    expect(db.tlsSecretName).toBe('db-tls');
+    expect(spec.issuerRef).toEqual({ name: 'ca-issuer', kind: 'ClusterIssuer', group: 'cert-manager.io' });
+    expect(spec.privateKey).toEqual({ algorithm: 'ECDSA', size: 256, encoding: 'PKCS8', rotationPolicy: 'Always' });
+    expect(spec.usages).toEqual(expect.arrayContaining(['server auth', 'client auth']));
+    expect(spec.duration).toBe('2160h');
+    expect(spec.renewBefore).toBe('720h');
+    const services = objects.filter((o) => o.kind === 'Service');
+    for (const service of services) {
+      const n = service.metadata.name;
+      if (service.spec.clusterIP === 'None') {
+        expect(spec.dnsNames).toContain(`*.${n}.db.svc.cluster.local`);
+      } else {
+        expect(spec.dnsNames).toEqual(expect.arrayContaining([n, `${n}.db`, `${n}.db.svc`, `${n}.db.svc.cluster.local`]));
+      }
+    }
+    expect(spec.dnsNames).toContain('localhost');
+    expect(new Set(spec.dnsNames).size).toBe(spec.dnsNames.length);
+  });
+
+  test('every StatefulSet mounts the TLS Secret read-only, group-readable, in its server container', () => {
+    const { objects } = build(engine, { ...engine.topology.props, tls: { certificates: TlsCertificates.fromSecret('my-certs') } });
+    expect(objects.filter((o) => o.kind === 'Certificate')).toEqual([]);
+    for (const set of objects.filter((o) => o.kind === 'StatefulSet')) {
+      const pod = set.spec.template.spec;
+      const volume = pod.volumes.find((v: any) => v.secret?.secretName === 'my-certs');
+      expect(volume).toEqual({ name: 'tls', secret: { secretName: 'my-certs', defaultMode: 0o440 } });
+      const server = pod.containers[0];
+      expect(server.volumeMounts).toContainEqual({ name: 'tls', mountPath: '/etc/tls', readOnly: true });
+    }
+  });
+
+  test('the connection says TLS is required and where the CA is; addConnectionEnv mounts only the CA', () => {
+    const chart = newChart();
+    const db = engine.make(chart, 'db', { tls: certManager() });
+    const env = db.connectionEnv();
+    expect(env).toContainEqual({ name: `${engine.envPrefix}_TLS`, value: 'required' });
+    expect(env).toContainEqual({ name: `${engine.envPrefix}_CA_FILE`, value: '/etc/cdk8s-stateful/db/ca.crt' });
+    const app = new kplus.Deployment(chart, 'App', { containers: [{ image: 'app:1.0', portNumber: 8080 }] });
+    db.addConnectionEnv(app.containers[0]);
+    const deployment = Testing.synth(chart).find((o) => o.kind === 'Deployment');
+    const pod = deployment.spec.template.spec;
+    const volume = pod.volumes.find((v: any) => v.secret?.secretName === 'db-tls');
+    expect(volume.secret.items).toEqual([{ key: 'ca.crt', path: 'ca.crt' }]);
+    expect(pod.containers[0].volumeMounts).toContainEqual({ name: volume.name, mountPath: '/etc/cdk8s-stateful/db', readOnly: true });
+  });
+
+  test('allowPlaintext makes TLS optional for clients', () => {
+    const { db } = build(engine, { tls: { ...certManager(), allowPlaintext: true } });
+    expect(db.connectionEnv()).toContainEqual({ name: `${engine.envPrefix}_TLS`, value: 'optional' });
+  });
+
+  test('TLS without a certificate source is refused', () => {
+    expect(() => build(engine, { tls: {} })).toThrow(/test\/db: 'tls\.certificates' is required: TLS needs a certificate/);
+    expect(() => build(engine, { tls: { certificates: 'my-certs' } })).toThrow(/'tls\.certificates' must be .*TlsCertificates/);
+    expect(() => build(engine, { tls: { ...certManager(), allowPlaintext: 'yes' } })).toThrow(/'tls\.allowPlaintext'/);
+    expect(() => build(engine, { tls: { ...certManager(), mode: 'on' } })).toThrow(/'tls\.mode'/);
+  });
+
+  test('cert-manager options are checked', () => {
+    expect(() => build(engine, { tls: { certificates: TlsCertificates.certManager({} as any) } })).toThrow(/'tls\.certificates\.certManager\.issuerName' is required/);
+    expect(() => build(engine, { tls: certManager({ issuerKind: 'Cluster' }) })).toThrow(/issuerKind' must be one of IssuerKind\.ISSUER, IssuerKind\.CLUSTER_ISSUER/);
+    expect(() => build(engine, { tls: certManager({ privateKeySize: 1024 }) })).toThrow(/privateKeySize' must be one of 256, 384, 521 for ECDSA/);
+    expect(() => build(engine, { tls: certManager({ renewBefore: Duration.days(100) }) })).toThrow(/renewBefore' must be shorter than duration/);
+    expect(() => build(engine, { tls: certManager({ duration: Duration.minutes(30) }) })).toThrow(/duration' must be whole seconds from 7200 s/);
+    expect(() => build(engine, { tls: certManager({ extraDnsNames: ['Bad_Name'] }) })).toThrow(/extraDnsNames\[0\]' must be a DNS subdomain/);
+    expect(() => build(engine, { tls: { certificates: TlsCertificates.fromSecret('Not A Name') } })).toThrow(/'tls\.certificates\.fromSecret' must be a DNS subdomain/);
+  });
+
+  test(pkcs8Only ? 'a PKCS#1 key is refused: the engine reads PKCS#8 only' : 'a PKCS#1 key is accepted', () => {
+    const pkcs1 = { privateKeyEncoding: PrivateKeyEncoding.PKCS1, privateKeyAlgorithm: PrivateKeyAlgorithm.RSA };
+    const make = () => build(engine, { tls: certManager(pkcs1) });
+    if (pkcs8Only) {
+      expect(make).toThrow(/privateKeyEncoding' must be PrivateKeyEncoding\.PKCS8: .* reads unencrypted PKCS#8 keys only/);
+    } else {
+      const cert = make().objects.find((o) => o.kind === 'Certificate');
+      expect(cert.spec.privateKey).toMatchObject({ algorithm: 'RSA', size: 2048, encoding: 'PKCS1' });
+    }
+  });
+
+  test('extra DNS names and the Secret name are the user\'s', () => {
+    const { objects } = build(engine, { tls: certManager({ secretName: 'orders-certs', extraDnsNames: ['db.example.com', '*.edge.example.com'] }) });
+    const cert = objects.find((o) => o.kind === 'Certificate');
+    expect(cert.spec.secretName).toBe('orders-certs');
+    expect(cert.spec.dnsNames).toEqual(expect.arrayContaining(['db.example.com', '*.edge.example.com']));
   });
 });

@@ -122,7 +122,7 @@ export interface CassandraProps extends EngineProps {
 }
 
 const DEFINITION: EngineDefinition = {
-  engine: { name: 'cassandra', displayName: 'Cassandra', image: 'cassandra', imageUser: 999, clientPorts: [CQL_PORT] },
+  engine: { name: 'cassandra', displayName: 'Cassandra', image: 'cassandra', imageUser: 999, pkcs8KeysOnly: true, clientPorts: [CQL_PORT] },
   // The rendered cassandra.yaml uses 4.0's names (3.11 has none of them).
   versions: { defaultVersion: CassandraVersion.V5_0, oldest: '4.0', newest: '5', majorParts: 2, fullParts: 3 },
   defaults: { cpu: kplus.Cpu.millis(1000), memory: Size.gibibytes(4), storage: Size.gibibytes(50), terminationGracePeriod: Duration.seconds(300) },

@@ -132,7 +132,7 @@ const JMX_RULES_FILE = 'jmx-exporter.yaml';
 const MAX_CONTROLLERS = 9;
 
 const DEFINITION: EngineDefinition = {
-  engine: { name: 'kafka', displayName: 'Kafka', image: 'apache/kafka', imageUser: KAFKA_UID, clientPorts: [BROKER_PORT] },
+  engine: { name: 'kafka', displayName: 'Kafka', image: 'apache/kafka', imageUser: KAFKA_UID, pkcs8KeysOnly: true, clientPorts: [BROKER_PORT] },
   // KRaft without ZooKeeper since 3.3; the official apache/kafka images start at 3.7.
   versions: { defaultVersion: KafkaVersion.V4_4, oldest: '3.7', newest: '4', majorParts: 2, fullParts: 3 },
   // A broker: 1 CPU, 2 GiB of memory (a 1 GiB heap, the rest page cache), 20 GiB of disk, and 180 s
