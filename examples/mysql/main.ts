@@ -2,7 +2,9 @@
 // reads and writes through the construct's `connection`.
 import { App, Chart, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
-import { Credentials, DumpStorage, MySql, MySqlVersion, Provisioner, RestrictedPodSecurity, StorageClass } from 'cdk8s-stateful';
+import {
+  Credentials, DumpStorage, IssuerKind, MySql, MySqlVersion, Provisioner, RestrictedPodSecurity, StorageClass, TlsCertificates,
+} from 'cdk8s-stateful';
 
 const app = new App();
 const chart = new Chart(app, 'mysql', { namespace: 'shop' });
@@ -26,6 +28,9 @@ const catalog = new MySql(chart, 'catalog-db', {
   credentials: Credentials.generated(),
   metrics: true,
   allowFrom: [appPods],
+  // TLS for clients and replication, with a certificate from the platform's cert-manager ClusterIssuer
+  // 'internal-ca'; plaintext clients are refused. The app verifies the server with the CA below.
+  tls: { certificates: TlsCertificates.certManager({ issuerName: 'internal-ca', issuerKind: IssuerKind.CLUSTER_ISSUER }) },
   // mysqldump --single-transaction from a replica every night at 03:00 UTC into the claim
   // catalog-db-dumps; the newest 7 are kept (restore: docs/engines/mysql.md).
   logicalBackup: {
@@ -49,8 +54,8 @@ const deployment = new kplus.Deployment(chart, 'catalog', {
     command: ['/bin/bash', '-c', [
       'set -eu',
       'while true; do',
-      '  mysql --defaults-extra-file=<(printf "[client]\\npassword=\\"%s\\"\\n" "$DB_PASSWORD") -h "$DB_HOST" -P "$DB_PORT" -u "$DB_USER" -e "CREATE DATABASE IF NOT EXISTS catalog; CREATE TABLE IF NOT EXISTS catalog.visits (at TIMESTAMP); INSERT INTO catalog.visits VALUES (NOW())"',
-      '  mysql --defaults-extra-file=<(printf "[client]\\npassword=\\"%s\\"\\n" "$DB_PASSWORD") -h "$DB_RO_HOST" -P "$DB_PORT" -u "$DB_USER" -e "SELECT COUNT(*) FROM catalog.visits"',
+      '  mysql --defaults-extra-file=<(printf "[client]\\npassword=\\"%s\\"\\n" "$DB_PASSWORD") --ssl-mode=VERIFY_IDENTITY --ssl-ca="$DB_CA_FILE" -h "$DB_HOST" -P "$DB_PORT" -u "$DB_USER" -e "CREATE DATABASE IF NOT EXISTS catalog; CREATE TABLE IF NOT EXISTS catalog.visits (at TIMESTAMP); INSERT INTO catalog.visits VALUES (NOW())"',
+      '  mysql --defaults-extra-file=<(printf "[client]\\npassword=\\"%s\\"\\n" "$DB_PASSWORD") --ssl-mode=VERIFY_IDENTITY --ssl-ca="$DB_CA_FILE" -h "$DB_RO_HOST" -P "$DB_PORT" -u "$DB_USER" -e "SELECT COUNT(*) FROM catalog.visits"',
       '  sleep 60',
       'done',
     ].join('\n')],
@@ -60,7 +65,16 @@ const deployment = new kplus.Deployment(chart, 'catalog', {
       DB_PORT: kplus.EnvValue.fromValue(String(conn.port)),
       DB_USER: kplus.EnvValue.fromValue(conn.username),
       DB_PASSWORD: kplus.EnvValue.fromSecretValue({ secret, key: conn.passwordKey }),
+      DB_CA_FILE: kplus.EnvValue.fromValue(conn.tls!.caFile),
     },
+    // Only the CA certificate of the database's TLS Secret, where conn.tls.caFile says.
+    volumeMounts: [{
+      path: conn.tls!.caFile.slice(0, conn.tls!.caFile.lastIndexOf('/')),
+      volume: kplus.Volume.fromSecret(chart, 'DbCa', kplus.Secret.fromSecretName(chart, 'DbTls', conn.tls!.caSecretName), {
+        name: 'db-ca', items: { [conn.tls!.caKey]: { path: 'ca.crt' } },
+      }),
+      readOnly: true,
+    }],
     resources: {
       cpu: { request: kplus.Cpu.millis(50), limit: kplus.Cpu.millis(200) },
       memory: { request: Size.mebibytes(64), limit: Size.mebibytes(128) },

@@ -619,6 +619,30 @@ function cleanUp(objects: Obj[], namespaces: string[], volumesFile: string | und
   }
 }
 
+/** A Certificate the API server stored unchanged, whose Secret the pods of its instance mount. */
+function checkCertificate(cert: Obj, objects: Obj[]): void {
+  const ns = cert.metadata.namespace ?? 'default';
+  const name = `certificate ${cert.metadata.name}`;
+  const stored = tryGet('certificate.cert-manager.io', ns, cert.metadata.name);
+  if (!stored) { fail(name, 'not found after apply'); return; }
+  const same = JSON.stringify(stored.spec.dnsNames) === JSON.stringify(cert.spec.dnsNames)
+    && stored.spec.secretName === cert.spec.secretName
+    && JSON.stringify(stored.spec.privateKey) === JSON.stringify(cert.spec.privateKey);
+  if (!same) {
+    fail(`${name} stored as written`, `the API server kept dnsNames ${JSON.stringify(stored.spec.dnsNames)}, privateKey ${JSON.stringify(stored.spec.privateKey)}`);
+    return;
+  }
+  pass(`${name} stored as written`, `${cert.spec.dnsNames.length} DNS names, key ${cert.spec.privateKey?.algorithm}/${cert.spec.privateKey?.encoding}, issuer ${cert.spec.issuerRef.kind} ${cert.spec.issuerRef.name}`);
+  const instance = cert.metadata.labels?.['app.kubernetes.io/instance'];
+  const sets = objects.filter(o => o.kind === 'StatefulSet' && o.metadata.labels?.['app.kubernetes.io/instance'] === instance);
+  const without = sets.filter(s => !(s.spec.template.spec.volumes ?? []).some((v: any) => v.secret?.secretName === cert.spec.secretName));
+  if (sets.length === 0 || without.length > 0) {
+    fail(`${name}: its Secret is mounted`, sets.length === 0 ? `no StatefulSet of instance ${instance}` : `not by ${without.map(s => s.metadata.name).join(', ')}`);
+  } else {
+    pass(`${name}: its Secret is mounted`, `${cert.spec.secretName} in ${sets.map(s => s.metadata.name).join(', ')}`);
+  }
+}
+
 function runExample(dir: string, stateDir: string): void {
   current = /^dist(-[a-z0-9]+)*$/.test(path.basename(dir)) ? path.basename(path.dirname(dir)) : path.basename(dir);
   const files = fs.readdirSync(dir).filter(f => f.endsWith('.k8s.yaml')).sort().map(f => path.join(dir, f));
@@ -676,6 +700,12 @@ function runExample(dir: string, stateDir: string): void {
     // 6. Volume snapshots: the CronJob's rights, its script against this API server, a restore claim
     for (const cronJob of snapshotCronJobs(objects)) {
       checkSnapshotSchedule(cronJob, stateDir, { pass, fail, info });
+    }
+
+    // 7. cert-manager Certificates: accepted as written (strict apply above, CRDs from cert-manager's
+    // module), and their Secret is the one the instance's pods mount at /etc/tls.
+    for (const cert of objects.filter(o => o.kind === 'Certificate' && o.apiVersion === 'cert-manager.io/v1')) {
+      checkCertificate(cert, objects);
     }
 
     // 3. eviction under the PodDisruptionBudget, 4. scaling with claim retention

@@ -230,6 +230,19 @@ k wait --for=condition=Established --timeout=60s \
   crd/volumesnapshots.snapshot.storage.k8s.io >/dev/null
 log "snapshot CRDs established (external-snapshotter client/v8 v8.7.0)"
 
+# --- cert-manager's CRDs (Certificate, Issuer, ClusterIssuer, CertificateRequest), from the module the
+# library's Certificate type was imported from, so that the examples' Certificates and Issuers apply
+# with strict validation. No cert-manager controller runs: nothing issues them here.
+cm_dir="$(bash "$here/../../scripts/crd-module.sh" certmanager)/deploy/crds"
+cm_out=$(k apply --server-side --field-manager=cdk8s-stateful-test-crds \
+  -f "$cm_dir/cert-manager.io_certificates.yaml" -f "$cm_dir/cert-manager.io_issuers.yaml" \
+  -f "$cm_dir/cert-manager.io_clusterissuers.yaml" -f "$cm_dir/cert-manager.io_certificaterequests.yaml" 2>&1) || { echo "$cm_out" >&2; exit 1; }
+if grep -qi '^warning' <<<"$cm_out"; then echo "up.sh: the cert-manager CRDs applied with warnings: $cm_out" >&2; exit 1; fi
+k wait --for=condition=Established --timeout=60s \
+  crd/certificates.cert-manager.io crd/issuers.cert-manager.io crd/clusterissuers.cert-manager.io \
+  crd/certificaterequests.cert-manager.io >/dev/null
+log "cert-manager CRDs established ($(sed -n 's/^  certmanager) set -- .* \(v[0-9.]*\) ;;$/\1/p' "$here/../../scripts/crd-module.sh"))"
+
 cat > "$dir/env" <<EOF
 export KUBECONFIG="$dir/kubeconfig"
 export PATH="$bin:\$PATH"

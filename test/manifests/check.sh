@@ -71,9 +71,12 @@ if want schema || want yaml; then locked bash -c "$(declare -f install_venv); ve
 if want pss || want lint; then command -v go >/dev/null || die "go is required (to build the PSS checker and kube-score)"; fi
 if want pss || want yaml || want schema; then PSA=$(locked bash -c "$(declare -f go_tool hash_of); CACHE='$CACHE'; go_tool psa '$HERE/psa' ." | tail -1) && [ -x "$PSA" ] || die "could not build the PSS checker"; fi
 if want lint; then KUBE_SCORE=$(locked bash -c "$(declare -f go_tool hash_of); CACHE='$CACHE'; go_tool kube-score '$HERE/lint' github.com/zegl/kube-score/cmd/kube-score" | tail -1) && [ -x "$KUBE_SCORE" ] || die "could not build kube-score"; fi
-# Custom resources the library renders (VolumeSnapshotClass) are checked against their CRDs' own
-# schemas, from the Go module the types were imported from (scripts/crd-module.sh, cached).
-if want schema; then CRD_DIRS="$(bash "$ROOT/scripts/crd-module.sh" snapshots)/config/crd" || die "could not download the snapshot CRDs"; fi
+# Custom resources the library renders (VolumeSnapshotClass, cert-manager's Certificate) are checked
+# against their CRDs' own schemas, from the Go modules the types were imported from (scripts/crd-module.sh, cached).
+if want schema; then
+  CRD_DIRS="$(bash "$ROOT/scripts/crd-module.sh" snapshots)/config/crd" || die "could not download the snapshot CRDs"
+  CRD_DIRS="$CRD_DIRS:$(bash "$ROOT/scripts/crd-module.sh" certmanager)/deploy/crds" || die "could not download cert-manager's CRDs"
+fi
 echo "check.sh: tools ready in $(since "$t0")"
 
 # ------------------------------------------------------------------ checks
