@@ -1,13 +1,30 @@
 // The event bus of a shop: three brokers and three dedicated KRaft controllers on SSDs, and a
 // billing consumer Deployment that reads from it through `connection`.
-import { App, Chart, Size } from 'cdk8s';
+import { ApiObject, App, Chart, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
-import { Kafka, KafkaVersion, NetworkPeer, Provisioner, RestrictedPodSecurity, StorageClass, VolumeSnapshotClass } from 'cdk8s-stateful';
+import {
+  Kafka, KafkaVersion, NetworkPeer, Provisioner, RestrictedPodSecurity, StorageClass, TlsCertificates, VolumeSnapshotClass,
+} from 'cdk8s-stateful';
 
 const app = new App();
 const chart = new Chart(app, 'events', { namespace: 'shop' });
 
 const ssd = new StorageClass(chart, 'ssd', { provisioner: Provisioner.awsEbs() });
+
+// A CA of the event bus's own, with cert-manager: a self-signed Issuer signs the CA certificate
+// 'events-ca', and the Issuer 'events-ca' signs the brokers' and controllers' certificate with it.
+const certManager = (id: string, kind: string, name: string, spec: object) =>
+  new ApiObject(chart, id, { apiVersion: 'cert-manager.io/v1', kind, metadata: { name }, spec });
+certManager('selfsigned', 'Issuer', 'selfsigned', { selfSigned: {} });
+certManager('events-ca-cert', 'Certificate', 'events-ca', {
+  isCA: true,
+  commonName: 'events-ca',
+  secretName: 'events-ca',
+  duration: '87600h', // ten years; the brokers' certificate lives 90 days and is renewed by cert-manager
+  privateKey: { algorithm: 'ECDSA', size: 256 },
+  issuerRef: { name: 'selfsigned', kind: 'Issuer', group: 'cert-manager.io' },
+});
+certManager('events-ca-issuer', 'Issuer', 'events-ca', { ca: { secretName: 'events-ca' } });
 
 const version = KafkaVersion.V4_4;
 const events = new Kafka(chart, 'events', {
@@ -24,6 +41,8 @@ const events = new Kafka(chart, 'events', {
   },
   // clusterId: derived from namespace and name, the same on every synth; pin it to adopt existing volumes
   metrics: true, // the JMX exporter javaagent on 9404 in every broker and controller
+  // TLS on every listener (clients, brokers, controllers), with a PKCS#8 key as Kafka needs.
+  tls: { certificates: TlsCertificates.certManager({ issuerName: 'events-ca' }) },
   // Every 6 hours a CSI snapshot of the brokers' and controllers' volumes, a day's worth kept, with a
   // class that already exists in the cluster. Replication is what protects topics; these snapshots
   // are for losing the whole cluster (docs/backups.md).

@@ -704,7 +704,8 @@ function runExample(dir: string, stateDir: string): void {
 
     // 7. cert-manager Certificates: accepted as written (strict apply above, CRDs from cert-manager's
     // module), and their Secret is the one the instance's pods mount at /etc/tls.
-    for (const cert of objects.filter(o => o.kind === 'Certificate' && o.apiVersion === 'cert-manager.io/v1')) {
+    const certificates = objects.filter(o => o.kind === 'Certificate' && o.apiVersion === 'cert-manager.io/v1');
+    for (const cert of certificates.filter(o => o.metadata.labels?.['app.kubernetes.io/managed-by'] === 'cdk8s-stateful')) {
       checkCertificate(cert, objects);
     }
 
