@@ -38,7 +38,7 @@ describe('tls_pem_bundle', () => {
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     expect(readFileSync(join(dir, 'bundle.pem'), 'utf8')).toBe(key + CERT);
-    expect(statSync(join(dir, 'bundle.pem')).mode & 0o777).toBe(0o600);
+    expect((statSync(join(dir, 'bundle.pem')).mode % 0o1000).toString(8)).toBe('600');
     expect(existsSync(join(dir, 'bundle.pem.new'))).toBe(false);
   });
 
