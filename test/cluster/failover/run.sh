@@ -10,28 +10,9 @@
 #      CLUSTER_TEST_WAIT_SECONDS (per wait, default 180)
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
-root="$(cd "$here/../../.." && pwd)"
-state="${1:?usage: run.sh <state-dir> <bin-dir> [manifest.k8s.yaml]}"
-bin="${2:?usage: run.sh <state-dir> <bin-dir> [manifest.k8s.yaml]}"
-manifest="${3:-$root/examples/postgres/dist/orders.k8s.yaml}"
-state="$(cd "$state" && pwd)"
-bin="$(cd "$bin" && pwd)"
-cd "$root"
-
-setup_fail() {
-  echo "FAIL [failover] setup: $*"
-  echo "0 passed, 1 failed"
-  exit 1
-}
-t0=$(date +%s)
-
-[[ -x $bin/kubectl ]] || setup_fail "no kubectl in $bin"
-[[ -f $state/kubeconfig && -f $state/pids ]] || setup_fail "$state is no running control plane (no kubeconfig/pids from up.sh)"
-# PostgreSQL 15 (Debian's), the user that runs it (it refuses root) and Patroni in a pinned venv:
-# the same setup as the integration stage's Postgres checks.
-# shellcheck source-path=SCRIPTDIR source=../../integration/postgres/setup.sh
-. "$root/test/integration/postgres/setup.sh"
-postgres_setup || setup_fail "see the lines above"
+# shellcheck source-path=SCRIPTDIR source=../lib/patroni-stage.sh
+. "$here/../lib/patroni-stage.sh"
+patroni_stage failover "$@"
 pg_bin="$PG_BIN"
 user="$PG_USER"
 venv="$PATRONI_VENV"
@@ -43,30 +24,6 @@ if [[ ! -f $manifest ]]; then
   npm run synth >&2 || setup_fail "npm run synth failed"
   [[ -f $manifest ]] || setup_fail "npm run synth wrote no $manifest"
 fi
-
-# --- work directory: readable by the user that runs Patroni; the harness makes per-pod directories
-work="$(mktemp -d "${TMPDIR:-/tmp}/cdk8s-stateful-failover.XXXXXX")"
-chmod 755 "$work"
-cleanup() {
-  local rc=$? pgid
-  set +e
-  # The harness stops what it started; if it was killed itself, stop the process groups it
-  # recorded (Patroni's; Patroni's postmasters run in sessions of their own and are found by
-  # their data directory), and never leave the API server stopped.
-  kill -CONT "$(awk '$2 == "kube-apiserver" {print $1}' "$state/pids")" 2>/dev/null
-  if [[ -f $work/pgids ]]; then
-    while read -r pgid; do kill -KILL -- "-$pgid" 2>/dev/null; done < "$work/pgids"
-  fi
-  for pidfile in "$work"/*/volumes/*/*/postmaster.pid; do
-    [[ -f $pidfile ]] || continue
-    pgid="$(head -n1 "$pidfile")"
-    [[ -n $pgid ]] && grep -qF "$work" "/proc/$pgid/cmdline" 2>/dev/null && kill -KILL -- "-$pgid" 2>/dev/null
-  done
-  if [[ ${CLUSTER_TEST_KEEP:-0} == 1 ]]; then echo "failover: work directory kept in $work" >&2; else rm -rf "$work"; fi
-  return "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
 
 # Pre-bound volumes for the StatefulSet's claims (no provisioner in the test cluster), as the driver makes them.
 TS_NODE_TRANSPILE_ONLY=1 npx ts-node --project test/tsconfig.json "$root/test/cluster/static-volumes.ts" \
