@@ -243,5 +243,41 @@ class VolumeSnapshotBindings(unittest.TestCase):
         with self.assertRaisesRegex(Exception, r"'restoreFromVolumeSnapshots.timestamp' must be the UTC timestamp"):
             cs.Kafka(chart, "k4", restore_from_volume_snapshots=cs.VolumeSnapshotRestore(timestamp="yesterday"))
 
+
+class TlsBindings(unittest.TestCase):
+    def test_tls_on_every_engine_from_cert_manager_or_a_secret(self):
+        # GIVEN every engine with TLS: cert-manager for the first three, a Secret for the others
+        chart = new_chart()
+        dbs = {}
+        for i, name in enumerate(ENGINES):
+            certificates = (cs.TlsCertificates.cert_manager(issuer_name="internal-ca", issuer_kind=cs.IssuerKind.CLUSTER_ISSUER)
+                            if i < 3 else cs.TlsCertificates.from_secret(f"{name.lower()}-certs"))
+            dbs[name] = getattr(cs, name)(chart, name.lower(), tls=cs.TlsOptions(certificates=certificates))
+        manifest = cdk8s.Testing.synth(chart)
+        # THEN a Certificate for each of the first three, with a PKCS#8 key, and TLS in every connection
+        certs = {o["metadata"]["name"]: o for o in manifest if o["kind"] == "Certificate"}
+        self.assertEqual(sorted(certs), sorted(n.lower() for n in ENGINES[:3]))
+        self.assertTrue(all(c["spec"]["privateKey"]["encoding"] == "PKCS8" for c in certs.values()))
+        for i, name in enumerate(ENGINES):
+            db = dbs[name]
+            self.assertEqual(db.tls_secret_name, f"{name.lower()}-tls" if i < 3 else f"{name.lower()}-certs")
+            env = {v.name: v.value for v in db.connection_env()}
+            self.assertEqual(env[f"{name.upper()}_TLS"], "required")
+            self.assertEqual(env[f"{name.upper()}_CA_FILE"], f"/etc/cdk8s-stateful/{name.lower()}/ca.crt")
+
+    def test_bad_tls_input_is_a_clear_error(self):
+        chart = new_chart()
+        with self.assertRaisesRegex(Exception, r"test/k: 'tls.certificates.certManager.privateKeyEncoding' must be PrivateKeyEncoding.PKCS8: Kafka reads"):
+            cs.Kafka(chart, "k", tls=cs.TlsOptions(certificates=cs.TlsCertificates.cert_manager(
+                issuer_name="ca", private_key_encoding=cs.PrivateKeyEncoding.PKCS1)))
+        # Wrong types are caught by jsii's own checks before the library: the message names the argument.
+        with self.assertRaisesRegex(Exception, r"certificates must be cdk8s_stateful.TlsCertificates"):
+            cs.Postgres(chart, "p", tls=cs.TlsOptions(certificates="orders-certs"))
+        with self.assertRaisesRegex(Exception, r"allow_plaintext"):
+            cs.Postgres(chart, "p2", tls=cs.TlsOptions(certificates=cs.TlsCertificates.from_secret("c"), allow_plaintext="yes"))
+        with self.assertRaisesRegex(Exception, r"'tls.certificates.certManager.privateKeySize' must be one of 2048"):
+            cs.MySql(chart, "m", tls=cs.TlsOptions(certificates=cs.TlsCertificates.cert_manager(
+                issuer_name="ca", private_key_algorithm=cs.PrivateKeyAlgorithm.RSA, private_key_size=1024)))
+
 if __name__ == "__main__":
     unittest.main()
