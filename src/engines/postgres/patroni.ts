@@ -41,6 +41,15 @@ export interface PatroniInput {
   readonly restoreCommand?: string;
   /** How a standby fetches archived WAL it can no longer stream (pgBackRest archive-get). */
   readonly archiveGetCommand?: string;
+  /** With the `tls` prop: the mounted certificate files. */
+  readonly tls?: PatroniTls;
+}
+
+/** The certificate files Patroni serves its REST API with and verifies members against. */
+export interface PatroniTls {
+  readonly certFile: string;
+  readonly keyFile: string;
+  readonly caFile: string;
 }
 
 /**
@@ -72,13 +81,21 @@ export function dynamicConfig(input: PatroniInput): { [key: string]: unknown } {
 
 /** patroni.yml, whose values the pod's `PATRONI_*` environment completes (name, addresses, passwords). */
 export function renderPatroniYaml(input: PatroniInput): string {
+  const tls = input.tls;
+  // Standbys (primary_conninfo), pg_rewind and Patroni's own checks of other members verify the
+  // server's certificate and its name: connect_address is the pod's DNS name, which the certificate covers.
+  const verify = tls ? { sslmode: 'verify-full', sslrootcert: tls.caFile } : {};
   const local: { [key: string]: unknown } = {
     scope: input.scope,
     log: { level: 'INFO' },
     restapi: {
       listen: `0.0.0.0:${PATRONI_PORT}`,
       authentication: { username: PATRONI_API_USER },
+      // HTTPS, with the certificate re-read on SIGHUP (the start script's tls_watch sends it).
+      ...(tls ? { certfile: tls.certFile, keyfile: tls.keyFile } : {}),
     },
+    // Members call each other's REST API (leader race, patronictl): over HTTPS, verified against the CA.
+    ...(tls ? { ctl: { cacert: tls.caFile } } : {}),
     kubernetes: {
       // ConfigMaps, not Endpoints (deprecated in Kubernetes 1.33): leader and config live in `<scope>-leader` and `<scope>-config`.
       use_endpoints: false,
@@ -110,8 +127,9 @@ export function renderPatroniYaml(input: PatroniInput): string {
       pgpass: '/tmp/pgpass',
       use_unix_socket: true,
       authentication: {
-        superuser: { username: input.superuser },
-        replication: { username: input.replicationUser },
+        // The superuser also runs pg_rewind against the new primary (there is no separate rewind user).
+        superuser: { username: input.superuser, ...verify },
+        replication: { username: input.replicationUser, ...verify },
       },
       parameters: { unix_socket_directories: input.socketDir },
       pg_hba: input.pgHba,
