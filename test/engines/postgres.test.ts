@@ -304,11 +304,14 @@ describe('TLS and authentication', () => {
     expect(networkRow(rows, false, 'orders', 'app')).toEqual(['hostnossl', 'all', 'all', '0.0.0.0/0', 'reject']);
     expect(networkRow(rows, true, 'replication', 'streamer')).toEqual(['hostssl', 'replication', 'streamer', '0.0.0.0/0', 'scram-sha-256']);
     expect(networkRow(rows, false, 'replication', 'streamer')).toEqual(['hostnossl', 'replication', 'all', '0.0.0.0/0', 'reject']);
-    // An address family is not a way around it.
+    // An address family is not a way around it, and loopback is no exception: no plain `host` row at all.
     expect(rows.filter((r) => r[3] === '::/0').map((r) => r[0]).sort()).toEqual(['hostnossl', 'hostnossl', 'hostssl', 'hostssl']);
-    // Loopback (the pod itself: the metrics sidecar) keeps plaintext, with a password.
-    expect(rows).toContainEqual(['host', 'all', 'all', '127.0.0.1/32', 'scram-sha-256']);
-    expect(rows.indexOf(rows.find((r) => r[3] === '127.0.0.1/32')!)).toBeLessThan(rows.findIndex((r) => r[4] === 'reject'));
+    expect(rows.filter((r) => r[0] === 'host')).toEqual([]);
+  });
+
+  test('tls: the metrics sidecar connects over TLS on loopback (it has no CA to verify with)', () => {
+    expect(env(synth({ ...tls(), metrics: true }).container('metrics'), 'DATA_SOURCE_URI').value).toBe('127.0.0.1:5432/postgres?sslmode=require');
+    expect(env(synth({ metrics: true }).container('metrics'), 'DATA_SOURCE_URI').value).toBe('127.0.0.1:5432/postgres?sslmode=disable');
   });
 
   test('tls with allowPlaintext: clients may connect without TLS (still scram-sha-256); replication stays TLS-only', () => {

@@ -126,9 +126,9 @@ export interface HbaTls {
  * replication only for the replication role. Which pods can reach the port at all is the
  * NetworkPolicy's job: the pod network's address range is not known at synth time.
  *
- * With TLS, connections from the network must use it (`hostssl`; the first matching row wins, so
- * plaintext ones end at the `reject` rows): replication always, clients unless `allowPlaintext`.
- * Loopback is the pod itself (the metrics sidecar, kubectl exec): it keeps plaintext, with a password.
+ * With TLS, every TCP connection must use it (`hostssl`; the first matching row wins, so plaintext
+ * ones end at the `reject` rows): replication always, clients unless `allowPlaintext`. Loopback
+ * included: the pod's own clients (the metrics sidecar, kubectl exec) use TLS too.
  */
 export function pgHbaRows(superuser: string, replicationUser: string, tls?: HbaTls): string[] {
   const everywhere = (method: string, database: string, user: string, auth: string) =>
@@ -139,8 +139,6 @@ export function pgHbaRows(superuser: string, replicationUser: string, tls?: HbaT
   }
   return [
     ...local,
-    'host all all 127.0.0.1/32 scram-sha-256',
-    'host all all ::1/128 scram-sha-256',
     ...everywhere('hostssl', 'replication', replicationUser, 'scram-sha-256'),
     ...everywhere('hostnossl', 'replication', 'all', 'reject'),
     ...everywhere(tls.allowPlaintext ? 'host' : 'hostssl', 'all', 'all', 'scram-sha-256'),

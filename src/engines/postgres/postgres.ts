@@ -353,7 +353,8 @@ export class Postgres extends EngineBase {
         image: EXPORTER_IMAGE,
         port: EXPORTER_PORT,
         env: {
-          DATA_SOURCE_URI: kplus.EnvValue.fromValue(`127.0.0.1:${POSTGRES_PORT}/postgres?sslmode=disable`),
+          // Loopback, in the pod: encryption without verification is enough (and the sidecar has no CA); pg_hba wants TLS.
+          DATA_SOURCE_URI: kplus.EnvValue.fromValue(`127.0.0.1:${POSTGRES_PORT}/postgres?sslmode=${tls ? 'require' : 'disable'}`),
           DATA_SOURCE_USER: kplus.EnvValue.fromValue(SUPERUSER),
           DATA_SOURCE_PASS: credentials.env('password'),
         },
