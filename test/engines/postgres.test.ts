@@ -290,11 +290,15 @@ describe('TLS and authentication', () => {
     expect(rows.filter((r) => r[r.length - 1] === 'peer').every((r) => r[0] === 'local')).toBe(true);
   });
 
-  test('tls: ssl on with the mounted files and TLSv1.2 at least, cluster-wide', () => {
+  test('tls: ssl on with the mounted files in each pod\'s own settings (never cluster-wide), TLSv1.2 at least', () => {
     const { parameters, dynamic, patroni } = synth(tls());
-    expect(parameters).toMatchObject({
-      ssl: 'on', ssl_cert_file: '/etc/tls/tls.crt', ssl_key_file: '/etc/tls/tls.key', ssl_ca_file: '/etc/tls/ca.crt', ssl_min_protocol_version: 'TLSv1.2',
+    // Local parameters win over the cluster's; a member not yet rolled (no files mounted) must not get ssl = on.
+    expect(patroni.postgresql.parameters).toEqual({
+      unix_socket_directories: '/var/run/postgresql',
+      ssl: 'on', ssl_cert_file: '/etc/tls/tls.crt', ssl_key_file: '/etc/tls/tls.key', ssl_ca_file: '/etc/tls/ca.crt',
     });
+    expect(Object.keys(parameters).filter((k) => k.startsWith('ssl'))).toEqual(['ssl_min_protocol_version']);
+    expect(parameters.ssl_min_protocol_version).toBe('TLSv1.2');
     expect(patroni.bootstrap.dcs).toEqual(dynamic);
   });
 
@@ -320,6 +324,13 @@ describe('TLS and authentication', () => {
     expect(networkRow(rows, true, 'orders', 'app')).toEqual(['host', 'all', 'all', '0.0.0.0/0', 'scram-sha-256']);
     expect(networkRow(rows, false, 'replication', 'streamer')).toEqual(['hostnossl', 'replication', 'all', '0.0.0.0/0', 'reject']);
     expect(networkRow(rows, true, 'replication', 'streamer')?.[0]).toBe('hostssl');
+  });
+
+  test('tls with allowPlaintext: members connect with prefer (TLS checked against the CA when offered), so a member not yet rolled is still reached', () => {
+    const { patroni } = synth(tls(true));
+    const prefer = { sslmode: 'prefer', sslrootcert: '/etc/tls/ca.crt' };
+    expect(patroni.postgresql.authentication).toEqual({ superuser: { username: 'postgres', ...prefer }, replication: { username: 'replicator', ...prefer } });
+    expect(patroni.postgresql.parameters.ssl).toBe('on');
   });
 
   test('tls: Patroni and the standbys verify-full against the CA, at the pod\'s DNS name (which the certificate covers)', () => {

@@ -30,14 +30,17 @@ export const MANAGED_SETTINGS = [
 export const TLS_MIN_PROTOCOL = 'TLSv1.2';
 const TLS_PROTOCOLS = ['tlsv1.2', 'tlsv1.3'];
 
-/** The server's TLS settings (cluster-wide, with the tuned ones): the mounted Secret's files. */
-export function tlsSettings(): Map<string, string> {
+/**
+ * The server's TLS files, for Patroni's local `postgresql.parameters` (which win over the cluster-wide
+ * ones): only pods that mount the Secret get them. In the cluster-wide configuration, a member not yet
+ * rolled would get `ssl = on` without the files, and PostgreSQL refuses to start like that.
+ */
+export function tlsFileSettings(): Map<string, string> {
   return new Map([
     ['ssl', 'on'],
     ['ssl_cert_file', TLS_CERT_FILE],
     ['ssl_key_file', TLS_KEY_FILE],
     ['ssl_ca_file', TLS_CA_FILE],
-    ['ssl_min_protocol_version', TLS_MIN_PROTOCOL],
   ]);
 }
 

@@ -50,6 +50,14 @@ export interface PatroniTls {
   readonly certFile: string;
   readonly keyFile: string;
   readonly caFile: string;
+  /** The server's ssl* settings, local to the pods that mount the files. */
+  readonly serverSettings: Map<string, string>;
+  /**
+   * Whether members may still meet members without TLS (`allowPlaintext`, while TLS is being
+   * turned on): they then connect with `prefer` (TLS whenever the other side offers it, the chain
+   * checked against the CA) instead of `verify-full`, which a member not yet rolled cannot satisfy.
+   */
+  readonly transitional: boolean;
 }
 
 /**
@@ -82,9 +90,9 @@ export function dynamicConfig(input: PatroniInput): { [key: string]: unknown } {
 /** patroni.yml, whose values the pod's `PATRONI_*` environment completes (name, addresses, passwords). */
 export function renderPatroniYaml(input: PatroniInput): string {
   const tls = input.tls;
-  // Standbys (primary_conninfo), pg_rewind and Patroni's own checks of other members verify the
-  // server's certificate and its name: connect_address is the pod's DNS name, which the certificate covers.
-  const verify = tls ? { sslmode: 'verify-full', sslrootcert: tls.caFile } : {};
+  // Standbys (primary_conninfo) and pg_rewind verify the other member's certificate and its name:
+  // connect_address is the pod's DNS name, which the certificate covers.
+  const verify = tls ? { sslmode: tls.transitional ? 'prefer' : 'verify-full', sslrootcert: tls.caFile } : {};
   const local: { [key: string]: unknown } = {
     scope: input.scope,
     log: { level: 'INFO' },
@@ -131,7 +139,7 @@ export function renderPatroniYaml(input: PatroniInput): string {
         superuser: { username: input.superuser, ...verify },
         replication: { username: input.replicationUser, ...verify },
       },
-      parameters: { unix_socket_directories: input.socketDir },
+      parameters: { unix_socket_directories: input.socketDir, ...Object.fromEntries(tls?.serverSettings ?? []) },
       pg_hba: input.pgHba,
       basebackup: [{ checkpoint: 'fast' }],
       ...(input.archiveGetCommand ? { recovery_conf: { restore_command: input.archiveGetCommand } } : {}),

@@ -4,7 +4,7 @@ import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { PostgresBackupOptions, PostgresRestore } from './backup';
 import { BACKUP_AGENT_SCRIPT, PGBACKREST_SCRIPT, RESTORE_SCRIPT } from './backup-scripts';
-import { minimumMemoryMiB, pgHbaRows, POSTGRES_PORT, SOCKET_DIR, tlsSettings, tunedSettings, validateConfig, withOverrides } from './config';
+import { minimumMemoryMiB, pgHbaRows, POSTGRES_PORT, SOCKET_DIR, TLS_MIN_PROTOCOL, tlsFileSettings, tunedSettings, validateConfig, withOverrides } from './config';
 import { PostgresFailoverOptions, SynchronousReplication } from './failover';
 import { PATRONI_DIR, PATRONI_PORT, PatroniInput, PRIMARY_ROLE, renderDynamicYaml, renderPatroniYaml, REPLICA_ROLE, ROLE_LABEL } from './patroni';
 import { checkRestoreTarget, renderPgBackRestConf, repositoryPodParts, resolveBackup, resolveRestore, ResolvedBackup, targetOptions } from './pgbackrest';
@@ -228,9 +228,8 @@ export class Postgres extends EngineBase {
       tuned.set('archive_timeout', `${backup.archiveTimeoutSeconds}s`);
     }
     const tls = this._tls;
-    if (tls) {
-      for (const [key, value] of tlsSettings()) { tuned.set(key, value); }
-    }
+    // Cluster-wide, so that a `config` override can raise it; the files are per pod (tlsFileSettings).
+    if (tls) { tuned.set('ssl_min_protocol_version', TLS_MIN_PROTOCOL); }
 
     const patroni: PatroniInput = {
       scope: name,
@@ -249,7 +248,7 @@ export class Postgres extends EngineBase {
       // Bounded: with the store out of reach pgBackRest retries for minutes, and a standby that falls
       // back to the archive must return to streaming instead of waiting that long for each file.
       archiveGetCommand: backup ? `timeout ${ARCHIVE_GET_TIMEOUT_SECONDS} ${pgbackrest} archive-get %f "%p"` : undefined,
-      tls: tls && { certFile: TLS_CERT_FILE, keyFile: TLS_KEY_FILE, caFile: TLS_CA_FILE },
+      tls: tls && { certFile: TLS_CERT_FILE, keyFile: TLS_KEY_FILE, caFile: TLS_CA_FILE, serverSettings: tlsFileSettings(), transitional: tls.allowPlaintext },
     };
     // Not `<name>-config`: Patroni keeps the cluster's state in `<name>-config` and `<name>-leader`.
     const configMap = this._addConfigMap('Config', '-patroni', {

@@ -82,9 +82,12 @@ PY
   if ! out=$(as_pg_user "$PG_BIN/initdb" -D "$dir/initdb" --auth=peer -U postgres "${initdb_args[@]}" 2>&1); then
     fail "$variant: initdb ${initdb_args[*]}: $out"; continue
   fi
-  py "$dir/dynamic.yml" <<'PY' | sed "s|/etc/tls/|$dir/tls/|g" > "$dir/parameters.conf"
+  # Patroni's merge: the cluster-wide parameters, then the pod's own (patroni.yml) winning.
+  py "$dir/dynamic.yml" "$dir/patroni.yml" <<'PY' | sed "s|/etc/tls/|$dir/tls/|g" > "$dir/parameters.conf"
 import sys, yaml
-for key, value in yaml.safe_load(open(sys.argv[1]))['postgresql']['parameters'].items():
+params = dict(yaml.safe_load(open(sys.argv[1]))['postgresql']['parameters'])
+params.update(yaml.safe_load(open(sys.argv[2]))['postgresql'].get('parameters') or {})
+for key, value in params.items():
     text = str(value).replace("'", "''")
     print(f"{key} = '{text}'")
 PY

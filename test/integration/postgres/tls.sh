@@ -83,6 +83,12 @@ PY
   fi
   [[ $sslmode == verify-full && $rootcert == "$dir/tls/ca.crt" ]] ||
     fail "$variant: the rendered replication credentials say sslmode=$sslmode sslrootcert=$rootcert"
+  # Patroni's own connection (use_unix_socket, the rendered superuser's sslmode): libpq ignores sslmode on a socket.
+  if out=$(as_pg_user "$PG_BIN/psql" -X "host=$socket port=$port user=postgres dbname=postgres sslmode=$sslmode sslrootcert=$rootcert" -Atc 'SELECT 1' 2>&1) && [[ $out == 1 ]]; then
+    pass "$variant: the local connection Patroni makes (socket, peer, the rendered sslmode=$sslmode) works"
+  else
+    fail "$variant: Patroni's socket connection with sslmode=$sslmode: $out"
+  fi
 
   # A standby (pod 1) cloned from the primary (pod 0) with Patroni's replication credentials, at the
   # primary's connect address; -R writes them into primary_conninfo as Patroni would.
@@ -153,6 +159,18 @@ PY
     "host=$host hostaddr=$NET_ADDR port=$port user=postgres dbname=postgres sslmode=verify-full sslrootcert=$dir/tls/ca.crt"
   refused "a verify-full client at a name the certificate does not cover" "does not match host name" \
     "host=db.example.com hostaddr=$NET_ADDR port=$port user=postgres dbname=postgres sslmode=verify-full sslrootcert=$dir/tls/ca.crt"
+  # While allowPlaintext turns TLS on, members connect with sslmode=prefer and the CA: TLS whenever it
+  # is offered, and then the chain is checked (libpq verifies whenever a root certificate is given).
+  local other="$dir/other-ca"
+  mkdir -p "$other" && tls_make_ca "$other" && chmod 644 "$other/ca.crt"
+  if out=$(as_pg_user env PGPASSWORD="$super_pw" "$PG_BIN/psql" -X "host=$host hostaddr=$NET_ADDR port=$port user=postgres dbname=postgres sslmode=prefer sslrootcert=$dir/tls/ca.crt" \
+      -Atc "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()" 2>&1) && [[ $out == t ]]; then
+    pass "$variant: sslmode=prefer with the CA (members, while allowPlaintext) connects over TLS"
+  else
+    fail "$variant: sslmode=prefer with the CA: $out"
+  fi
+  refused "sslmode=prefer with a certificate from another CA" "certificate verify failed" \
+    "host=$host hostaddr=$NET_ADDR port=$port user=postgres dbname=postgres sslmode=prefer sslrootcert=$other/ca.crt"
 
   tls_rotation_check "$dir" "$port" "$standby_port"
 }
