@@ -175,33 +175,79 @@ PY
   tls_rotation_check "$dir" "$port" "$standby_port"
 }
 
+# The serial number of the certificate Patroni's REST API at $1 presents, checked as Patroni checks
+# another member's (the rendered ctl.cacert, the member's connect address $2 as the name).
+tls_rest_serial() {
+  local yml=$1 name=$2 port=$3
+  as_pg_user "$PATRONI_VENV/bin/python" - "$yml" "$name" "$port" <<'PY' 2>/dev/null | openssl x509 -noout -serial 2>/dev/null | cut -d= -f2
+import socket, ssl, sys, yaml
+cafile = yaml.safe_load(open(sys.argv[1]))['ctl']['cacert']
+context = ssl.create_default_context(cafile=cafile)
+with socket.create_connection(('127.0.0.1', int(sys.argv[3])), timeout=5) as raw:
+    with context.wrap_socket(raw, server_hostname=sys.argv[2]) as conn:
+        print(ssl.DER_cert_to_PEM_cert(conn.getpeercert(binary_form=True)))
+PY
+}
+
 # A re-issued certificate, swapped in as the kubelet does, is served after the rendered start.sh's
-# tls_watch reloads: no restart, and the standby's TLS stream survives. Patroni is a stand-in that
-# records its SIGHUPs (it cannot run without Kubernetes); pg_ctl and the server are real.
+# tls_watch reloads: by PostgreSQL (real; pg_ctl reload), and by Patroni's REST API. Patroni cannot
+# run here without Kubernetes: the `patroni` that start.sh execs is a stand-in that runs Patroni's
+# own REST API server (patroni.api.RestApiServer) with the rendered `restapi` section (listening on
+# loopback) and, on SIGHUP, what Patroni's main loop does on one. No restart of either, and the
+# standby's TLS stream survives.
 tls_rotation_check() {
   local dir=$1 port=$2 standby_port=$3 variant stub="$1/stub-bin" before after started_before started_after pid out i
+  local rest_port=$((port + 2)) rest_name rest_before rest_after
   variant=$(basename "$dir")
+  rest_name=$(sed -n 's/^PATRONI_RESTAPI_CONNECT_ADDRESS=//p' "$dir/pod.env"); rest_name=${rest_name%:*}
   mkdir -p "$stub"
   cat > "$stub/patroni" <<'SH'
 #!/bin/sh
-echo $$ > "$STUB_DIR/patroni.pid"
-trap 'echo hup >> "$STUB_DIR/patroni.hups"' HUP
-while :; do sleep 0.2; done
+# Not next to this file: the script's directory comes first on sys.path, and `patroni` must be the package.
+exec "$PATRONI_VENV/bin/python" "$STUB_DIR/../rest-api-stand-in.py" "$@"
 SH
+  cat > "$dir/rest-api-stand-in.py" <<'PY'
+import os, signal, sys, time, yaml
+from patroni.api import RestApiServer
+stub = os.environ['STUB_DIR']
+restapi = dict(yaml.safe_load(open(sys.argv[1]))['restapi'], listen=os.environ['REST_LISTEN'])
+restapi['authentication'] = dict(restapi['authentication'], password='test')
+api = RestApiServer(object(), restapi)
+api.start()
+hup = []
+signal.signal(signal.SIGHUP, lambda *_: hup.append(1))
+with open(f'{stub}/patroni.pid', 'w') as f:
+    f.write(str(os.getpid()))
+while True:
+    time.sleep(0.1)
+    if hup:
+        hup.clear()
+        with open(f'{stub}/patroni.hups', 'a') as f:
+            f.write('hup\n')
+        # Patroni's main loop on SIGHUP (patroni/__main__.py, reload_config(sighup=True)).
+        if api.reload_local_certificate():
+            api.reload_config(restapi)
+PY
   chmod 755 "$stub/patroni"
   sed "s|/etc/tls/|$dir/tls/|g" "$dir/scripts/start.sh" > "$dir/start-local.sh"
-  [[ $(id -u) != 0 ]] || chown -R "$PG_USER": "$stub" "$dir/start-local.sh"
+  [[ $(id -u) != 0 ]] || chown -R "$PG_USER": "$stub" "$dir/start-local.sh" "$dir/rest-api-stand-in.py"
   mapfile -t command < "$dir/command"
   [[ ${command[*]} == "/bin/sh /scripts/start.sh "* ]] || { fail "$variant: the server's command is not start.sh: ${command[*]}"; return; }
-  # The rendered arguments, with the data directory moved as run.sh moved it.
-  as_pg_user env -i PATH="$stub:$PG_BIN:/usr/bin:/bin" STUB_DIR="$stub" TLS_WATCH_SECONDS=1 \
-    setsid /bin/sh "$dir/start-local.sh" "$dir/initdb" "$dir/local.yml" > "$dir/start.log" 2>&1 &
-  for i in $(seq 1 50); do [[ -s $stub/patroni.pid ]] && break; sleep 0.1; done
+  # The rendered arguments, with the data directory and the files moved as run.sh moved them.
+  as_pg_user env -i PATH="$stub:$PG_BIN:/usr/bin:/bin" STUB_DIR="$stub" PATRONI_VENV="$PATRONI_VENV" TLS_WATCH_SECONDS=1 \
+    REST_LISTEN="127.0.0.1:$rest_port" setsid /bin/sh "$dir/start-local.sh" "$dir/initdb" "$dir/local.yml" > "$dir/start.log" 2>&1 &
+  for i in $(seq 1 100); do [[ -s $stub/patroni.pid ]] && break; sleep 0.1; done
   pid=$(cat "$stub/patroni.pid" 2>/dev/null) || { fail "$variant: start.sh did not exec patroni: $(cat "$dir/start.log")"; return; }
   WATCH_GROUP=$pid
   sleep 1.5
   started_before=$(sql "SELECT pg_postmaster_start_time()")
   before=$(tls_served_serial "$NET_ADDR" "$port")
+  rest_before=$(tls_rest_serial "$dir/local.yml" "$rest_name" "$rest_port")
+  if [[ -n $rest_before && $rest_before == "$before" ]]; then
+    pass "$variant: Patroni's REST API serves HTTPS with the rendered restapi section, verified against the rendered ctl.cacert at the member's connect address $rest_name"
+  else
+    fail "$variant: Patroni's REST API over HTTPS: serial '$rest_before' (PostgreSQL's: $before); start.sh said: $(cat "$dir/start.log")"
+  fi
   tls_issue "$dir" "$dir/tls-2" && tls_mount "$dir" 2
   local issued; issued=$(openssl x509 -noout -serial -in "$dir/tls-2/tls.crt" | cut -d= -f2)
   local swapped; swapped=$(date +%s%N)
@@ -211,13 +257,18 @@ SH
     sleep 0.1
   done
   local took; took=$(ms_since "$swapped")
+  for i in $(seq 1 30); do
+    rest_after=$(tls_rest_serial "$dir/local.yml" "$rest_name" "$rest_port")
+    [[ $rest_after == "$issued" ]] && break
+    sleep 0.1
+  done
   started_after=$(sql "SELECT pg_postmaster_start_time()")
   out=$(sql "SELECT r.state, s.ssl FROM pg_stat_replication r JOIN pg_stat_ssl s USING (pid)")
   local hups; hups=$(grep -c hup "$stub/patroni.hups" 2>/dev/null) || hups=0
-  if [[ -n $before && $before != "$issued" && $after == "$issued" && $started_before == "$started_after" && $out == "streaming|t" && $hups -ge 1 ]]; then
-    pass "$variant: a re-issued certificate is served ${took} ms after the swap (serial $before -> $after; tls_watch every 1 s), without a restart (postmaster started $started_after), the standby still streaming over TLS, Patroni sent SIGHUP $hups time(s)"
+  if [[ -n $before && $before != "$issued" && $after == "$issued" && $rest_after == "$issued" && $started_before == "$started_after" && $out == "streaming|t" && $hups -ge 1 ]]; then
+    pass "$variant: a re-issued certificate is served by PostgreSQL ${took} ms after the swap and by Patroni's REST API (serial $before -> $after; tls_watch every 1 s, $hups SIGHUP(s) to Patroni), without a restart (postmaster started $started_after), the standby still streaming over TLS"
   else
-    fail "$variant: rotation: serial $before -> $after (issued $issued) after ${took} ms, postmaster start $started_before -> $started_after, replication '$out', $hups SIGHUP(s) to Patroni; start.sh said: $(cat "$dir/start.log")"
+    fail "$variant: rotation: PostgreSQL serial $before -> $after, REST API $rest_before -> $rest_after (issued $issued) after ${took} ms, postmaster start $started_before -> $started_after, replication '$out', $hups SIGHUP(s) to Patroni; start.sh said: $(cat "$dir/start.log")"
   fi
   kill -TERM -- "-$WATCH_GROUP" 2>/dev/null; WATCH_GROUP=""
 }
