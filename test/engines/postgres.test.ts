@@ -295,7 +295,10 @@ describe('TLS and authentication', () => {
     // Local parameters win over the cluster's; a member not yet rolled (no files mounted) must not get ssl = on.
     expect(patroni.postgresql.parameters).toEqual({
       unix_socket_directories: '/var/run/postgresql',
-      ssl: 'on', ssl_cert_file: '/etc/tls/tls.crt', ssl_key_file: '/etc/tls/tls.key', ssl_ca_file: '/etc/tls/ca.crt',
+      ssl: 'on',
+      ssl_cert_file: '/etc/tls/tls.crt',
+      ssl_key_file: '/etc/tls/tls.key',
+      ssl_ca_file: '/etc/tls/ca.crt',
     });
     expect(Object.keys(parameters).filter((k) => k.startsWith('ssl'))).toEqual(['ssl_min_protocol_version']);
     expect(parameters.ssl_min_protocol_version).toBe('TLSv1.2');

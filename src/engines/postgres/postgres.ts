@@ -248,7 +248,9 @@ export class Postgres extends EngineBase {
       // Bounded: with the store out of reach pgBackRest retries for minutes, and a standby that falls
       // back to the archive must return to streaming instead of waiting that long for each file.
       archiveGetCommand: backup ? `timeout ${ARCHIVE_GET_TIMEOUT_SECONDS} ${pgbackrest} archive-get %f "%p"` : undefined,
-      tls: tls && { certFile: TLS_CERT_FILE, keyFile: TLS_KEY_FILE, caFile: TLS_CA_FILE, serverSettings: tlsFileSettings(), transitional: tls.allowPlaintext },
+      tls: tls && {
+        certFile: TLS_CERT_FILE, keyFile: TLS_KEY_FILE, caFile: TLS_CA_FILE, serverSettings: tlsFileSettings(), transitional: tls.allowPlaintext,
+      },
     };
     // Not `<name>-config`: Patroni keeps the cluster's state in `<name>-config` and `<name>-leader`.
     const configMap = this._addConfigMap('Config', '-patroni', {
@@ -293,7 +295,10 @@ export class Postgres extends EngineBase {
     const probe = (path: string, failureThreshold: number) => kplus.Probe.fromHttpGet(path, {
       // With TLS the REST API speaks HTTPS only (the kubelet does not verify the certificate).
       ...(tls ? { scheme: kplus.ConnectionScheme.HTTPS } : {}),
-      port: PATRONI_PORT, periodSeconds: Duration.seconds(5), timeoutSeconds: Duration.seconds(3), failureThreshold,
+      port: PATRONI_PORT,
+      periodSeconds: Duration.seconds(5),
+      timeoutSeconds: Duration.seconds(3),
+      failureThreshold,
     });
     const server: kplus.ContainerProps = {
       name: 'postgres',
