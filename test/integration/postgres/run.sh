@@ -134,7 +134,7 @@ PY
   else
     fail "$variant: pg_hba_file_rules: $hba_ok of $hba_all rows without error, methods $hba_methods"
   fi
-  [[ -f $dir/tls-names ]] && tls_checks "$dir" "$port"
+  if [[ -f $dir/tls-names ]]; then tls_checks "$dir" "$port" || fail "$variant: the TLS checks stopped early: see above"; fi
   [[ -f $dir/standby/postmaster.pid ]] && as_pg_user "$PG_BIN/pg_ctl" stop -D "$dir/standby" -m fast >/dev/null
   as_pg_user "$PG_BIN/pg_ctl" stop -D "$dir/initdb" -m fast >/dev/null
 done

@@ -1,6 +1,8 @@
 # shellcheck shell=bash
 # Sourced by run.sh: TLS and authentication checks of a variant rendered with `tls`, on the server run.sh
-# already started (pod <name>-0, the primary) and one standby cloned from it. What the test decides:
+# already started (pod <name>-0, the primary) and one standby cloned from it. A command whose failure is
+# a finding ends in `|| true` or a test, so that it becomes a FAIL line, not the end of the run.
+# What the test decides:
 #   - certificates: a CA and a server certificate made with openssl for exactly the DNS names and IP
 #     addresses of the rendered cert-manager Certificate (tls-names), with its key algorithm (tls-key);
 #     mounted the way the kubelet mounts a Secret (a symlink swapped atomically on renewal);
@@ -74,8 +76,8 @@ PY
   sql() { as_pg_user "$PG_BIN/psql" -X -h "$socket" -p "$port" -U postgres -Atqc "$1" postgres; }
   # What Patroni does at bootstrap: the superuser's and the replication role's passwords (stored as
   # the rendered password_encryption says).
-  sql "ALTER ROLE postgres PASSWORD '$super_pw'; CREATE ROLE $repl_user WITH REPLICATION LOGIN PASSWORD '$repl_pw'"
-  out=$(sql "SELECT rolname || ':' || left(rolpassword, 14) FROM pg_authid WHERE rolname IN ('postgres', '$repl_user') ORDER BY 1" | tr '\n' ' ')
+  sql "ALTER ROLE postgres PASSWORD '$super_pw'; CREATE ROLE $repl_user WITH REPLICATION LOGIN PASSWORD '$repl_pw'" || true
+  out=$(sql "SELECT rolname || ':' || left(rolpassword, 14) FROM pg_authid WHERE rolname IN ('postgres', '$repl_user') ORDER BY 1" | tr '\n' ' ') || true
   if [[ $out == "postgres:SCRAM-SHA-256\$ $repl_user:SCRAM-SHA-256\$ " ]]; then
     pass "$variant: passwords are stored as SCRAM-SHA-256 verifiers (rendered password_encryption)"
   else
@@ -104,16 +106,16 @@ PY
       -o "-c listen_addresses='$NET_ADDR' -c port=$standby_port -c unix_socket_directories=$dir/socket-standby" 2>&1); then
     fail "$variant: the standby did not start: $out $(tail -n 5 "$dir/standby.log")"; return
   fi
-  sql "CREATE TABLE tls_check (n int); INSERT INTO tls_check SELECT generate_series(1, 1000)"
+  sql "CREATE TABLE tls_check (n int); INSERT INTO tls_check SELECT generate_series(1, 1000)" || true
   local streamed="" i
   for i in $(seq 1 100); do
     streamed=$(as_pg_user "$PG_BIN/psql" -X -h "$dir/socket-standby" -p "$standby_port" -U postgres -Atqc "SELECT count(*) FROM tls_check" postgres 2>/dev/null) || true
     [[ $streamed == 1000 ]] && break
     sleep 0.1
   done
-  out=$(sql "SELECT r.state, s.ssl, s.version FROM pg_stat_replication r JOIN pg_stat_ssl s USING (pid)")
+  out=$(sql "SELECT r.state, s.ssl, s.version FROM pg_stat_replication r JOIN pg_stat_ssl s USING (pid)") || true
   local receiver
-  receiver=$(as_pg_user "$PG_BIN/psql" -X -h "$dir/socket-standby" -p "$standby_port" -U postgres -Atqc "SELECT status || ' ' || substring(conninfo from 'sslmode=[a-z-]+') FROM pg_stat_wal_receiver" postgres)
+  receiver=$(as_pg_user "$PG_BIN/psql" -X -h "$dir/socket-standby" -p "$standby_port" -U postgres -Atqc "SELECT status || ' ' || substring(conninfo from 'sslmode=[a-z-]+') FROM pg_stat_wal_receiver" postgres) || true
   if [[ $out == streaming\|t\|TLSv1.* && $streamed == 1000 && $receiver == "streaming sslmode=verify-full" ]]; then
     pass "$variant: standby cloned over TLS in ${clone_ms} ms and streaming from the primary over TLS (walsender: ${out//|/ }; wal receiver: $receiver; 1000 rows replicated in $(( i * 100 )) ms or less)"
   else
@@ -240,35 +242,36 @@ PY
   pid=$(cat "$stub/patroni.pid" 2>/dev/null) || { fail "$variant: start.sh did not exec patroni: $(cat "$dir/start.log")"; return; }
   WATCH_GROUP=$pid
   sleep 1.5
-  started_before=$(sql "SELECT pg_postmaster_start_time()")
-  before=$(tls_served_serial "$NET_ADDR" "$port")
-  rest_before=$(tls_rest_serial "$dir/local.yml" "$rest_name" "$rest_port")
+  started_before=$(sql "SELECT pg_postmaster_start_time()") || true
+  before=$(tls_served_serial "$NET_ADDR" "$port") || true
+  rest_before=$(tls_rest_serial "$dir/local.yml" "$rest_name" "$rest_port") || true
   if [[ -n $rest_before && $rest_before == "$before" ]]; then
     pass "$variant: Patroni's REST API serves HTTPS with the rendered restapi section, verified against the rendered ctl.cacert at the member's connect address $rest_name"
   else
     fail "$variant: Patroni's REST API over HTTPS: serial '$rest_before' (PostgreSQL's: $before); start.sh said: $(cat "$dir/start.log")"
   fi
   tls_issue "$dir" "$dir/tls-2" && tls_mount "$dir" 2
-  local issued; issued=$(openssl x509 -noout -serial -in "$dir/tls-2/tls.crt" | cut -d= -f2)
+  local issued; issued=$(openssl x509 -noout -serial -in "$dir/tls-2/tls.crt" | cut -d= -f2) || true
   local swapped; swapped=$(date +%s%N)
   for i in $(seq 1 100); do
-    after=$(tls_served_serial "$NET_ADDR" "$port")
+    after=$(tls_served_serial "$NET_ADDR" "$port") || true
     [[ $after == "$issued" ]] && break
     sleep 0.1
   done
   local took; took=$(ms_since "$swapped")
   for i in $(seq 1 30); do
-    rest_after=$(tls_rest_serial "$dir/local.yml" "$rest_name" "$rest_port")
+    rest_after=$(tls_rest_serial "$dir/local.yml" "$rest_name" "$rest_port") || true
     [[ $rest_after == "$issued" ]] && break
     sleep 0.1
   done
-  started_after=$(sql "SELECT pg_postmaster_start_time()")
-  out=$(sql "SELECT r.state, s.ssl FROM pg_stat_replication r JOIN pg_stat_ssl s USING (pid)")
+  started_after=$(sql "SELECT pg_postmaster_start_time()") || true
+  out=$(sql "SELECT r.state, s.ssl FROM pg_stat_replication r JOIN pg_stat_ssl s USING (pid)") || true
   local hups; hups=$(grep -c hup "$stub/patroni.hups" 2>/dev/null) || hups=0
   if [[ -n $before && $before != "$issued" && $after == "$issued" && $rest_after == "$issued" && $started_before == "$started_after" && $out == "streaming|t" && $hups -ge 1 ]]; then
     pass "$variant: a re-issued certificate is served by PostgreSQL ${took} ms after the swap and by Patroni's REST API (serial $before -> $after; tls_watch every 1 s, $hups SIGHUP(s) to Patroni), without a restart (postmaster started $started_after), the standby still streaming over TLS"
   else
     fail "$variant: rotation: PostgreSQL serial $before -> $after, REST API $rest_before -> $rest_after (issued $issued) after ${took} ms, postmaster start $started_before -> $started_after, replication '$out', $hups SIGHUP(s) to Patroni; start.sh said: $(cat "$dir/start.log")"
   fi
-  kill -TERM -- "-$WATCH_GROUP" 2>/dev/null; WATCH_GROUP=""
+  kill -TERM -- "-$WATCH_GROUP" 2>/dev/null || true
+  WATCH_GROUP=""
 }
