@@ -1,7 +1,7 @@
 import { Chart, Duration, Size, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { parse } from 'yaml';
-import { AccessMode, Credentials, Postgres, PostgresProps, PostgresVersion, SynchronousReplication } from '../../src';
+import { AccessMode, Credentials, Postgres, PostgresProps, PostgresVersion, SynchronousReplication, TlsCertificates } from '../../src';
 import { appYaml, selects } from '../util';
 
 process.env.CDK8S_STATEFUL_QUIET = '1';
@@ -258,6 +258,126 @@ describe('patroni.yml', () => {
     expect(patroni.bootstrap.post_bootstrap).toBe('/scripts/post-bootstrap.sh');
     expect(Object.keys(scripts).sort()).toEqual(['apply-config.sh', 'post-bootstrap.sh']);
     expect(env(server, 'POSTGRES_DB').value).toBe('orders');
+  });
+});
+
+describe('TLS and authentication', () => {
+  const tls = (allowPlaintext?: boolean) => ({ tls: { certificates: TlsCertificates.fromSecret('pg-certs'), allowPlaintext } });
+  const hba = (patroni: any): string[][] => patroni.postgresql.pg_hba.map((l: string) => l.split(/\s+/));
+  /** The first row that matches a TCP connection from the network (not loopback), as PostgreSQL picks it. */
+  const networkRow = (rows: string[][], ssl: boolean, database: string, user: string) => rows.find((r) =>
+    (r[0] === 'host' || r[0] === (ssl ? 'hostssl' : 'hostnossl'))
+    && (r[1] === 'all' ? database !== 'replication' : r[1] === database)
+    && (r[2] === 'all' || r[2] === user)
+    && (r[3] === '0.0.0.0/0'));
+
+  test('without tls: no ssl settings, every network row scram-sha-256, password_encryption scram-sha-256', () => {
+    const { parameters, patroni, server } = synth({ replicationUser: 'streamer' });
+    expect(Object.keys(parameters).filter((k) => k.startsWith('ssl'))).toEqual([]);
+    expect(parameters.password_encryption).toBe('scram-sha-256');
+    const rows = hba(patroni);
+    expect(networkRow(rows, false, 'orders', 'app')?.[4]).toBe('scram-sha-256');
+    expect(networkRow(rows, false, 'replication', 'streamer')?.[4]).toBe('scram-sha-256');
+    expect(patroni.restapi.certfile).toBeUndefined();
+    expect(server.command).toEqual(['patroni', '/etc/patroni/patroni.yml']);
+  });
+
+  test.each([[undefined], [false], [true]])('allowPlaintext %s: no row anywhere allows md5, password or trust', (allowPlaintext) => {
+    const rows = hba(synth(allowPlaintext === undefined ? {} : tls(allowPlaintext)).patroni);
+    const methods = rows.map((r) => r[r.length - 1]);
+    expect(methods.filter((m) => !['scram-sha-256', 'peer', 'reject'].includes(m))).toEqual([]);
+    // peer only on the socket: a passwordless login needs a process in the pod.
+    expect(rows.filter((r) => r[r.length - 1] === 'peer').every((r) => r[0] === 'local')).toBe(true);
+  });
+
+  test('tls: ssl on with the mounted files in each pod\'s own settings (never cluster-wide), TLSv1.2 at least', () => {
+    const { parameters, dynamic, patroni } = synth(tls());
+    // Local parameters win over the cluster's; a member not yet rolled (no files mounted) must not get ssl = on.
+    expect(patroni.postgresql.parameters).toEqual({
+      unix_socket_directories: '/var/run/postgresql',
+      ssl: 'on',
+      ssl_cert_file: '/etc/tls/tls.crt',
+      ssl_key_file: '/etc/tls/tls.key',
+      ssl_ca_file: '/etc/tls/ca.crt',
+    });
+    expect(Object.keys(parameters).filter((k) => k.startsWith('ssl'))).toEqual(['ssl_min_protocol_version']);
+    expect(parameters.ssl_min_protocol_version).toBe('TLSv1.2');
+    expect(patroni.bootstrap.dcs).toEqual(dynamic);
+  });
+
+  test('tls: clients and replication from the network only over TLS with scram-sha-256; plaintext rejected', () => {
+    const rows = hba(synth({ ...tls(), replicationUser: 'streamer' }).patroni);
+    expect(networkRow(rows, true, 'orders', 'app')?.slice(0, 1).concat(networkRow(rows, true, 'orders', 'app')!.slice(4))).toEqual(['hostssl', 'scram-sha-256']);
+    expect(networkRow(rows, false, 'orders', 'app')).toEqual(['hostnossl', 'all', 'all', '0.0.0.0/0', 'reject']);
+    expect(networkRow(rows, true, 'replication', 'streamer')).toEqual(['hostssl', 'replication', 'streamer', '0.0.0.0/0', 'scram-sha-256']);
+    expect(networkRow(rows, false, 'replication', 'streamer')).toEqual(['hostnossl', 'replication', 'all', '0.0.0.0/0', 'reject']);
+    // An address family is not a way around it, and loopback is no exception: no plain `host` row at all.
+    expect(rows.filter((r) => r[3] === '::/0').map((r) => r[0]).sort()).toEqual(['hostnossl', 'hostnossl', 'hostssl', 'hostssl']);
+    expect(rows.filter((r) => r[0] === 'host')).toEqual([]);
+  });
+
+  test('tls: the metrics sidecar connects over TLS on loopback (it has no CA to verify with)', () => {
+    expect(env(synth({ ...tls(), metrics: true }).container('metrics'), 'DATA_SOURCE_URI').value).toBe('127.0.0.1:5432/postgres?sslmode=require');
+    expect(env(synth({ metrics: true }).container('metrics'), 'DATA_SOURCE_URI').value).toBe('127.0.0.1:5432/postgres?sslmode=disable');
+  });
+
+  test('tls with allowPlaintext: clients may connect without TLS (still scram-sha-256); replication stays TLS-only', () => {
+    const rows = hba(synth({ ...tls(true), replicationUser: 'streamer' }).patroni);
+    expect(networkRow(rows, false, 'orders', 'app')).toEqual(['host', 'all', 'all', '0.0.0.0/0', 'scram-sha-256']);
+    expect(networkRow(rows, true, 'orders', 'app')).toEqual(['host', 'all', 'all', '0.0.0.0/0', 'scram-sha-256']);
+    expect(networkRow(rows, false, 'replication', 'streamer')).toEqual(['hostnossl', 'replication', 'all', '0.0.0.0/0', 'reject']);
+    expect(networkRow(rows, true, 'replication', 'streamer')?.[0]).toBe('hostssl');
+  });
+
+  test('tls with allowPlaintext: members connect with prefer (TLS checked against the CA when offered), so a member not yet rolled is still reached', () => {
+    const { patroni } = synth(tls(true));
+    const prefer = { sslmode: 'prefer', sslrootcert: '/etc/tls/ca.crt' };
+    expect(patroni.postgresql.authentication).toEqual({ superuser: { username: 'postgres', ...prefer }, replication: { username: 'replicator', ...prefer } });
+    expect(patroni.postgresql.parameters.ssl).toBe('on');
+  });
+
+  test('tls: Patroni and the standbys verify-full against the CA, at the pod\'s DNS name (which the certificate covers)', () => {
+    const { patroni, server, find } = synth({ ...tls(), replicas: 3, tls: { certificates: TlsCertificates.certManager({ issuerName: 'ca' }) } });
+    const verify = { sslmode: 'verify-full', sslrootcert: '/etc/tls/ca.crt' };
+    expect(patroni.postgresql.authentication).toEqual({ superuser: { username: 'postgres', ...verify }, replication: { username: 'replicator', ...verify } });
+    expect(env(server, 'PATRONI_POSTGRESQL_CONNECT_ADDRESS').value).toBe('$(PATRONI_NAME).pg-headless.db.svc.cluster.local:5432');
+    const dnsNames: string[] = find('Certificate', 'pg').spec.dnsNames;
+    expect(dnsNames).toContain('*.pg-headless.db.svc.cluster.local');
+    // The REST API: HTTPS with the same files, members verify each other against the CA, probes speak HTTPS.
+    expect(patroni.restapi).toMatchObject({ certfile: '/etc/tls/tls.crt', keyfile: '/etc/tls/tls.key' });
+    expect(patroni.ctl).toEqual({ cacert: '/etc/tls/ca.crt' });
+    expect(server.readinessProbe.httpGet.scheme).toBe('HTTPS');
+    expect(server.livenessProbe.httpGet.scheme).toBe('HTTPS');
+    expect(mountOf(server, '/etc/tls')).toMatchObject({ readOnly: true });
+  });
+
+  test('tls: the server starts through start.sh, which reloads PostgreSQL and Patroni when the certificate changes', () => {
+    const { server, scripts } = synth(tls());
+    expect(server.command).toEqual(['/bin/sh', '/scripts/start.sh', '/var/lib/postgresql/data/pgdata', '/etc/patroni/patroni.yml']);
+    expect(scripts['start.sh']).toContain('tls_watch() {');
+    expect(scripts['start.sh']).toMatch(/^tls_watch reload_tls "\$\$"$/m);
+    expect(scripts['start.sh']).toMatch(/pg_ctl reload -s -D "\$data"/);
+    expect(scripts['start.sh']).toMatch(/^exec patroni "\$config"$/m);
+  });
+
+  test('the connection URI verifies the server: sslmode=verify-full with the mounted CA', () => {
+    const { pg } = synth(tls());
+    expect(pg.connection.uri).toBe('postgresql://postgres:$(POSTGRES_PASSWORD)@pg.db.svc.cluster.local:5432/postgres?sslmode=verify-full&sslrootcert=/etc/cdk8s-stateful/pg/ca.crt');
+    expect(synth().pg.connection.uri).toBe('postgresql://postgres:$(POSTGRES_PASSWORD)@pg.db.svc.cluster.local:5432/postgres');
+  });
+
+  test.each(['md5', 'password', 'MD5'])('password_encryption %s is refused, with or without tls', (value) => {
+    expect(() => synth({ config: { password_encryption: value } })).toThrow(
+      `test/pg: 'config.password_encryption' must be scram-sha-256: every connection authenticates with scram-sha-256, which cannot check an md5 hash, got '${value}'`);
+  });
+
+  test.each([['TLSv1', true], ['TLSv1.1', true], ['TLSv1.3', false], ['tlsv1.2', false]])('ssl_min_protocol_version %s refused: %s', (value, refused) => {
+    const build = () => synth({ ...tls(), config: { ssl_min_protocol_version: value } });
+    if (refused) {
+      expect(build).toThrow(/'config\.ssl_min_protocol_version' must be TLSv1\.2 \(the default\) or TLSv1\.3/);
+    } else {
+      expect(build().parameters.ssl_min_protocol_version).toBe(value);
+    }
   });
 });
 

@@ -6,6 +6,7 @@
 import { IConstruct } from 'constructs';
 import { invalid, warn } from '../../private/errors';
 import { configEntries, configText } from '../config-overrides';
+import { TLS_CA_FILE, TLS_CERT_FILE, TLS_KEY_FILE } from '../tls-kit';
 
 /** The server's socket directory (an emptyDir). */
 export const SOCKET_DIR = '/var/run/postgresql';
@@ -19,8 +20,29 @@ export const POSTGRES_PORT = 5432;
 export const MANAGED_SETTINGS = [
   'cluster_name', 'config_file', 'data_directory', 'hba_file', 'ident_file', 'listen_addresses', 'port',
   'primary_conninfo', 'primary_slot_name', 'recovery_target', 'recovery_target_lsn', 'recovery_target_name',
-  'recovery_target_time', 'recovery_target_xid', 'restore_command', 'synchronous_standby_names', 'unix_socket_directories',
+  'recovery_target_time', 'recovery_target_xid', 'restore_command',
+  // The `tls` prop's: the certificate files are the mounted Secret's, and Patroni and the standbys verify against its CA.
+  'ssl', 'ssl_ca_file', 'ssl_cert_file', 'ssl_key_file',
+  'synchronous_standby_names', 'unix_socket_directories',
 ];
+
+/** The oldest TLS version the server accepts: older ones have known weaknesses and every supported libpq speaks 1.2. */
+export const TLS_MIN_PROTOCOL = 'TLSv1.2';
+const TLS_PROTOCOLS = ['tlsv1.2', 'tlsv1.3'];
+
+/**
+ * The server's TLS files, for Patroni's local `postgresql.parameters` (which win over the cluster-wide
+ * ones): only pods that mount the Secret get them. In the cluster-wide configuration, a member not yet
+ * rolled would get `ssl = on` without the files, and PostgreSQL refuses to start like that.
+ */
+export function tlsFileSettings(): Map<string, string> {
+  return new Map([
+    ['ssl', 'on'],
+    ['ssl_cert_file', TLS_CERT_FILE],
+    ['ssl_key_file', TLS_KEY_FILE],
+    ['ssl_ca_file', TLS_CA_FILE],
+  ]);
+}
 
 /** What the tuning needs to know. */
 export interface TuningInput {
@@ -95,20 +117,35 @@ export function withOverrides(settings: Map<string, string>, overrides: { [key: 
   return all;
 }
 
+/** What pg_hba needs to know of TLS. */
+export interface HbaTls {
+  /** Whether clients (never the standbys) may still connect without TLS. */
+  readonly allowPlaintext: boolean;
+}
+
 /**
  * pg_hba.conf rows, for Patroni's `postgresql.pg_hba`: the superuser by peer on the socket (Patroni
- * itself, kubectl exec), everything else with scram-sha-256; replication only for the replication
- * role. Which pods can reach the port at all is the NetworkPolicy's job: the pod network's address
- * range is not known at synth time.
+ * itself, kubectl exec), everything else with scram-sha-256 (never md5, password or trust);
+ * replication only for the replication role. Which pods can reach the port at all is the
+ * NetworkPolicy's job: the pod network's address range is not known at synth time.
+ *
+ * With TLS, every TCP connection must use it (`hostssl`; the first matching row wins, so plaintext
+ * ones end at the `reject` rows): replication always, clients unless `allowPlaintext`. Loopback
+ * included: the pod's own clients (the metrics sidecar, kubectl exec) use TLS too.
  */
-export function pgHbaRows(superuser: string, replicationUser: string): string[] {
+export function pgHbaRows(superuser: string, replicationUser: string, tls?: HbaTls): string[] {
+  const everywhere = (method: string, database: string, user: string, auth: string) =>
+    [`${method} ${database} ${user} 0.0.0.0/0 ${auth}`, `${method} ${database} ${user} ::/0 ${auth}`];
+  const local = [`local all ${superuser} peer`, 'local all all scram-sha-256'];
+  if (!tls) {
+    return [...local, ...everywhere('host', 'replication', replicationUser, 'scram-sha-256'), ...everywhere('host', 'all', 'all', 'scram-sha-256')];
+  }
   return [
-    `local all ${superuser} peer`,
-    'local all all scram-sha-256',
-    `host replication ${replicationUser} 0.0.0.0/0 scram-sha-256`,
-    `host replication ${replicationUser} ::/0 scram-sha-256`,
-    'host all all 0.0.0.0/0 scram-sha-256',
-    'host all all ::/0 scram-sha-256',
+    ...local,
+    ...everywhere('hostssl', 'replication', replicationUser, 'scram-sha-256'),
+    ...everywhere('hostnossl', 'replication', 'all', 'reject'),
+    ...everywhere(tls.allowPlaintext ? 'host' : 'hostssl', 'all', 'all', 'scram-sha-256'),
+    ...(tls.allowPlaintext ? [] : everywhere('hostnossl', 'all', 'all', 'reject')),
   ];
 }
 
@@ -213,6 +250,16 @@ export function validateConfig(scope: IConstruct, config: unknown, topology: Pos
   const slots = count('max_replication_slots');
   if (replicas > 1 && slots !== undefined && slots < replicas) {
     invalid(scope, prop('max_replication_slots'), `must be at least ${replicas} with ${replicas} replicas: Patroni keeps a slot on the primary for each other member, and pg_basebackup takes one more while a standby is cloned`, settings.get('max_replication_slots'));
+  }
+
+  const encryption = settings.get('password_encryption');
+  if (encryption !== undefined && encryption.toLowerCase() !== 'scram-sha-256') {
+    // pg_hba accepts scram-sha-256 only: a password stored as an md5 hash could no longer log in.
+    invalid(scope, prop('password_encryption'), 'must be scram-sha-256: every connection authenticates with scram-sha-256, which cannot check an md5 hash', encryption);
+  }
+  const minProtocol = settings.get('ssl_min_protocol_version');
+  if (minProtocol !== undefined && !TLS_PROTOCOLS.includes(minProtocol.toLowerCase())) {
+    invalid(scope, prop('ssl_min_protocol_version'), `must be ${TLS_MIN_PROTOCOL} (the default) or TLSv1.3: older versions have known weaknesses`, minProtocol);
   }
 
   const synchronousCommit = oneOf('synchronous_commit', SYNCHRONOUS_COMMIT);

@@ -41,6 +41,23 @@ export interface PatroniInput {
   readonly restoreCommand?: string;
   /** How a standby fetches archived WAL it can no longer stream (pgBackRest archive-get). */
   readonly archiveGetCommand?: string;
+  /** With the `tls` prop: the mounted certificate files. */
+  readonly tls?: PatroniTls;
+}
+
+/** The certificate files Patroni serves its REST API with and verifies members against. */
+export interface PatroniTls {
+  readonly certFile: string;
+  readonly keyFile: string;
+  readonly caFile: string;
+  /** The server's ssl* settings, local to the pods that mount the files. */
+  readonly serverSettings: Map<string, string>;
+  /**
+   * Whether members may still meet members without TLS (`allowPlaintext`, while TLS is being
+   * turned on): they then connect with `prefer` (TLS whenever the other side offers it, the chain
+   * checked against the CA) instead of `verify-full`, which a member not yet rolled cannot satisfy.
+   */
+  readonly transitional: boolean;
 }
 
 /**
@@ -72,13 +89,21 @@ export function dynamicConfig(input: PatroniInput): { [key: string]: unknown } {
 
 /** patroni.yml, whose values the pod's `PATRONI_*` environment completes (name, addresses, passwords). */
 export function renderPatroniYaml(input: PatroniInput): string {
+  const tls = input.tls;
+  // Standbys (primary_conninfo) and pg_rewind verify the other member's certificate and its name:
+  // connect_address is the pod's DNS name, which the certificate covers.
+  const verify = tls ? { sslmode: tls.transitional ? 'prefer' : 'verify-full', sslrootcert: tls.caFile } : {};
   const local: { [key: string]: unknown } = {
     scope: input.scope,
     log: { level: 'INFO' },
     restapi: {
       listen: `0.0.0.0:${PATRONI_PORT}`,
       authentication: { username: PATRONI_API_USER },
+      // HTTPS, with the certificate re-read on SIGHUP (the start script's tls_watch sends it).
+      ...(tls ? { certfile: tls.certFile, keyfile: tls.keyFile } : {}),
     },
+    // Members call each other's REST API (leader race, patronictl): over HTTPS, verified against the CA.
+    ...(tls ? { ctl: { cacert: tls.caFile } } : {}),
     kubernetes: {
       // ConfigMaps, not Endpoints (deprecated in Kubernetes 1.33): leader and config live in `<scope>-leader` and `<scope>-config`.
       use_endpoints: false,
@@ -110,10 +135,11 @@ export function renderPatroniYaml(input: PatroniInput): string {
       pgpass: '/tmp/pgpass',
       use_unix_socket: true,
       authentication: {
-        superuser: { username: input.superuser },
-        replication: { username: input.replicationUser },
+        // The superuser also runs pg_rewind against the new primary (there is no separate rewind user).
+        superuser: { username: input.superuser, ...verify },
+        replication: { username: input.replicationUser, ...verify },
       },
-      parameters: { unix_socket_directories: input.socketDir },
+      parameters: { unix_socket_directories: input.socketDir, ...Object.fromEntries(tls?.serverSettings ?? []) },
       pg_hba: input.pgHba,
       basebackup: [{ checkpoint: 'fast' }],
       ...(input.archiveGetCommand ? { recovery_conf: { restore_command: input.archiveGetCommand } } : {}),

@@ -4,12 +4,12 @@ import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { PostgresBackupOptions, PostgresRestore } from './backup';
 import { BACKUP_AGENT_SCRIPT, PGBACKREST_SCRIPT, RESTORE_SCRIPT } from './backup-scripts';
-import { minimumMemoryMiB, pgHbaRows, POSTGRES_PORT, SOCKET_DIR, tunedSettings, validateConfig, withOverrides } from './config';
+import { minimumMemoryMiB, pgHbaRows, POSTGRES_PORT, SOCKET_DIR, TLS_MIN_PROTOCOL, tlsFileSettings, tunedSettings, validateConfig, withOverrides } from './config';
 import { PostgresFailoverOptions, SynchronousReplication } from './failover';
 import { PATRONI_DIR, PATRONI_PORT, PatroniInput, PRIMARY_ROLE, renderDynamicYaml, renderPatroniYaml, REPLICA_ROLE, ROLE_LABEL } from './patroni';
 import { checkRestoreTarget, renderPgBackRestConf, repositoryPodParts, resolveBackup, resolveRestore, ResolvedBackup, targetOptions } from './pgbackrest';
 import { PostgresVersion } from './postgres-version';
-import { APPLY_CONFIG_SCRIPT, POST_BOOTSTRAP_SCRIPT } from './scripts';
+import { APPLY_CONFIG_SCRIPT, POST_BOOTSTRAP_SCRIPT, TLS_START_SCRIPT } from './scripts';
 import { requireWholeSeconds } from '../../private/durations';
 import { invalid, requireInteger } from '../../private/errors';
 import { requireOneOf } from '../../private/guards';
@@ -22,8 +22,9 @@ import { PodManagementPolicy } from '../../workload/stateful-workload';
 import { Credentials } from '../credentials';
 import { EngineProps } from '../engine';
 import { EngineBase, EngineDefinition } from '../engine-base';
-import { ConnectionCredentials, EngineConnection, ReadOnlyEndpoint } from '../engine-connection';
+import { ConnectionCredentials, ConnectionTls, EngineConnection, ReadOnlyEndpoint } from '../engine-connection';
 import { jobLabels } from '../job-kit';
+import { TLS_CA_FILE, TLS_CERT_FILE, TLS_KEY_FILE } from '../tls-kit';
 
 const DEFINITION: EngineDefinition = {
   engine: {
@@ -226,6 +227,9 @@ export class Postgres extends EngineBase {
       tuned.set('archive_command', `${pgbackrest} archive-push %p`);
       tuned.set('archive_timeout', `${backup.archiveTimeoutSeconds}s`);
     }
+    const tls = this._tls;
+    // Cluster-wide, so that a `config` override can raise it; the files are per pod (tlsFileSettings).
+    if (tls) { tuned.set('ssl_min_protocol_version', TLS_MIN_PROTOCOL); }
 
     const patroni: PatroniInput = {
       scope: name,
@@ -233,7 +237,7 @@ export class Postgres extends EngineBase {
       ...timing,
       synchronous,
       parameters: withOverrides(tuned, overrides),
-      pgHba: pgHbaRows(SUPERUSER, replicationUser),
+      pgHba: pgHbaRows(SUPERUSER, replicationUser, tls && { allowPlaintext: tls.allowPlaintext }),
       superuser: SUPERUSER,
       replicationUser,
       port: POSTGRES_PORT,
@@ -244,6 +248,9 @@ export class Postgres extends EngineBase {
       // Bounded: with the store out of reach pgBackRest retries for minutes, and a standby that falls
       // back to the archive must return to streaming instead of waiting that long for each file.
       archiveGetCommand: backup ? `timeout ${ARCHIVE_GET_TIMEOUT_SECONDS} ${pgbackrest} archive-get %f "%p"` : undefined,
+      tls: tls && {
+        certFile: TLS_CERT_FILE, keyFile: TLS_KEY_FILE, caFile: TLS_CA_FILE, serverSettings: tlsFileSettings(), transitional: tls.allowPlaintext,
+      },
     };
     // Not `<name>-config`: Patroni keeps the cluster's state in `<name>-config` and `<name>-leader`.
     const configMap = this._addConfigMap('Config', '-patroni', {
@@ -258,6 +265,7 @@ export class Postgres extends EngineBase {
     const scriptsConfigMap = this._addConfigMap('Scripts', '-scripts', {
       'post-bootstrap.sh': POST_BOOTSTRAP_SCRIPT,
       'apply-config.sh': APPLY_CONFIG_SCRIPT,
+      ...(tls ? { 'start.sh': TLS_START_SCRIPT } : {}),
       ...(backup || restore ? { 'pgbackrest.sh': PGBACKREST_SCRIPT } : {}),
       ...(backup ? { 'backup-agent.py': BACKUP_AGENT_SCRIPT } : {}),
       ...(restore ? { 'restore.sh': RESTORE_SCRIPT } : {}),
@@ -285,12 +293,18 @@ export class Postgres extends EngineBase {
     // Members find each other by their stable pod DNS names (published before they are Ready).
     const podDomain = this._dns.podDomain(name);
     const probe = (path: string, failureThreshold: number) => kplus.Probe.fromHttpGet(path, {
-      port: PATRONI_PORT, periodSeconds: Duration.seconds(5), timeoutSeconds: Duration.seconds(3), failureThreshold,
+      // With TLS the REST API speaks HTTPS only (the kubelet does not verify the certificate).
+      ...(tls ? { scheme: kplus.ConnectionScheme.HTTPS } : {}),
+      port: PATRONI_PORT,
+      periodSeconds: Duration.seconds(5),
+      timeoutSeconds: Duration.seconds(3),
+      failureThreshold,
     });
     const server: kplus.ContainerProps = {
       name: 'postgres',
       image: this.image,
-      command: ['patroni', `${PATRONI_DIR}/patroni.yml`],
+      // With TLS, through start.sh, which reloads PostgreSQL and Patroni when the certificate is renewed.
+      command: tls ? ['/bin/sh', '/scripts/start.sh', DATA_DIR, `${PATRONI_DIR}/patroni.yml`] : ['patroni', `${PATRONI_DIR}/patroni.yml`],
       ports: [{ name: 'postgres', number: POSTGRES_PORT }, { name: 'patroni', number: PATRONI_PORT }],
       envVariables: {
         PATRONI_NAME: kplus.EnvValue.fromFieldRef(kplus.EnvFieldPaths.POD_NAME),
@@ -343,7 +357,8 @@ export class Postgres extends EngineBase {
         image: EXPORTER_IMAGE,
         port: EXPORTER_PORT,
         env: {
-          DATA_SOURCE_URI: kplus.EnvValue.fromValue(`127.0.0.1:${POSTGRES_PORT}/postgres?sslmode=disable`),
+          // Loopback, in the pod: encryption without verification is enough (and the sidecar has no CA); pg_hba wants TLS.
+          DATA_SOURCE_URI: kplus.EnvValue.fromValue(`127.0.0.1:${POSTGRES_PORT}/postgres?sslmode=${tls ? 'require' : 'disable'}`),
           DATA_SOURCE_USER: kplus.EnvValue.fromValue(SUPERUSER),
           DATA_SOURCE_PASS: credentials.env('password'),
         },
@@ -388,6 +403,7 @@ export class Postgres extends EngineBase {
     if (backup) { this.addBackupJobs(backup, scriptsVolume); }
 
     const host = this._dns.service(name);
+    const clientTls = this._connectionTls();
     const connection: PostgresConnection = {
       host,
       readOnlyHost: this._dns.service(`${name}-ro`),
@@ -397,9 +413,9 @@ export class Postgres extends EngineBase {
       secretName: credentials.secretName,
       passwordKey: credentials.key('password'),
       passwordVariable: 'POSTGRES_PASSWORD',
-      uri: postgresUri(host, database, '$(POSTGRES_PASSWORD)'),
+      uri: postgresUri(host, database, '$(POSTGRES_PASSWORD)', clientTls),
     };
-    this.connection = this._connect(connection, { DATABASE: database }, (password) => postgresUri(host, database, password));
+    this.connection = this._connect(connection, { DATABASE: database }, (password) => postgresUri(host, database, password, clientTls));
   }
 
   /** The sidecar that runs the backups the CronJobs ask for, while its pod is the primary. */
@@ -503,6 +519,8 @@ export class Postgres extends EngineBase {
   }
 }
 
-function postgresUri(host: string, database: string, password: string): string {
-  return `postgresql://${SUPERUSER}:${password}@${host}:${POSTGRES_PORT}/${database}`;
+/** With TLS, libpq verifies the server's certificate against the CA and its name against the host. */
+function postgresUri(host: string, database: string, password: string, tls?: ConnectionTls): string {
+  const query = tls ? `?sslmode=verify-full&sslrootcert=${tls.caFile}` : '';
+  return `postgresql://${SUPERUSER}:${password}@${host}:${POSTGRES_PORT}/${database}${query}`;
 }

@@ -6,6 +6,7 @@
  * Everything they need comes from the environment or their arguments, so the pod spec and the
  * harness are the only places where paths and addresses are decided.
  */
+import { TLS_WATCH_FUNCTION } from '../tls-kit';
 
 /**
  * Patroni's `bootstrap.post_bootstrap`: run once, on the member that initialized the cluster, with a
@@ -52,4 +53,28 @@ while [ "$i" -lt "$tries" ]; do
 done
 echo "apply-config: could not apply $wanted; the next pod to start will" >&2
 exit 0
+`;
+
+/**
+ * The server container's command when the `tls` prop is set, with the data directory and
+ * patroni.yml as arguments: Patroni, plus a watch that makes a renewed certificate take effect
+ * without a restart. PostgreSQL re-reads its ssl_* files on a reload (SIGHUP); Patroni re-reads its
+ * REST API certificate on SIGHUP (and reloads PostgreSQL too, but only once its loop gets to it,
+ * so the server is reloaded directly as well).
+ */
+export const TLS_START_SCRIPT = `#!/bin/sh
+# The Postgres server container's command with TLS: Patroni, and tls_watch, which reloads PostgreSQL
+# and Patroni when cert-manager renews the mounted certificate (no restart, connections stay up).
+set -eu
+data="\${1:?usage: start.sh <data directory> <patroni.yml>}"
+config="\${2:?usage: start.sh <data directory> <patroni.yml>}"
+${TLS_WATCH_FUNCTION}
+# $1: Patroni's process (this shell's, after exec). Fails while PostgreSQL is not running, so the
+# watch tries again at its next check (a server that starts later reads the new files anyway).
+reload_tls() {
+  kill -HUP "$1" || echo "tls-watch: could not signal Patroni ($1)" >&2
+  pg_ctl reload -s -D "$data"
+}
+tls_watch reload_tls "$$"
+exec patroni "$config"
 `;

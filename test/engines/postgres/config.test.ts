@@ -25,8 +25,9 @@ describe('names', () => {
   test.each([
     'port', 'PORT', 'listen_addresses', 'hba_file', 'data_directory', 'config_file', 'unix_socket_directories',
     'primary_conninfo', 'primary_slot_name', 'synchronous_standby_names', 'restore_command', 'recovery_target_time', 'cluster_name',
+    'ssl', 'SSL_CERT_FILE', 'ssl_key_file', 'ssl_ca_file',
   ])('managed %s is refused, in any case', (key) => {
-    expect(() => check({ [key]: 'x' })).toThrow(exactly(`test/orders: 'config.${key}' is managed by the construct or Patroni (the pods, replication and failover rely on it); managed: cluster_name, config_file, data_directory, hba_file, ident_file, listen_addresses, port, primary_conninfo, primary_slot_name, recovery_target, recovery_target_lsn, recovery_target_name, recovery_target_time, recovery_target_xid, restore_command, synchronous_standby_names, unix_socket_directories`));
+    expect(() => check({ [key]: 'x' })).toThrow(exactly(`test/orders: 'config.${key}' is managed by the construct or Patroni (the pods, replication and failover rely on it); managed: cluster_name, config_file, data_directory, hba_file, ident_file, listen_addresses, port, primary_conninfo, primary_slot_name, recovery_target, recovery_target_lsn, recovery_target_name, recovery_target_time, recovery_target_xid, restore_command, ssl, ssl_ca_file, ssl_cert_file, ssl_key_file, synchronous_standby_names, unix_socket_directories`));
   });
 
   test('a value on two lines is refused', () => {

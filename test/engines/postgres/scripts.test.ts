@@ -2,11 +2,11 @@
 // and patronictl (and sleep, so waiting costs nothing). The stand-ins record every call; the tests
 // assert what the scripts ask of the tools. test/cluster/failover runs the same scripts with real
 // Patroni and PostgreSQL.
-import { spawnSync } from 'child_process';
+import { spawn, spawnSync } from 'child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
-import { APPLY_CONFIG_SCRIPT, POST_BOOTSTRAP_SCRIPT } from '../../../src/engines/postgres/scripts';
+import { APPLY_CONFIG_SCRIPT, POST_BOOTSTRAP_SCRIPT, TLS_START_SCRIPT } from '../../../src/engines/postgres/scripts';
 import { testShellcheck } from '../../shellcheck';
 
 // Every stand-in appends one line to $FAKE_DIR/calls: its name, then its arguments, separated by \037.
@@ -34,7 +34,7 @@ esac
 };
 
 testShellcheck('the stand-ins pass shellcheck', STAND_INS, 'sh');
-testShellcheck('the pod scripts pass shellcheck', { 'post-bootstrap.sh': POST_BOOTSTRAP_SCRIPT, 'apply-config.sh': APPLY_CONFIG_SCRIPT }, 'sh');
+testShellcheck('the pod scripts pass shellcheck', { 'post-bootstrap.sh': POST_BOOTSTRAP_SCRIPT, 'apply-config.sh': APPLY_CONFIG_SCRIPT, 'start.sh': TLS_START_SCRIPT }, 'sh');
 
 /** A temp dir with the stand-ins; one per test. */
 class Pod {
@@ -141,5 +141,72 @@ describe('APPLY_CONFIG_SCRIPT', () => {
     apply({ PATRONI_CONFIG_FILE: '/w/p.yml', PATRONI_DYNAMIC_FILE: '/w/d.yml' });
 
     expect(pod.calls('patronictl')[1]).toEqual(['patronictl', '-c', '/w/p.yml', 'edit-config', '--quiet', '--force', '--replace', '/w/d.yml']);
+  });
+});
+
+describe('TLS_START_SCRIPT', () => {
+  // Real sleep here (the watch's interval), stand-ins for patroni (records the SIGHUPs it gets, in the
+  // process start.sh exec'd into) and pg_ctl; the certificate files in a temp dir instead of /etc/tls.
+  const PATRONI = `#!/bin/sh
+echo "$$ $*" > "$FAKE_DIR/patroni-started"
+trap 'echo hup >> "$FAKE_DIR/patroni-hups"' HUP
+while :; do /bin/sleep 0.05; done
+`;
+  const PG_CTL = `#!/bin/sh
+printf '%s\\n' "$*" >> "$FAKE_DIR/pg_ctl-calls"
+exit "$(cat "$FAKE_DIR/pg_ctl-exit" 2>/dev/null || echo 0)"
+`;
+  testShellcheck('the TLS start script\'s stand-ins pass shellcheck', { patroni: PATRONI, pg_ctl: PG_CTL }, 'sh');
+
+  const waitFor = (file: string, lines: number) => {
+    const deadline = Date.now() + 8000;
+    while (Date.now() < deadline) {
+      if (existsSync(file) && readFileSync(file, 'utf8').split('\n').filter(Boolean).length >= lines) { return readFileSync(file, 'utf8'); }
+      spawnSync('/bin/sleep', ['0.05']);
+    }
+    throw new Error(`timed out waiting for ${lines} line(s) in ${file}`);
+  };
+
+  test('runs Patroni in its own process; a changed certificate makes it SIGHUP Patroni and reload PostgreSQL, a failed reload is retried', () => {
+    const dir = pod.dir;
+    const tlsDir = join(dir, 'tls');
+    mkdirSync(tlsDir);
+    for (const f of ['tls.crt', 'tls.key', 'ca.crt']) { writeFileSync(join(tlsDir, f), `old ${f}`); }
+    const bin = join(dir, 'tls-bin');
+    mkdirSync(bin);
+    writeFileSync(join(bin, 'patroni'), PATRONI, { mode: 0o755 });
+    writeFileSync(join(bin, 'pg_ctl'), PG_CTL, { mode: 0o755 });
+    const script = join(dir, 'start.sh');
+    writeFileSync(script, TLS_START_SCRIPT.split('/etc/tls/').join(`${tlsDir}/`));
+    const child = spawn('/bin/sh', [script, '/data/pgdata', '/etc/patroni/patroni.yml'], {
+      env: { PATH: `${bin}:/usr/bin:/bin`, FAKE_DIR: dir, TLS_WATCH_SECONDS: '0.1' }, detached: true, stdio: 'ignore',
+    });
+    try {
+      // exec: Patroni is the container's main process, the one the watch signals.
+      expect(waitFor(join(dir, 'patroni-started'), 1).trim()).toBe(`${child.pid} /etc/patroni/patroni.yml`);
+      spawnSync('/bin/sleep', ['0.4']);
+      expect(existsSync(join(dir, 'pg_ctl-calls'))).toBe(false);
+
+      writeFileSync(join(dir, 'pg_ctl-exit'), '1');
+      writeFileSync(join(tlsDir, 'tls.crt'), 'renewed');
+      expect(waitFor(join(dir, 'pg_ctl-calls'), 2).split('\n')[0]).toBe('reload -s -D /data/pgdata');
+      writeFileSync(join(dir, 'pg_ctl-exit'), '0');
+      const count = (file: string) => readFileSync(join(dir, file), 'utf8').split('\n').filter(Boolean).length;
+      spawnSync('/bin/sleep', ['0.5']);
+      const calls = count('pg_ctl-calls');
+      spawnSync('/bin/sleep', ['0.5']);
+      // Once a reload succeeded, nothing more until the files change again; each attempt signalled Patroni.
+      expect(count('pg_ctl-calls')).toBe(calls);
+      expect(count('patroni-hups')).toBe(calls);
+    } finally {
+      process.kill(-child.pid!, 'SIGKILL');
+    }
+  });
+
+  test('refuses to start without its arguments', () => {
+    const run = pod.run(TLS_START_SCRIPT, {});
+    expect(run.status).not.toBe(0);
+    expect(run.output).toContain('usage: start.sh <data directory> <patroni.yml>');
+    expect(pod.calls()).toEqual([]);
   });
 });

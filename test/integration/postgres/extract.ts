@@ -5,6 +5,11 @@
  *   scripts/*                  the `<name>-scripts` ConfigMap (mode 0555)
  *   pod.env                    the server container's environment as the kubelet resolves it for
  *                              pod 0 (field refs; Secret keys replaced by test values), KEY=VALUE
+ *   command                    the server container's command, one argument a line
+ * and, for a variant with `tls`:
+ *   tls-names                  the cert-manager Certificate's DNS names and IP addresses, one a line
+ *   tls-key                    its private key algorithm and size (RSA 2048, ECDSA 256, ...)
+ *   connection.uri             the connection URI apps get (the password as $(POSTGRES_PASSWORD))
  *
  * Usage: TS_NODE_PROJECT=test/tsconfig.json ts-node -r tsconfig-paths/register test/integration/postgres/extract.ts OUTDIR
  */
@@ -13,7 +18,7 @@ import { join } from 'path';
 import { Chart, Duration, Size, Testing } from 'cdk8s';
 import { podEnv } from './pod-env';
 import { addOrders } from '../../../examples/postgres/orders';
-import { Postgres, PostgresVersion, SynchronousReplication } from '../../../src';
+import { Postgres, PostgresVersion, SynchronousReplication, TlsCertificates } from '../../../src';
 
 const out = process.argv[2];
 if (!out) { throw new Error('usage: extract.ts OUTDIR'); }
@@ -21,9 +26,11 @@ if (!out) { throw new Error('usage: extract.ts OUTDIR'); }
 const VARIANTS: { [name: string]: (chart: Chart) => Postgres } = {
   // The example as it ships, on the version Debian bookworm has.
   'example': (chart) => addOrders(chart, PostgresVersion.V15),
+  // With TLS from a cert-manager Certificate: run.sh makes the certificate it describes with openssl.
   'asynchronous-fast': (chart) => new Postgres(chart, 'fast', {
     version: PostgresVersion.V15,
     replicas: 2,
+    tls: { certificates: TlsCertificates.certManager({ issuerName: 'ca-issuer' }) },
     synchronousReplication: SynchronousReplication.ASYNCHRONOUS,
     failover: {
       leaderLeaseTtl: Duration.seconds(20),
@@ -62,6 +69,13 @@ for (const [variant, build] of Object.entries(VARIANTS)) {
     chmodSync(join(dir, 'scripts', file), 0o555);
   }
   writeFileSync(join(dir, 'pod.env'), podEnv(server.env, `${name}-0`).map(([k, v]) => `${k}=${v}\n`).join(''));
+  writeFileSync(join(dir, 'command'), server.command.map((a: string) => `${a}\n`).join(''));
+  const certificate = objects.find((o) => o.kind === 'Certificate');
+  if (certificate) {
+    writeFileSync(join(dir, 'tls-names'), [...certificate.spec.dnsNames, ...certificate.spec.ipAddresses].map((n: string) => `${n}\n`).join(''));
+    writeFileSync(join(dir, 'tls-key'), `${certificate.spec.privateKey.algorithm} ${certificate.spec.privateKey.size}\n`);
+    writeFileSync(join(dir, 'connection.uri'), `${db.connection.uri}\n`);
+  }
   console.log(`extract: ${variant}: ${name} (${server.image}) -> ${dir}`);
 }
 
