@@ -539,9 +539,9 @@ describe('TLS and authentication', () => {
   test('accounts: replication with caching_sha2_password; passwordless or anonymous accounts locked at first boot', () => {
     const { scripts } = synth({ replicas: 2 });
     const init = scripts['init-source.sh'];
-    expect(PASSWORDLESS_ACCOUNTS_SQL).toBe('SELECT user, host FROM mysql.user WHERE account_locked = \'N\' AND (user = \'\' OR authentication_string = \'\');');
-    expect(init).toContain(`<<'SQL'\n${PASSWORDLESS_ACCOUNTS_SQL}\nSQL\n)`);
-    expect(init).toContain('printf \'ALTER USER %s@%s ACCOUNT LOCK;\\n\' "$(sql_quote "$user")" "$(sql_quote "$host")"');
+    expect(PASSWORDLESS_ACCOUNTS_SQL).toBe('SELECT CONCAT(\'ALTER USER \', QUOTE(user), \'@\', QUOTE(host), \' ACCOUNT LOCK;\') FROM mysql.user WHERE account_locked = \'N\' AND (user = \'\' OR authentication_string = \'\');');
+    expect(init).toContain(`locks=$(root_sql /var/run/mysqld/mysqld.sock "$MYSQL_ROOT_PASSWORD" <<'SQL'\n${PASSWORDLESS_ACCOUNTS_SQL}\nSQL\n)`);
+    expect(init).toContain('printf \'%s\\n\' "$locks" | root_sql /var/run/mysqld/mysqld.sock "$MYSQL_ROOT_PASSWORD"');
     expect(createReplicationUserSql('\'pw\'')[0]).toContain('IDENTIFIED WITH caching_sha2_password BY');
   });
 

@@ -209,14 +209,15 @@ SQL
 log "replication account created"
 
 # No account logs in without a password: lock any anonymous or passwordless one (the image creates
-# none; this keeps it so whatever the image version does).
-while IFS=$'\\t' read -r user host; do
-  log "locking the account '$user'@'$host': it has no password"
-  printf 'ALTER USER %s@%s ACCOUNT LOCK;\\n' "$(sql_quote "$user")" "$(sql_quote "$host")" | root_sql ${SOCKET} "$MYSQL_ROOT_PASSWORD"
-done < <(root_sql ${SOCKET} "$MYSQL_ROOT_PASSWORD" <<'SQL'
+# none; this keeps it so whatever the image version does). The server writes the statements.
+locks=$(root_sql ${SOCKET} "$MYSQL_ROOT_PASSWORD" <<'SQL'
 ${PASSWORDLESS_ACCOUNTS_SQL}
 SQL
 )
+if [ -n "$locks" ]; then
+  log "locking accounts without a password: $locks"
+  printf '%s\\n' "$locks" | root_sql ${SOCKET} "$MYSQL_ROOT_PASSWORD"
+fi
 `;
 }
 

@@ -31,11 +31,12 @@ export function createReplicationUserSql(passwordLiteral: string): string[] {
 }
 
 /**
- * Accounts that could log in without a password: anonymous ones, or any without a credential,
- * not locked. `mysqld --initialize` and the image's entrypoint create none; init-source.sh locks
- * whatever this finds (prints `user<TAB>host` lines).
+ * Accounts that could log in without a password (anonymous ones, or any without a credential, not
+ * locked), as the statements that lock them: one `ALTER USER ... ACCOUNT LOCK;` line each, names
+ * quoted by the server (QUOTE). `mysqld --initialize` and the image's entrypoint create none;
+ * init-source.sh runs whatever this prints.
  */
-export const PASSWORDLESS_ACCOUNTS_SQL = 'SELECT user, host FROM mysql.user'
+export const PASSWORDLESS_ACCOUNTS_SQL = 'SELECT CONCAT(\'ALTER USER \', QUOTE(user), \'@\', QUOTE(host), \' ACCOUNT LOCK;\') FROM mysql.user'
   + ' WHERE account_locked = \'N\' AND (user = \'\' OR authentication_string = \'\');';
 
 /** Run on a throwaway local instance of a replica whose data directory is empty: copies the source into `cloneDir`. */
