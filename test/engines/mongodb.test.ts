@@ -615,6 +615,20 @@ describe('MongoDb TLS and authentication', () => {
     expect(() => synth({ tls, config: { [key]: value } })).toThrow(`test/orders: 'config.${key}' is set by the tls prop (net.tls: the mode, the certificate composed from the Secret, the CA); use tls.certificates and tls.allowPlaintext instead, got '${value}'`);
   });
 
+  test('turning TLS on for a running set: net.tls.mode allowTLS is accepted with allowPlaintext, and wins', () => {
+    const { objects } = synth({ tls: { ...tls, allowPlaintext: true }, config: { 'net.tls.mode': 'allowTLS' } });
+    expect(conf(objects)).toContain('    mode: "allowTLS"');
+    expect(conf(objects)).toContain('    certificateKeyFile: "/var/run/mongodb-tls/server.pem"');
+  });
+
+  test('allowTLS without allowPlaintext is refused', () => {
+    expect(() => synth({ tls, config: { 'net.tls.mode': 'allowTLS' } })).toThrow("test/orders: 'config.net.tls.mode' allowTLS is only the first step of turning TLS on for a running set, and needs tls.allowPlaintext: true (members would talk to each other in plaintext); leave it out otherwise, got 'allowTLS'");
+  });
+
+  test('with allowPlaintext, other net.tls keys are still refused', () => {
+    expect(() => synth({ tls: { ...tls, allowPlaintext: true }, config: { 'net.tls.mode': 'allowTLS', 'net.tls.CAFile': '/x' } })).toThrow(/'config\.net\.tls\.CAFile' is set by the tls prop/);
+  });
+
   testShellcheck('with tls, setup.sh and agent.sh pass shellcheck', () => {
     const { 'setup.sh': setupScript, 'agent.sh': agentScript } = synth({ tls }).find('ConfigMap', 'orders-scripts').data;
     return { 'setup.sh': setupScript, 'agent.sh': agentScript };

@@ -158,6 +158,8 @@ export interface MongoDbTopology {
   readonly arbiter: boolean;
   /** Whether the `tls` prop is set (net.tls is then the construct's). */
   readonly tls?: boolean;
+  /** Whether `tls.allowPlaintext` is set. */
+  readonly allowPlaintext?: boolean;
 }
 
 const OPTION_PATH = /^[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z][A-Za-z0-9_]*)*$/;
@@ -201,7 +203,13 @@ export function validateConfig(scope: IConstruct, config: unknown, topology: Mon
   rule('setParameter.enableLocalhostAuthBypass', (v) => v !== 'false' && v !== '0' ? undefined
     : 'must stay true: the replica-set agent initiates the set and creates the root user through the localhost exception');
   if (topology.tls) {
-    for (const key of Object.keys(options).filter((k) => /^net\.(tls|ssl)(\.|$)/.test(k) || k === 'net')) {
+    // The one step of turning TLS on for a running set without an outage (docs/engines/mongodb.md):
+    // members accept TLS but still talk plaintext to each other until every member accepts it.
+    const transition = topology.allowPlaintext === true && options['net.tls.mode'] === 'allowTLS';
+    if (options['net.tls.mode'] === 'allowTLS' && !transition) {
+      invalid(scope, 'config.net.tls.mode', 'allowTLS is only the first step of turning TLS on for a running set, and needs tls.allowPlaintext: true (members would talk to each other in plaintext); leave it out otherwise', 'allowTLS');
+    }
+    for (const key of Object.keys(options).filter((k) => (/^net\.(tls|ssl)(\.|$)/.test(k) || k === 'net') && !(transition && k === 'net.tls.mode'))) {
       invalid(scope, `config.${key}`, 'is set by the tls prop (net.tls: the mode, the certificate composed from the Secret, the CA); use tls.certificates and tls.allowPlaintext instead', options[key]);
     }
   } else {
