@@ -68,7 +68,9 @@ export function tlsOptions(tls: { readonly allowPlaintext: boolean }): { [key: s
 }
 
 /** The options of mongod.conf: the engine's own, then the user's overrides (their names checked again). */
-export function mongodOptions(scope: IConstruct, replicaSetName: string, overrides: { [key: string]: string }, tls?: { readonly allowPlaintext: boolean }): { [key: string]: string } {
+export function mongodOptions(
+  scope: IConstruct, replicaSetName: string, overrides: { [key: string]: string }, tls?: { readonly allowPlaintext: boolean },
+): { [key: string]: string } {
   checkOptionNames(scope, Object.keys(overrides));
   return {
     ...tls ? tlsOptions(tls) : {},

@@ -194,7 +194,9 @@ export class MongoDb extends EngineBase {
       invalid(this, 'resources.memory', `must be at least ${MIN_MEMORY_MIB} MiB: mongod's minimum 0.25 GB WiredTiger cache, its own memory and the mongosh probes share the container`, `${memory} MiB`);
     }
     const tls = this._tls;
-    const overrides = validateConfig(this, props.config ?? {}, { members: replicas, arbiter, tls: tls !== undefined, allowPlaintext: tls?.allowPlaintext });
+    const overrides = validateConfig(this, props.config ?? {}, {
+      members: replicas, arbiter, tls: tls !== undefined, allowPlaintext: tls?.allowPlaintext,
+    });
     const options = mongodOptions(this, replicaSetName, overrides, tls && { allowPlaintext: tls.allowPlaintext });
     const userCache = options[CACHE_SIZE_KEY];
     this.wiredTigerCacheSizeGB = userCache !== undefined ? Number(userCache) : wiredTigerCacheSizeGB(memory);

@@ -149,7 +149,11 @@ export class MySql extends EngineBase {
     const credentials = this._credentials!;
 
     const myCnf = renderMyCnf({
-      fullVersion: version.fullVersion, memoryMiB: memory, maxConnections, binlogExpireSeconds: binlogSeconds, overrides,
+      fullVersion: version.fullVersion,
+      memoryMiB: memory,
+      maxConnections,
+      binlogExpireSeconds: binlogSeconds,
+      overrides,
       tls: tls && { allowPlaintext: tls.allowPlaintext },
     });
     const podDomain = this._dns.podDomain(name);

@@ -13,8 +13,8 @@
 import { mkdirSync, writeFileSync } from 'fs';
 import { join } from 'path';
 import { Chart, Testing } from 'cdk8s';
-import { MongoDb, TlsCertificates } from 'cdk8s-stateful';
 import { addCatalog } from '../../../examples/mongodb/catalog';
+import { MongoDb, TlsCertificates } from '../../../src';
 
 const out = process.argv[2];
 if (!out) { throw new Error('usage: extract.ts OUT_DIR'); }
