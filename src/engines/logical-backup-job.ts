@@ -5,6 +5,7 @@ import { EngineBase } from './engine-base';
 import { engineResources } from './engine-kit';
 import { jobLabels } from './job-kit';
 import { DumpStorage, LogicalBackupOptions, LogicalBackupParts } from './logical-backup';
+import { TLS_DIR, TLS_FILE_MODE } from './tls-kit';
 import { resolveSchedule } from '../private/cron';
 import { requireWholeSeconds } from '../private/durations';
 import { invalid } from '../private/errors';
@@ -31,6 +32,12 @@ export interface DumpSpec {
   readonly user: number;
   /** Default size of a new claim. */
   readonly defaultClaimSize: Size;
+  /**
+   * The instance's TLS Secret, when it has `tls`: only its `ca.crt` is mounted, at the servers'
+   * own path (`/etc/tls/ca.crt`), so that the dump verifies the server it reads from.
+   * @default - no CA mounted
+   */
+  readonly tlsSecretName?: string;
 }
 
 const PROP = 'logicalBackup';
@@ -89,6 +96,10 @@ export function addLogicalBackup(engine: EngineBase, spec: DumpSpec): LogicalBac
     secrets: kplus.Volume.fromEmptyDir(scope, 'secrets', 'secrets', { medium: kplus.EmptyDirMedium.MEMORY, sizeLimit: Size.mebibytes(1) }),
     tmp: kplus.Volume.fromEmptyDir(scope, 'tmp', 'tmp', { sizeLimit: Size.mebibytes(256) }),
   };
+  // The CA only: the dump is a client, it needs no key.
+  const ca = spec.tlsSecretName === undefined ? undefined : kplus.Volume.fromSecret(scope, 'tls-ca', kplus.Secret.fromSecretName(scope, 'TlsSecret', spec.tlsSecretName), {
+    name: 'tls-ca', defaultMode: TLS_FILE_MODE, items: { 'ca.crt': { path: 'ca.crt' } },
+  });
   const container = secureContainer({
     name: 'dump',
     image,
@@ -107,6 +118,7 @@ export function addLogicalBackup(engine: EngineBase, spec: DumpSpec): LogicalBac
       { volume: volumes.script, path: '/scripts', readOnly: true },
       { volume: volumes.secrets, path: DUMP_SECRETS_DIR },
       { volume: volumes.tmp, path: '/tmp' },
+      ...ca ? [{ volume: ca, path: TLS_DIR, readOnly: true }] : [],
     ],
   });
   const cronJob = scheduledJob(scope, 'CronJob', {
@@ -116,7 +128,7 @@ export function addLogicalBackup(engine: EngineBase, spec: DumpSpec): LogicalBac
     timeZone,
     // No ServiceAccount token: the dump talks to the database only, never to the API server.
     containers: [hardened(container)],
-    volumes: Object.values(volumes).map(kubeVolume),
+    volumes: [...Object.values(volumes), ...ca ? [ca] : []].map(kubeVolume),
     user: spec.user,
     group: spec.user,
     activeDeadlineSeconds: timeout,

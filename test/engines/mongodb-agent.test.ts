@@ -1,7 +1,7 @@
 // The replica-set agent's decisions, with the very script text the pods run (read from the
 // synthesized ConfigMaps), against a fake replica set (test/integration/mongodb/fake-replica-set.ts).
 import { Chart, Testing } from 'cdk8s';
-import { MongoDb, MongoDbProps } from '../../src';
+import { MongoDb, MongoDbProps, TlsCertificates } from '../../src';
 import { FakeCluster, FakeConfig, runAgent } from '../integration/mongodb/fake-replica-set';
 
 process.env.CDK8S_STATEFUL_QUIET = '1';
@@ -36,6 +36,7 @@ describe('MongoDb replica-set agent (the shipped mongosh script, against a fake 
       arbiter: null,
       rootUser: 'root',
       own: { prefix: 'orders-', suffix: '.orders-headless.db.svc.cluster.local:27017', arbiterHost },
+      tls: null,
     });
     expect(three.db.connection.hosts).toEqual([host(0), host(1), host(2)]);
   });
@@ -274,6 +275,37 @@ describe('MongoDb replica-set agent (the shipped mongosh script, against a fake 
 
     expect(cluster.commands('replSetInitiate')[0].body.replSetInitiate.members).toEqual([{ _id: 0, host: host(0) }]);
     expect(cluster.node(host(0)).users.get('root')).toBe('s3cret');
+  });
+
+  test('with tls, every connection the agent opens (own mongod and peers) is TLS verified against the CA', () => {
+    // GIVEN a set with tls, three fresh members
+    const withTls = synthesize({ replicas: 3, tls: { certificates: TlsCertificates.fromSecret('orders-certs') } });
+    expect(JSON.parse(withTls.settings).tls).toEqual({ caFile: '/etc/tls/ca.crt' });
+    const cluster = new FakeCluster();
+    [0, 1, 2].forEach((i) => cluster.node(host(i)));
+    const run = (ordinal: number) => runAgent(withTls.script, withTls.settings, cluster, { podName: `orders-${ordinal}`, selfHost: host(ordinal), password: 's3cret' });
+    // WHEN the pods run until the set is initiated and root exists
+    run(1);
+    run(0);
+    run(0);
+    // THEN the set was initiated, and every URI asked for TLS with the CA
+    expect(cluster.commands('replSetInitiate')).toHaveLength(1);
+    expect(cluster.uris.length).toBeGreaterThan(5);
+    expect(cluster.uris.some((u) => u.includes('@localhost:27017/'))).toBe(true);
+    expect(cluster.uris.some((u) => u.includes(host(1)))).toBe(true);
+    for (const uri of cluster.uris) {
+      expect(uri).toContain('tls=true&tlsCAFile=%2Fetc%2Ftls%2Fca.crt&');
+    }
+  });
+
+  test('without tls, no URI asks for TLS', () => {
+    const cluster = new FakeCluster();
+    [0, 1, 2].forEach((i) => cluster.node(host(i)));
+    agent(cluster, 0);
+    expect(cluster.uris.length).toBeGreaterThan(0);
+    for (const uri of cluster.uris) {
+      expect(uri).not.toContain('tls=');
+    }
   });
 
   test('passwords with URL characters reach the server intact', () => {

@@ -1,6 +1,6 @@
 import { Chart, Duration, Size, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
-import { AccessMode, Credentials, MongoDb, MongoDbProps, MongoDbVersion, Provisioner, SpreadMode, StorageClass } from '../../src';
+import { AccessMode, Credentials, MongoDb, MongoDbProps, MongoDbVersion, Provisioner, SpreadMode, StorageClass, TlsCertificates } from '../../src';
 import { testShellcheck } from '../shellcheck';
 
 process.env.CDK8S_STATEFUL_QUIET = '1';
@@ -501,4 +501,136 @@ describe('MongoDb metrics', () => {
     expect(sts.spec.template.metadata.annotations['prometheus.io/scrape']).toBeUndefined();
     expect(() => synth({ metrics: 'true' as any })).toThrow(/test\/orders: 'metrics' must be true or false/);
   });
+});
+
+describe('MongoDb TLS and authentication', () => {
+  const tls = { certificates: TlsCertificates.fromSecret('orders-certs') };
+  const conf = (objects: any[]) => objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === 'orders-config').data['mongod.conf'] as string;
+  const scripts = (objects: any[]) => objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === 'orders-scripts').data as { [file: string]: string };
+
+  test('mongod.conf: requireTLS with the composed PEM and the CA; clients without certificates; TLS 1.0 and 1.1 off', () => {
+    const { objects } = synth({ tls });
+    expect(conf(objects)).toContain([
+      'net:',
+      '  bindIpAll: true',
+      '  port: 27017',
+      '  tls:',
+      '    CAFile: "/etc/tls/ca.crt"',
+      '    allowConnectionsWithoutCertificates: true',
+      '    certificateKeyFile: "/var/run/mongodb-tls/server.pem"',
+      '    disabledProtocols: "TLS1_0,TLS1_1"',
+      '    mode: "requireTLS"',
+    ].join('\n'));
+    // Members still authenticate to each other with the keyfile.
+    expect(conf(objects)).toContain('keyFile: "/var/run/mongodb-keyfile/keyfile"');
+  });
+
+  test('allowPlaintext: preferTLS, so members still talk TLS to each other and only clients may come without', () => {
+    const { objects } = synth({ tls: { ...tls, allowPlaintext: true } });
+    expect(conf(objects)).toContain('    mode: "preferTLS"');
+    expect(conf(objects)).not.toContain('allowTLS');
+  });
+
+  test('no tls: no net.tls, no PEM volume, no rotation script, probes without TLS', () => {
+    const { objects, mongod, spec } = synth();
+    expect(conf(objects)).not.toContain('tls');
+    expect(scripts(objects)['rotate-certificates.js']).toBeUndefined();
+    expect(scripts(objects)['setup.sh']).not.toContain('compose_pem');
+    expect(scripts(objects)['agent.sh']).not.toContain('tls_watch');
+    expect(spec.volumes.map((v: any) => v.name)).not.toContain('tls-pem');
+    expect(mongod.readinessProbe.exec.command.slice(0, 4)).toEqual(['mongosh', '--quiet', '--norc', '--eval']);
+  });
+
+  test('every probe runs mongosh with TLS, the CA and localhost (a name the certificate covers)', () => {
+    const { mongod } = synth({ tls });
+    for (const probe of ['startupProbe', 'livenessProbe', 'readinessProbe']) {
+      expect(mongod[probe].exec.command.slice(0, 9)).toEqual(['mongosh', '--quiet', '--norc', '--tls', '--tlsCAFile', '/etc/tls/ca.crt', '--host', 'localhost', '--eval']);
+    }
+  });
+
+  test('setup composes the PEM (key, then certificate) into an in-memory volume that mongod and the agent mount', () => {
+    const { objects, spec, mongod, agent, setup: init } = synth({ tls });
+    const setupScript = scripts(objects)['setup.sh'];
+    expect(setupScript).toContain('awk 1 "/etc/tls/tls.key" "/etc/tls/tls.crt" > "/var/run/mongodb-tls/server.pem.new"');
+    expect(setupScript).toContain('mv -f "/var/run/mongodb-tls/server.pem.new" "/var/run/mongodb-tls/server.pem"');
+    expect(setupScript).toMatch(/\ncompose_pem\n/);
+    expect(spec.volumes.find((v: any) => v.name === 'tls-pem')).toEqual({ name: 'tls-pem', emptyDir: { medium: 'Memory', sizeLimit: '1Mi' } });
+    for (const c of [init, mongod, agent]) {
+      expect(c.volumeMounts).toContainEqual({ name: 'tls-pem', mountPath: '/var/run/mongodb-tls' });
+      expect(c.volumeMounts).toContainEqual({ name: 'tls', mountPath: '/etc/tls', readOnly: true });
+    }
+  });
+
+  test('rotation: the agent recomposes the PEM and asks mongod to rotateCertificates, no restart', () => {
+    const { objects } = synth({ tls });
+    const agentScript = scripts(objects)['agent.sh'];
+    expect(agentScript).toContain('tls_watch() {');
+    expect(agentScript).toContain('reload_tls() {\n  compose_pem && mongosh --quiet --norc --nodb --file "/scripts/rotate-certificates.js"\n}\ntls_watch reload_tls\n');
+    const rotate = scripts(objects)['rotate-certificates.js'];
+    expect(rotate).toContain('runCommand({ rotateCertificates: 1 })');
+    expect(rotate).toContain("'tls=true&tlsCAFile=' + encodeURIComponent('/etc/tls/ca.crt')");
+    expect(rotate).toContain('process.env.MONGODB_ROOT_PASSWORD');
+  });
+
+  test('the arbiter gets the same TLS mounts and scripts', () => {
+    const { find } = synth({ replicas: 2, arbiter: true, tls });
+    const pod = find('StatefulSet', 'orders-arbiter').spec.template.spec;
+    for (const c of [...pod.containers, ...pod.initContainers]) {
+      expect(c.volumeMounts).toContainEqual({ name: 'tls', mountPath: '/etc/tls', readOnly: true });
+      expect(c.volumeMounts).toContainEqual({ name: 'tls-pem', mountPath: '/var/run/mongodb-tls' });
+    }
+  });
+
+  test('metrics: the exporter connects to localhost over verified TLS', () => {
+    const { spec } = synth({ tls, metrics: true });
+    const exporter = spec.containers.find((c: any) => c.name === 'metrics');
+    expect(exporter.args).toContain('--mongodb.uri=mongodb://localhost:27017/admin?tls=true&tlsCAFile=%2Fetc%2Ftls%2Fca.crt');
+    expect(exporter.volumeMounts).toContainEqual({ name: 'tls', mountPath: '/etc/tls', readOnly: true });
+  });
+
+  test('logical backup: mongosh and mongodump over verified TLS, only the CA mounted', () => {
+    const { find, objects } = synth({ tls, logicalBackup: {} });
+    const dump: string = find('ConfigMap', 'orders-dump').data['dump.sh'];
+    expect(dump).toContain('"mongodb://$1/?directConnection=true&serverSelectionTimeoutMS=10000&tls=true&tlsCAFile=%2Fetc%2Ftls%2Fca.crt"');
+    expect(dump).toContain('uri="mongodb://root@$1/?directConnection=true&readPreference=secondaryPreferred&authSource=admin&tls=true&tlsCAFile=%2Fetc%2Ftls%2Fca.crt"');
+    const job = objects.find((o) => o.kind === 'CronJob').spec.jobTemplate.spec.template.spec;
+    expect(job.containers[0].env).toContainEqual({ name: 'DUMP_FALLBACK', value: `${host(0)},${host(1)},${host(2)}/?replicaSet=orders&authSource=admin&tls=true&tlsCAFile=%2Fetc%2Ftls%2Fca.crt` });
+    expect(job.volumes).toContainEqual({ name: 'tls-ca', secret: { secretName: 'orders-certs', defaultMode: 0o440, items: [{ key: 'ca.crt', path: 'ca.crt' }] } });
+    expect(job.containers[0].volumeMounts).toContainEqual({ name: 'tls-ca', mountPath: '/etc/tls', readOnly: true });
+  });
+
+  test('the URI asks for TLS with the CA, also with allowPlaintext', () => {
+    for (const t of [tls, { ...tls, allowPlaintext: true }]) {
+      const { db } = synth({ tls: t });
+      expect(db.connection.uri).toBe(`mongodb://root:$(MONGODB_PASSWORD)@${host(0)},${host(1)},${host(2)}/?replicaSet=orders&authSource=admin&tls=true&tlsCAFile=/etc/cdk8s-stateful/orders/ca.crt`);
+    }
+    expect(synth().db.connection.uri).not.toContain('tls');
+  });
+
+  test.each([
+    ['net.tls.mode', 'preferTLS'],
+    ['net.tls.CAFile', '/x.pem'],
+    ['net.ssl.mode', 'allowSSL'],
+  ])('with tls, config.%s is refused', (key, value) => {
+    expect(() => synth({ tls, config: { [key]: value } })).toThrow(`test/orders: 'config.${key}' is set by the tls prop (net.tls: the mode, the certificate composed from the Secret, the CA); use tls.certificates and tls.allowPlaintext instead, got '${value}'`);
+  });
+
+  test('turning TLS on for a running set: net.tls.mode allowTLS is accepted with allowPlaintext, and wins', () => {
+    const { objects } = synth({ tls: { ...tls, allowPlaintext: true }, config: { 'net.tls.mode': 'allowTLS' } });
+    expect(conf(objects)).toContain('    mode: "allowTLS"');
+    expect(conf(objects)).toContain('    certificateKeyFile: "/var/run/mongodb-tls/server.pem"');
+  });
+
+  test('allowTLS without allowPlaintext is refused', () => {
+    expect(() => synth({ tls, config: { 'net.tls.mode': 'allowTLS' } })).toThrow("test/orders: 'config.net.tls.mode' allowTLS is only the first step of turning TLS on for a running set, and needs tls.allowPlaintext: true (members would talk to each other in plaintext); leave it out otherwise, got 'allowTLS'");
+  });
+
+  test('with allowPlaintext, other net.tls keys are still refused', () => {
+    expect(() => synth({ tls: { ...tls, allowPlaintext: true }, config: { 'net.tls.mode': 'allowTLS', 'net.tls.CAFile': '/x' } })).toThrow(/'config\.net\.tls\.CAFile' is set by the tls prop/);
+  });
+
+  testShellcheck('with tls, setup.sh and agent.sh pass shellcheck', () => {
+    const { 'setup.sh': setupScript, 'agent.sh': agentScript } = synth({ tls }).find('ConfigMap', 'orders-scripts').data;
+    return { 'setup.sh': setupScript, 'agent.sh': agentScript };
+  }, 'bash');
 });

@@ -1,8 +1,8 @@
 import { Chart, Duration, Size, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
-import { Credentials, MySql, MySqlProps, MySqlVersion } from '../../src';
+import { Credentials, MySql, MySqlProps, MySqlVersion, TlsCertificates } from '../../src';
 import { tune } from '../../src/engines/mysql/config';
-import { changeSourceSql, cloneSql, createReplicationUserSql, promoteSql, REPLICA_READY_SQL, repointSql, sqlString } from '../../src/engines/mysql/sql';
+import { changeSourceSql, cloneSql, createReplicationUserSql, PASSWORDLESS_ACCOUNTS_SQL, promoteSql, REPLICA_READY_SQL, repointSql, sqlString } from '../../src/engines/mysql/sql';
 import { testShellcheck } from '../shellcheck';
 
 process.env.CDK8S_STATEFUL_QUIET = '1';
@@ -155,7 +155,7 @@ describe('SQL sent by the scripts (exact statements)', () => {
 
   test('replication account, created on the source at first boot', () => {
     expect(createReplicationUserSql('\'pw\'')).toEqual([
-      'CREATE USER IF NOT EXISTS \'replication\'@\'%\' IDENTIFIED BY \'pw\';',
+      'CREATE USER IF NOT EXISTS \'replication\'@\'%\' IDENTIFIED WITH caching_sha2_password BY \'pw\';',
       'GRANT REPLICATION SLAVE, BACKUP_ADMIN ON *.* TO \'replication\'@\'%\';',
     ]);
   });
@@ -410,5 +410,163 @@ describe('validation', () => {
 describe('shellcheck', () => {
   for (const replicas of [1, 3]) {
     testShellcheck(`every script of a ${replicas}-server instance passes shellcheck`, () => synth({ replicas }).scripts, 'bash');
+    testShellcheck(`every script of a ${replicas}-server instance with tls passes shellcheck`, () => synth({ replicas, tls: { certificates: TlsCertificates.fromSecret('db-certs') } }).scripts, 'bash');
   }
+  testShellcheck('the dump script with tls passes shellcheck', () => ({
+    'dump.sh': synth({ replicas: 2, logicalBackup: {}, tls: { certificates: TlsCertificates.fromSecret('db-certs') } }).find('ConfigMap', 'db-dump').data['dump.sh'],
+  }), 'bash');
+});
+
+describe('TLS and authentication', () => {
+  const host = 'db-0.db-headless.db.svc.cluster.local';
+  const tls = { certificates: TlsCertificates.fromSecret('db-certs') };
+  const tlsPlaintext = { ...tls, allowPlaintext: true };
+
+  test('my.cnf: the mounted certificate, key and CA, TLS 1.2 and 1.3, TCP clients only over TLS', () => {
+    const { myCnf } = synth({ tls });
+    expect(cnfValue(myCnf, 'ssl_ca')).toBe('/etc/tls/ca.crt');
+    expect(cnfValue(myCnf, 'ssl_cert')).toBe('/etc/tls/tls.crt');
+    expect(cnfValue(myCnf, 'ssl_key')).toBe('/etc/tls/tls.key');
+    expect(cnfValue(myCnf, 'tls_version')).toBe('TLSv1.2,TLSv1.3');
+    expect(cnfValue(myCnf, 'require_secure_transport')).toBe('ON');
+  });
+
+  test('allowPlaintext: require_secure_transport OFF, replication still verified', () => {
+    const { myCnf, scripts } = synth({ replicas: 2, tls: tlsPlaintext });
+    expect(cnfValue(myCnf, 'require_secure_transport')).toBe('OFF');
+    expect(cnfValue(myCnf, 'ssl_cert')).toBe('/etc/tls/tls.crt');
+    expect(scripts['bootstrap.sh']).toContain('SOURCE_SSL_VERIFY_SERVER_CERT = 1');
+  });
+
+  test('no tls: no TLS settings, the plain entrypoint, no server.sh', () => {
+    const { myCnf, scripts, container } = synth({ replicas: 2 });
+    for (const key of ['ssl_ca', 'ssl_cert', 'ssl_key', 'tls_version', 'require_secure_transport']) {
+      expect(cnfValue(myCnf, key)).toBeUndefined();
+    }
+    expect(scripts['server.sh']).toBeUndefined();
+    expect(container('mysql').command).toEqual(['docker-entrypoint.sh']);
+    expect(container('mysql').args).toEqual(['mysqld']);
+    expect(scripts['bootstrap.sh']).not.toContain('--ssl-mode');
+  });
+
+  test('replication: the channel verifies the source by the pod DNS name the certificate covers', () => {
+    const sql = changeSourceSql(host, 3306, '\'pw\'', { caFile: '/etc/tls/ca.crt' });
+    expect(sql).toEqual([
+      `CHANGE REPLICATION SOURCE TO SOURCE_HOST = '${host}', SOURCE_PORT = 3306, SOURCE_USER = 'replication', SOURCE_PASSWORD = 'pw', SOURCE_AUTO_POSITION = 1, `
+      + 'SOURCE_SSL = 1, SOURCE_SSL_CA = \'/etc/tls/ca.crt\', SOURCE_SSL_VERIFY_SERVER_CERT = 1, GET_SOURCE_PUBLIC_KEY = 1;',
+    ]);
+    const { scripts } = synth({ replicas: 3, tls });
+    const pw = '${repl_password_sql}';
+    expect(scripts['bootstrap.sh']).toContain(`<<SQL\n${changeSourceSql(host, 3306, pw, { caFile: '/etc/tls/ca.crt' }).join('\n')}\nSQL\n`);
+    expect(scripts['repoint.sh']).toContain(`<<SQL\n${repointSql(host, 3306, pw, { caFile: '/etc/tls/ca.crt' }).join('\n')}\nSQL\n`);
+  });
+
+  test('clone: over TLS with the CA, refused in plaintext', () => {
+    expect(cloneSql(host, 3306, '\'pw\'', '/var/lib/mysql/clone', { caFile: '/etc/tls/ca.crt' })).toEqual([
+      `SET GLOBAL clone_valid_donor_list = '${host}:3306';`,
+      'SET GLOBAL clone_ssl_ca = \'/etc/tls/ca.crt\';',
+      `CLONE INSTANCE FROM 'replication'@'${host}':3306 IDENTIFIED BY 'pw' DATA DIRECTORY = '/var/lib/mysql/clone' REQUIRE SSL;`,
+    ]);
+    expect(synth({ replicas: 2, tls }).scripts['bootstrap.sh']).toContain(' REQUIRE SSL;');
+  });
+
+  test('the replica waits for its source with a verifying client', () => {
+    const { scripts } = synth({ replicas: 2, tls });
+    expect(scripts['bootstrap.sh']).toMatch(new RegExp(`--host=${host.replace(/\./g, '\\.')} \\\\\n +--port=3306 --user=replication .*--ssl-mode=VERIFY_IDENTITY --ssl-ca=/etc/tls/ca\\.crt --execute='SELECT 1'`));
+  });
+
+  test('the bootstrap init container mounts the certificate; the server runs server.sh, which reloads TLS', () => {
+    const { pod, container, scripts } = synth({ replicas: 2, tls });
+    const bootstrap = pod.initContainers.find((c: any) => c.name === 'bootstrap');
+    expect(bootstrap.volumeMounts).toContainEqual({ name: 'tls', mountPath: '/etc/tls', readOnly: true });
+    expect(container('mysql').command).toEqual(['/bin/bash', '/scripts/server.sh']);
+    expect(container('mysql').args ?? []).toEqual([]);
+    const server = scripts['server.sh'];
+    expect(server).toContain('tls_watch() {');
+    expect(server).toContain('reload_tls() {\n  root_sql /var/run/mysqld/mysqld.sock "$MYSQL_ROOT_PASSWORD" <<\'SQL\'\nALTER INSTANCE RELOAD TLS;\nSQL\n}');
+    expect(server).toMatch(/\ntls_watch reload_tls\nexec docker-entrypoint\.sh mysqld\n$/);
+  });
+
+  test('probes use the Unix socket (secure transport), never TCP', () => {
+    const { container, scripts } = synth({ replicas: 2, tls });
+    expect(container('mysql').livenessProbe.exec.command).toEqual(['mysqladmin', 'ping', '--connect-timeout=5']);
+    expect(scripts['readiness.sh']).toContain('root_sql /var/run/mysqld/mysqld.sock');
+    expect(scripts['readiness.sh']).toContain('--protocol=socket');
+  });
+
+  test('metrics: the exporter connects to localhost with the CA from its option file', () => {
+    const { container, find } = synth({ tls, metrics: true });
+    const exporter = container('metrics');
+    expect(exporter.args).toEqual(['--mysqld.address=localhost:3306', '--mysqld.username=root', '--config.my-cnf=/config/exporter.cnf', '--web.listen-address=:9104']);
+    expect(exporter.volumeMounts).toEqual(expect.arrayContaining([
+      { name: 'tls', mountPath: '/etc/tls', readOnly: true },
+      { name: 'config', mountPath: '/config', readOnly: true },
+    ]));
+    expect(find('ConfigMap', 'db-config').data['exporter.cnf']).toBe('[client]\nssl-ca = /etc/tls/ca.crt\n');
+  });
+
+  test('metrics without tls: no option file, loopback by address', () => {
+    const { container, find } = synth({ metrics: true });
+    expect(container('metrics').args).toContain('--mysqld.address=127.0.0.1:3306');
+    expect(find('ConfigMap', 'db-config').data['exporter.cnf']).toBeUndefined();
+  });
+
+  test('logical backup: the dump verifies the server, with only the CA mounted', () => {
+    const { objects, find } = synth({ replicas: 2, tls, logicalBackup: {} });
+    const script: string = find('ConfigMap', 'db-dump').data['dump.sh'];
+    expect(script).toContain('--user=root --ssl-mode=VERIFY_IDENTITY --ssl-ca=/etc/tls/ca.crt \\\n    --single-transaction');
+    expect(script).toContain('--connect-timeout=10 --ssl-mode=VERIFY_IDENTITY --ssl-ca=/etc/tls/ca.crt \\\n');
+    const job = objects.find((o) => o.kind === 'CronJob').spec.jobTemplate.spec.template.spec;
+    expect(job.volumes).toContainEqual({ name: 'tls-ca', secret: { secretName: 'db-certs', defaultMode: 0o440, items: [{ key: 'ca.crt', path: 'ca.crt' }] } });
+    expect(job.containers[0].volumeMounts).toContainEqual({ name: 'tls-ca', mountPath: '/etc/tls', readOnly: true });
+  });
+
+  test('logical backup without tls: no CA, no ssl-mode', () => {
+    const { objects, find } = synth({ replicas: 2, logicalBackup: {} });
+    expect(find('ConfigMap', 'db-dump').data['dump.sh']).not.toContain('--ssl-mode');
+    const job = objects.find((o) => o.kind === 'CronJob').spec.jobTemplate.spec.template.spec;
+    expect(job.volumes.map((v: any) => v.name)).not.toContain('tls-ca');
+  });
+
+  test('the URI asks for VERIFY_IDENTITY and the CA, also with allowPlaintext', () => {
+    for (const t of [tls, tlsPlaintext]) {
+      const { mysql } = synth({ tls: t });
+      expect(mysql.connection.uri).toBe('mysql://root:$(MYSQL_PASSWORD)@db.db.svc.cluster.local:3306/?ssl-mode=VERIFY_IDENTITY&ssl-ca=%2Fetc%2Fcdk8s-stateful%2Fdb%2Fca.crt');
+    }
+    expect(synth().mysql.connection.uri).toBe('mysql://root:$(MYSQL_PASSWORD)@db.db.svc.cluster.local:3306/');
+  });
+
+  test('accounts: replication with caching_sha2_password; passwordless or anonymous accounts locked at first boot', () => {
+    const { scripts } = synth({ replicas: 2 });
+    const init = scripts['init-source.sh'];
+    expect(PASSWORDLESS_ACCOUNTS_SQL).toBe('SELECT CONCAT(\'ALTER USER \', QUOTE(user), \'@\', QUOTE(host), \' ACCOUNT LOCK;\') FROM mysql.user WHERE account_locked = \'N\' AND (user = \'\' OR authentication_string = \'\');');
+    expect(init).toContain(`locks=$(root_sql /var/run/mysqld/mysqld.sock "$MYSQL_ROOT_PASSWORD" <<'SQL'\n${PASSWORDLESS_ACCOUNTS_SQL}\nSQL\n)`);
+    expect(init).toContain('printf \'%s\\n\' "$locks" | root_sql /var/run/mysqld/mysqld.sock "$MYSQL_ROOT_PASSWORD"');
+    expect(createReplicationUserSql('\'pw\'')[0]).toContain('IDENTIFIED WITH caching_sha2_password BY');
+  });
+
+  test.each([
+    ['ssl_cert with tls', { config: { ssl_cert: '/x.pem' } }, /'config\.ssl_cert' is set by the tls prop/],
+    ['require-secure-transport with tls', { config: { 'require-secure-transport': 'OFF' } }, /'config\.require-secure-transport' is set by the tls prop/],
+    ['skip-ssl with tls', { config: { 'skip-ssl': '' } }, /'config\.skip-ssl' is set by the tls prop/],
+    ['tls_version with TLSv1.1', { config: { tls_version: 'TLSv1.1,TLSv1.2' } }, /'config\.tls_version' must be TLSv1\.2, TLSv1\.3 or both.*got 'TLSv1\.1,TLSv1\.2'/],
+    ['empty tls_version', { config: { tls_version: '' } }, /'config\.tls_version' must be TLSv1\.2, TLSv1\.3 or both/],
+  ])('refused: %s', (_, props, message) => {
+    expect(errorOf({ tls, ...props })).toMatch(message);
+  });
+
+  test('tls_version TLSv1.3 alone is accepted and wins', () => {
+    expect(cnfValue(synth({ tls, config: { tls_version: 'TLSv1.3' } }).myCnf, 'tls_version')).toBe('TLSv1.3');
+  });
+
+  test('without tls, the TLS keys stay the user\'s', () => {
+    expect(cnfValue(synth({ config: { require_secure_transport: 'ON' } }).myCnf, 'require_secure_transport')).toBe('ON');
+  });
+
+  test.each([
+    ['default_authentication_plugin mysql_native_password', { config: { default_authentication_plugin: 'mysql_native_password' } }, /'config\.default_authentication_plugin' must be caching_sha2_password/],
+    ['authentication_policy with mysql_native_password', { config: { authentication_policy: 'mysql_native_password,,' } }, /'config\.authentication_policy' must not name mysql_native_password/],
+  ])('refused: %s', (_, props, message) => {
+    expect(errorOf(props)).toMatch(message);
+  });
 });

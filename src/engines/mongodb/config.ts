@@ -1,6 +1,7 @@
 import { IConstruct } from 'constructs';
 import { invalid } from '../../private/errors';
 import { configEntries, configText } from '../config-overrides';
+import { TLS_CA_FILE } from '../tls-kit';
 
 /** Port of every mongod. */
 export const MONGODB_PORT = 27017;
@@ -12,6 +13,12 @@ export const KEYFILE_DIR = '/var/run/mongodb-keyfile';
 export const KEYFILE_PATH = `${KEYFILE_DIR}/keyfile`;
 /** Where the Secret's keyfile is mounted (group-readable under fsGroup, so mongod cannot use it as is). */
 export const KEYFILE_SECRET_DIR = '/var/run/mongodb-secret';
+/**
+ * With tls: the certificate and its key in one PEM file, as mongod wants them, composed from the
+ * mounted Secret by the setup init container and again by the agent on renewal (in memory, mode 0600).
+ */
+export const TLS_PEM_DIR = '/var/run/mongodb-tls';
+export const TLS_PEM_FILE = `${TLS_PEM_DIR}/server.pem`;
 export const CONFIG_DIR = '/etc/mongod';
 export const CONFIG_FILE = 'mongod.conf';
 export const REPLICA_SET_FILE = 'replica-set.json';
@@ -44,10 +51,29 @@ export function wiredTigerCacheSizeGB(memoryMiB: number): number {
   return Math.max(0.25, Math.floor(gib * 100) / 100);
 }
 
+/**
+ * net.tls of mongod.conf. `requireTLS`: every connection, in and out, is TLS. With allowPlaintext,
+ * `preferTLS`: members still connect to each other with TLS, clients may come without (`allowTLS`
+ * would make members connect to each other in plaintext). Clients authenticate with passwords, so
+ * they need no certificate; members present theirs, as their outgoing connections do.
+ */
+export function tlsOptions(tls: { readonly allowPlaintext: boolean }): { [key: string]: string } {
+  return {
+    'net.tls.mode': tls.allowPlaintext ? 'preferTLS' : 'requireTLS',
+    'net.tls.certificateKeyFile': TLS_PEM_FILE,
+    'net.tls.CAFile': TLS_CA_FILE,
+    'net.tls.allowConnectionsWithoutCertificates': 'true',
+    'net.tls.disabledProtocols': 'TLS1_0,TLS1_1',
+  };
+}
+
 /** The options of mongod.conf: the engine's own, then the user's overrides (their names checked again). */
-export function mongodOptions(scope: IConstruct, replicaSetName: string, overrides: { [key: string]: string }): { [key: string]: string } {
+export function mongodOptions(
+  scope: IConstruct, replicaSetName: string, overrides: { [key: string]: string }, tls?: { readonly allowPlaintext: boolean },
+): { [key: string]: string } {
   checkOptionNames(scope, Object.keys(overrides));
   return {
+    ...tls ? tlsOptions(tls) : {},
     'net.bindIpAll': 'true',
     'net.port': String(MONGODB_PORT),
     'processManagement.fork': 'false',
@@ -104,6 +130,8 @@ export interface ReplicaSetSettings {
   readonly arbiter?: string;
   /** Name of the root user. */
   readonly rootUser: string;
+  /** With tls: the CA every mongod's certificate is checked against. */
+  readonly tls?: { readonly caFile: string };
   /**
    * The addresses of this instance's own pods, which the agent may remove from the set when they
    * are not in `members`/`arbiter`: data pods are `<prefix><ordinal><suffix>`, the arbiter
@@ -120,6 +148,7 @@ export function renderReplicaSetSettings(settings: ReplicaSetSettings): string {
     own: { arbiterHost: settings.own.arbiterHost, prefix: settings.own.prefix, suffix: settings.own.suffix },
     port: settings.port,
     rootUser: settings.rootUser,
+    tls: settings.tls ? { caFile: settings.tls.caFile } : null,
   }, undefined, 2) + '\n';
 }
 
@@ -129,6 +158,10 @@ export interface MongoDbTopology {
   readonly members: number;
   /** Whether an arbiter (a vote without data, sharing mongod.conf) completes the voters. */
   readonly arbiter: boolean;
+  /** Whether the `tls` prop is set (net.tls is then the construct's). */
+  readonly tls?: boolean;
+  /** Whether `tls.allowPlaintext` is set. */
+  readonly allowPlaintext?: boolean;
 }
 
 const OPTION_PATH = /^[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z][A-Za-z0-9_]*)*$/;
@@ -171,9 +204,21 @@ export function validateConfig(scope: IConstruct, config: unknown, topology: Mon
     : 'must be a number of GB from 0.25 to 10000');
   rule('setParameter.enableLocalhostAuthBypass', (v) => v !== 'false' && v !== '0' ? undefined
     : 'must stay true: the replica-set agent initiates the set and creates the root user through the localhost exception');
-  for (const key of ['net.tls.mode', 'net.ssl.mode']) {
-    rule(key, (v) => !/^require(TLS|SSL)$/.test(v) ? undefined
-      : 'cannot require TLS: the replica-set agent and the probes connect without TLS, so no member would become ready or join the set');
+  if (topology.tls) {
+    // The one step of turning TLS on for a running set without an outage (docs/engines/mongodb.md):
+    // members accept TLS but still talk plaintext to each other until every member accepts it.
+    const transition = topology.allowPlaintext === true && options['net.tls.mode'] === 'allowTLS';
+    if (options['net.tls.mode'] === 'allowTLS' && !transition) {
+      invalid(scope, 'config.net.tls.mode', 'allowTLS is only the first step of turning TLS on for a running set, and needs tls.allowPlaintext: true (members would talk to each other in plaintext); leave it out otherwise', 'allowTLS');
+    }
+    for (const key of Object.keys(options).filter((k) => (/^net\.(tls|ssl)(\.|$)/.test(k) || k === 'net') && !(transition && k === 'net.tls.mode'))) {
+      invalid(scope, `config.${key}`, 'is set by the tls prop (net.tls: the mode, the certificate composed from the Secret, the CA); use tls.certificates and tls.allowPlaintext instead', options[key]);
+    }
+  } else {
+    for (const key of ['net.tls.mode', 'net.ssl.mode']) {
+      rule(key, (v) => !/^require(TLS|SSL)$/.test(v) ? undefined
+        : 'cannot require TLS without the tls prop: the replica-set agent and the probes would connect without TLS, so no member would become ready or join the set; set tls instead');
+    }
   }
   return options;
 }

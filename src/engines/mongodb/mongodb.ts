@@ -3,10 +3,10 @@ import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import {
   CACHE_SIZE_KEY, CONFIG_DIR, CONFIG_FILE, DATA_MOUNT, KEYFILE_DIR, KEYFILE_SECRET_DIR, MIN_MEMORY_MIB, MONGODB_PORT,
-  REPLICA_SET_FILE, SCRIPTS_DIR, mongodOptions, renderMongodConf, renderReplicaSetSettings, validateConfig, wiredTigerCacheSizeGB,
+  REPLICA_SET_FILE, SCRIPTS_DIR, TLS_PEM_DIR, mongodOptions, renderMongodConf, renderReplicaSetSettings, validateConfig, wiredTigerCacheSizeGB,
 } from './config';
 import { MongoDbVersion } from './mongodb-version';
-import { AGENT_JS, AGENT_SCRIPT, dumpScript, PING_JS, READY_JS, SETUP_SCRIPT } from './scripts';
+import { AGENT_JS, agentScript, dumpScript, MONGOSH_TLS_OPTIONS, PING_JS, READY_JS, ROTATE_FILE, ROTATE_JS, setupScript } from './scripts';
 import { invalid, requireInteger, warn } from '../../private/errors';
 import { PodManagementPolicy, StatefulWorkload } from '../../workload/stateful-workload';
 import { Credentials } from '../credentials';
@@ -16,6 +16,7 @@ import { ConnectionCredentials, EngineConnection } from '../engine-connection';
 import { engineResources, memoryMiB } from '../engine-kit';
 import { LogicalBackupOptions, LogicalBackupParts } from '../logical-backup';
 import { addLogicalBackup } from '../logical-backup-job';
+import { TLS_CA_FILE } from '../tls-kit';
 
 /** Properties of a {@link MongoDb} replica set. */
 export interface MongoDbProps extends EngineProps {
@@ -192,8 +193,11 @@ export class MongoDb extends EngineBase {
     if (memory < MIN_MEMORY_MIB) {
       invalid(this, 'resources.memory', `must be at least ${MIN_MEMORY_MIB} MiB: mongod's minimum 0.25 GB WiredTiger cache, its own memory and the mongosh probes share the container`, `${memory} MiB`);
     }
-    const overrides = validateConfig(this, props.config ?? {}, { members: replicas, arbiter });
-    const options = mongodOptions(this, replicaSetName, overrides);
+    const tls = this._tls;
+    const overrides = validateConfig(this, props.config ?? {}, {
+      members: replicas, arbiter, tls: tls !== undefined, allowPlaintext: tls?.allowPlaintext,
+    });
+    const options = mongodOptions(this, replicaSetName, overrides, tls && { allowPlaintext: tls.allowPlaintext });
     const userCache = options[CACHE_SIZE_KEY];
     this.wiredTigerCacheSizeGB = userCache !== undefined ? Number(userCache) : wiredTigerCacheSizeGB(memory);
 
@@ -217,9 +221,15 @@ export class MongoDb extends EngineBase {
         arbiter: arbiter ? podHost(arbiterName, 0) : undefined,
         rootUser: ROOT_USER,
         own: { prefix: `${name}-`, suffix: `.${this._dns.podDomain(name)}:${MONGODB_PORT}`, arbiterHost: podHost(arbiterName, 0) },
+        tls: tls && { caFile: TLS_CA_FILE },
       }),
     });
-    const scriptsConfigMap = this._addConfigMap('Scripts', '-scripts', { 'setup.sh': SETUP_SCRIPT, 'agent.sh': AGENT_SCRIPT, 'replica-set.js': AGENT_JS });
+    const scriptsConfigMap = this._addConfigMap('Scripts', '-scripts', {
+      'setup.sh': setupScript(tls !== undefined),
+      'agent.sh': agentScript(tls !== undefined),
+      'replica-set.js': AGENT_JS,
+      ...tls ? { [ROTATE_FILE]: ROTATE_JS } : {},
+    });
 
     const pod = (scopeId: string, role: 'data' | 'arbiter', set: string, containerResources: kplus.ContainerResources, cacheSizeGB: number) =>
       this.podSpec(scopeId, {
@@ -234,6 +244,7 @@ export class MongoDb extends EngineBase {
         cacheSizeGB,
         cacheFromConfig: userCache !== undefined && role === 'data',
         metrics: (props.metrics ?? false) && role === 'data',
+        tls: tls !== undefined,
       });
 
     // Not the member list: scaling must not restart the members.
@@ -247,6 +258,8 @@ export class MongoDb extends EngineBase {
       dataPath: DATA_MOUNT,
       // Where it always went; the metrics sidecar talks to mongod and has no business with the data files.
       dataMountInto: ['setup', 'mongod', 'replica-set-agent'],
+      // setup composes the PEM mongod reads, the agent composes it again on renewal and connects over TLS.
+      tlsMountInto: tls ? ['mongod', 'setup', 'replica-set-agent', ...props.metrics ? ['metrics'] : []] : undefined,
       // replSetInitiate needs every member up, so the pods start together.
       podManagementPolicy: PodManagementPolicy.PARALLEL,
       checksum,
@@ -268,6 +281,7 @@ export class MongoDb extends EngineBase {
         podManagementPolicy: PodManagementPolicy.PARALLEL,
         // An arbiter holds no data to flush.
         terminationGracePeriod: Duration.seconds(30),
+        tlsMountInto: tls ? ['mongod', 'setup', 'replica-set-agent'] : undefined,
         checksum,
       });
     }
@@ -275,18 +289,23 @@ export class MongoDb extends EngineBase {
     this._generateCredentials();
 
     const seedList = hosts.join(',');
+    const dumpTls = tls ? `&tls=true&tlsCAFile=${encodeURIComponent(TLS_CA_FILE)}` : '';
     this.logicalBackupJob = addLogicalBackup(this, {
       options: props.logicalBackup,
-      script: dumpScript(),
+      script: dumpScript(tls !== undefined),
       env: {
         MONGODB_ROOT_PASSWORD: kplus.EnvValue.fromSecretValue({ secret, key: passwordKey }),
         DUMP_REPLICAS: kplus.EnvValue.fromValue(hosts.join(' ')),
-        DUMP_FALLBACK: kplus.EnvValue.fromValue(`${seedList}/?replicaSet=${replicaSetName}&authSource=admin`),
+        DUMP_FALLBACK: kplus.EnvValue.fromValue(`${seedList}/?replicaSet=${replicaSetName}&authSource=admin${dumpTls}`),
       },
       user: IMAGE_USER,
       defaultClaimSize: this._storage.size,
+      tlsSecretName: tls?.secretName,
     });
-    const uri = (password: string) => `mongodb://${ROOT_USER}:${password}@${seedList}/?replicaSet=${replicaSetName}&authSource=admin`;
+    // The CA where addConnectionEnv mounts it; verified even with allowPlaintext (which relaxes the server, not this URI).
+    const connectionTls = this._connectionTls();
+    const query = connectionTls ? `&tls=true&tlsCAFile=${connectionTls.caFile}` : '';
+    const uri = (password: string) => `mongodb://${ROOT_USER}:${password}@${seedList}/?replicaSet=${replicaSetName}&authSource=admin${query}`;
     this.connection = this._connect<MongoDbConnection>({
       host: this._dns.service(name),
       port: MONGODB_PORT,
@@ -331,6 +350,10 @@ export class MongoDb extends EngineBase {
       items: { [o.keyfileKey]: { path: 'keyfile' } },
     });
     const keyfileVolume = kplus.Volume.fromEmptyDir(scope, 'keyfile', 'keyfile', { medium: kplus.EmptyDirMedium.MEMORY, sizeLimit: Size.mebibytes(1) });
+    // The composed certificate and key: in memory, like the keyfile.
+    const pemMounts: kplus.VolumeMount[] = o.tls
+      ? [{ volume: kplus.Volume.fromEmptyDir(scope, 'tls-pem', 'tls-pem', { medium: kplus.EmptyDirMedium.MEMORY, sizeLimit: Size.mebibytes(1) }), path: TLS_PEM_DIR }]
+      : [];
     const tmpVolume = kplus.Volume.fromEmptyDir(scope, 'tmp', 'tmp', { sizeLimit: Size.mebibytes(256) });
     const dataMounts: kplus.VolumeMount[] = o.role === 'arbiter'
       // An arbiter holds no data, only its local replica-set state: a fresh pod gets the config back from the primary.
@@ -341,7 +364,7 @@ export class MongoDb extends EngineBase {
       cpu: { request: kplus.Cpu.millis(10) },
       memory: { request: Size.mebibytes(256), limit: Size.mebibytes(256) },
     };
-    const mongosh = (script: string) => ['mongosh', '--quiet', '--norc', '--eval', script];
+    const mongosh = (script: string) => ['mongosh', '--quiet', '--norc', ...o.tls ? MONGOSH_TLS_OPTIONS : [], '--eval', script];
 
     const setup: kplus.ContainerProps = {
       name: 'setup',
@@ -353,6 +376,7 @@ export class MongoDb extends EngineBase {
         { volume: scriptsVolume, path: SCRIPTS_DIR },
         { volume: secretVolume, path: KEYFILE_SECRET_DIR },
         { volume: keyfileVolume, path: KEYFILE_DIR },
+        ...pemMounts,
       ],
     };
     const args = ['--config', `${CONFIG_DIR}/${CONFIG_FILE}`];
@@ -372,6 +396,7 @@ export class MongoDb extends EngineBase {
         { volume: configVolume, path: CONFIG_DIR },
         { volume: keyfileVolume, path: KEYFILE_DIR },
         { volume: tmpVolume, path: '/tmp' },
+        ...pemMounts,
       ],
       // Up to 10 minutes for crash recovery of a large data set before liveness takes over.
       startup: kplus.Probe.fromCommand(mongosh(PING_JS), {
@@ -401,6 +426,7 @@ export class MongoDb extends EngineBase {
         { volume: configVolume, path: CONFIG_DIR },
         { volume: scriptsVolume, path: SCRIPTS_DIR },
         { volume: tmpVolume, path: '/tmp' },
+        ...pemMounts,
       ],
     };
     const containers = [mongod, agent];
@@ -410,7 +436,8 @@ export class MongoDb extends EngineBase {
         port: EXPORTER_PORT,
         args: [
           // Its own member only: every pod is scraped, and a direct connection never follows the primary.
-          `--mongodb.uri=mongodb://127.0.0.1:${MONGODB_PORT}/admin`,
+          // With tls: verified, by the name the certificate has for loopback.
+          o.tls ? `--mongodb.uri=mongodb://localhost:${MONGODB_PORT}/admin?tls=true&tlsCAFile=${encodeURIComponent(TLS_CA_FILE)}` : `--mongodb.uri=mongodb://127.0.0.1:${MONGODB_PORT}/admin`,
           '--mongodb.direct-connect',
           // The names the community's MongoDB dashboards use (mongodb_up, mongodb_mongod_replset_*...).
           '--compatible-mode',
@@ -446,4 +473,6 @@ interface PodOptions {
   readonly cacheFromConfig: boolean;
   /** Run the metrics exporter sidecar. */
   readonly metrics: boolean;
+  /** The `tls` prop is set. */
+  readonly tls: boolean;
 }

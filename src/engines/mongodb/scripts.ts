@@ -3,10 +3,43 @@
  * They are checked by test/integration/mongodb/run.sh (node --check, shellcheck) and the agent's
  * logic by test/engines/mongodb-agent.test.ts, which runs this very text against a fake set.
  */
-import { DB_PATH, KEYFILE_PATH, KEYFILE_SECRET_DIR, REPLICA_SET_FILE, CONFIG_DIR, SCRIPTS_DIR } from './config';
+import { DB_PATH, KEYFILE_PATH, KEYFILE_SECRET_DIR, REPLICA_SET_FILE, CONFIG_DIR, SCRIPTS_DIR, TLS_PEM_FILE, MONGODB_PORT } from './config';
+import { TLS_CA_FILE, TLS_CERT_FILE, TLS_KEY_FILE, TLS_WATCH_FUNCTION } from '../tls-kit';
 
-/** Init container: the keyfile copy mongod accepts, and the data directory. */
-export const SETUP_SCRIPT = `#!/bin/bash
+/**
+ * mongod reads its certificate and key from one PEM file: key, then certificate and chain,
+ * composed from the mounted Secret into a private file in memory, replaced in one rename. awk
+ * ends every line, so a file without a final newline cannot glue two PEM blocks together.
+ */
+const COMPOSE_PEM = `compose_pem() {
+  grep -q -- '-----BEGIN [A-Z ]*PRIVATE KEY-----' "${TLS_KEY_FILE}" || { echo "${TLS_KEY_FILE} holds no PEM private key" >&2; return 1; }
+  grep -q -- '-----BEGIN CERTIFICATE-----' "${TLS_CERT_FILE}" || { echo "${TLS_CERT_FILE} holds no PEM certificate" >&2; return 1; }
+  (umask 077 && awk 1 "${TLS_KEY_FILE}" "${TLS_CERT_FILE}" > "${TLS_PEM_FILE}.new") || return 1
+  mv -f "${TLS_PEM_FILE}.new" "${TLS_PEM_FILE}"
+}`;
+
+/** Options of every mongosh that talks to this pod's own mongod with tls: verified, by the name the certificate has for loopback. */
+export const MONGOSH_TLS_OPTIONS = ['--tls', '--tlsCAFile', TLS_CA_FILE, '--host', 'localhost'];
+
+/** File name of ROTATE_JS in the scripts ConfigMap. */
+export const ROTATE_FILE = 'rotate-certificates.js';
+
+/**
+ * Asks this mongod to load the renewed certificate and CA (MongoDB 5.0+): as root on a data
+ * member; on the arbiter, which has no users, through the localhost exception. Password from the
+ * environment, never on a command line.
+ */
+export const ROTATE_JS = `const tls = 'tls=true&tlsCAFile=' + encodeURIComponent('${TLS_CA_FILE}') + '&directConnection=true&serverSelectionTimeoutMS=5000';
+const rotate = (auth) => new Mongo('mongodb://' + auth + 'localhost:${MONGODB_PORT}/?' + (auth ? 'authSource=admin&' : '') + tls).getDB('admin').runCommand({ rotateCertificates: 1 });
+let reply;
+try { reply = rotate(encodeURIComponent('root') + ':' + encodeURIComponent(process.env.MONGODB_ROOT_PASSWORD || '') + '@'); } catch (e) { reply = { ok: 0, errmsg: String(e) }; }
+if (!reply.ok) { try { reply = rotate(''); } catch (e) { reply = { ok: 0, errmsg: String(e) }; } }
+if (!reply.ok) { print('rotateCertificates failed: ' + reply.errmsg); quit(1); }
+print('rotateCertificates: the renewed certificate is in use');`;
+
+/** Init container: the keyfile copy mongod accepts, the data directory and, with tls, the PEM file. */
+export function setupScript(tls: boolean): string {
+  return `#!/bin/bash
 # Prepares the pod before mongod starts. Runs as the mongodb user (999).
 set -euo pipefail
 
@@ -18,16 +51,34 @@ install -m 0400 "${KEYFILE_SECRET_DIR}/keyfile" "${KEYFILE_PATH}"
 # The data lives in a subdirectory: a new volume's root holds lost+found.
 mkdir -p "${DB_PATH}"
 echo "keyfile ready at ${KEYFILE_PATH}, data directory ${DB_PATH}"
-`;
+${tls ? `
+${COMPOSE_PEM}
+compose_pem
+echo "certificate and key composed into ${TLS_PEM_FILE}"
+` : ''}`;
+}
+
+/** The setup script without tls. */
+export const SETUP_SCRIPT = setupScript(false);
 
 /** Sidecar: keeps this pod in its replica set, retrying quickly until it is, then checking now and then. */
-export const AGENT_SCRIPT = `#!/bin/bash
+export function agentScript(tls: boolean): string {
+  return `#!/bin/bash
 # Runs the replica-set agent (replica-set.js) until this member is part of its set, then re-checks
 # every RECHECK_SECONDS. Exit codes of the agent: 0 = member and nothing to do, 5 = work pending
 # that must wait (a member to remove still answers): again after SOON_SECONDS, other = retry soon.
 set -uo pipefail
 trap 'exit 0' TERM INT
-
+${tls ? `
+# A renewed certificate (cert-manager, or a changed Secret): composed again, then loaded by
+# mongod without a restart (rotateCertificates). Open connections keep the old one.
+${COMPOSE_PEM}
+${TLS_WATCH_FUNCTION}
+reload_tls() {
+  compose_pem && mongosh --quiet --norc --nodb --file "${SCRIPTS_DIR}/${ROTATE_FILE}"
+}
+tls_watch reload_tls
+` : ''}
 retry="\${RETRY_SECONDS:-5}"
 soon="\${SOON_SECONDS:-30}"
 recheck="\${RECHECK_SECONDS:-300}"
@@ -42,6 +93,10 @@ while true; do
   wait $!
 done
 `;
+}
+
+/** The agent loop without tls. */
+export const AGENT_SCRIPT = agentScript(false);
 
 /**
  * The replica-set agent, run by mongosh --nodb in every pod's sidecar. Idempotent: it only ever
@@ -85,7 +140,8 @@ function log(message) {
 function run(host, auth, command) {
   try {
     const credentials = auth ? encodeURIComponent(user) + ':' + encodeURIComponent(password) + '@' : '';
-    const options = (auth ? 'authSource=admin&' : '') + 'directConnection=true&serverSelectionTimeoutMS=5000&connectTimeoutMS=5000';
+    const tls = settings.tls ? 'tls=true&tlsCAFile=' + encodeURIComponent(settings.tls.caFile) + '&' : '';
+    const options = (auth ? 'authSource=admin&' : '') + tls + 'directConnection=true&serverSelectionTimeoutMS=5000&connectTimeoutMS=5000';
     const db = new Mongo('mongodb://' + credentials + host + '/?' + options).getDB('admin');
     const result = db.runCommand(command);
     return result && typeof result === 'object' ? result : { ok: 0, errmsg: 'no reply' };
@@ -374,7 +430,9 @@ export const MONGODUMP_OPTIONS = ['--archive', '--gzip', '--oplog'];
  * secondary (`hello` needs no login) and dumps from the first that is, over a direct connection;
  * with none, it dumps from the primary through the replica-set URI in $DUMP_FALLBACK.
  */
-export function dumpScript(): string {
+export function dumpScript(tls = false): string {
+  // Every member by its pod DNS name, which the certificate covers.
+  const tlsQuery = tls ? `&tls=true&tlsCAFile=${encodeURIComponent(TLS_CA_FILE)}` : '';
   return `suffix=.archive.gz
 conf="$secrets/mongodump.yaml"
 # mongodump's --config file: the password, never on a command line. YAML single quotes: ' doubled.
@@ -384,7 +442,7 @@ write_credentials() {
 }
 
 is_replica() {
-  mongosh --quiet --norc "mongodb://$1/?directConnection=true&serverSelectionTimeoutMS=10000" \\
+  mongosh --quiet --norc "mongodb://$1/?directConnection=true&serverSelectionTimeoutMS=10000${tlsQuery}" \\
     --eval 'quit(db.hello().secondary === true ? 0 : 1)' >/dev/null 2>&1
 }
 
@@ -393,7 +451,7 @@ dump() {
   if [ "$1" = "$DUMP_FALLBACK" ]; then
     uri="mongodb://root@$1"
   else
-    uri="mongodb://root@$1/?directConnection=true&readPreference=secondaryPreferred&authSource=admin"
+    uri="mongodb://root@$1/?directConnection=true&readPreference=secondaryPreferred&authSource=admin${tlsQuery}"
   fi
   mongodump --config="$conf" --uri="$uri" ${MONGODUMP_OPTIONS.join(' ')}
 }

@@ -5,6 +5,7 @@
 import { IConstruct } from 'constructs';
 import { invalid, warn } from '../../private/errors';
 import { configEntries, configText } from '../config-overrides';
+import { TLS_CA_FILE, TLS_CERT_FILE, TLS_KEY_FILE } from '../tls-kit';
 
 /** Where the data volume is mounted, and the server's data directory inside it (the volume root holds lost+found). */
 export const MOUNT_PATH = '/var/lib/mysql';
@@ -82,6 +83,28 @@ export interface MyCnfOptions {
   readonly binlogExpireSeconds: number;
   /** Already validated and normalized. */
   readonly overrides: { [key: string]: string };
+  /** Server TLS from the mounted Secret, when the `tls` prop is set. */
+  readonly tls?: { readonly allowPlaintext: boolean };
+}
+
+/** The TLS protocol versions the server offers (TLSv1.0 and 1.1 are off in 8.0.28+ anyway). */
+export const TLS_VERSIONS = 'TLSv1.2,TLSv1.3';
+
+/** Keys the `tls` prop sets: an override would point the server at other files or let clients in without TLS. */
+export const TLS_KEYS = ['ssl', 'ssl_ca', 'ssl_capath', 'ssl_cert', 'ssl_key', 'require_secure_transport'];
+
+/**
+ * The [mysqld] TLS settings: the mounted certificate, key and CA, and TCP clients refused without
+ * TLS unless `allowPlaintext` (a Unix socket counts as secure transport: the probes use it).
+ */
+export function tlsSettings(tls: { readonly allowPlaintext: boolean }): { [key: string]: string } {
+  return {
+    require_secure_transport: tls.allowPlaintext ? 'OFF' : 'ON',
+    ssl_ca: TLS_CA_FILE,
+    ssl_cert: TLS_CERT_FILE,
+    ssl_key: TLS_KEY_FILE,
+    tls_version: TLS_VERSIONS,
+  };
 }
 
 /** The [mysqld] settings, defaults and overrides merged. */
@@ -110,7 +133,7 @@ export function mysqldSettings(options: MyCnfOptions): { [key: string]: string }
     // Two files in the group (the default), so the same total capacity.
     settings.innodb_log_file_size = `${Math.max(64, Math.floor(tuning.redoLogMiB / 2))}M`;
   }
-  return { ...settings, ...options.overrides };
+  return { ...settings, ...(options.tls ? tlsSettings(options.tls) : {}), ...options.overrides };
 }
 
 /** my.cnf: sorted keys, no timestamps, so two synths are identical. */
@@ -145,6 +168,8 @@ export function replicaRoleCnf(fullVersion: string): string {
 export interface MySqlTopology {
   /** Servers: one source and `replicas - 1` read-only replicas. */
   readonly replicas: number;
+  /** Whether the `tls` prop is set (it then owns the TLS keys). */
+  readonly tls?: boolean;
 }
 
 /** The slave_ names (before 8.0.26) of options the construct checks: one option, two spellings. */
@@ -172,6 +197,7 @@ const FILTERS = [
  */
 export function validateConfig(scope: IConstruct, config: unknown, topology: MySqlTopology): { [key: string]: string } {
   const { replicas } = topology;
+  const tls = topology.tls ?? false;
   const entries = new Map(configEntries(scope, config));
   const result: { [key: string]: string } = {};
   // Each option once, by its canonical name: value as mysqld reads it, and the key as written.
@@ -186,6 +212,9 @@ export function validateConfig(scope: IConstruct, config: unknown, topology: MyS
     // mysqld reads `loose-gtid-mode` as gtid_mode, and `disable-networking` as skip_networking.
     if ([normalized, normalized.replace(/^loose_/, ''), option, `skip_${option}`].some((name) => MANAGED_KEYS.includes(name))) {
       invalid(scope, `config.${key}`, `is managed by the construct and cannot be overridden (managed: ${MANAGED_KEYS.join(', ')}); use the construct's props instead`, text);
+    }
+    if (tls && [option, normalized].some((name) => TLS_KEYS.includes(name))) {
+      invalid(scope, `config.${key}`, `is set by the tls prop (managed with tls: ${TLS_KEYS.join(', ')}); use tls.certificates and tls.allowPlaintext instead`, text);
     }
     if (/[\r\n]/.test(text)) {
       invalid(scope, `config.${key}`, 'must be a single-line string', text);
@@ -258,6 +287,23 @@ export function validateConfig(scope: IConstruct, config: unknown, topology: MyS
     if (has(name)) {
       invalid(scope, prop(name), 'is set from the binlogRetention prop (at least an hour: 0 would keep binary logs forever and fill the volume); use binlogRetention instead', got(name));
     }
+  }
+
+  // TLS 1.0 and 1.1 are broken; the construct's clients speak 1.2 and 1.3.
+  if (tls && has('tls_version')) {
+    const versions = (value('tls_version') ?? '').split(',').map((v) => v.trim());
+    if (versions.length === 0 || versions.some((v) => !['TLSv1.2', 'TLSv1.3'].includes(v))) {
+      invalid(scope, prop('tls_version'), 'must be TLSv1.2, TLSv1.3 or both (comma-separated): older protocols are broken, and an empty list turns TLS off', got('tls_version'));
+    }
+  }
+  // Every account authenticates with caching_sha2_password (mysql_native_password is deprecated, gone in 9.0).
+  const plugin = value('default_authentication_plugin');
+  if (plugin !== undefined && plugin !== 'caching_sha2_password') {
+    invalid(scope, prop('default_authentication_plugin'), 'must be caching_sha2_password (the default): the root account is created with it, and mysql_native_password is deprecated and gone in MySQL 9.0', got('default_authentication_plugin'));
+  }
+  const policy = value('authentication_policy');
+  if (policy !== undefined && /native/i.test(policy)) {
+    invalid(scope, prop('authentication_policy'), 'must not name mysql_native_password: accounts use caching_sha2_password (mysql_native_password is deprecated and gone in MySQL 9.0)', got('authentication_policy'));
   }
 
   // The multi-threaded applier: DATABASE cannot preserve the commit order that is on by default (8.0.27+).

@@ -3,7 +3,7 @@ import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { MIN_MEMORY_MIB, MOUNT_PATH, renderMyCnf, RUN_DIR, validateConfig } from './config';
 import { MySqlVersion } from './mysql-version';
-import { BOOTSTRAP, dumpScript, INIT_SOURCE, READINESS, renderScripts } from './scripts';
+import { BOOTSTRAP, dumpScript, INIT_SOURCE, READINESS, renderScripts, SERVER } from './scripts';
 import { requireWholeSeconds } from '../../private/durations';
 import { invalid, requireInteger } from '../../private/errors';
 import { instanceOf } from '../../private/prop-types';
@@ -14,10 +14,13 @@ import { EngineBase, EngineDefinition } from '../engine-base';
 import { ConnectionCredentials, EngineConnection, ReadOnlyEndpoint } from '../engine-connection';
 import { LogicalBackupOptions, LogicalBackupParts } from '../logical-backup';
 import { addLogicalBackup } from '../logical-backup-job';
+import { TLS_CA_FILE } from '../tls-kit';
 
 const PORT = 3306;
 const METRICS_PORT = 9104;
 const EXPORTER_IMAGE = 'prom/mysqld-exporter:v0.16.0';
+/** The exporter's option file with tls: the CA only (it then verifies the server's name, localhost). */
+const EXPORTER_CNF = 'exporter.cnf';
 
 const DEFINITION: EngineDefinition = {
   engine: { name: 'mysql', displayName: 'MySQL', image: 'mysql', imageUser: 999, clientPorts: [PORT], credentialKeys: ['password', 'replication-password'] },
@@ -135,7 +138,8 @@ export class MySql extends EngineBase {
     }
     const binlogSeconds = requireWholeSeconds(this, 'binlogRetention', props.binlogRetention ?? Duration.days(7), 3600, 4294967295,
       'binlog_expire_logs_seconds (0 would keep binary logs forever and fill the volume)');
-    const overrides = validateConfig(this, props.config ?? {}, { replicas });
+    const tls = this._tls;
+    const overrides = validateConfig(this, props.config ?? {}, { replicas, tls: tls !== undefined });
 
     const resources = this._resources;
     const memory = this._memoryMiB;
@@ -144,12 +148,22 @@ export class MySql extends EngineBase {
     }
     const credentials = this._credentials!;
 
-    const myCnf = renderMyCnf({ fullVersion: version.fullVersion, memoryMiB: memory, maxConnections, binlogExpireSeconds: binlogSeconds, overrides });
+    const myCnf = renderMyCnf({
+      fullVersion: version.fullVersion,
+      memoryMiB: memory,
+      maxConnections,
+      binlogExpireSeconds: binlogSeconds,
+      overrides,
+      tls: tls && { allowPlaintext: tls.allowPlaintext },
+    });
     const podDomain = this._dns.podDomain(name);
     const sourceHost = this._dns.pod(name, primary);
-    const scripts = renderScripts({ fullVersion: version.fullVersion, primary, sourceHost, port: PORT, podDomain });
+    const scripts = renderScripts({ fullVersion: version.fullVersion, primary, sourceHost, port: PORT, podDomain, tls: tls !== undefined });
 
-    const configMap = this._addConfigMap('Config', '-config', { 'my.cnf': myCnf });
+    const configMap = this._addConfigMap('Config', '-config', {
+      'my.cnf': myCnf,
+      ...tls && props.metrics ? { [EXPORTER_CNF]: `[client]\nssl-ca = ${TLS_CA_FILE}\n` } : {},
+    });
     const scriptsConfigMap = this._addConfigMap('Scripts', '-scripts', scripts);
 
     const configVolume = kplus.Volume.fromConfigMap(this, 'config-volume', configMap, { name: 'config' });
@@ -179,8 +193,9 @@ export class MySql extends EngineBase {
     const server: kplus.ContainerProps = {
       name: 'mysql',
       image,
-      command: ['docker-entrypoint.sh'],
-      args: ['mysqld'],
+      // With tls, a wrapper that also reloads a renewed certificate (ALTER INSTANCE RELOAD TLS).
+      command: tls ? ['/bin/bash', `/scripts/${SERVER}`] : ['docker-entrypoint.sh'],
+      args: tls ? [] : ['mysqld'],
       ports: [{ name: 'mysql', number: PORT }],
       envVariables: env,
       resources,
@@ -201,16 +216,20 @@ export class MySql extends EngineBase {
     };
     const containers = [server];
     if (props.metrics) {
-      containers.push(this._metricsExporter({
+      const exporter = this._metricsExporter({
         image: EXPORTER_IMAGE,
         port: METRICS_PORT,
-        args: [`--mysqld.address=127.0.0.1:${PORT}`, '--mysqld.username=root', `--web.listen-address=:${METRICS_PORT}`],
+        // With tls over TCP it must be TLS: by the name the certificate has for loopback.
+        args: tls
+          ? [`--mysqld.address=localhost:${PORT}`, '--mysqld.username=root', `--config.my-cnf=/config/${EXPORTER_CNF}`, `--web.listen-address=:${METRICS_PORT}`]
+          : [`--mysqld.address=127.0.0.1:${PORT}`, '--mysqld.username=root', `--web.listen-address=:${METRICS_PORT}`],
         env: { MYSQLD_EXPORTER_PASSWORD: credentials.env('password') },
         resources: {
           cpu: { request: kplus.Cpu.millis(20), limit: kplus.Cpu.millis(200) },
           memory: { request: Size.mebibytes(64), limit: Size.mebibytes(64) },
         },
-      }));
+      });
+      containers.push(tls ? { ...exporter, volumeMounts: [{ volume: configVolume, path: '/config', readOnly: true }] } : exporter);
     }
 
     this._addMembers('Workload', {
@@ -223,6 +242,8 @@ export class MySql extends EngineBase {
       // Replicas wait for the source themselves, so every pod may start at once (any `primary`).
       podManagementPolicy: PodManagementPolicy.PARALLEL,
       checksum: [myCnf, scripts],
+      // The bootstrap clones and points replication over TLS; the exporter connects over TLS.
+      tlsMountInto: tls ? ['mysql', 'bootstrap', ...props.metrics ? ['metrics'] : []] : undefined,
     });
     const servicePorts: kplus.ServicePort[] = [{ name: 'mysql', port: PORT, targetPort: PORT }];
     this._addService('Service', { name, ports: servicePorts, podName: `${name}-${primary}` });
@@ -234,7 +255,7 @@ export class MySql extends EngineBase {
     const replicaHosts = Array.from({ length: replicas }, (_, i) => replicas - 1 - i).filter((i) => i !== primary).map((i) => this._dns.pod(name, i));
     this.logicalBackupJob = addLogicalBackup(this, {
       options: props.logicalBackup,
-      script: dumpScript(PORT),
+      script: dumpScript(PORT, tls !== undefined),
       env: {
         MYSQL_ROOT_PASSWORD: credentials.env('password'),
         DUMP_REPLICAS: kplus.EnvValue.fromValue(replicaHosts.join(' ')),
@@ -242,8 +263,14 @@ export class MySql extends EngineBase {
       },
       user: DEFINITION.engine.imageUser,
       defaultClaimSize: this._storage.size,
+      tlsSecretName: tls?.secretName,
     });
-    const uri = (password: string) => `mysql://root:${password}@${host}:${PORT}/`;
+    // MySQL's own URI-like connection strings (MySQL Shell, the X DevAPI connectors) read
+    // ssl-mode and ssl-ca; the CA path percent-encoded, as they accept it. Verified even with
+    // allowPlaintext: that relaxes what the server accepts, not what this URI asks for.
+    const connectionTls = this._connectionTls();
+    const query = connectionTls ? `?ssl-mode=VERIFY_IDENTITY&ssl-ca=${encodeURIComponent(connectionTls.caFile)}` : '';
+    const uri = (password: string) => `mysql://root:${password}@${host}:${PORT}/${query}`;
     this.connection = this._connect<MySqlConnection>({
       host,
       readOnlyHost: this._dns.service(`${name}-ro`),

@@ -5,7 +5,8 @@
  * (test/integration/mysql/run.sh extracts them from a synthesized ConfigMap).
  */
 import { DATA_DIR, featuresOf, MOUNT_PATH, replicaRoleCnf, RUN_DIR, SERVER_ID_BASE, SOCKET, sourceRoleCnf } from './config';
-import { changeSourceSql, cloneSql, createReplicationUserSql, promoteSql, REPLICA_READY_ANSWER, REPLICA_READY_SQL, repointSql, SOURCE_READY_ANSWER, SOURCE_READY_SQL } from './sql';
+import { changeSourceSql, cloneSql, createReplicationUserSql, PASSWORDLESS_ACCOUNTS_SQL, promoteSql, RELOAD_TLS_SQL, REPLICA_READY_ANSWER, REPLICA_READY_SQL, ReplicationTls, repointSql, SOURCE_READY_ANSWER, SOURCE_READY_SQL } from './sql';
+import { TLS_CA_FILE, TLS_WATCH_FUNCTION } from '../tls-kit';
 
 /** What the scripts need to know about the instance. */
 export interface ScriptOptions {
@@ -17,7 +18,16 @@ export interface ScriptOptions {
   readonly port: number;
   /** `<headless>.<namespace>.svc.<domain>`: a pod's name plus this is its DNS name. */
   readonly podDomain: string;
+  /** The `tls` prop is set: the certificate files are mounted at /etc/tls. */
+  readonly tls?: boolean;
 }
+
+/**
+ * Options of a MySQL client that connects over TCP when the instance has TLS: encrypted, the
+ * server's certificate signed by the CA and naming the host connected to (pod and Service DNS
+ * names, localhost). Over the Unix socket (the probes) nothing is needed: it counts as secure.
+ */
+export const TLS_CLIENT_OPTIONS = ['--ssl-mode=VERIFY_IDENTITY', `--ssl-ca=${TLS_CA_FILE}`];
 
 /** The shell variable holding the quoted replication password, as the SQL builders receive it. */
 const REPL_PASSWORD = '${repl_password_sql}';
@@ -28,6 +38,8 @@ export const INIT_SOURCE = 'init-source.sh';
 export const READINESS = 'readiness.sh';
 export const PROMOTE = 'promote.sh';
 export const REPOINT = 'repoint.sh';
+/** The server container's command with tls: the image's entrypoint, plus the certificate watch. */
+export const SERVER = 'server.sh';
 
 export function renderScripts(o: ScriptOptions): { [file: string]: string } {
   return {
@@ -36,7 +48,12 @@ export function renderScripts(o: ScriptOptions): { [file: string]: string } {
     [PROMOTE]: promoteScript(o),
     [READINESS]: readinessScript(o),
     [REPOINT]: repointScript(o),
+    ...o.tls ? { [SERVER]: serverScript() } : {},
   };
+}
+
+function replicationTls(o: ScriptOptions): ReplicationTls | undefined {
+  return o.tls ? { caFile: TLS_CA_FILE } : undefined;
 }
 
 /** SQL goes into unquoted heredocs (for the password variable): nothing else in it may expand. */
@@ -154,7 +171,7 @@ if [ ! -d "$datadir/mysql" ]; then
   log "empty data directory: cloning the source ${o.sourceHost}"
   rm -rf "$mount/bootstrap" "$mount/clone"
   until mysql --defaults-extra-file=<(password_file "$MYSQL_REPLICATION_PASSWORD") --host=${o.sourceHost} \\
-      --port=${o.port} --user=replication --connect-timeout=5 --get-server-public-key --execute='SELECT 1' >/dev/null 2>&1; do
+      --port=${o.port} --user=replication --connect-timeout=5 --get-server-public-key ${o.tls ? `${TLS_CLIENT_OPTIONS.join(' ')} ` : ''}--execute='SELECT 1' >/dev/null 2>&1; do
     log "waiting for the source ${o.sourceHost} to accept the replication account"
     sleep 5
   done
@@ -163,7 +180,7 @@ if [ ! -d "$datadir/mysql" ]; then
   mysqld --initialize-insecure --datadir="$mount/bootstrap" --read-only=OFF --super-read-only=OFF
   start_local "$mount/bootstrap"
   root_sql "${RUN_DIR}/bootstrap.sock" '' <<SQL
-${sqlBlock(cloneSql(o.sourceHost, o.port, REPL_PASSWORD, `${MOUNT_PATH}/clone`))}
+${sqlBlock(cloneSql(o.sourceHost, o.port, REPL_PASSWORD, `${MOUNT_PATH}/clone`, replicationTls(o)))}
 SQL
   stop_local ''
   rm -rf "$mount/bootstrap"
@@ -176,7 +193,7 @@ fi
 # follows a failover and a new replication password). Replication starts with the server.
 start_local "$datadir"
 root_sql "${RUN_DIR}/bootstrap.sock" "$MYSQL_ROOT_PASSWORD" <<SQL
-${sqlBlock(changeSourceSql(o.sourceHost, o.port, REPL_PASSWORD))}
+${sqlBlock(changeSourceSql(o.sourceHost, o.port, REPL_PASSWORD, replicationTls(o)))}
 SQL
 stop_local "$MYSQL_ROOT_PASSWORD"
 log "pod $ordinal replicates from ${o.sourceHost}"
@@ -190,6 +207,33 @@ root_sql ${SOCKET} "$MYSQL_ROOT_PASSWORD" <<SQL
 ${sqlBlock(createReplicationUserSql(REPL_PASSWORD))}
 SQL
 log "replication account created"
+
+# No account logs in without a password: lock any anonymous or passwordless one (the image creates
+# none; this keeps it so whatever the image version does). The server writes the statements.
+locks=$(root_sql ${SOCKET} "$MYSQL_ROOT_PASSWORD" <<'SQL'
+${PASSWORDLESS_ACCOUNTS_SQL}
+SQL
+)
+if [ -n "$locks" ]; then
+  log "locking accounts without a password: $locks"
+  printf '%s\\n' "$locks" | root_sql ${SOCKET} "$MYSQL_ROOT_PASSWORD"
+fi
+`;
+}
+
+function serverScript(): string {
+  return header('The server container with tls: starts the image\'s entrypoint, and reloads a renewed certificate without a restart.') + LIB + `
+${TLS_WATCH_FUNCTION}
+
+# New connections get the new certificate; open ones keep theirs. Over the socket: no TLS needed.
+reload_tls() {
+  root_sql ${SOCKET} "$MYSQL_ROOT_PASSWORD" <<'SQL'
+${RELOAD_TLS_SQL}
+SQL
+}
+
+tls_watch reload_tls
+exec docker-entrypoint.sh mysqld
 `;
 }
 
@@ -229,7 +273,7 @@ function repointScript(o: ScriptOptions): string {
 [ "$ordinal" != "${o.primary}" ] || die "pod $ordinal is the configured source: nothing to point"
 repl_password_sql=$(sql_quote "$MYSQL_REPLICATION_PASSWORD")
 root_sql ${SOCKET} "$MYSQL_ROOT_PASSWORD" <<SQL
-${sqlBlock(repointSql(o.sourceHost, o.port, REPL_PASSWORD))}
+${sqlBlock(repointSql(o.sourceHost, o.port, REPL_PASSWORD, replicationTls(o)))}
 SQL
 log "pod $ordinal replicates from ${o.sourceHost}"
 `;
@@ -258,7 +302,8 @@ export const MYSQLDUMP_OPTIONS = [
  * The MySQL part of the dump script (see renderDumpScript): tries the replicas in
  * $DUMP_REPLICAS and takes the first whose replication threads both run, else the source.
  */
-export function dumpScript(port: number): string {
+export function dumpScript(port: number, tls = false): string {
+  const ssl = tls ? ` ${TLS_CLIENT_OPTIONS.join(' ')}` : '';
   return `suffix=.sql.gz
 cnf="$secrets/client.cnf"
 ${PASSWORD_FILE}
@@ -267,7 +312,7 @@ write_credentials() { password_file "\${MYSQL_ROOT_PASSWORD:?}" > "$cnf"; }
 # The replicas' readiness query, over the network: both replication threads run.
 is_replica() {
   local answer
-  answer=$(mysql --defaults-extra-file="$cnf" --host="$1" --port=${port} --user=root --connect-timeout=10 \\
+  answer=$(mysql --defaults-extra-file="$cnf" --host="$1" --port=${port} --user=root --connect-timeout=10${ssl} \\
     --batch --skip-column-names 2>/dev/null <<'SQL'
 ${REPLICA_READY_SQL}
 SQL
@@ -276,7 +321,7 @@ SQL
 }
 
 dump() {
-  mysqldump --defaults-extra-file="$cnf" --host="$1" --port=${port} --user=root \\
+  mysqldump --defaults-extra-file="$cnf" --host="$1" --port=${port} --user=root${ssl} \\
     ${MYSQLDUMP_OPTIONS.join(' ')} | gzip -c
 }
 `;

@@ -14,21 +14,38 @@ export function sqlString(value: string): string {
   return `'${value.replace(/\\/g, '\\\\').replace(/'/g, '\'\'')}'`;
 }
 
+/** TLS of the connections a replica opens to its source: the CA that signed the source's certificate. */
+export interface ReplicationTls {
+  readonly caFile: string;
+}
+
 /** Run on the source when its data directory is initialised (first boot only). */
 export function createReplicationUserSql(passwordLiteral: string): string[] {
   const user = `${sqlString(REPLICATION_USER)}@'%'`;
   return [
-    `CREATE USER IF NOT EXISTS ${user} IDENTIFIED BY ${passwordLiteral};`,
+    // Named, not the server default: caching_sha2_password (SHA-256 with a salt), never mysql_native_password.
+    `CREATE USER IF NOT EXISTS ${user} IDENTIFIED WITH caching_sha2_password BY ${passwordLiteral};`,
     // REPLICATION SLAVE streams the binary log; BACKUP_ADMIN lets the account be a clone donor's user.
     `GRANT REPLICATION SLAVE, BACKUP_ADMIN ON *.* TO ${user};`,
   ];
 }
 
+/**
+ * Accounts that could log in without a password (anonymous ones, or any without a credential, not
+ * locked), as the statements that lock them: one `ALTER USER ... ACCOUNT LOCK;` line each, names
+ * quoted by the server (QUOTE). `mysqld --initialize` and the image's entrypoint create none;
+ * init-source.sh runs whatever this prints.
+ */
+export const PASSWORDLESS_ACCOUNTS_SQL = 'SELECT CONCAT(\'ALTER USER \', QUOTE(user), \'@\', QUOTE(host), \' ACCOUNT LOCK;\') FROM mysql.user'
+  + ' WHERE account_locked = \'N\' AND (user = \'\' OR authentication_string = \'\');';
+
 /** Run on a throwaway local instance of a replica whose data directory is empty: copies the source into `cloneDir`. */
-export function cloneSql(sourceHost: string, port: number, passwordLiteral: string, cloneDir: string): string[] {
+export function cloneSql(sourceHost: string, port: number, passwordLiteral: string, cloneDir: string, tls?: ReplicationTls): string[] {
   return [
     `SET GLOBAL clone_valid_donor_list = ${sqlString(`${sourceHost}:${port}`)};`,
-    `CLONE INSTANCE FROM ${sqlString(REPLICATION_USER)}@${sqlString(sourceHost)}:${port} IDENTIFIED BY ${passwordLiteral} DATA DIRECTORY = ${sqlString(cloneDir)};`,
+    // With tls: the donor's certificate is checked against the CA, and the clone refuses a plaintext connection.
+    ...tls ? [`SET GLOBAL clone_ssl_ca = ${sqlString(tls.caFile)};`] : [],
+    `CLONE INSTANCE FROM ${sqlString(REPLICATION_USER)}@${sqlString(sourceHost)}:${port} IDENTIFIED BY ${passwordLiteral} DATA DIRECTORY = ${sqlString(cloneDir)}${tls ? ' REQUIRE SSL' : ''};`,
   ];
 }
 
@@ -37,7 +54,7 @@ export function cloneSql(sourceHost: string, port: number, passwordLiteral: stri
  * not started (so nothing to stop): points the channel at the current source. With GTID auto-positioning this is
  * idempotent, and it follows a change of `primary` or of the replication password.
  */
-export function changeSourceSql(sourceHost: string, port: number, passwordLiteral: string): string[] {
+export function changeSourceSql(sourceHost: string, port: number, passwordLiteral: string, tls?: ReplicationTls): string[] {
   return [
     'CHANGE REPLICATION SOURCE TO ' + [
       `SOURCE_HOST = ${sqlString(sourceHost)}`,
@@ -45,16 +62,21 @@ export function changeSourceSql(sourceHost: string, port: number, passwordLitera
       `SOURCE_USER = ${sqlString(REPLICATION_USER)}`,
       `SOURCE_PASSWORD = ${passwordLiteral}`,
       'SOURCE_AUTO_POSITION = 1',
+      // Encrypted always; with tls also verified: the CA signed it and it names SOURCE_HOST (a pod's DNS name).
       'SOURCE_SSL = 1',
+      ...tls ? [`SOURCE_SSL_CA = ${sqlString(tls.caFile)}`, 'SOURCE_SSL_VERIFY_SERVER_CERT = 1'] : [],
       'GET_SOURCE_PUBLIC_KEY = 1',
     ].join(', ') + ';',
   ];
 }
 
 /** Run on a live replica (repoint.sh): re-points it without a restart. */
-export function repointSql(sourceHost: string, port: number, passwordLiteral: string): string[] {
-  return ['STOP REPLICA;', ...changeSourceSql(sourceHost, port, passwordLiteral), 'START REPLICA;'];
+export function repointSql(sourceHost: string, port: number, passwordLiteral: string, tls?: ReplicationTls): string[] {
+  return ['STOP REPLICA;', ...changeSourceSql(sourceHost, port, passwordLiteral, tls), 'START REPLICA;'];
 }
+
+/** Reloads the certificate, key and CA from their files for new connections (8.0.16+), without a restart. */
+export const RELOAD_TLS_SQL = 'ALTER INSTANCE RELOAD TLS;';
 
 /** Run by hand (promote.sh) on the replica that becomes the source during a failover. */
 export function promoteSql(): string[] {

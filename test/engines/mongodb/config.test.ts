@@ -82,7 +82,7 @@ describe('members that could not join the set', () => {
   });
 
   test.each([['net.tls.mode', 'requireTLS'], ['net.ssl.mode', 'requireSSL']])('%s %s is refused', (key, value) => {
-    expect(() => check({ [key]: value })).toThrow(exactly(`test/orders: 'config.${key}' cannot require TLS: the replica-set agent and the probes connect without TLS, so no member would become ready or join the set, got '${value}'`));
+    expect(() => check({ [key]: value })).toThrow(exactly(`test/orders: 'config.${key}' cannot require TLS without the tls prop: the replica-set agent and the probes would connect without TLS, so no member would become ready or join the set; set tls instead, got '${value}'`));
   });
 
   test('TLS that still takes plain connections passes', () => {

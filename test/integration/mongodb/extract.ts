@@ -5,12 +5,16 @@
  *   <configmap>/<key>              the config ConfigMaps (mongod.conf, replica-set.json)
  *   eval/<set>-<container>-<probe>.js   every `mongosh --eval` snippet of the probes
  *   eval/<deployment>-<container>.sh    shell commands of `bash -c` containers
+ *   eval/<set>-<container>-<probe>.argv.json   the whole command of every mongosh probe
+ * plus a replica set with tls (`vault`: two members and an arbiter, a cert-manager certificate,
+ * metrics and a logical backup), so that the TLS rendering is checked the same way.
  * Usage: TS_NODE_PROJECT=test/tsconfig.json ts-node --transpile-only -r tsconfig-paths/register extract.ts OUT_DIR
  */
 import { mkdirSync, writeFileSync } from 'fs';
 import { join } from 'path';
 import { Chart, Testing } from 'cdk8s';
 import { addCatalog } from '../../../examples/mongodb/catalog';
+import { MongoDb, TlsCertificates } from '../../../src';
 
 const out = process.argv[2];
 if (!out) { throw new Error('usage: extract.ts OUT_DIR'); }
@@ -19,6 +23,13 @@ process.env.CDK8S_STATEFUL_QUIET = '1';
 const app = Testing.app();
 const chart = new Chart(app, 'catalog', { namespace: 'shop' });
 addCatalog(chart);
+new MongoDb(chart, 'vault', {
+  replicas: 2,
+  arbiter: true,
+  metrics: true,
+  logicalBackup: {},
+  tls: { certificates: TlsCertificates.certManager({ issuerName: 'shop-ca' }) },
+});
 const objects: any[] = Testing.synth(chart);
 
 let count = 0;
@@ -40,6 +51,7 @@ for (const o of objects.filter((x) => x.kind === 'StatefulSet' || x.kind === 'De
       const command: string[] | undefined = c[probe]?.exec?.command;
       if (command?.[0] === 'mongosh') {
         write(join('eval', `${o.metadata.name}-${c.name}-${probe}.js`), command[command.indexOf('--eval') + 1] + '\n');
+        write(join('eval', `${o.metadata.name}-${c.name}-${probe}.argv.json`), JSON.stringify(command) + '\n');
       }
     }
     const command: string[] = c.command ?? [];

@@ -35,6 +35,8 @@ class ServerError extends Error {
 export class FakeCluster {
   public readonly nodes = new Map<string, FakeNode>();
   public readonly calls: Call[] = [];
+  /** Every connection string the script opened, in order. */
+  public readonly uris: string[] = [];
   /** Every config a reconfig installed, in order. */
   public readonly history: FakeConfig[] = [];
 
@@ -73,6 +75,7 @@ export class FakeCluster {
       constructor(uri: string) {
         const m = /^mongodb:\/\/(?:([^:@/]*):([^@/]*)@)?([^/]+)\/\?(.*)$/.exec(uri);
         if (!m) { throw new Error(`fake: unexpected uri ${uri}`); }
+        cluster.uris.push(uri);
         this.local = m[3].startsWith('localhost:');
         this.host = this.local ? selfHost : m[3];
         this.credentials = m[1] !== undefined ? [decodeURIComponent(m[1]), decodeURIComponent(m[2])] : undefined;

@@ -5,7 +5,7 @@
 import { mkdirSync, writeFileSync } from 'fs';
 import { join } from 'path';
 import { Chart, Testing } from 'cdk8s';
-import { MySql, MySqlProps, MySqlVersion } from '../../../src';
+import { MySql, MySqlProps, MySqlVersion, TlsCertificates } from '../../../src';
 
 const out = process.argv[2];
 if (!out) { throw new Error('usage: extract.ts OUT_DIR'); }
@@ -17,6 +17,7 @@ const cases: { [name: string]: MySqlProps } = {
   'v8-0-three': { version: MySqlVersion.V8_0, replicas: 3, primary: 1 },
   'v8-0-25-two': { version: MySqlVersion.of('8.0.25', '8.0'), replicas: 2 },
   'v9-7-two': { version: MySqlVersion.V9_7, replicas: 2 },
+  'v8-4-tls': { version: MySqlVersion.V8_4, replicas: 3, metrics: true, logicalBackup: {}, tls: { certificates: TlsCertificates.fromSecret('db-certs') } },
 };
 
 for (const [name, props] of Object.entries(cases)) {
@@ -32,6 +33,7 @@ for (const [name, props] of Object.entries(cases)) {
     writeFileSync(join(dir, file), text);
   }
   writeFileSync(join(dir, 'my.cnf'), config.data['my.cnf']);
+  if (config.data['exporter.cnf']) { writeFileSync(join(dir, 'exporter.cnf'), config.data['exporter.cnf']); }
   // The logical backup's script, where the case has one.
   const dump = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === 'db-dump');
   if (dump) { writeFileSync(join(dir, 'dump.sh'), dump.data['dump.sh']); }

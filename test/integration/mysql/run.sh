@@ -10,6 +10,11 @@
 #      mysqladmin programs that record what they are sent, with the absolute paths rewritten to a
 #      scratch directory: clone on an empty replica, idempotent restart, source path, refusal of a
 #      data directory it does not recognise, the SQL and the password handling.
+#   3b. with tls (case v8-4-tls): the TLS settings of my.cnf; the replica's bootstrap against the stubs
+#      (a verifying client while it waits, the clone over TLS with the CA, the channel with
+#      SOURCE_SSL_CA and SOURCE_SSL_VERIFY_SERVER_CERT); server.sh, whose certificate watch sends
+#      ALTER INSTANCE RELOAD TLS over the socket when the mounted files change and only then, and
+#      hands over to the image's entrypoint; init-source.sh locking a passwordless account it is shown.
 #   4. the logical backup's dump.sh: shellcheck (1.), and the options it gives mysqldump and mysql
 #      against a real client: Debian's mariadb-client, whose mysqldump is MariaDB's, not MySQL 8's.
 #      Options MySQL 8 has and MariaDB lacks are listed as not checked. What the script does (write,
@@ -65,7 +70,7 @@ run_case() { # run_case CASE POD SCRIPT [ANSWER]: runs one script in its own scr
   cp "$work/extracted/$case/my.cnf" "$root/config/my.cnf"
   for f in "$work/extracted/$case"/*.sh; do
     sed -e "s#/var/lib/mysql#$root/var/lib/mysql#g" -e "s#/etc/mysql/conf.d#$root/etc/mysql/conf.d#g" \
-        -e "s#/var/run/mysqld#$root/var/run/mysqld#g" -e "s#/config/my.cnf#$root/config/my.cnf#g" \
+        -e "s#/var/run/mysqld#$root/var/run/mysqld#g" -e "s#/config/my.cnf#$root/config/my.cnf#g" -e "s#/etc/tls/#$root/etc/tls/#g" \
         "$f" > "$root/scripts/${f##*/}"
   done
   write_stubs "$root"
@@ -162,7 +167,7 @@ refused "readiness source read-only: not ready" run_case v8-4-three db-0 readine
 
 # First boot of the source (run by the image's entrypoint).
 ok "init-source.sh exits 0" run_case v8-4-single db-0 init-source.sh
-check "init-source.sh: replication account with the quoted password" has "CREATE USER IF NOT EXISTS 'replication'@'%' IDENTIFIED BY 'p''a\\\\ss\"w0rd';" "$root/log"
+check "init-source.sh: replication account with caching_sha2_password and the quoted password" has "CREATE USER IF NOT EXISTS 'replication'@'%' IDENTIFIED WITH caching_sha2_password BY 'p''a\\\\ss\"w0rd';" "$root/log"
 check "init-source.sh: over the server's socket" has "--socket=$root/var/run/mysqld/mysqld.sock --user=root" "$root/log"
 
 # Failover helpers.
@@ -171,6 +176,57 @@ check "promote.sh: stops and forgets replication, writable" test "$(grep -A3 '^S
 ok "repoint.sh on a replica exits 0" run_case v8-4-three db-2 repoint.sh
 check "repoint.sh: restarts the channel" has "START REPLICA;" "$root/log"
 refused "repoint.sh on the source: refused" run_case v8-4-three db-0 repoint.sh
+
+# 3b. TLS
+tls_cnf="$work/extracted/v8-4-tls/my.cnf"
+for setting in 'ssl_ca = /etc/tls/ca.crt' 'ssl_cert = /etc/tls/tls.crt' 'ssl_key = /etc/tls/tls.key' 'tls_version = TLSv1.2,TLSv1.3' 'require_secure_transport = ON'; do
+  check "tls my.cnf: $setting" grep -qxF "$setting" "$tls_cnf"
+done
+check "tls my.cnf: the settings are in [mysqld]" test "$(sed -n '/^\[mysqld\]/,/^\[/p' "$tls_cnf" | grep -c -E '^(ssl_|tls_version|require_secure)')" = 5
+check "no-tls my.cnf: no TLS settings" test "$(grep -c -E '^(ssl_|tls_version|require_secure)' "$work/extracted/v8-4-three/my.cnf")" = 0
+check "tls exporter.cnf: the CA in [client]" test "$(cat "$work/extracted/v8-4-tls/exporter.cnf")" = "$(printf '[client]\nssl-ca = /etc/tls/ca.crt')"
+
+ok "tls replica db-1: bootstrap exits 0" run_case v8-4-tls db-1 bootstrap.sh
+check "tls replica db-1: waits for the source with a verifying client" has "--user=replication --connect-timeout=5 --get-server-public-key --ssl-mode=VERIFY_IDENTITY --ssl-ca=$root/etc/tls/ca.crt --execute=SELECT 1" "$root/log"
+check "tls replica db-1: the clone is given the CA and refuses plaintext" has "SET GLOBAL clone_ssl_ca = '$root/etc/tls/ca.crt';" "$root/log"
+check "tls replica db-1: CLONE ... REQUIRE SSL" has "DATA DIRECTORY = '$root/var/lib/mysql/clone' REQUIRE SSL;" "$root/log"
+check "tls replica db-1: the channel verifies the source" has "SOURCE_SSL = 1, SOURCE_SSL_CA = '$root/etc/tls/ca.crt', SOURCE_SSL_VERIFY_SERVER_CERT = 1, GET_SOURCE_PUBLIC_KEY = 1;" "$root/log"
+ok "tls repoint.sh exits 0" run_case v8-4-tls db-2 repoint.sh
+check "tls repoint.sh: the channel verifies the source" has "SOURCE_SSL_VERIFY_SERVER_CERT = 1" "$root/log"
+
+# init-source.sh, told by the stub that an anonymous account without password exists: it locks it.
+ok "init-source.sh with a passwordless account reported: exits 0" run_case v8-4-tls db-0 init-source.sh "ALTER USER ''@'localhost' ACCOUNT LOCK;"
+check "init-source.sh: asks for accounts without a password" has "WHERE account_locked = 'N' AND (user = '' OR authentication_string = '');" "$root/log"
+check "init-source.sh: runs the lock statements the server wrote" test "$(grep -c "^ALTER USER ''@'localhost' ACCOUNT LOCK;$" "$root/log")" = 1
+ok "init-source.sh with none reported: exits 0" run_case v8-4-tls db-0 init-source.sh
+check "init-source.sh with none reported: locks nothing" test "$(grep -c "^ALTER USER" "$root/log")" = 0
+
+# server.sh: hands over to the entrypoint; reloads TLS when (and only when) the mounted files change.
+root="$work/root-tls-server"
+CASE_ROOT=$root run_case v8-4-tls db-0 readiness.sh 0 || true
+mkdir -p "$root/etc/tls"
+for f in tls.crt tls.key ca.crt; do echo "v1 $f" > "$root/etc/tls/$f"; done
+cat > "$root/bin/docker-entrypoint.sh" <<'STUB'
+#!/bin/bash
+echo "entrypoint $*" >> "$STUB_ROOT/log"
+sleep 8
+STUB
+chmod +x "$root/bin/docker-entrypoint.sh"
+: > "$root/log"
+HOSTNAME=db-0 MYSQL_ROOT_PASSWORD=$password STUB_ROOT=$root TLS_WATCH_SECONDS=1 PATH="$root/bin:$PATH" \
+  timeout 20 bash "$root/scripts/server.sh" > "$root/out" 2>&1 &
+server_pid=$!
+sleep 3
+check "server.sh: execs the image's entrypoint with mysqld" has "entrypoint mysqld" "$root/log"
+check "server.sh: no reload while the certificate is unchanged" hasnt "ALTER INSTANCE RELOAD TLS;" "$root/log"
+echo "v2 tls.crt" > "$root/etc/tls/tls.crt"
+sleep 3
+check "server.sh: a renewed certificate is reloaded once, without a restart" test "$(grep -c '^ALTER INSTANCE RELOAD TLS;$' "$root/log")" = 1
+check "server.sh: the reload goes over the socket as root, the password in an option file" has "--protocol=socket --socket=$root/var/run/mysqld/mysqld.sock --user=root" "$root/log"
+check "server.sh: the watch logged the change" has "tls-watch: the certificate files changed: reloading" "$root/out"
+# timeout leads its own process group: ending the group also ends the watch, which outlives the exec.
+kill -- -"$server_pid" 2>/dev/null || true
+wait "$server_pid" || true
 
 # 4. The dump's client options, parsed by a real (MariaDB) mysqldump and mysql: each must be one
 # the client knows, and the whole command line must get as far as connecting (to a closed port).
@@ -184,7 +240,7 @@ dump_script="$work/extracted/v8-4-three/dump.sh"
 check "dump.sh extracted from the db-dump ConfigMap" test -s "$dump_script"
 mapfile -t dump_options < <(sed -n '/^  mysqldump /,/| gzip/p' "$dump_script" | grep -oE -- '--[a-z-]+(=[^ "]+)?' | grep -vE -- '^--(defaults-extra-file|host|port|user)(=|$)')
 check "dump.sh gives mysqldump its options" test "${#dump_options[@]}" -ge 8
-mysql8_only=(--set-gtid-purged)
+mysql8_only=(--set-gtid-purged --ssl-mode)
 mariadb_options=()
 for option in "${dump_options[@]}"; do
   name=${option%%=*}
@@ -204,6 +260,14 @@ mapfile -t mysql_options < "$work/mysql-options"
 check "is_replica gives mysql its options" test "${#mysql_options[@]}" -ge 3
 mysql --defaults-extra-file="$work/client.cnf" --host=127.0.0.1 --port="$closed_port" --user=root "${mysql_options[@]}" -e 'SELECT 1' > /dev/null 2> "$work/mysql.err" || true
 check "mysql takes is_replica's options (${mysql_options[*]}) and gets as far as connecting" grep -q "Can't connect" "$work/mysql.err"
+
+# With tls: the dump's TLS options, where MariaDB's client has them (it has no --ssl-mode: MySQL 8's does).
+tls_dump="$work/extracted/v8-4-tls/dump.sh"
+check "tls dump.sh: mysqldump verifies the server" grep -qF -- '--user=root --ssl-mode=VERIFY_IDENTITY --ssl-ca=/etc/tls/ca.crt' "$tls_dump"
+check "tls dump.sh: is_replica's mysql verifies the server" grep -qF -- '--connect-timeout=10 --ssl-mode=VERIFY_IDENTITY --ssl-ca=/etc/tls/ca.crt' "$tls_dump"
+echo "NOT CHECKED --ssl-mode=VERIFY_IDENTITY: MariaDB's clients have no --ssl-mode (MySQL 8's do)"
+check "mysqldump --help lists --ssl-ca" grep -qE -- "^ +--ssl-ca( |=|$)" <(mysqldump --help)
+check "mysql --help lists --ssl-ca" grep -qE -- "^ +--ssl-ca( |=|$)" <(mysql --help)
 
 echo
 echo "mysql: $passed passed, $failed failed"
