@@ -40,17 +40,22 @@ export const TLS_WATCH_FUNCTION = `tls_watch() {
 /**
  * A POSIX sh function for start scripts of servers that want the key and its certificate chain in one
  * PEM file (Kafka's PEM keystore, Cassandra's PEMBasedSslContextFactory, MongoDB's
- * certificateKeyFile): `tls_pem_bundle <file> [pkcs8]` writes it (mode 0600, replaced atomically,
- * so a reload never reads half a file). With `pkcs8`, a key in another encoding is refused with a
- * message that says which encoding was found and how to convert it.
+ * certificateKeyFile): `tls_pem_bundle <file> [pkcs8]` writes the key, then the chain (mode 0600,
+ * replaced in one rename, so a reload never reads half a file; awk ends every line, so a file
+ * without a final newline cannot glue two PEM blocks together). Files without a PEM key or
+ * certificate are refused and the old bundle is kept; with `pkcs8`, so is a key in another
+ * encoding, with a message that says what was found and how to convert it.
  */
 export const TLS_PEM_BUNDLE_FUNCTION = `tls_pem_bundle() {
-  if [ "\${2:-}" = pkcs8 ] && ! grep -q '^-----BEGIN PRIVATE KEY-----' ${TLS_KEY_FILE}; then
-    found="$(grep -m 1 '^-----BEGIN' ${TLS_KEY_FILE})"
-    echo "tls: ${TLS_KEY_FILE} holds '\${found:-no PEM key}'; this server reads only unencrypted PKCS#8 keys ('PRIVATE KEY'): convert it with 'openssl pkcs8 -topk8 -nocrypt', or have cert-manager write it (privateKey.encoding: PKCS8)" >&2
+  grep -q -- '-----BEGIN [A-Z ]*PRIVATE KEY-----' ${TLS_KEY_FILE} || { echo "tls: ${TLS_KEY_FILE} holds no PEM private key" >&2; return 1; }
+  grep -q -- '-----BEGIN CERTIFICATE-----' ${TLS_CERT_FILE} || { echo "tls: ${TLS_CERT_FILE} holds no PEM certificate" >&2; return 1; }
+  if [ "\${2:-}" = pkcs8 ] && ! grep -q -- '^-----BEGIN PRIVATE KEY-----' ${TLS_KEY_FILE}; then
+    found="$(grep -m 1 -- '^-----BEGIN' ${TLS_KEY_FILE})"
+    echo "tls: ${TLS_KEY_FILE} holds '\${found}'; this server reads only unencrypted PKCS#8 keys ('PRIVATE KEY'): convert it with 'openssl pkcs8 -topk8 -nocrypt', or have cert-manager write it (privateKey.encoding: PKCS8)" >&2
     return 1
   fi
-  (umask 077 && cat ${TLS_KEY_FILE} ${TLS_CERT_FILE} > "$1.new") && mv -f "$1.new" "$1"
+  (umask 077 && awk 1 ${TLS_KEY_FILE} ${TLS_CERT_FILE} > "$1.new") || return 1
+  mv -f "$1.new" "$1"
 }`;
 
 /** Every name of a client Service, as clients in and out of the namespace write it. */

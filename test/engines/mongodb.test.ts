@@ -1,6 +1,7 @@
 import { Chart, Duration, Size, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { AccessMode, Credentials, MongoDb, MongoDbProps, MongoDbVersion, Provisioner, SpreadMode, StorageClass, TlsCertificates } from '../../src';
+import { TLS_PEM_BUNDLE_FUNCTION } from '../../src/engines/tls-kit';
 import { testShellcheck } from '../shellcheck';
 
 process.env.CDK8S_STATEFUL_QUIET = '1';
@@ -535,7 +536,7 @@ describe('MongoDb TLS and authentication', () => {
     const { objects, mongod, spec } = synth();
     expect(conf(objects)).not.toContain('tls');
     expect(scripts(objects)['rotate-certificates.js']).toBeUndefined();
-    expect(scripts(objects)['setup.sh']).not.toContain('compose_pem');
+    expect(scripts(objects)['setup.sh']).not.toContain('tls_pem_bundle');
     expect(scripts(objects)['agent.sh']).not.toContain('tls_watch');
     expect(spec.volumes.map((v: any) => v.name)).not.toContain('tls-pem');
     expect(mongod.readinessProbe.exec.command.slice(0, 4)).toEqual(['mongosh', '--quiet', '--norc', '--eval']);
@@ -551,9 +552,8 @@ describe('MongoDb TLS and authentication', () => {
   test('setup composes the PEM (key, then certificate) into an in-memory volume that mongod and the agent mount', () => {
     const { objects, spec, mongod, agent, setup: init } = synth({ tls });
     const setupScript = scripts(objects)['setup.sh'];
-    expect(setupScript).toContain('awk 1 "/etc/tls/tls.key" "/etc/tls/tls.crt" > "/var/run/mongodb-tls/server.pem.new"');
-    expect(setupScript).toContain('mv -f "/var/run/mongodb-tls/server.pem.new" "/var/run/mongodb-tls/server.pem"');
-    expect(setupScript).toMatch(/\ncompose_pem\n/);
+    expect(setupScript).toContain(TLS_PEM_BUNDLE_FUNCTION);
+    expect(setupScript).toMatch(/\ntls_pem_bundle "\/var\/run\/mongodb-tls\/[a-z.-]+"\n/);
     expect(spec.volumes.find((v: any) => v.name === 'tls-pem')).toEqual({ name: 'tls-pem', emptyDir: { medium: 'Memory', sizeLimit: '1Mi' } });
     for (const c of [init, mongod, agent]) {
       expect(c.volumeMounts).toContainEqual({ name: 'tls-pem', mountPath: '/var/run/mongodb-tls' });
@@ -565,7 +565,7 @@ describe('MongoDb TLS and authentication', () => {
     const { objects } = synth({ tls });
     const agentScript = scripts(objects)['agent.sh'];
     expect(agentScript).toContain('tls_watch() {');
-    expect(agentScript).toContain('reload_tls() {\n  compose_pem && mongosh --quiet --norc --nodb --file "/scripts/rotate-certificates.js"\n}\ntls_watch reload_tls\n');
+    expect(agentScript).toContain('reload_tls() {\n  tls_pem_bundle "/var/run/mongodb-tls/server.pem" && mongosh --quiet --norc --nodb --file "/scripts/rotate-certificates.js"\n}\ntls_watch reload_tls\n');
     const rotate = scripts(objects)['rotate-certificates.js'];
     expect(rotate).toContain('runCommand({ rotateCertificates: 1 })');
     expect(rotate).toContain("'tls=true&tlsCAFile=' + encodeURIComponent('/etc/tls/ca.crt')");

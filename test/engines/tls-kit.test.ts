@@ -54,6 +54,23 @@ describe('tls_pem_bundle', () => {
     expect(existsSync(join(dir, 'bundle.pem'))).toBe(false);
   });
 
+  test('refuses a Secret without a PEM key or certificate and keeps the bundle it had', () => {
+    const key = ec().privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
+    writeFileSync(join(dir, 'bundle.pem'), 'the old bundle');
+    secret('not a key\n');
+    expect(sh(TLS_PEM_BUNDLE_FUNCTION, 'tls_pem_bundle "$PWD/bundle.pem"').stderr).toContain('tls.key holds no PEM private key');
+    secret(key, 'not a certificate\n');
+    expect(sh(TLS_PEM_BUNDLE_FUNCTION, 'tls_pem_bundle "$PWD/bundle.pem"').stderr).toContain('tls.crt holds no PEM certificate');
+    expect(readFileSync(join(dir, 'bundle.pem'), 'utf8')).toBe('the old bundle');
+  });
+
+  test('a key without a final newline still makes two PEM blocks', () => {
+    const key = ec().privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
+    secret(key.trimEnd());
+    expect(sh(TLS_PEM_BUNDLE_FUNCTION, 'tls_pem_bundle "$PWD/bundle.pem" pkcs8').status).toBe(0);
+    expect(readFileSync(join(dir, 'bundle.pem'), 'utf8')).toBe(key + CERT);
+  });
+
   test('takes any encoding when the server reads any', () => {
     const key = ec().privateKey.export({ type: 'sec1', format: 'pem' }) as string;
     secret(key);

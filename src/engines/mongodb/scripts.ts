@@ -4,19 +4,8 @@
  * logic by test/engines/mongodb-agent.test.ts, which runs this very text against a fake set.
  */
 import { DB_PATH, KEYFILE_PATH, KEYFILE_SECRET_DIR, REPLICA_SET_FILE, CONFIG_DIR, SCRIPTS_DIR, TLS_PEM_FILE, MONGODB_PORT } from './config';
-import { TLS_CA_FILE, TLS_CERT_FILE, TLS_KEY_FILE, TLS_WATCH_FUNCTION } from '../tls-kit';
+import { TLS_CA_FILE, TLS_PEM_BUNDLE_FUNCTION, TLS_WATCH_FUNCTION } from '../tls-kit';
 
-/**
- * mongod reads its certificate and key from one PEM file: key, then certificate and chain,
- * composed from the mounted Secret into a private file in memory, replaced in one rename. awk
- * ends every line, so a file without a final newline cannot glue two PEM blocks together.
- */
-const COMPOSE_PEM = `compose_pem() {
-  grep -q -- '-----BEGIN [A-Z ]*PRIVATE KEY-----' "${TLS_KEY_FILE}" || { echo "${TLS_KEY_FILE} holds no PEM private key" >&2; return 1; }
-  grep -q -- '-----BEGIN CERTIFICATE-----' "${TLS_CERT_FILE}" || { echo "${TLS_CERT_FILE} holds no PEM certificate" >&2; return 1; }
-  (umask 077 && awk 1 "${TLS_KEY_FILE}" "${TLS_CERT_FILE}" > "${TLS_PEM_FILE}.new") || return 1
-  mv -f "${TLS_PEM_FILE}.new" "${TLS_PEM_FILE}"
-}`;
 
 /** Options of every mongosh that talks to this pod's own mongod with tls: verified, by the name the certificate has for loopback. */
 export const MONGOSH_TLS_OPTIONS = ['--tls', '--tlsCAFile', TLS_CA_FILE, '--host', 'localhost'];
@@ -52,8 +41,8 @@ install -m 0400 "${KEYFILE_SECRET_DIR}/keyfile" "${KEYFILE_PATH}"
 mkdir -p "${DB_PATH}"
 echo "keyfile ready at ${KEYFILE_PATH}, data directory ${DB_PATH}"
 ${tls ? `
-${COMPOSE_PEM}
-compose_pem
+${TLS_PEM_BUNDLE_FUNCTION}
+tls_pem_bundle "${TLS_PEM_FILE}"
 echo "certificate and key composed into ${TLS_PEM_FILE}"
 ` : ''}`;
 }
@@ -72,10 +61,10 @@ trap 'exit 0' TERM INT
 ${tls ? `
 # A renewed certificate (cert-manager, or a changed Secret): composed again, then loaded by
 # mongod without a restart (rotateCertificates). Open connections keep the old one.
-${COMPOSE_PEM}
+${TLS_PEM_BUNDLE_FUNCTION}
 ${TLS_WATCH_FUNCTION}
 reload_tls() {
-  compose_pem && mongosh --quiet --norc --nodb --file "${SCRIPTS_DIR}/${ROTATE_FILE}"
+  tls_pem_bundle "${TLS_PEM_FILE}" && mongosh --quiet --norc --nodb --file "${SCRIPTS_DIR}/${ROTATE_FILE}"
 }
 tls_watch reload_tls
 ` : ''}

@@ -6,7 +6,7 @@
 #   - the real mongosh (npm package, cached): runs replica-set.js with the pod's settings file and
 #     environment up to its first server call (no mongod here: it must answer "retry", exit 3),
 #     and evaluates the probe snippets and the dump's "is this member a secondary" snippet against stubs
-#   - with tls (the `vault` set, extract.ts): mongod.conf's net.tls; setup.sh's compose_pem on keys and
+#   - with tls (the `vault` set, extract.ts): mongod.conf's net.tls; setup.sh's tls_pem_bundle on keys and
 #     certificates made by openssl here (both PEM blocks, key first, mode 0600, openssl serves it with a
 #     certificate that verifies for localhost; a key file without a key is refused); the real mongosh with
 #     the probes' TLS options, the agent's and rotate-certificates.js's URIs against a TLS listener
@@ -158,34 +158,34 @@ openssl x509 -req -in "$pki/tls.csr" -CA "$pki/etc/ca.crt" -CAkey "$pki/ca.key" 
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$pki/other/tls.key" -out "$pki/other/tls.crt" -days 2 -subj /CN=localhost \
   -addext 'subjectAltName=DNS:localhost,IP:127.0.0.1' 2>/dev/null
 
-# compose_pem as setup.sh (and agent.sh) define it, with the paths moved into the scratch directory.
-sed -n '/^compose_pem() {/,/^}/p' "$out/vault-scripts/setup.sh" | sed -e "s#/etc/tls#$pki/etc#g" -e "s#/var/run/mongodb-tls#$pki/run#g" > "$work/compose.sh"
-check "setup.sh defines compose_pem and runs it" grep -qx 'compose_pem' "$out/vault-scripts/setup.sh"
-check "agent.sh composes with the same function" cmp -s <(sed -n '/^compose_pem() {/,/^}/p' "$out/vault-scripts/setup.sh") <(sed -n '/^compose_pem() {/,/^}/p' "$out/vault-scripts/agent.sh")
-compose() { bash -c 'set -euo pipefail; . "$1"; compose_pem' _ "$work/compose.sh"; }
+# tls_pem_bundle as setup.sh (and agent.sh) define it, with the paths moved into the scratch directory.
+sed -n '/^tls_pem_bundle() {/,/^}/p' "$out/vault-scripts/setup.sh" | sed -e "s#/etc/tls#$pki/etc#g" -e "s#/var/run/mongodb-tls#$pki/run#g" > "$work/compose.sh"
+check "setup.sh defines tls_pem_bundle and runs it" grep -qx 'tls_pem_bundle "/var/run/mongodb-tls/server.pem"' "$out/vault-scripts/setup.sh"
+check "agent.sh composes with the same function" cmp -s <(sed -n '/^tls_pem_bundle() {/,/^}/p' "$out/vault-scripts/setup.sh") <(sed -n '/^tls_pem_bundle() {/,/^}/p' "$out/vault-scripts/agent.sh")
+compose() { bash -c 'set -euo pipefail; . "$1"; tls_pem_bundle "$2"' _ "$work/compose.sh" "$pem"; }
 pem="$pki/run/server.pem"
-check "compose_pem: composes from a PKCS#8 key and its certificate" compose
-check "compose_pem: the key, then the certificate, nothing else" test "$(grep -- '-----BEGIN' "$pem" | tr '\n' '|')" = '-----BEGIN PRIVATE KEY-----|-----BEGIN CERTIFICATE-----|'
-check "compose_pem: mode 0600" test "$(stat -c %a "$pem")" = 600
-check "compose_pem: openssl reads the key and the certificate from it, and they match" \
+check "tls_pem_bundle: composes from a PKCS#8 key and its certificate" compose
+check "tls_pem_bundle: the key, then the certificate, nothing else" test "$(grep -- '-----BEGIN' "$pem" | tr '\n' '|')" = '-----BEGIN PRIVATE KEY-----|-----BEGIN CERTIFICATE-----|'
+check "tls_pem_bundle: mode 0600" test "$(stat -c %a "$pem")" = 600
+check "tls_pem_bundle: openssl reads the key and the certificate from it, and they match" \
   cmp -s <(openssl pkey -in "$pem" -pubout) <(openssl x509 -in "$pem" -noout -pubkey)
-check "compose_pem: the certificate in it verifies against the CA for localhost" openssl verify -CAfile "$pki/etc/ca.crt" -verify_hostname localhost "$pem"
+check "tls_pem_bundle: the certificate in it verifies against the CA for localhost" openssl verify -CAfile "$pki/etc/ca.crt" -verify_hostname localhost "$pem"
 # A server that loads certificate and key from the one file, as mongod does, and a verifying client.
 port=$(node -e 'const s = require("net").createServer().listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close(); });')
 openssl s_server -accept "127.0.0.1:$port" -cert "$pem" -key "$pem" -naccept 1 -quiet >/dev/null 2>&1 &
 s_server=$!
 sleep 1
 verified_client() { echo | openssl s_client -connect "127.0.0.1:$port" -servername localhost -verify_hostname localhost -CAfile "$pki/etc/ca.crt" -verify_return_error 2>&1 | grep -q "Verify return code: 0 (ok)"; }
-check "compose_pem: served from the one file, a client verifying the CA and localhost gets return code 0" verified_client
+check "tls_pem_bundle: served from the one file, a client verifying the CA and localhost gets return code 0" verified_client
 kill "$s_server" 2>/dev/null || true; wait "$s_server" 2>/dev/null || true
 printf '%s' "$(cat "$pki/etc/tls.key")" > "$pki/nonl.key"; cp "$pki/etc/tls.key" "$pki/pkcs8.key"; mv "$pki/nonl.key" "$pki/etc/tls.key"
 two_blocks() { compose && openssl pkey -in "$pem" -noout && test "$(grep -c -- '^-----BEGIN' "$pem")" = 2; }
-check "compose_pem: a key file without a final newline still gives two separate PEM blocks" two_blocks
+check "tls_pem_bundle: a key file without a final newline still gives two separate PEM blocks" two_blocks
 openssl genrsa -traditional -out "$pki/etc/tls.key" 2048 2>/dev/null
 openssl req -new -key "$pki/etc/tls.key" -subj /CN=vault -out "$pki/rsa.csr" 2>/dev/null
 openssl x509 -req -in "$pki/rsa.csr" -CA "$pki/etc/ca.crt" -CAkey "$pki/ca.key" -CAcreateserial -days 2 -out "$pki/etc/tls.crt" -extfile "$pki/san.ext" 2>/dev/null
 rsa_composed() { compose && grep -q 'BEGIN RSA PRIVATE KEY' "$pem" && openssl pkey -in "$pem" -noout; }
-check "compose_pem: a PKCS#1 RSA key (BEGIN RSA PRIVATE KEY) is composed as well (mongod reads both)" rsa_composed
+check "tls_pem_bundle: a PKCS#1 RSA key (BEGIN RSA PRIVATE KEY) is composed as well (mongod reads both)" rsa_composed
 cp "$pem" "$pki/before.pem"
 echo "not a key" > "$pki/etc/tls.key"
 set +e
@@ -193,8 +193,8 @@ compose > "$work/refused.out" 2>&1
 refused_code=$?
 set -e
 refused_with_message() { [ "$refused_code" != 0 ] && grep -q 'holds no PEM private key' "$work/refused.out"; }
-check "compose_pem: a key file without a PEM key is refused with a message" refused_with_message
-check "compose_pem: and the PEM mongod reads is left as it was" cmp -s "$pki/before.pem" "$pem"
+check "tls_pem_bundle: a key file without a PEM key is refused with a message" refused_with_message
+check "tls_pem_bundle: and the PEM mongod reads is left as it was" cmp -s "$pki/before.pem" "$pem"
 # Back to the EC key and certificate for the client checks.
 openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$pki/etc/tls.key" -out "$pki/tls.csr" -subj /CN=vault 2>/dev/null
 openssl x509 -req -in "$pki/tls.csr" -CA "$pki/etc/ca.crt" -CAkey "$pki/ca.key" -CAcreateserial -days 2 -out "$pki/etc/tls.crt" -extfile "$pki/san.ext" 2>/dev/null
