@@ -465,6 +465,7 @@ class Stage:
                 os.symlink(self.repo, os.path.join(m.dir, 'volumes', mount['name']))
         m.prepare()
         d.superuser_password = m.pod_env.get('PATRONI_SUPERUSER_PASSWORD', '')
+        d.tls_info()
         same = d.superuser_password == s.superuser_password
         t = now()
         m.start()
@@ -514,7 +515,8 @@ class Stage:
             count = distinct = lo = hi = None
             err = str(e).strip()
         R.check(count == ROWS and distinct == ROWS, 'restore: every row written after the backup is there',
-                f'{count} of {ROWS} rows in {self.db}.restore_probe (ids {lo}..{hi}), read over TCP as {d.superuser} with the '
+                f'{count} of {ROWS} rows in {self.db}.restore_probe (ids {lo}..{hi}), read over TCP'
+                f'{" with TLS (sslmode=verify-full against its own CA)" if d.r.tls else ""} as {d.superuser} with the '
                 f'new instance\'s own password ({"the same as" if same else "not"} the source\'s: Patroni set it after the restore)',
                 f'rows {count} (distinct {distinct}); {err or ""}')
         db_ok = m.query('SELECT 1 FROM pg_database WHERE datname = %s', (self.db,))
