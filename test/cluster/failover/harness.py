@@ -13,7 +13,10 @@ as PATRONI_NAME, the rendered patroni.yml with only paths and addresses rewritte
 pod's environment (passwords from the Secret through the same variables), and the instance's
 ServiceAccount token (not admin), so the rendered Role is what Patroni gets. Checks: bootstrap, kill -9
 of the leader under a writer, rejoin without a re-clone, a Kubernetes API outage longer than ttl
-(failsafe mode), a planned switchover with patronictl. Prints PASS/FAIL lines and `N passed, M failed`.
+(failsafe mode), a planned switchover with patronictl. With the rendering's `tls`: the TLS Secret's files made
+with openssl (a CA, a certificate per member for the rendered Certificate's names), the rendered start.sh,
+the REST API over HTTPS, replication, pg_rewind and the harness's own clients with verify-full, a plaintext
+client refused. Prints PASS/FAIL lines and `N passed, M failed`.
 """
 import argparse
 import json
@@ -1040,6 +1043,7 @@ class Harness:
 
     def tls_info(self):
         if not self.r.tls:
+            info('no TLS in the rendering (restapi.certfile unset): the TLS checks do not run')
             return
         names, ips = self.tls_names
         cert = self.r.tls['certificate']
