@@ -3,7 +3,9 @@
 // (test/integration/postgres) builds the same construct to extract its config and scripts.
 import { Chart, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
-import { PgBackRestRepository, Postgres, PostgresVersion, Provisioner, RestrictedPodSecurity, StorageClass } from 'cdk8s-stateful';
+import {
+  IssuerKind, PgBackRestRepository, Postgres, PostgresVersion, Provisioner, RestrictedPodSecurity, StorageClass, TlsCertificates,
+} from 'cdk8s-stateful';
 
 /** Adds the orders database and its API to `chart`. */
 export function addOrders(chart: Chart, version: PostgresVersion = PostgresVersion.V17): Postgres {
@@ -18,6 +20,10 @@ export function addOrders(chart: Chart, version: PostgresVersion = PostgresVersi
     maxConnections: 200,
     config: { log_min_duration_statement: '500ms' },
     metrics: true,
+    // TLS for clients, replication, pg_rewind and Patroni's REST API, with a certificate from the
+    // platform's cert-manager ClusterIssuer 'internal-ca'; plaintext clients are refused. The app
+    // verifies the server with the CA below.
+    tls: { certificates: TlsCertificates.certManager({ issuerName: 'internal-ca', issuerKind: IssuerKind.CLUSTER_ISSUER }) },
     // WAL archived continuously and base backups every night (full on Sundays) to S3: any point in
     // time since the older of the two kept full backups can be restored. The keys are your Secrets.
     backup: {
@@ -33,6 +39,7 @@ export function addOrders(chart: Chart, version: PostgresVersion = PostgresVersi
   });
 
   const { connection } = orders;
+  const tls = connection.tls!;
   const password = kplus.Secret.fromSecretName(chart, 'orders-password', connection.secretName);
   const appLabels = { 'app.kubernetes.io/name': 'orders-api' };
   const api = new kplus.Deployment(chart, 'orders-api', {
@@ -52,7 +59,18 @@ export function addOrders(chart: Chart, version: PostgresVersion = PostgresVersi
         PGUSER: kplus.EnvValue.fromValue(connection.username),
         PGPASSWORD: kplus.EnvValue.fromSecretValue({ secret: password, key: connection.passwordKey }),
         READ_ONLY_HOST: kplus.EnvValue.fromValue(connection.readOnlyHost),
+        // libpq checks the server's certificate against the CA and its name against PGHOST.
+        PGSSLMODE: kplus.EnvValue.fromValue('verify-full'),
+        PGSSLROOTCERT: kplus.EnvValue.fromValue(tls.caFile),
       },
+      // Only the CA certificate of the database's TLS Secret, where connection.tls.caFile says.
+      volumeMounts: [{
+        path: tls.caFile.slice(0, tls.caFile.lastIndexOf('/')),
+        volume: kplus.Volume.fromSecret(chart, 'orders-ca', kplus.Secret.fromSecretName(chart, 'orders-tls', tls.caSecretName), {
+          name: 'orders-ca', items: { [tls.caKey]: { path: 'ca.crt' } },
+        }),
+        readOnly: true,
+      }],
       resources: {
         cpu: { request: kplus.Cpu.millis(50) },
         memory: { request: Size.mebibytes(64), limit: Size.mebibytes(64) },

@@ -119,8 +119,15 @@ def annotate(values):
 
 
 def is_primary():
+    # With TLS the REST API speaks HTTPS only. On loopback, inside the pod, encryption is all there is
+    # to have: the sidecar has no CA (the Secret also holds the server's key).
+    context = None
+    if PATRONI.startswith("https:"):
+        context = ssl.create_default_context()
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
     try:
-        with urllib.request.urlopen(PATRONI + "/primary", timeout=5) as response:
+        with urllib.request.urlopen(PATRONI + "/primary", timeout=5, context=context) as response:
             return response.status == 200
     except (urllib.error.URLError, OSError):
         return False

@@ -429,6 +429,8 @@ export class Postgres extends EngineBase {
         PATRONI_NAME: kplus.EnvValue.fromFieldRef(kplus.EnvFieldPaths.POD_NAME),
         BACKUP_CONFIGMAP: kplus.EnvValue.fromValue(`${this.name}-backup`),
         BACKUP_STANZA: kplus.EnvValue.fromValue(this.name),
+        // With TLS, Patroni's REST API (is this pod the primary?) answers HTTPS only.
+        ...(this._tls ? { PATRONI_URL: kplus.EnvValue.fromValue(`https://127.0.0.1:${PATRONI_PORT}`) } : {}),
         // A backup that runs longer is stopped: the agent must stay free for the next request.
         BACKUP_TIMEOUT_SECONDS: kplus.EnvValue.fromValue(String(timeoutSeconds)),
       },

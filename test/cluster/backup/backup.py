@@ -202,6 +202,7 @@ class Stage:
              f'kept as rendered: {", ".join(ln for ln in repo_lines if ln.startswith(("repo1-retention", "repo1-cipher")))}; '
              'pg1-port -> each member\'s port; the backup container\'s copy with its own mounts (its /tmp)')
         h.superuser_password = h.members[0].pod_env.get('PATRONI_SUPERUSER_PASSWORD', '')
+        h.tls_info()
         t = now()
         for m in h.members:
             m.start()
@@ -217,6 +218,7 @@ class Stage:
                 'archive_mode on, archive_command through the rendered wrapper',
                 f'REST says {leader}, ConfigMap says {h.leader_name()}')
         self.leader = leader
+        h.tls_replication_check('source cluster', leader)
         self.pods_sa = self.sa_dir(r.pod_spec.get('serviceAccountName'))
         for m in h.members:
             self.start_agent(m)
@@ -227,7 +229,8 @@ class Stage:
         env.update({
             'PATH': '/usr/bin:/bin', 'HOME': os.path.join(m.dir, 'home'), 'LANG': 'C.UTF-8', 'PYTHONUNBUFFERED': '1',
             'SERVICE_ACCOUNT_DIR': self.pods_sa, 'KUBERNETES_API_URL': self.kube.server,
-            'PATRONI_URL': f'http://127.0.0.1:{m.api_port}',
+            # The rendered PATRONI_URL's scheme (https with TLS), the member's loopback port.
+            'PATRONI_URL': f'{(env.get("PATRONI_URL") or "http:").split(":", 1)[0]}://127.0.0.1:{m.api_port}',
             'BACKUP_CONFIG_DIR': config_dir or os.path.join(m.dir, 'backup-conf'),
             'BACKUP_POLL_SECONDS': '2',
         })
@@ -374,8 +377,9 @@ class Stage:
 
     # ------------------------------------------------------------------ 3. restore
     def connect(self, h, m, db, password):
+        tls = {'sslmode': 'verify-full', 'sslrootcert': h.tls_ca} if h.r.tls else {}
         return psycopg2.connect(host='127.0.0.1', port=m.pg_port, dbname=db, user=h.superuser, password=password,
-                                connect_timeout=5, application_name='backup-stage')
+                                connect_timeout=5, application_name='backup-stage', **tls)
 
     def write_rows(self):
         h, r = self.src, self.src.r
@@ -461,6 +465,7 @@ class Stage:
                 os.symlink(self.repo, os.path.join(m.dir, 'volumes', mount['name']))
         m.prepare()
         d.superuser_password = m.pod_env.get('PATRONI_SUPERUSER_PASSWORD', '')
+        d.tls_info()
         same = d.superuser_password == s.superuser_password
         t = now()
         m.start()
@@ -510,7 +515,8 @@ class Stage:
             count = distinct = lo = hi = None
             err = str(e).strip()
         R.check(count == ROWS and distinct == ROWS, 'restore: every row written after the backup is there',
-                f'{count} of {ROWS} rows in {self.db}.restore_probe (ids {lo}..{hi}), read over TCP as {d.superuser} with the '
+                f'{count} of {ROWS} rows in {self.db}.restore_probe (ids {lo}..{hi}), read over TCP'
+                f'{" with TLS (sslmode=verify-full against its own CA)" if d.r.tls else ""} as {d.superuser} with the '
                 f'new instance\'s own password ({"the same as" if same else "not"} the source\'s: Patroni set it after the restore)',
                 f'rows {count} (distinct {distinct}); {err or ""}')
         db_ok = m.query('SELECT 1 FROM pg_database WHERE datname = %s', (self.db,))

@@ -13,7 +13,10 @@ as PATRONI_NAME, the rendered patroni.yml with only paths and addresses rewritte
 pod's environment (passwords from the Secret through the same variables), and the instance's
 ServiceAccount token (not admin), so the rendered Role is what Patroni gets. Checks: bootstrap, kill -9
 of the leader under a writer, rejoin without a re-clone, a Kubernetes API outage longer than ttl
-(failsafe mode), a planned switchover with patronictl. Prints PASS/FAIL lines and `N passed, M failed`.
+(failsafe mode), a planned switchover with patronictl. With the rendering's `tls`: the TLS Secret's files made
+with openssl (a CA, a certificate per member for the rendered Certificate's names), the rendered start.sh,
+the REST API over HTTPS, replication, pg_rewind and the harness's own clients with verify-full, a plaintext
+client refused. Prints PASS/FAIL lines and `N passed, M failed`.
 """
 import argparse
 import json
@@ -160,9 +163,9 @@ def free_ports(n):
     return ports
 
 
-def http_json(url, timeout=2.0):
+def http_json(url, timeout=2.0, context=None):
     try:
-        with urllib.request.urlopen(url, timeout=timeout) as r:
+        with urllib.request.urlopen(url, timeout=timeout, context=context) as r:
             return r.status, json.load(r)
     except urllib.error.HTTPError as e:
         try:
@@ -255,6 +258,16 @@ class Rendering:
         self.volumes = {v['name']: v for v in self.pod_spec.get('volumes') or []}
         for t in self.sts['spec'].get('volumeClaimTemplates') or []:
             self.volumes[t['metadata']['name']] = {'name': t['metadata']['name'], 'persistentVolumeClaim': {}}
+        # With TLS the container runs a start script (start.sh: tls_watch, then `exec patroni`) from a
+        # mounted ConfigMap instead of patroni itself.
+        self.start_script = None
+        if os.path.basename(cmd[0]) != 'patroni':
+            script = next((a for a in cmd[1:] if a.endswith('.sh')), None)
+            text = self.file_at(script) if script else None
+            if text is None or not re.search(r'^\s*exec patroni\b', text, re.M):
+                R.fail('rendering', f'the container runs {cmd}: neither patroni nor a mounted script that execs it')
+                raise Abort()
+            self.start_script = script
         self.config_text = self.file_at(self.config_path)
         if self.config_text is None:
             R.fail('rendering', f'{self.config_path} is not a file of a ConfigMap mounted in container '
@@ -269,12 +282,29 @@ class Rendering:
         dcs = (self.config.get('bootstrap') or {}).get('dcs') or {}
         self.dcs = dcs
         self.services = [o for o in self.objects if o['kind'] == 'Service' and o['metadata'].get('namespace', 'default') == self.ns]
+        # TLS: the Secret volume that holds the certificate Patroni's REST API serves (restapi.certfile),
+        # and the cert-manager Certificate that would fill it.
+        certfile = (self.config.get('restapi') or {}).get('certfile')
+        self.tls = None
+        if certfile:
+            m = self.mount_for(certfile)
+            v = self.volumes.get(m['name']) if m else None
+            if not v or 'secret' not in v:
+                R.fail('rendering', f'restapi.certfile {certfile} is on no Secret volume of container {self.container["name"]}')
+                raise Abort()
+            secret = v['secret']['secretName']
+            cert = next((o for o in self.objects if o['kind'] == 'Certificate' and o['spec'].get('secretName') == secret), None)
+            self.tls = {'volume': m['name'], 'mount': m['mountPath'], 'secret': secret, 'mode': v['secret'].get('defaultMode', 0o644),
+                        'certificate': cert, 'ca': (self.config.get('ctl') or {}).get('cacert')}
 
     @staticmethod
     def _patroni_container(sts):
         for c in sts['spec']['template']['spec'].get('containers') or []:
             cmd = list(c.get('command') or []) + list(c.get('args') or [])
             if cmd and os.path.basename(cmd[0]) == 'patroni':
+                return c
+            # start.sh <data directory> <patroni.yml>: Patroni's config as an argument of a script
+            if cmd and any(a.endswith('.sh') for a in cmd) and any(os.path.basename(a) in ('patroni.yml', 'patroni.yaml') for a in cmd):
                 return c
         return None
 
@@ -393,6 +423,14 @@ class Member:
                     with open(p, 'w') as f:
                         f.write(text)
                     os.chmod(p, mode)
+                os.chmod(d, 0o755)
+            elif 'secret' in v and r.tls and v['secret']['secretName'] == r.tls['secret']:
+                # As the kubelet mounts a Secret: files of root, group the pod's fsGroup, the rendered mode.
+                for key, src in self.h.tls_files(self).items():
+                    p = os.path.join(d, key)
+                    shutil.copyfile(src, p)
+                    os.chown(p, 0, gid)
+                    os.chmod(p, r.tls['mode'])
                 os.chmod(d, 0o755)
             else:  # emptyDir, PVC: writable by the pod's user
                 os.chown(d, uid, gid)
@@ -541,7 +579,7 @@ class Member:
         the kubelet would."""
         self.log_file = open(self.log_path, 'a')
         self.log_offset = os.path.getsize(self.log_path)
-        self.proc = self.spawn([os.path.join(self.h.venv, 'bin', 'patroni'), self.config_file], self.log_file)
+        self.proc = self.spawn(self.command(), self.log_file)
         pids = [self.proc.pid]
         hook = (((self.h.r.container.get('lifecycle') or {}).get('postStart') or {}).get('exec') or {}).get('command')
         if hook:
@@ -555,6 +593,15 @@ class Member:
             pids.append(proc.pid)
         with open(os.path.join(self.h.work, 'pgids'), 'a') as f:
             f.write(''.join(f'{pid}\n' for pid in pids))
+
+    def command(self):
+        """The container's command with its paths rewritten: patroni (the venv's) directly, or the rendered
+        start script, which execs the patroni on PATH (the venv's), so that its pid is Patroni's."""
+        r = self.h.r
+        cmd = [self.rewrite_paths(a) for a in r.command]
+        if r.start_script is None:
+            cmd[0] = os.path.join(self.h.venv, 'bin', 'patroni')
+        return cmd
 
     def postmaster_pid(self):
         try:
@@ -570,7 +617,7 @@ class Member:
         session of its own): what a container's death does to every process in it."""
         groups = []
         pm = self.postmaster_pid()
-        if self.proc and self.proc.poll() is None:
+        if self.proc:  # also after Patroni exited: start.sh's tls_watch runs on in its group
             groups.append(self.proc.pid)
         if pm:
             try:
@@ -622,11 +669,12 @@ class Member:
 
     # --- Patroni's REST API and PostgreSQL
     def rest(self, path, timeout=2.0):
-        return http_json(f'http://127.0.0.1:{self.api_port}/{path}', timeout)
+        return http_json(f'{self.h.api_scheme()}://127.0.0.1:{self.api_port}/{path}', timeout, self.h.api_context())
 
-    def dsn(self, timeout=2):
+    def dsn(self, timeout=2, sslmode=None):
         return (f"host=127.0.0.1 port={self.pg_port} dbname=postgres user={self.h.superuser} "
-                f"password={self.h.superuser_password} connect_timeout={timeout} application_name=failover-harness")
+                f"password={self.h.superuser_password} connect_timeout={timeout} application_name=failover-harness"
+                + self.h.libpq_tls(sslmode))
 
     def query(self, sql, args=None, timeout=5):
         conn = psycopg2.connect(self.dsn(timeout))
@@ -808,8 +856,12 @@ class Kubelet(threading.Thread):
             port = self._port(m, g.get('port'))
             if port is None:
                 return False
+            scheme = g.get('scheme', 'HTTP').lower()
+            # A kubelet does not verify the certificate of an HTTPS probe.
+            context = ssl._create_unverified_context() if scheme == 'https' else None  # noqa: S323
             try:
-                with urllib.request.urlopen(f'http://127.0.0.1:{port}{g.get("path", "/")}', timeout=timeout) as r:
+                with urllib.request.urlopen(f'{scheme}://127.0.0.1:{port}{g.get("path", "/")}', timeout=timeout,
+                                            context=context) as r:
                     return 200 <= r.status < 400
             except urllib.error.HTTPError as e:
                 return 200 <= e.code < 400
@@ -910,6 +962,8 @@ class Harness:
         self.sync = False
         self.kubelet = None
         self.numbers = {}
+        self.tls_ca = None
+        self._api_context = None
 
     # ------------------------------------------------------------------ setup
     def repository(self):
@@ -920,6 +974,131 @@ class Harness:
             os.chown(d, self.uid, self.gid)
             os.chmod(d, 0o750)
         return d
+
+    # ------------------------------------------------------------------ TLS
+    def tls_files(self, member):
+        """The files of the TLS Secret for one member ({key: path}): a CA of the harness's (made once) and a
+        certificate of the member's own (its own key), for the names and IP addresses of the rendered
+        cert-manager Certificate, with its key algorithm, size and encoding; signed with openssl."""
+        r = self.r
+        d = os.path.join(self.work, 'tls')
+        if self.tls_ca is None:
+            os.makedirs(d, exist_ok=True)
+            os.chmod(d, 0o700)
+            self.tls_ca = os.path.join(d, 'ca.crt')
+            self._openssl('req', '-x509', '-new', '-nodes', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256',
+                          '-keyout', os.path.join(d, 'ca.key'), '-out', self.tls_ca, '-days', '2', '-subj', '/CN=cdk8s-stateful-harness-ca')
+        spec = (r.tls['certificate'] or {}).get('spec') or {}
+        names = list(spec.get('dnsNames') or [])
+        ips = list(spec.get('ipAddresses') or [])
+        if not names and not ips:  # TlsCertificates.fromSecret: what the library's Certificate would name
+            dom = f'{r.name}-headless.{r.ns}.svc'
+            names = [n for s_ in r.services for n in (s_['metadata']['name'], f"{s_['metadata']['name']}.{r.ns}.svc")] + \
+                [f'*.{dom}', f'*.{dom}.cluster.local', 'localhost']
+            ips = ['127.0.0.1']
+        self.tls_names = (names, ips)
+        key = spec.get('privateKey') or {}
+        algorithm, size, encoding = key.get('algorithm', 'RSA'), key.get('size'), key.get('encoding', 'PKCS1')
+        self.tls_key = f'{algorithm} {size or "default"} {encoding}'
+        newkey = ['-newkey', f'rsa:{size or 2048}'] if algorithm == 'RSA' else \
+            ['-newkey', 'ec', '-pkeyopt', f'ec_paramgen_curve:P-{size or 256}'] if algorithm == 'ECDSA' else ['-newkey', 'ed25519']
+        out = os.path.join(d, member.name)
+        os.makedirs(out, exist_ok=True)
+        files = {k: os.path.join(out, k) for k in ('tls.crt', 'tls.key', 'ca.crt')}
+        self._openssl('req', '-new', '-nodes', *newkey, '-keyout', files['tls.key'], '-subj', f'/CN={spec.get("commonName", r.name)}',
+                      '-out', os.path.join(out, 'req.csr'))
+        if encoding == 'PKCS1' and algorithm in ('RSA', 'ECDSA'):  # "BEGIN RSA/EC PRIVATE KEY", as cert-manager writes it
+            self._openssl('rsa' if algorithm == 'RSA' else 'ec', '-in', files['tls.key'], '-out', files['tls.key'],
+                          *(['-traditional'] if algorithm == 'RSA' else []))
+        sans = ','.join([f'DNS:{n}' for n in names] + [f'IP:{i}' for i in ips])
+        ext = os.path.join(out, 'ext.cnf')
+        with open(ext, 'w') as f:
+            f.write(f'subjectAltName={sans}\nextendedKeyUsage=serverAuth,clientAuth\nkeyUsage=digitalSignature,keyEncipherment\n')
+        self._openssl('x509', '-req', '-in', os.path.join(out, 'req.csr'), '-CA', self.tls_ca, '-CAkey', os.path.join(d, 'ca.key'),
+                      '-set_serial', '0x' + secrets.token_hex(8), '-days', '1', '-extfile', ext, '-out', files['tls.crt'])
+        shutil.copyfile(self.tls_ca, files['ca.crt'])
+        return files
+
+    @staticmethod
+    def _openssl(*args):
+        p = subprocess.run(['openssl', *args], capture_output=True, text=True)
+        if p.returncode != 0:
+            R.fail('certificates', f'openssl {" ".join(args[:2])} exited {p.returncode}: {p.stderr.strip()[-300:]}')
+            raise Abort()
+
+    def api_scheme(self):
+        return 'https' if self.r.tls else 'http'
+
+    def api_context(self):
+        """Patroni's REST API over HTTPS, the certificate verified against the CA (and 127.0.0.1 against its IP SAN)."""
+        if self.r.tls and self._api_context is None:
+            self._api_context = ssl.create_default_context(cafile=self.tls_ca)
+        return self._api_context
+
+    def libpq_tls(self, sslmode=None):
+        """libpq's TLS options: verify-full against the CA with TLS (the host 127.0.0.1 is in the certificate)."""
+        if not self.r.tls:
+            return f' sslmode={sslmode}' if sslmode else ''
+        return f' sslmode={sslmode or "verify-full"} sslrootcert={self.tls_ca}'
+
+    def tls_info(self):
+        if not self.r.tls:
+            info('no TLS in the rendering (restapi.certfile unset): the TLS checks do not run')
+            return
+        names, ips = self.tls_names
+        cert = self.r.tls['certificate']
+        info(f'TLS: the Secret {self.r.tls["secret"]} (volume {self.r.tls["volume"]} at {self.r.tls["mount"]}) made by the harness with '
+             f'openssl: a CA and one certificate per member (its own key, {self.tls_key}) for the '
+             f'{len(names)} DNS names and {len(ips)} IP address(es) of the rendered Certificate'
+             f'{" " + cert["metadata"]["name"] if cert else ""} ({", ".join(names[:2] + names[-3:] + ips)}, ...); '
+             f'files root:{self.gid}, mode {self.r.tls["mode"]:04o}, as the kubelet mounts a Secret. Standbys and '
+             'pg_rewind reach 127.0.0.1 (the rewritten connect addresses): verify-full checks it against the IP SAN')
+
+    def tls_replication_check(self, label, leader):
+        """With TLS: every standby's walreceiver uses the connection Patroni wrote (sslmode verify-full, the CA),
+        and every walsender on the leader is on a TLS connection (pg_stat_ssl)."""
+        if not self.r.tls:
+            return
+        standbys = [m for m in self.members if m.name != leader]
+        bad, modes = [], []
+        for m in standbys:
+            rows = m.query('SELECT status, conninfo FROM pg_stat_wal_receiver')
+            conninfo = rows[0][1] if rows else ''
+            opts = dict(kv.split('=', 1) for kv in conninfo.split() if '=' in kv)
+            ca = self.container_paths(opts.get('sslrootcert', ''))
+            modes.append(f'{m.name}: {rows[0][0] if rows else "no walreceiver"}, sslmode={opts.get("sslmode")}, sslrootcert={ca}, '
+                         f'host={opts.get("host")}')
+            if not rows or rows[0][0] != 'streaming' or opts.get('sslmode') != 'verify-full' or ca != self.r.tls['ca']:
+                bad.append(f'{m.name}: {rows}')
+        senders = self.member(leader).query(
+            'SELECT r.application_name, s.ssl, s.version, s.cipher FROM pg_stat_replication r JOIN pg_stat_ssl s USING (pid) '
+            'ORDER BY 1')
+        on_tls = [row for row in senders if row[1]]
+        self.numbers[f'{label}: walsenders over TLS'] = f'{len(on_tls)}/{len(senders)}'
+        R.check(not bad and len(senders) == len(standbys) and len(on_tls) == len(senders), f'{label}: replication over TLS',
+                f'{len(standbys)} of {len(standbys)} standbys\' walreceivers (pg_stat_wal_receiver.conninfo, as Patroni wrote it) '
+                f'{"; ".join(modes)}; on the leader {leader} {len(on_tls)} of {len(senders)} walsenders over TLS '
+                f'(pg_stat_ssl: {", ".join(sorted({f"{r_[2]} {r_[3]}" for r_ in on_tls}))})',
+                f'walreceivers: {"; ".join(modes)}; bad: {bad}; walsenders on {leader}: {senders}')
+
+    def plaintext_check(self, leader):
+        """With TLS (and no allowPlaintext): the leader refuses a libpq client without TLS, and Patroni's
+        REST API answers no plain HTTP."""
+        if not self.r.tls:
+            return
+        m = self.member(leader)
+        try:
+            psycopg2.connect(m.dsn(3, sslmode='disable')).close()
+            refused = None
+        except psycopg2.OperationalError as e:
+            refused = str(e).strip().splitlines()[-1]
+        st, _ = http_json(f'http://127.0.0.1:{m.api_port}/patroni', 3)
+        hba = [ln for ln in (m.query("SELECT type, database, user_name, address, auth_method FROM pg_hba_file_rules "
+                                     "WHERE type = 'hostnossl'") or [])]
+        R.check(refused is not None and 'no encryption' in refused and st is None, 'tls: plaintext refused',
+                f'libpq sslmode=disable to the leader {leader}: "{refused}" (pg_hba: {len(hba)} hostnossl reject row(s)); '
+                f'plain HTTP to its REST API: no answer (HTTPS only)',
+                f'sslmode=disable: {"connected" if refused is None else refused}; plain HTTP to the REST API: status {st}')
 
     def apply(self):
         r = self.r
@@ -1170,6 +1349,8 @@ class Harness:
                 f'REST /cluster says {leader["name"]}, ConfigMap says {self.leader_name()}; alive {[m.name for m in alive]}')
         self.check_routing('bootstrap', leader['name'])
         self.check_hooks('bootstrap')
+        self.tls_replication_check('bootstrap', leader['name'])
+        self.plaintext_check(leader['name'])
         db = r.container_env_value('POSTGRES_DB')
         if db and db != 'postgres':
             rows = self.member(leader['name']).query('SELECT 1 FROM pg_database WHERE datname = %s', (db,))
@@ -1344,6 +1525,18 @@ class Harness:
                 f'wal receiver {receiver}; leader timeline {lead.get("timeline")}')
         for ln in rewind[-4:]:
             info(f'{old} log: {ln.strip()[:200]}')
+        if self.r.tls:
+            ran = [re.search(r'running pg_rewind from (.*)$', ln) for ln in rewind]
+            # Patroni logs `running pg_rewind from <leader>`, then `running pg_rewind from <dsn>` (the options it passes)
+            dsn = next((x.group(1).strip() for x in reversed(ran) if x and '=' in x.group(1)), '')
+            opts = dict(kv.split('=', 1) for kv in dsn.split() if '=' in kv)
+            codes = re.findall(r'pg_rewind exit code=(\S+)', log_text)
+            R.check(dsn and opts.get('sslmode') == 'verify-full' and codes[-1:] == ['0'], 'rejoin: pg_rewind over TLS',
+                    f'Patroni ran pg_rewind from {leader} with sslmode={opts.get("sslmode")} sslrootcert='
+                    f'{self.container_paths(opts.get("sslrootcert", ""))} host={opts.get("host")}, exit code 0; '
+                    f'the leader\'s pg_hba rejects connections without TLS',
+                    f'pg_rewind: {"did not run (nothing to show)" if not dsn else f"dsn {dsn}, exit codes {codes}"}')
+        self.tls_replication_check('after failover and rejoin', leader)
         self.check_routing('after rejoin', leader)
         self.check_hooks('rejoin')
         if drift:
@@ -1558,6 +1751,7 @@ class Harness:
                 f'{leader} streams from {candidate} on timeline {got[0].get("timeline") if got else "-"}',
                 f'/cluster {json.dumps(self.cluster_view())}')
         self.check_routing('after switchover', candidate)
+        self.tls_replication_check('after switchover', candidate)
         self.loss_check('switchover', candidate, self.sync)
         return candidate, total
 
@@ -1680,6 +1874,7 @@ class Harness:
             for m in self.members:
                 m.prepare()
             self.superuser_password = self.members[0].pod_env.get('PATRONI_SUPERUSER_PASSWORD', '')
+            self.tls_info()
             self.kubelet = Kubelet(self)
             info(f'the harness plays the kubelet for the rendered probes ({self.kubelet.describe()}) against each '
                  'member\'s loopback ports, writing the pods\' Ready condition as a kubelet would')

@@ -5,7 +5,7 @@ import { join } from 'path';
 import { Chart, Duration, Testing } from 'cdk8s';
 import { parse } from 'yaml';
 import {
-  BackupSchedule, PgBackRestRepository, Postgres, PostgresBackupOptions, PostgresProps, PostgresRestore, S3UriStyle,
+  BackupSchedule, PgBackRestRepository, Postgres, PostgresBackupOptions, PostgresProps, PostgresRestore, S3UriStyle, TlsCertificates,
 } from '../../../src';
 import { testShellcheck } from '../../shellcheck';
 import { selects } from '../../util';
@@ -91,6 +91,13 @@ describe('Postgres backups with pgBackRest', () => {
     ]));
     expect(envOf(agent)).toMatchObject({ BACKUP_CONFIGMAP: 'orders-backup', BACKUP_STANZA: 'orders', PATRONI_NAME: { fieldRef: { fieldPath: 'metadata.name' } } });
     expect(agent.securityContext).toMatchObject({ readOnlyRootFilesystem: true, runAsNonRoot: true, allowPrivilegeEscalation: false });
+  });
+
+  test('the agent asks Patroni over HTTPS when the REST API has TLS (test/cluster/backup runs it against real Patroni)', () => {
+    expect(envOf(backup().container('backup')).PATRONI_URL).toBeUndefined();
+    const tls = { certificates: TlsCertificates.fromSecret('orders-tls') };
+    expect(envOf(backup({}, { tls }).container('backup')).PATRONI_URL).toBe('https://127.0.0.1:8008');
+    expect(backup({}, { tls }).scripts['backup-agent.py']).toContain('if PATRONI.startswith("https:"):');
   });
 
   test('default schedules: full on Sundays, differential the other days, one run at a time, no retry', () => {

@@ -24,9 +24,9 @@ const out = process.argv[2];
 if (!out) { throw new Error('usage: extract.ts OUTDIR'); }
 
 const VARIANTS: { [name: string]: (chart: Chart) => Postgres } = {
-  // The example as it ships, on the version Debian bookworm has.
+  // The example as it ships (with TLS from a cert-manager ClusterIssuer), on the version Debian bookworm has.
   'example': (chart) => addOrders(chart, PostgresVersion.V15),
-  // With TLS from a cert-manager Certificate: run.sh makes the certificate it describes with openssl.
+  // With TLS from a cert-manager Issuer: run.sh makes the certificate it describes with openssl.
   'asynchronous-fast': (chart) => new Postgres(chart, 'fast', {
     version: PostgresVersion.V15,
     replicas: 2,

@@ -8,7 +8,7 @@
 #     cluster-wide parameter (dynamic.yml) and reports the tuned values back;
 #  3. the rendered post-bootstrap.sh, run as Patroni runs it (a connection string argument), creates
 #     the database on a real server, and again is a no-op.
-#  4. the rendered pg_hba is loaded by the server; for the variant with `tls` (tls.sh), on the same
+#  4. the rendered pg_hba is loaded by the server; for the variants with `tls` (tls.sh), on the same
 #     server: certificates made with openssl for the rendered Certificate's names, a standby cloned and
 #     streaming over TLS with verify-full, the rendered connection URI, plaintext clients, plaintext
 #     replication, a wrong password and a wrong host name refused, and a renewed certificate served
