@@ -4,7 +4,7 @@
 import { Chart, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { k8s } from 'cdk8s-plus-27';
-import { DumpStorage, MongoDb, MongoDbVersion, Provisioner, RestrictedPodSecurity, StorageClass } from 'cdk8s-stateful';
+import { DumpStorage, IssuerKind, MongoDb, MongoDbVersion, Provisioner, RestrictedPodSecurity, StorageClass, TlsCertificates } from 'cdk8s-stateful';
 
 /** Adds the catalog replica set, its API and a session store to `chart`. */
 export function addCatalog(chart: Chart, version: MongoDbVersion = MongoDbVersion.V8_0): { catalog: MongoDb; sessions: MongoDb } {
@@ -25,6 +25,9 @@ export function addCatalog(chart: Chart, version: MongoDbVersion = MongoDbVersio
       keep: 14,
       storage: DumpStorage.newClaim({ size: Size.gibibytes(100), storageClass: ssd }),
     },
+    // TLS between the members and for every client (requireTLS), with a certificate from the platform's
+    // cert-manager ClusterIssuer 'internal-ca'; cert-manager renews it and the members reload it.
+    tls: { certificates: TlsCertificates.certManager({ issuerName: 'internal-ca', issuerKind: IssuerKind.CLUSTER_ISSUER }) },
     // credentials: Credentials.generated() by default: the Secret catalog-credentials (password, keyfile)
     // is created in the cluster on first install and never appears in this YAML.
   });
@@ -39,8 +42,6 @@ export function addCatalog(chart: Chart, version: MongoDbVersion = MongoDbVersio
     resources: { cpu: kplus.Cpu.millis(250), memory: Size.gibibytes(1) },
   });
 
-  const { connection } = catalog;
-  const secret = kplus.Secret.fromSecretName(chart, 'catalog-password', connection.secretName);
   const tmp = kplus.Volume.fromEmptyDir(chart, 'catalog-api-tmp', 'tmp', { sizeLimit: Size.mebibytes(64) });
   const api = new kplus.Deployment(chart, 'catalog-api', {
     replicas: 2,
@@ -50,12 +51,7 @@ export function addCatalog(chart: Chart, version: MongoDbVersion = MongoDbVersio
       // Stands in for your application: it only needs MONGODB_URI (the driver finds the primary itself).
       image: `mongo:${version.fullVersion}`,
       command: ['/bin/bash', '-c', 'while true; do mongosh "$MONGODB_URI" --quiet --eval "db.hello().primary"; sleep 30; done'],
-      envVariables: {
-        HOME: kplus.EnvValue.fromValue('/tmp'),
-        // Defined before MONGODB_URI, so that Kubernetes expands $(MONGODB_PASSWORD) in the template.
-        [connection.passwordVariable]: kplus.EnvValue.fromSecretValue({ secret, key: connection.passwordKey }),
-        MONGODB_URI: kplus.EnvValue.fromValue(connection.uri),
-      },
+      envVariables: { HOME: kplus.EnvValue.fromValue('/tmp') },
       resources: {
         cpu: { request: kplus.Cpu.millis(50) },
         memory: { request: Size.mebibytes(256), limit: Size.mebibytes(256) },
@@ -64,6 +60,9 @@ export function addCatalog(chart: Chart, version: MongoDbVersion = MongoDbVersio
       securityContext: { user: 999, group: 999, ensureNonRoot: true, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false },
     }],
   });
+  // MONGODB_HOST, MONGODB_PASSWORD (from the Secret), MONGODB_URI with tls=true and the CA file, and
+  // the CA certificate (only it, not the servers' key) mounted where the URI says.
+  catalog.addConnectionEnv(api.containers[0]);
   // cdk8s-plus-27 cannot spell seccomp or `drop: [ALL]`: complete the pod to the restricted profile.
   RestrictedPodSecurity.applyToWorkload(api);
   // The API's own availability: one pod per node, at most one down at a time, and nothing may connect to it.

@@ -92,8 +92,9 @@ mkdir -p "$HOME"
 if node -e 'const s = require("net").connect(27017, "127.0.0.1"); s.on("connect", () => process.exit(0)); s.on("error", () => process.exit(1));'; then
   fail "mongosh runs replica-set.js: something listens on 127.0.0.1:27017 here, the check needs the port free"
 else
+  # The catalog set runs TLS (the vault checks below cover its agent); the sessions set has none.
   for role in data arbiter; do
-    set_dir="$out/catalog"; pod=catalog-0; headless=catalog-headless
+    set_dir="$out/sessions"; pod=sessions-0; headless=sessions-headless
     if [ "$role" = arbiter ]; then set_dir="$out/sessions"; pod=sessions-arbiter-0; headless=sessions-arbiter-headless; fi
     # shellcheck disable=SC2016 # the inner script gets its values as arguments
     check "mongosh runs replica-set.js ($role pod $pod): reads its settings, finds no mongod, asks to retry (exit 3)" bash -c '
