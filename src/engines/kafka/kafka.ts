@@ -617,10 +617,11 @@ export class Kafka extends EngineBase {
         ...(isBroker ? { KAFKA_PRESTOP_WAIT_SECONDS: kplus.EnvValue.fromValue(String(preStopWait)) } : {}),
         // The admin tools' client.properties (and the TLS reload), from the Secret and the mounted CA.
         ...this.clientEnv(TRUSTSTORE_FILE),
-        ...(this.security.sasl ? {
-          KAFKA_INTER_BROKER_PASSWORD: this._credentials!.env('inter-broker-password'),
-          ...(this.security.tls ? {} : { KAFKA_CONTROLLER_PASSWORD: this._credentials!.env('controller-password') }),
-        } : {}),
+        // The SCRAM users' passwords even with saslAuthentication false: a new cluster gets its users at
+        // format time, and an existing one's are created from here before SASL is turned on (the docs).
+        KAFKA_PASSWORD: this._credentials!.env('password'),
+        KAFKA_INTER_BROKER_PASSWORD: this._credentials!.env('inter-broker-password'),
+        ...(this.security.sasl && !this.security.tls ? { KAFKA_CONTROLLER_PASSWORD: this._credentials!.env('controller-password') } : {}),
       },
       lifecycle: isBroker ? { preStop: kplus.Handler.fromCommand(['/bin/sh', `${SCRIPTS_MOUNT}/prestop.sh`]) } : undefined,
       resources: options.resources,

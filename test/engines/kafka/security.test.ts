@@ -135,7 +135,11 @@ describe('saslAuthentication: false (the opt-out while turning it on)', () => {
     expect(s.kafka.connection.securityProtocol).toBe('PLAINTEXT');
     expect(s.kafka.connection.username).toBeUndefined();
     expect(s.kafka.connectionEnv().map((e) => e.name)).not.toContain('KAFKA_SASL_JAAS_CONFIG');
-    expect(envOf(s.container, 'KAFKA_INTER_BROKER_PASSWORD')).toBeUndefined();
+    // The SCRAM users' passwords stay available: the users are created from the pods before SASL is turned on.
+    expect(envOf(s.container, 'KAFKA_INTER_BROKER_PASSWORD').valueFrom.secretKeyRef.key).toBe('inter-broker-password');
+    expect(envOf(s.container, 'KAFKA_PASSWORD').valueFrom.secretKeyRef.key).toBe('password');
+    expect(envOf(s.container, 'KAFKA_CONTROLLER_PASSWORD')).toBeUndefined();
+    expect(envOf(s.container, 'KAFKA_SECURITY_PROTOCOL').value).toBe('PLAINTEXT');
   });
 
   test('GIVEN tls too THEN SSL on every listener, the controller one with mutual TLS', () => {
