@@ -18,8 +18,8 @@ import { kubeVolume } from '../../private/k8s';
 import { hardened, podSecurityContext, secureContainer } from '../../private/pod';
 import { NetworkPeer } from '../../workload/network-peer';
 import { PodManagementPolicy, StatefulWorkload } from '../../workload/stateful-workload';
-import { EngineProps, EngineResources, EngineStorage } from '../engine';
 import { Credentials } from '../credentials';
+import { EngineProps, EngineResources, EngineStorage } from '../engine';
 import { EngineBase, EngineDefinition } from '../engine-base';
 import { ConnectionEnvOptions, EngineConnection } from '../engine-connection';
 import { engineResources, jvmHeapMiB, memoryMiB } from '../engine-kit';
@@ -196,7 +196,12 @@ const JOB_CA_DIR = '/etc/kafka/ca';
 
 const DEFINITION: EngineDefinition = {
   engine: {
-    name: 'kafka', displayName: 'Kafka', image: 'apache/kafka', imageUser: KAFKA_UID, pkcs8KeysOnly: true, clientPorts: [BROKER_PORT],
+    name: 'kafka',
+    displayName: 'Kafka',
+    image: 'apache/kafka',
+    imageUser: KAFKA_UID,
+    pkcs8KeysOnly: true,
+    clientPorts: [BROKER_PORT],
     credentialKeys: ['password', 'inter-broker-password', 'controller-password'],
   },
   // KRaft without ZooKeeper since 3.3; the official apache/kafka images start at 3.7.
@@ -424,7 +429,12 @@ export class Kafka extends EngineBase {
     const plaintextBootstrapServers = security.plaintextClients ? `${host}:${PLAINTEXT_CLIENT_PORT}` : undefined;
     const tls = this._connectionTls();
     this.connection = this._connect<KafkaConnection>({
-      host, port: BROKER_PORT, bootstrapServers, serviceName: name, securityProtocol, ...saslParts,
+      host,
+      port: BROKER_PORT,
+      bootstrapServers,
+      serviceName: name,
+      securityProtocol,
+      ...saslParts,
       ...(plaintextBootstrapServers ? { plaintextBootstrapServers } : {}),
     }, {
       BOOTSTRAP_SERVERS: bootstrapServers,

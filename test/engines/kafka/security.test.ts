@@ -259,8 +259,14 @@ describe('the drain Job authenticates', () => {
       const result = spawnSync('sh', [join(dir, 'drain.sh'), '--bootstrap-server', 'b:9092', '--keep', '0,1,2', '--drain', '3,4'], {
         encoding: 'utf8',
         env: {
-          PATH: process.env.PATH, KAFKA_HOME: dir, TMPDIR: dir,
-          KAFKA_SECURITY_PROTOCOL: 'SASL_SSL', KAFKA_SASL_MECHANISM: 'SCRAM-SHA-512', KAFKA_USERNAME: 'admin', KAFKA_PASSWORD: 'Pw1', KAFKA_CA_FILE: '/ca/ca.crt',
+          PATH: process.env.PATH,
+          KAFKA_HOME: dir,
+          TMPDIR: dir,
+          KAFKA_SECURITY_PROTOCOL: 'SASL_SSL',
+          KAFKA_SASL_MECHANISM: 'SCRAM-SHA-512',
+          KAFKA_USERNAME: 'admin',
+          KAFKA_PASSWORD: 'Pw1',
+          KAFKA_CA_FILE: '/ca/ca.crt',
         },
       });
       expect(result.stderr).toBe('');
@@ -323,7 +329,9 @@ describe('start script: passwords and the keystore', () => {
           KAFKA_CONFIG: join(runtime, 'server.properties'),
           KAFKA_HOME: dir,
           KAFKA_CA_FILE: join(tlsDir, 'ca.crt'),
-          KAFKA_PASSWORD: 'Adm1n-Pw=', KAFKA_INTER_BROKER_PASSWORD: 'Br0ker&Pw', KAFKA_CONTROLLER_PASSWORD: 'C0ntr$ller',
+          KAFKA_PASSWORD: 'Adm1n-Pw=',
+          KAFKA_INTER_BROKER_PASSWORD: 'Br0ker&Pw',
+          KAFKA_CONTROLLER_PASSWORD: 'C0ntr$ller',
           // The certificate watcher runs in the background: a sleep that fails ends its loop at once, so the run returns.
           TLS_WATCH_SECONDS: 'none',
           ...options.env,
@@ -336,8 +344,8 @@ describe('start script: passwords and the keystore', () => {
         config: read('server.properties'),
         client: read('client.properties'),
         keystore: read('keystore.pem'),
-        keystoreMode: existsSync(keystore) ? statSync(keystore).mode & 0o777 : undefined,
-        configMode: existsSync(join(runtime, 'server.properties')) ? statSync(join(runtime, 'server.properties')).mode & 0o777 : undefined,
+        keystoreMode: existsSync(keystore) ? statSync(keystore).mode % 0o1000 : undefined,
+        configMode: existsSync(join(runtime, 'server.properties')) ? statSync(join(runtime, 'server.properties')).mode % 0o1000 : undefined,
         key: existsSync(join(tlsDir, 'tls.key')) ? readFileSync(join(tlsDir, 'tls.key'), 'utf8') : '',
         cert: existsSync(join(tlsDir, 'tls.crt')) ? readFileSync(join(tlsDir, 'tls.crt'), 'utf8') : '',
         calls: existsSync(join(dir, 'calls')) ? readFileSync(join(dir, 'calls'), 'utf8').trim().split('\n') : [],
