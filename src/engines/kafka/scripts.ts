@@ -1,6 +1,6 @@
 import { SCALE_DOWN_CHECK_FUNCTION, SCALED_AWAY } from '../scale-down';
 import { TLS_CA_FILE, TLS_CERT_FILE, TLS_DIR, TLS_KEY_FILE, TLS_WATCH_FUNCTION } from '../tls-kit';
-import { ADMIN_USER, BROKER_PORT, CONTROLLER_PASSWORD_PLACEHOLDER, INTER_BROKER_PASSWORD_PLACEHOLDER, INTER_BROKER_USER, SCRAM_MECHANISM } from './config';
+import { ADMIN_USER, BROKER_PORT, CONTROLLER_PASSWORD_PLACEHOLDER, CONTROLLER_PORT, INTER_BROKER_PASSWORD_PLACEHOLDER, INTER_BROKER_USER, SCRAM_MECHANISM } from './config';
 
 /**
  * POSIX sh functions shared by the start script and the drain Job:
@@ -64,7 +64,8 @@ write_client_config() {
  *                        SASL on: filled into this pod's config; the SCRAM users of a new cluster are
  *                        created at format time; KAFKA_USERNAME and the others of write_client_config
  *                        make client.properties beside the config, for the admin tools
- *   KAFKA_LOCAL_BOOTSTRAP where the TLS reload reaches this broker (localhost:9092)
+ *   KAFKA_LOCAL_BOOTSTRAP, KAFKA_LOCAL_CONTROLLER where the TLS reload reaches this node
+ *                        (localhost:9092; a dedicated controller: localhost:9093)
  * With TLS (ssl.keystore.location in the template) it composes the PEM keystore from /etc/tls,
  * refusing a key that is not unencrypted PKCS#8, and reloads it on the broker listener when
  * cert-manager renews the certificate.
@@ -168,6 +169,26 @@ reload_tls() {
     --add-config "listener.name.broker.ssl.keystore.location=$keystore"
 }
 
+# A dedicated controller has no broker listener: its own listener is
+# told through the controllers' admin API, with mutual TLS as this node.
+reload_controller_tls() {
+  compose_keystore || return 1
+  (
+    umask 077
+    echo "security.protocol=SSL"
+    echo "ssl.keystore.type=PEM"
+    echo "ssl.keystore.location=$keystore"
+    echo "ssl.truststore.type=PEM"
+    echo "ssl.truststore.location=$(setting 'ssl\\.truststore\\.location')"
+  ) > "$controller_client_config"
+  "$kafka_home/bin/kafka-configs.sh" \\
+    --bootstrap-controller "\${KAFKA_LOCAL_CONTROLLER:-localhost:${CONTROLLER_PORT}}" \\
+    --command-config "$controller_client_config" --entity-type brokers \\
+    --entity-name "$node_id" --alter \\
+    --add-config "listener.name.controller.ssl.keystore.location=$keystore"
+}
+controller_client_config="$(dirname "$config")/controller-client.properties"
+
 ${TLS_WATCH_FUNCTION}
 
 if [ -n "$keystore" ]; then
@@ -175,6 +196,7 @@ if [ -n "$keystore" ]; then
   echo "start: TLS keystore composed from ${TLS_DIR}"
   case "$(setting 'process\\.roles')" in
     *broker*) tls_watch reload_tls ;;
+    *) tls_watch reload_controller_tls ;;
   esac
 fi
 

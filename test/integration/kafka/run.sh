@@ -368,8 +368,8 @@ start_node() { # start_node NODE: runs the rendered start script as the node's p
     # Several JVMs share this machine with other work: a smaller heap than the rendered one.
     export KAFKA_HEAP_OPTS="-Xms128m -Xmx384m"
     export IT_WORK="$WORK" IT_LIB="$LIB" IT_DATA="$WORK/$node/data" IT_TLS="$TLS"
-    KAFKA_LOCAL_BOOTSTRAP="localhost:$(broker_port "${node#?}")"
-    export KAFKA_LOCAL_BOOTSTRAP TLS_WATCH_SECONDS=2
+    KAFKA_LOCAL_BOOTSTRAP="localhost:$(broker_port "${node#?}")" KAFKA_LOCAL_CONTROLLER="localhost:$(controller_port "$node")"
+    export KAFKA_LOCAL_BOOTSTRAP KAFKA_LOCAL_CONTROLLER TLS_WATCH_SECONDS=2
     IT_BROKER_PORT="$(broker_port "${node#?}")" IT_CONTROLLER_PORT="$(controller_port "$node")"
     export IT_BROKER_PORT IT_CONTROLLER_PORT
     IT_METRICS_PORT="$(metrics_port "$node")"
@@ -756,28 +756,30 @@ rotation_check() { # a renewed certificate (new key, same names) is served witho
   issue "$TLS_DIR/..v2"
   new="$(openssl x509 -in "$TLS_DIR/..v2/tls.crt" -noout -serial)"
   ln -s ..v2 "$TLS_DIR/..data.tmp" && mv -T "$TLS_DIR/..data.tmp" "$TLS_DIR/..data"
-  log "[$topology] certificate renewed ($old -> $new): waiting for the brokers to serve it"
+  log "[$topology] certificate renewed ($old -> $new): waiting for every listener to serve it"
   t0=$SECONDS
   while :; do
     pending=()
     for node in "${nodes[@]}"; do
-      case "$node" in c*) continue ;; esac
-      host="$(pod_host "$node")" port="$(broker_port "${node#?}")"
-      [ "$(served_serial "$port" "$host")" = "$new" ] || pending+=("$node")
+      host="$(pod_host "$node")"
+      case "$node" in
+        b*) [ "$(served_serial "$(broker_port "${node#?}")" "$host")" = "$new" ] || pending+=("$node:broker") ;;
+      esac
+      case "$node$CONTROLLERS" in
+        b*0|c*) [ "$(served_serial "$(controller_port "$node")" "$host" -cert "$TLS_DIR/tls.crt" -key "$TLS_DIR/tls.key")" = "$new" ] \
+          || pending+=("$node:controller") ;;
+      esac
     done
     [ "${#pending[@]}" = 0 ] && break
     if [ $((SECONDS - t0)) -gt 90 ]; then break; fi
     sleep 1
   done
-  grep -h 'tls-watch' "$WORK"/b*/server.log | sort | uniq -c | sed 's/^/    /'
+  grep -h 'tls-watch' "$WORK"/*/server.log | sort | uniq -c | sed 's/^/    /'
   if [ "${#pending[@]}" = 0 ]; then
-    pass "every broker listener serves the renewed certificate $((SECONDS - t0)) s after the Secret changed, without a restart (tls_watch every 2 s, the rendered reload)"
+    pass "every broker and controller listener serves the renewed certificate $((SECONDS - t0)) s after the Secret changed, without a restart (tls_watch every 2 s, the rendered reloads)"
   else
-    fail "brokers ${pending[*]} still serve the old certificate after $((SECONDS - t0)) s"
+    fail "${pending[*]} still serve the old certificate after $((SECONDS - t0)) s"
   fi
-  local cnode=b0
-  [ "$CONTROLLERS" -gt 0 ] && cnode=c0
-  echo "    the controller listener of $(pod_host "$cnode") serves $(served_serial "$(controller_port "$cnode")" "$(pod_host "$cnode")" -cert "$TLS_DIR/tls.crt" -key "$TLS_DIR/tls.key") after the renewal (the old one was $old)"
   local acked="$WORK/acked-rotation.txt"
   : > "$acked"
   if check produce "$bootstrap" "$TOPIC" 900000 500 "$acked" > /dev/null && check verify "$bootstrap" "$TOPIC" "$acked" > /dev/null; then
