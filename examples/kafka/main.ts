@@ -60,15 +60,17 @@ const billing = new kplus.Deployment(chart, 'billing', {
   securityContext: { user: 1000, group: 1000, ensureNonRoot: true },
   containers: [{
     name: 'consumer',
-    // Stands in for your application: it only needs the bootstrap servers below.
+    // Stands in for your application: it needs only the connection's variables (addConnectionEnv
+    // below): the bootstrap servers and the SASL settings, the password from the generated Secret.
     image: `apache/kafka:${version.fullVersion}`,
     command: ['/bin/sh', '-c', [
+      'printf \'security.protocol=%s\\nsasl.mechanism=%s\\nsasl.jaas.config=%s\\n\'',
+      '"$KAFKA_SECURITY_PROTOCOL" "$KAFKA_SASL_MECHANISM" "$KAFKA_SASL_JAAS_CONFIG" > /tmp/client.properties &&',
       'exec /opt/kafka/bin/kafka-console-consumer.sh',
-      '--bootstrap-server "$KAFKA_BOOTSTRAP_SERVERS"',
+      '--bootstrap-server "$KAFKA_BOOTSTRAP_SERVERS" --consumer.config /tmp/client.properties',
       '--topic orders --group billing',
     ].join(' ')],
     envVariables: {
-      KAFKA_BOOTSTRAP_SERVERS: kplus.EnvValue.fromValue(events.connection.bootstrapServers),
       KAFKA_HEAP_OPTS: kplus.EnvValue.fromValue('-Xmx128m'),
       LOG_DIR: kplus.EnvValue.fromValue('/tmp'),
     },
@@ -80,6 +82,7 @@ const billing = new kplus.Deployment(chart, 'billing', {
     volumeMounts: [{ volume: tmp, path: '/tmp' }],
   }],
 });
+events.addConnectionEnv(billing.containers[0]);
 // cdk8s-plus-27 cannot spell seccomp or `drop: [ALL]`: complete the pod to the restricted profile.
 RestrictedPodSecurity.applyToWorkload(billing);
 // The brokers' NetworkPolicy admits the instance's own pods and, on 9092 only, the consumer.

@@ -203,8 +203,9 @@ export function restrictPodTemplate(construct: IConstruct, specPath: string, con
  * API (non-enumerable, not in its type), stand-in containers with only its client ports.
  */
 export function exposeClientPorts(peer: IConstruct, ports: number[]): void {
+  // A getter over the engine's own list: a port the engine adds later (Kafka's plaintext client listener) counts too.
   Object.defineProperty(peer, 'containers', {
-    value: [{ ports: ports.map((number) => ({ number })) }],
+    get: () => [{ ports: ports.map((number) => ({ number })) }],
     enumerable: false,
   });
 }

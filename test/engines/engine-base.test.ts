@@ -33,6 +33,8 @@ interface EngineCase {
   /** The prop that counts pods. */
   readonly countProp: string;
   readonly credentialKeys: string[];
+  /** The connectionEnv() suffix of the ready-made client setting that refers to the password variable. @default 'URI' */
+  readonly passwordReference?: string;
   readonly image: string;
   /** After the version in the default tag (a build number). */
   readonly tagSuffix?: string;
@@ -119,7 +121,8 @@ const ENGINES: { [name: string]: EngineCase } = {
     deprecated: () => KafkaVersion.V3_8,
     foreignVersion: () => CassandraVersion.V5_0,
     countProp: 'brokers',
-    credentialKeys: [],
+    credentialKeys: ['password', 'inter-broker-password', 'controller-password'],
+    passwordReference: 'SASL_JAAS_CONFIG',
     image: 'apache/kafka',
     envPrefix: 'KAFKA',
   },
@@ -382,7 +385,7 @@ describe.each(ALL)('%s', (_name, engine) => {
       if (engine.credentialKeys.length > 0) {
         expect(password.value).toBeUndefined();
         expect(password.valueFrom?.secretKeyRef).toEqual({ name: 'orders-credentials', key: 'password' });
-        const uri = env.findIndex((e) => e.name === `${engine.envPrefix}_URI`);
+        const uri = env.findIndex((e) => e.name === `${engine.envPrefix}_${engine.passwordReference ?? 'URI'}`);
         // $(VAR) expands only from variables defined before it.
         expect(uri).toBeGreaterThan(env.findIndex((e) => e.name === `${engine.envPrefix}_PASSWORD`));
         expect(env[uri].value).toContain(`$(${engine.envPrefix}_PASSWORD)`);
@@ -391,7 +394,7 @@ describe.each(ALL)('%s', (_name, engine) => {
       }
       const prefixed = db.connectionEnv({ prefix: 'ORDERS_DB' });
       expect(prefixed.every((e) => e.name.startsWith('ORDERS_DB_'))).toBe(true);
-      expect(prefixed.find((e) => e.name === 'ORDERS_DB_URI')?.value ?? '$(ORDERS_DB_PASSWORD)').toContain('$(ORDERS_DB_PASSWORD)');
+      expect(prefixed.find((e) => e.name === `ORDERS_DB_${engine.passwordReference ?? 'URI'}`)?.value ?? '$(ORDERS_DB_PASSWORD)').toContain('$(ORDERS_DB_PASSWORD)');
       expectError(() => db.connectionEnv({ prefix: '1-bad' }), /'connectionEnv.prefix' must be letters, digits and '_'/);
     });
 

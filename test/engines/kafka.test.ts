@@ -148,7 +148,8 @@ describe('combined mode (default)', () => {
     // THEN
     expect(properties.listeners).toBe('BROKER://:9092,CONTROLLER://:9093');
     expect(properties['advertised.listeners']).toBe('BROKER://@POD_NAME@.events-headless.db.svc.cluster.local:9092');
-    expect(properties['listener.security.protocol.map']).toBe('BROKER:PLAINTEXT,CONTROLLER:PLAINTEXT');
+    // SASL by default (test/engines/kafka/security.test.ts): SCRAM on the broker listener, PLAIN on the controller one.
+    expect(properties['listener.security.protocol.map']).toBe('BROKER:SASL_PLAINTEXT,CONTROLLER:SASL_PLAINTEXT');
     expect(properties['controller.listener.names']).toBe('CONTROLLER');
     expect(properties['inter.broker.listener.name']).toBe('BROKER');
     expect(broker.ports).toEqual([{ name: 'broker', containerPort: 9092 }, { name: 'controller', containerPort: 9093 }]);
@@ -226,7 +227,7 @@ describe('dedicated controllers', () => {
     expect(c.properties['process.roles']).toBe('controller');
     expect(s.properties.listeners).toBe('BROKER://:9092');
     expect(c.properties.listeners).toBe('CONTROLLER://:9093');
-    expect(c.properties['listener.security.protocol.map']).toBe('CONTROLLER:PLAINTEXT');
+    expect(c.properties['listener.security.protocol.map']).toBe('CONTROLLER:SASL_PLAINTEXT');
     expect(c.properties['advertised.listeners']).toBeUndefined();
     expect(s.broker.ports).toEqual([{ name: 'broker', containerPort: 9092 }]);
     expect(c.container.ports).toEqual([{ name: 'controller', containerPort: 9093 }]);
@@ -564,6 +565,13 @@ describe('services and connection', () => {
       host: 'events.db.svc.cluster.local',
       port: 9092,
       serviceName: 'events',
+      securityProtocol: 'SASL_PLAINTEXT',
+      saslMechanism: 'SCRAM-SHA-512',
+      username: 'admin',
+      secretName: 'events-credentials',
+      passwordKey: 'password',
+      passwordVariable: 'KAFKA_PASSWORD',
+      saslJaasConfig: 'org.apache.kafka.common.security.scram.ScramLoginModule required username="admin" password="$(KAFKA_PASSWORD)";',
     });
     expect(kafka.service.name).toBe('events');
     expect(kafka.headlessService.name).toBe('events-headless');
@@ -615,6 +623,8 @@ describe('start script', () => {
 
   /** Runs the rendered script with stand-ins for the image's bin/ scripts that log their arguments. */
   function runScript(podName: string, options: { offset?: string; formatted?: boolean } = {}) {
+    // The passwords the kubelet would take from the Secret.
+    const secrets = { KAFKA_PASSWORD: 'Adm1nPw', KAFKA_INTER_BROKER_PASSWORD: 'Br0kerPw', KAFKA_CONTROLLER_PASSWORD: 'C0ntrollerPw' };
     const { script, find, name } = synth({ controllers: 3 });
     const dir = mkdtempSync(join(tmpdir(), 'kafka-start-'));
     try {
@@ -641,6 +651,10 @@ describe('start script', () => {
           KAFKA_CONFIG_TEMPLATE: join(dir, 'template.properties'),
           KAFKA_CONFIG: join(dir, 'runtime', 'server.properties'),
           KAFKA_HOME: dir,
+          KAFKA_SECURITY_PROTOCOL: 'SASL_PLAINTEXT',
+          KAFKA_SASL_MECHANISM: 'SCRAM-SHA-512',
+          KAFKA_USERNAME: 'admin',
+          ...secrets,
         },
       });
       const config = existsSync(join(dir, 'runtime', 'server.properties')) ? readFileSync(join(dir, 'runtime', 'server.properties'), 'utf8') : '';
@@ -659,7 +673,8 @@ describe('start script', () => {
     expect(config).not.toMatch(/@NODE_ID@|@POD_NAME@/);
     const runtime = join(dir, 'runtime', 'server.properties');
     expect(calls).toEqual([
-      `kafka-storage.sh format --cluster-id MkU3OEVBNTcwNTJENDM2Qk --config ${runtime} --ignore-formatted`,
+      `kafka-storage.sh format --cluster-id MkU3OEVBNTcwNTJENDM2Qk --config ${runtime} --ignore-formatted`
+        + ' --add-scram SCRAM-SHA-512=[name=admin,password=Adm1nPw] --add-scram SCRAM-SHA-512=[name=broker,password=Br0kerPw]',
       `kafka-server-start.sh ${runtime}`,
     ]);
   });

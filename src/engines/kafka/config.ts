@@ -7,6 +7,23 @@ import { configSettings, renderSettings } from '../config-overrides';
 export const BROKER_PORT = 9092;
 /** Port of the controller listener (the KRaft quorum). */
 export const CONTROLLER_PORT = 9093;
+/** Port of the plaintext client listener that `tls.allowPlaintext` keeps beside the TLS one. */
+export const PLAINTEXT_CLIENT_PORT = 9094;
+/** The SASL mechanism of clients and brokers. */
+export const SCRAM_MECHANISM = 'SCRAM-SHA-512';
+/** The SCRAM user of clients (the administrative user), created at format time. */
+export const ADMIN_USER = 'admin';
+/** The SCRAM user brokers authenticate to each other with, created at format time. */
+export const INTER_BROKER_USER = 'broker';
+/** The SASL/PLAIN user of the controller listener without TLS (controllers cannot use SCRAM). */
+export const CONTROLLER_USER = 'controller';
+/** Where the start script composes the PEM keystore (key and chain) from the mounted TLS Secret. */
+export const KEYSTORE_FILE = '/etc/kafka/runtime/keystore.pem';
+/** The mounted CA (the same path as TLS_CA_FILE of tls-kit). */
+export const TRUSTSTORE_FILE = '/etc/tls/ca.crt';
+/** Placeholders the start script replaces with passwords read from the environment (never in the ConfigMap). */
+export const INTER_BROKER_PASSWORD_PLACEHOLDER = '@INTER_BROKER_PASSWORD@';
+export const CONTROLLER_PASSWORD_PLACEHOLDER = '@CONTROLLER_PASSWORD@';
 /** Node ids of dedicated controllers start here, so they never collide with broker ids. */
 export const CONTROLLER_ID_OFFSET = 1000;
 /** Where the data volume is mounted. */
@@ -50,6 +67,92 @@ export interface ServerConfigInput {
   readonly brokers: number;
   /** User overrides; they win. */
   readonly overrides: { [key: string]: string };
+  /** Authentication and encryption of the listeners. */
+  readonly security: KafkaSecurity;
+}
+
+/** How the listeners are secured. */
+export interface KafkaSecurity {
+  /** SASL/SCRAM for clients and brokers, and SASL/PLAIN (without TLS) on the controller listener. */
+  readonly sasl: boolean;
+  /** TLS on every listener; the controller listener with mutual TLS. */
+  readonly tls: boolean;
+  /** With TLS: a plaintext client listener on PLAINTEXT_CLIENT_PORT beside the TLS one. */
+  readonly plaintextClients: boolean;
+}
+
+/** The protocol clients use on the broker listener. */
+export function clientProtocol(security: KafkaSecurity): string {
+  return `${security.sasl ? 'SASL_' : ''}${security.tls ? 'SSL' : 'PLAINTEXT'}`;
+}
+
+/**
+ * The listener settings of one role: the broker listener (clients and replication) with SCRAM, the
+ * controller listener with mutual TLS or, without TLS, SASL/PLAIN (KRaft controllers cannot check
+ * SCRAM: those credentials live in the metadata log they serve), and with TLS the PEM keystore that
+ * the start script composes. Passwords are placeholders the start script fills in from the Secret.
+ */
+export function securitySettings(input: { role: NodeRole; podDomain: string; security: KafkaSecurity }): { [key: string]: string } {
+  const { role, security } = input;
+  const isBroker = role !== NodeRole.CONTROLLER;
+  const isController = role !== NodeRole.BROKER;
+  const plain = isBroker && security.tls && security.plaintextClients;
+  const controllerProtocol = security.tls ? 'SSL' : (security.sasl ? 'SASL_PLAINTEXT' : 'PLAINTEXT');
+  const map = [`CONTROLLER:${controllerProtocol}`];
+  const settings: { [key: string]: string } = {};
+  if (isBroker) {
+    const listeners = [`BROKER://:${BROKER_PORT}`];
+    if (isController) { listeners.push(`CONTROLLER://:${CONTROLLER_PORT}`); }
+    const advertised = [`BROKER://${POD_NAME_PLACEHOLDER}.${input.podDomain}:${BROKER_PORT}`];
+    map.unshift(`BROKER:${clientProtocol(security)}`);
+    if (plain) {
+      listeners.push(`CLIENT_PLAINTEXT://:${PLAINTEXT_CLIENT_PORT}`);
+      advertised.push(`CLIENT_PLAINTEXT://${POD_NAME_PLACEHOLDER}.${input.podDomain}:${PLAINTEXT_CLIENT_PORT}`);
+      map.push(`CLIENT_PLAINTEXT:${security.sasl ? 'SASL_PLAINTEXT' : 'PLAINTEXT'}`);
+    }
+    Object.assign(settings, {
+      'listeners': listeners.join(','),
+      // Only the client listeners are advertised: clients and other brokers reach each pod by its stable DNS name.
+      'advertised.listeners': advertised.join(','),
+      'inter.broker.listener.name': 'BROKER',
+    });
+  } else {
+    settings.listeners = `CONTROLLER://:${CONTROLLER_PORT}`;
+  }
+  settings['listener.security.protocol.map'] = map.join(',');
+  if (security.sasl) {
+    if (isBroker) {
+      Object.assign(settings, {
+        'sasl.enabled.mechanisms': SCRAM_MECHANISM,
+        'sasl.mechanism.inter.broker.protocol': SCRAM_MECHANISM,
+        // The broker listener's login: what this broker presents to the others.
+        'listener.name.broker.scram-sha-512.sasl.jaas.config':
+          `org.apache.kafka.common.security.scram.ScramLoginModule required username="${INTER_BROKER_USER}" password="${INTER_BROKER_PASSWORD_PLACEHOLDER}";`,
+      });
+    }
+    if (!security.tls) {
+      // Server side on the controllers, client side on the brokers: one user, its password from the Secret.
+      Object.assign(settings, {
+        'sasl.mechanism.controller.protocol': 'PLAIN',
+        'listener.name.controller.sasl.enabled.mechanisms': 'PLAIN',
+        'listener.name.controller.plain.sasl.jaas.config':
+          `org.apache.kafka.common.security.plain.PlainLoginModule required username="${CONTROLLER_USER}" password="${CONTROLLER_PASSWORD_PLACEHOLDER}" user_${CONTROLLER_USER}="${CONTROLLER_PASSWORD_PLACEHOLDER}";`,
+      });
+    }
+  }
+  if (security.tls) {
+    Object.assign(settings, {
+      'ssl.keystore.type': 'PEM',
+      'ssl.keystore.location': KEYSTORE_FILE,
+      'ssl.truststore.type': 'PEM',
+      'ssl.truststore.location': TRUSTSTORE_FILE,
+      // Kafka's default, stated: every peer's certificate must name the host it was reached by.
+      'ssl.endpoint.identification.algorithm': 'https',
+      // Controllers admit only members that present a certificate of the CA.
+      'listener.name.controller.ssl.client.auth': 'required',
+    });
+  }
+  return settings;
 }
 
 /**
@@ -76,28 +179,11 @@ export function renderServerProperties(scope: IConstruct, input: ServerConfigInp
     'controller.listener.names': 'CONTROLLER',
     'log.dirs': LOG_DIRS,
   };
-  const isBroker = input.role !== NodeRole.CONTROLLER;
-  const isController = input.role !== NodeRole.BROKER;
   // Durability on every node: in KRaft the controllers apply some of these (the default replication
   // factor of new topics, unclean leader election, min.insync.replicas for eligible leaders) and the
   // brokers others (acks=all, internal topics). Unused ones are ignored by a role.
   Object.assign(settings, replicationDefaults(input.brokers));
-  if (isBroker) {
-    Object.assign(settings, {
-      'listeners': isController
-        ? `BROKER://:${BROKER_PORT},CONTROLLER://:${CONTROLLER_PORT}`
-        : `BROKER://:${BROKER_PORT}`,
-      // Only the broker listener is advertised: clients and other brokers reach each pod by its stable DNS name.
-      'advertised.listeners': `BROKER://${POD_NAME_PLACEHOLDER}.${input.podDomain}:${BROKER_PORT}`,
-      'inter.broker.listener.name': 'BROKER',
-      'listener.security.protocol.map': 'BROKER:PLAINTEXT,CONTROLLER:PLAINTEXT',
-    });
-  } else {
-    Object.assign(settings, {
-      'listeners': `CONTROLLER://:${CONTROLLER_PORT}`,
-      'listener.security.protocol.map': 'CONTROLLER:PLAINTEXT',
-    });
-  }
+  Object.assign(settings, securitySettings(input));
   for (const [key, value] of Object.entries(input.overrides)) {
     checkProperty(scope, key, value);
     settings[key] = value;

@@ -4,8 +4,9 @@ import * as kplus from 'cdk8s-plus-27';
 import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import {
-  BROKER_PORT, brokerOnlyOverrides, CONTROLLER_ID_OFFSET, CONTROLLER_PORT, DATA_MOUNT, deriveClusterId, NodeRole,
-  renderServerProperties, requireBrokersFor, requireClusterId, validateConfig,
+  ADMIN_USER, BROKER_PORT, brokerOnlyOverrides, clientProtocol, CONTROLLER_ID_OFFSET, CONTROLLER_PORT, DATA_MOUNT, deriveClusterId,
+  KafkaSecurity, NodeRole, PLAINTEXT_CLIENT_PORT, renderServerProperties, requireBrokersFor, requireClusterId, SCRAM_MECHANISM, TRUSTSTORE_FILE,
+  validateConfig,
 } from './config';
 import { KafkaVersion } from './kafka-version';
 import { KAFKA_JMX_RULES } from './metrics';
@@ -17,20 +18,62 @@ import { kubeVolume } from '../../private/k8s';
 import { hardened, podSecurityContext, secureContainer } from '../../private/pod';
 import { NetworkPeer } from '../../workload/network-peer';
 import { PodManagementPolicy, StatefulWorkload } from '../../workload/stateful-workload';
+import { Credentials } from '../credentials';
 import { EngineProps, EngineResources, EngineStorage } from '../engine';
 import { EngineBase, EngineDefinition } from '../engine-base';
-import { EngineConnection } from '../engine-connection';
+import { ConnectionEnvOptions, EngineConnection } from '../engine-connection';
 import { engineResources, jvmHeapMiB, memoryMiB } from '../engine-kit';
 import { jobLabels } from '../job-kit';
 import { JmxExporterAgent } from '../metrics';
 import { grantScaleDownCheck, SCALE_DOWN_CHECK_SCRIPT } from '../scale-down';
 
-/** How a client reaches a {@link Kafka} cluster: the shared core plus `bootstrap.servers`. */
+/**
+ * How a client reaches a {@link Kafka} cluster: the shared core, `bootstrap.servers` and, with
+ * SASL (the default), the user, the Secret of its password and a ready-made JAAS setting.
+ */
 export interface KafkaConnection extends EngineConnection {
   /** `bootstrap.servers` for clients: `<name>.<namespace>.svc.<domain>:9092`. */
   readonly bootstrapServers: string;
   /** Name of the bootstrap Service. */
   readonly serviceName: string;
+  /** The client's `security.protocol`: `SASL_SSL`, `SASL_PLAINTEXT`, or without SASL `SSL` or `PLAINTEXT`. */
+  readonly securityProtocol: string;
+  /**
+   * The client's `sasl.mechanism`: `SCRAM-SHA-512`.
+   * @default - none: SASL is off (`saslAuthentication: false`)
+   */
+  readonly saslMechanism?: string;
+  /**
+   * The SCRAM user clients connect as (the administrative user: create your apps' own users with kafka-configs).
+   * @default - none: SASL is off
+   */
+  readonly username?: string;
+  /**
+   * Name of the Secret that holds the user's password.
+   * @default - none: SASL is off
+   */
+  readonly secretName?: string;
+  /**
+   * Key of the password in that Secret.
+   * @default - none: SASL is off
+   */
+  readonly passwordKey?: string;
+  /**
+   * The environment variable that `saslJaasConfig` expects the password in (`connectionEnv()`
+   * defines it from the Secret before the variable that holds the JAAS setting).
+   * @default - none: SASL is off
+   */
+  readonly passwordVariable?: string;
+  /**
+   * A ready-made `sasl.jaas.config` with `$(<passwordVariable>)` in place of the password (never the password itself).
+   * @default - none: SASL is off
+   */
+  readonly saslJaasConfig?: string;
+  /**
+   * With `tls.allowPlaintext`: `bootstrap.servers` of the plaintext client listener (port 9094).
+   * @default - none: every client listener has TLS, or there is no TLS
+   */
+  readonly plaintextBootstrapServers?: string;
 }
 
 /** Properties of a {@link Kafka} cluster. */
@@ -113,6 +156,22 @@ export interface KafkaProps extends EngineProps {
    * @default JmxExporterAgent.bitnami(): copied by an init container from a pinned image
    */
   readonly metricsAgent?: JmxExporterAgent;
+  /**
+   * Passwords of the SCRAM users (`password`: the client user `admin`; `inter-broker-password`:
+   * the user `broker` brokers authenticate to each other with; `controller-password`: the SASL/PLAIN
+   * user of the controller listener without TLS).
+   * @default Credentials.generated(): a Secret `<name>-credentials` made in the cluster on first install
+   */
+  readonly credentials?: Credentials;
+  /**
+   * SASL authentication: SCRAM-SHA-512 for clients and between brokers, and on the controller
+   * listener mutual TLS (with `tls`) or SASL/PLAIN. `false` keeps the listeners as releases before
+   * it had them (PLAINTEXT, or SSL with `tls`): anyone who reaches port 9092 may read and write
+   * every topic. Only for turning it on in an existing cluster (docs/engines/kafka.md, "TLS and authentication").
+   * @see https://kafka.apache.org/documentation/#security_sasl_scram
+   * @default true
+   */
+  readonly saslAuthentication?: boolean;
 }
 
 const CONTROLLER_DEFAULTS = { cpu: kplus.Cpu.millis(250), memory: Size.gibibytes(1), storage: Size.gibibytes(5) };
@@ -130,9 +189,21 @@ const LOG_DIR = '/var/log/kafka';
 const JMX_RULES_FILE = 'jmx-exporter.yaml';
 /** Voters beyond this slow every metadata commit and add no useful fault tolerance. */
 const MAX_CONTROLLERS = 9;
+/** The variable `saslJaasConfig` refers to, as `connectionEnv()` names it by default. */
+const PASSWORD_VARIABLE = 'KAFKA_PASSWORD';
+/** Where the drain Job finds the CA (only the CA of the TLS Secret is mounted there). */
+const JOB_CA_DIR = '/etc/kafka/ca';
 
 const DEFINITION: EngineDefinition = {
-  engine: { name: 'kafka', displayName: 'Kafka', image: 'apache/kafka', imageUser: KAFKA_UID, pkcs8KeysOnly: true, clientPorts: [BROKER_PORT] },
+  engine: {
+    name: 'kafka',
+    displayName: 'Kafka',
+    image: 'apache/kafka',
+    imageUser: KAFKA_UID,
+    pkcs8KeysOnly: true,
+    clientPorts: [BROKER_PORT],
+    credentialKeys: ['password', 'inter-broker-password', 'controller-password'],
+  },
   // KRaft without ZooKeeper since 3.3; the official apache/kafka images start at 3.7.
   versions: { defaultVersion: KafkaVersion.V4_4, oldest: '3.7', newest: '4', majorParts: 2, fullParts: 3 },
   // A broker: 1 CPU, 2 GiB of memory (a 1 GiB heap, the rest page cache), 20 GiB of disk, and 180 s
@@ -166,6 +237,8 @@ export class Kafka extends EngineBase {
   public readonly drainJob?: k8s.KubeJob;
   /** The Role that lets each broker read its StatefulSet's replica count when it stops (is it being scaled away?). */
   public readonly scaleDownRole: k8s.KubeRole;
+  /** How the listeners are secured. */
+  private readonly security: KafkaSecurity;
 
   constructor(scope: Construct, id: string, props: KafkaProps = {}) {
     super(scope, id, props, DEFINITION);
@@ -179,7 +252,17 @@ export class Kafka extends EngineBase {
       controllerResources: 'object',
       metrics: 'boolean',
       metricsAgent: 'checked-elsewhere',
+      saslAuthentication: 'boolean',
     });
+    const sasl = props.saslAuthentication ?? true;
+    this.security = { sasl, tls: this._tls !== undefined, plaintextClients: this._tls?.allowPlaintext ?? false };
+    if (!sasl) {
+      warn(this, `'saslAuthentication' is false: any client that reaches port ${BROKER_PORT} may read, write and delete every topic. Keep it only while turning authentication on (docs/engines/kafka.md, "TLS and authentication")`);
+    }
+    if (this.security.plaintextClients) {
+      // Admitted by allowFrom and served by the Service like the TLS listener.
+      this.clientPorts.push(PLAINTEXT_CLIENT_PORT);
+    }
     if (props.metricsAgent !== undefined && !props.metrics) {
       invalid(this, 'metricsAgent', "has no effect without 'metrics: true': set metrics or leave metricsAgent out");
     }
@@ -248,12 +331,13 @@ export class Kafka extends EngineBase {
     };
     this._addConfigMap('Scripts', '-scripts', scripts);
     const brokerRole = controllers === undefined ? NodeRole.COMBINED : NodeRole.BROKER;
-    const brokerProperties = renderServerProperties(this, { role: brokerRole, voters, podDomain: podDomain(name), brokers, overrides });
+    const security = this.security;
+    const brokerProperties = renderServerProperties(this, { role: brokerRole, voters, podDomain: podDomain(name), brokers, overrides, security });
     // Combined mode: the ordinals above the voters run as brokers only, from their own template. It
     // is rendered whatever `brokers` is, so that adding brokers changes no ConfigMap and rolls no pod.
     const brokerOnlyProperties = controllers === undefined
       ? renderServerProperties(this, {
-        role: NodeRole.BROKER, voters, podDomain: podDomain(name), brokers, overrides: brokerOnlyOverrides(overrides),
+        role: NodeRole.BROKER, voters, podDomain: podDomain(name), brokers, overrides: brokerOnlyOverrides(overrides), security,
       })
       : undefined;
     const configMap = this._addConfigMap('Config', '-config', {
@@ -271,7 +355,7 @@ export class Kafka extends EngineBase {
 
     if (controllers !== undefined) {
       const controllerProperties = renderServerProperties(this, {
-        role: NodeRole.CONTROLLER, voters, podDomain: podDomain(controllerName), brokers, overrides,
+        role: NodeRole.CONTROLLER, voters, podDomain: podDomain(controllerName), brokers, overrides, security,
       });
       this.controllerConfigMap = this._addConfigMap('ControllerConfig', '-controller-config', { 'server.properties': controllerProperties, ...rules }, 'controller');
       const resources = engineResources(this, props.controllerResources, CONTROLLER_DEFAULTS, 'controllerResources');
@@ -323,17 +407,60 @@ export class Kafka extends EngineBase {
     });
     this._addService('Service', {
       name,
-      ports: [{ name: 'broker', port: BROKER_PORT, targetPort: BROKER_PORT }],
+      ports: [
+        { name: 'broker', port: BROKER_PORT, targetPort: BROKER_PORT },
+        ...(security.plaintextClients ? [{ name: 'plaintext', port: PLAINTEXT_CLIENT_PORT, targetPort: PLAINTEXT_CLIENT_PORT }] : []),
+      ],
     });
+    this._generateCredentials();
 
     const host = this._dns.service(name);
     const bootstrapServers = `${host}:${BROKER_PORT}`;
-    this.connection = this._connect<KafkaConnection>({ host, port: BROKER_PORT, bootstrapServers, serviceName: name },
-      { BOOTSTRAP_SERVERS: bootstrapServers });
+    const securityProtocol = clientProtocol(security);
+    const credentials = this._credentials!;
+    const saslParts = sasl ? {
+      saslMechanism: SCRAM_MECHANISM,
+      username: ADMIN_USER,
+      secretName: credentials.secretName,
+      passwordKey: credentials.key('password'),
+      passwordVariable: PASSWORD_VARIABLE,
+      saslJaasConfig: jaasConfig(`$(${PASSWORD_VARIABLE})`),
+    } : {};
+    const plaintextBootstrapServers = security.plaintextClients ? `${host}:${PLAINTEXT_CLIENT_PORT}` : undefined;
+    const tls = this._connectionTls();
+    this.connection = this._connect<KafkaConnection>({
+      host,
+      port: BROKER_PORT,
+      bootstrapServers,
+      serviceName: name,
+      securityProtocol,
+      ...saslParts,
+      ...(plaintextBootstrapServers ? { plaintextBootstrapServers } : {}),
+    }, {
+      BOOTSTRAP_SERVERS: bootstrapServers,
+      SECURITY_PROTOCOL: securityProtocol,
+      ...(sasl ? { SASL_MECHANISM: SCRAM_MECHANISM } : {}),
+      ...(tls ? { SSL_TRUSTSTORE_TYPE: 'PEM', SSL_TRUSTSTORE_LOCATION: tls.caFile } : {}),
+      ...(plaintextBootstrapServers ? { PLAINTEXT_BOOTSTRAP_SERVERS: plaintextBootstrapServers } : {}),
+    });
     if (draining.length > 0) {
       const keep = range(brokers).filter((i) => !draining.includes(i));
       this.drainJob = this.addDrainJob(bootstrapServers, keep, draining);
     }
+  }
+
+  /**
+   * The connection as environment variables: those of every engine (`KAFKA_HOST`, `KAFKA_PORT`,
+   * `KAFKA_USERNAME`, `KAFKA_PASSWORD` from the Secret, `KAFKA_TLS`, `KAFKA_CA_FILE`) and Kafka's
+   * own: `KAFKA_BOOTSTRAP_SERVERS`, `KAFKA_SECURITY_PROTOCOL`, `KAFKA_SASL_MECHANISM`,
+   * `KAFKA_SSL_TRUSTSTORE_TYPE` and `KAFKA_SSL_TRUSTSTORE_LOCATION` (with TLS), and last
+   * `KAFKA_SASL_JAAS_CONFIG`, which refers to the password variable (Kubernetes expands it).
+   */
+  public connectionEnv(options: ConnectionEnvOptions = {}): k8s.EnvVar[] {
+    const env = super.connectionEnv(options);
+    if (!this.security.sasl) { return env; }
+    const prefix = options.prefix ?? 'KAFKA';
+    return [...env, { name: `${prefix}_SASL_JAAS_CONFIG`, value: jaasConfig(`$(${prefix}_PASSWORD)`) }];
   }
 
   /**
@@ -373,12 +500,16 @@ export class Kafka extends EngineBase {
   private addDrainJob(bootstrapServers: string, keep: number[], drain: number[]): k8s.KubeJob {
     const scope = new Construct(this, 'Drain');
     const args = ['--bootstrap-server', bootstrapServers, '--keep', keep.join(','), '--drain', drain.join(',')];
-    const hash = createHash('sha256').update(JSON.stringify([this.image, args, DRAIN_SCRIPT])).digest('hex').slice(0, 8);
+    const hash = createHash('sha256').update(JSON.stringify([this.image, args, DRAIN_SCRIPT, this.security])).digest('hex').slice(0, 8);
     // Job names reach the job-name label (63 characters): `<name, at most 46>-drain-<8>`.
     const jobName = `${this.name.slice(0, 46).replace(/-+$/, '')}-drain-${hash}`;
     const labels = jobLabels('kafka-drain', 'drain', this.name);
     const tmp = kplus.Volume.fromEmptyDir(scope, 'tmp', 'tmp', { sizeLimit: Size.mebibytes(64) });
     const scriptsVolume = kplus.Volume.fromConfigMap(scope, 'scripts', this.scriptsConfigMap, { name: 'scripts', defaultMode: 0o555 });
+    // With TLS, only the CA of the servers' Secret: the Job has no business with their key.
+    const caVolume = this._tls ? kplus.Volume.fromSecret(scope, 'ca', kplus.Secret.fromSecretName(scope, 'TlsSecret', this._tls.secretName), {
+      name: 'ca', items: { 'ca.crt': { path: 'ca.crt' } },
+    }) : undefined;
     const container = secureContainer({
       name: 'drain',
       image: this.image,
@@ -387,12 +518,16 @@ export class Kafka extends EngineBase {
         // The admin tools' JVM: a small heap, logs to the console (the root filesystem is read-only).
         KAFKA_HEAP_OPTS: kplus.EnvValue.fromValue('-Xms64m -Xmx256m'),
         LOG_DIR: kplus.EnvValue.fromValue('/tmp/logs'),
+        ...this.clientEnv(`${JOB_CA_DIR}/ca.crt`),
       },
       resources: {
         cpu: { request: kplus.Cpu.millis(100), limit: kplus.Cpu.millis(1000) },
         memory: { request: Size.mebibytes(512), limit: Size.mebibytes(512) },
       },
-      volumeMounts: [{ volume: scriptsVolume, path: SCRIPTS_MOUNT, readOnly: true }, { volume: tmp, path: '/tmp' }],
+      volumeMounts: [
+        { volume: scriptsVolume, path: SCRIPTS_MOUNT, readOnly: true }, { volume: tmp, path: '/tmp' },
+        ...(caVolume ? [{ volume: caVolume, path: JOB_CA_DIR, readOnly: true }] : []),
+      ],
     });
     const job = new k8s.KubeJob(scope, 'Job', {
       metadata: { name: jobName, labels },
@@ -407,7 +542,7 @@ export class Kafka extends EngineBase {
             automountServiceAccountToken: false,
             securityContext: podSecurityContext(this._definition.engine.imageUser, this._definition.engine.imageUser),
             containers: [hardened(container)],
-            volumes: [kubeVolume(scriptsVolume), kubeVolume(tmp)],
+            volumes: [kubeVolume(scriptsVolume), kubeVolume(tmp), ...(caVolume ? [kubeVolume(caVolume)] : [])],
           },
         },
       },
@@ -415,6 +550,20 @@ export class Kafka extends EngineBase {
     denyIngress(scope, jobName, labels);
     this.allowFrom(NetworkPeer.fromApiObject(job));
     return job;
+  }
+
+  /** What write_client_config reads: how the admin tools in the pods and the drain Job connect. */
+  private clientEnv(caFile: string): { [name: string]: kplus.EnvValue } {
+    const { sasl, tls } = this.security;
+    return {
+      KAFKA_SECURITY_PROTOCOL: kplus.EnvValue.fromValue(clientProtocol(this.security)),
+      ...(sasl ? {
+        KAFKA_SASL_MECHANISM: kplus.EnvValue.fromValue(SCRAM_MECHANISM),
+        KAFKA_USERNAME: kplus.EnvValue.fromValue(ADMIN_USER),
+        KAFKA_PASSWORD: this._credentials!.env('password'),
+      } : {}),
+      ...(tls ? { KAFKA_CA_FILE: kplus.EnvValue.fromValue(caFile) } : {}),
+    };
   }
 
   /** The containers of one set's pods: the server and, with metrics, the copy of the JMX exporter's jar. */
@@ -457,6 +606,7 @@ export class Kafka extends EngineBase {
     const ports: kplus.ContainerPort[] = [];
     if (options.role !== NodeRole.CONTROLLER) { ports.push({ name: 'broker', number: BROKER_PORT }); }
     if (options.role !== NodeRole.BROKER) { ports.push({ name: 'controller', number: CONTROLLER_PORT }); }
+    if (options.role !== NodeRole.CONTROLLER && this.security.plaintextClients) { ports.push({ name: 'plaintext', number: PLAINTEXT_CLIENT_PORT }); }
     const isBroker = options.role !== NodeRole.CONTROLLER;
     // The stop hook may wait for a drain while the grace period lasts, keeping a minute for the controlled shutdown.
     const preStopWait = Math.max(0, this._terminationGracePeriod.toSeconds() - 60);
@@ -475,6 +625,13 @@ export class Kafka extends EngineBase {
         LOG_DIR: kplus.EnvValue.fromValue(LOG_DIR),
         ...(options.voters === undefined ? {} : { KAFKA_VOTERS: kplus.EnvValue.fromValue(String(options.voters)) }),
         ...(isBroker ? { KAFKA_PRESTOP_WAIT_SECONDS: kplus.EnvValue.fromValue(String(preStopWait)) } : {}),
+        // The admin tools' client.properties (and the TLS reload), from the Secret and the mounted CA.
+        ...this.clientEnv(TRUSTSTORE_FILE),
+        // The SCRAM users' passwords even with saslAuthentication false: a new cluster gets its users at
+        // format time, and an existing one's are created from here before SASL is turned on (the docs).
+        KAFKA_PASSWORD: this._credentials!.env('password'),
+        KAFKA_INTER_BROKER_PASSWORD: this._credentials!.env('inter-broker-password'),
+        ...(this.security.sasl && !this.security.tls ? { KAFKA_CONTROLLER_PASSWORD: this._credentials!.env('controller-password') } : {}),
       },
       lifecycle: isBroker ? { preStop: kplus.Handler.fromCommand(['/bin/sh', `${SCRIPTS_MOUNT}/prestop.sh`]) } : undefined,
       resources: options.resources,
@@ -502,6 +659,11 @@ export class Kafka extends EngineBase {
 
 function tcpProbe(port: number, failureThreshold: number): kplus.Probe {
   return kplus.Probe.fromTcpSocket({ port, periodSeconds: Duration.seconds(10), timeoutSeconds: Duration.seconds(5), failureThreshold });
+}
+
+/** A client's `sasl.jaas.config` for the SCRAM user, with `password` as given (a variable reference). */
+function jaasConfig(password: string): string {
+  return `org.apache.kafka.common.security.scram.ScramLoginModule required username="${ADMIN_USER}" password="${password}";`;
 }
 
 function range(n: number): number[] {

@@ -1,4 +1,50 @@
 import { SCALE_DOWN_CHECK_FUNCTION, SCALED_AWAY } from '../scale-down';
+import { TLS_CA_FILE, TLS_CERT_FILE, TLS_DIR, TLS_KEY_FILE, TLS_WATCH_FUNCTION } from '../tls-kit';
+import { ADMIN_USER, BROKER_PORT, CONTROLLER_PASSWORD_PLACEHOLDER, CONTROLLER_PORT, INTER_BROKER_PASSWORD_PLACEHOLDER, INTER_BROKER_USER, SCRAM_MECHANISM } from './config';
+
+/**
+ * POSIX sh functions shared by the start script and the drain Job:
+ *   check_password NAME VALUE  refuses a password that the SASL settings cannot carry
+ *   write_client_config FILE   the admin tools' client settings (`--command-config`), from the
+ *                              variables connectionEnv() gives apps: KAFKA_SECURITY_PROTOCOL,
+ *                              KAFKA_SASL_MECHANISM, KAFKA_USERNAME, KAFKA_PASSWORD, KAFKA_CA_FILE.
+ * The passwords go through the shell's builtins only: never on a command line (ps shows those).
+ */
+export const CLIENT_CONFIG_FUNCTIONS = `# Passwords sit inside double quotes in JAAS settings and inside
+# [name=...,password=...] at format time: these characters break them.
+check_password() {
+  case "$2" in
+    '')
+      echo "kafka: $1 is empty: the credentials Secret lacks it" >&2
+      return 1 ;;
+    *[][\\\\\\",[:space:]]*)
+      echo "kafka: $1 has a character that Kafka's SASL settings cannot" \\
+        "carry (a backslash, double quote, comma, bracket or white space):" \\
+        "use another password" >&2
+      return 1 ;;
+  esac
+}
+
+write_client_config() {
+  protocol="\${KAFKA_SECURITY_PROTOCOL:-PLAINTEXT}"
+  (
+    umask 077
+    echo "security.protocol=$protocol"
+    case "$protocol" in
+      SASL_*)
+        check_password KAFKA_PASSWORD "\${KAFKA_PASSWORD:-}" || exit 1
+        echo "sasl.mechanism=\${KAFKA_SASL_MECHANISM:-${SCRAM_MECHANISM}}"
+        printf '%s%s%s%s%s\\n' 'sasl.jaas.config=org.apache.kafka.common.' \\
+          'security.scram.ScramLoginModule required username="' \\
+          "\${KAFKA_USERNAME:-${ADMIN_USER}}" '" password="' "$KAFKA_PASSWORD\\";" ;;
+    esac
+    case "$protocol" in
+      *SSL)
+        echo "ssl.truststore.type=PEM"
+        echo "ssl.truststore.location=\${KAFKA_CA_FILE:-${TLS_CA_FILE}}" ;;
+    esac
+  ) > "$1.tmp" && mv "$1.tmp" "$1"
+}`;
 
 /*
  * The bootstrap script of every Kafka pod, shipped as a TypeScript string so that it is part of the
@@ -14,6 +60,15 @@ import { SCALE_DOWN_CHECK_FUNCTION, SCALED_AWAY } from '../scale-down';
  *   KAFKA_CONFIG_TEMPLATE, KAFKA_CONFIG, KAFKA_HOME: paths (defaults below)
  *   KAFKA_VOTERS         combined mode: ordinals below it are broker+controller voters (the template);
  *                        the others are brokers only (KAFKA_BROKER_CONFIG_TEMPLATE)
+ *   KAFKA_PASSWORD, KAFKA_INTER_BROKER_PASSWORD, KAFKA_CONTROLLER_PASSWORD (from the Secret):
+ *                        SASL on: filled into this pod's config; the SCRAM users of a new cluster are
+ *                        created at format time; KAFKA_USERNAME and the others of write_client_config
+ *                        make client.properties beside the config, for the admin tools
+ *   KAFKA_LOCAL_BOOTSTRAP, KAFKA_LOCAL_CONTROLLER where the TLS reload reaches this node
+ *                        (localhost:9092; a dedicated controller: localhost:9093)
+ * With TLS (ssl.keystore.location in the template) it composes the PEM keystore from /etc/tls,
+ * refusing a key that is not unencrypted PKCS#8, and reloads it on the broker listener when
+ * cert-manager renews the certificate.
  */
 export const START_SCRIPT = `#!/bin/sh
 # Starts one Kafka node (KRaft): renders this pod's server.properties
@@ -46,11 +101,104 @@ if [ -n "$voters" ] && [ "$ordinal" -ge "$voters" ]; then
   echo "start: ordinal $ordinal >= $voters voters: broker only"
 fi
 
+${CLIENT_CONFIG_FUNCTIONS}
+
+# The passwords from the Secret go into this pod's config through
+# awk's ENVIRON, never on a command line; the file is the server's own.
+umask 077
+if grep -q '${INTER_BROKER_PASSWORD_PLACEHOLDER}' "$template"; then
+  check_password KAFKA_INTER_BROKER_PASSWORD \\
+    "\${KAFKA_INTER_BROKER_PASSWORD:-}" || exit 1
+fi
+if grep -q '${CONTROLLER_PASSWORD_PLACEHOLDER}' "$template"; then
+  check_password KAFKA_CONTROLLER_PASSWORD \\
+    "\${KAFKA_CONTROLLER_PASSWORD:-}" || exit 1
+fi
+# shellcheck disable=SC2016 # an awk program: awk expands it, not sh
+fill_awk='
+function put(line, name, value,   out, i) {
+  out = ""
+  while ((i = index(line, name)) > 0) {
+    out = out substr(line, 1, i - 1) value
+    line = substr(line, i + length(name))
+  }
+  return out line
+}
+{
+  $0 = put($0, "${INTER_BROKER_PASSWORD_PLACEHOLDER}", ENVIRON["KAFKA_INTER_BROKER_PASSWORD"])
+  print put($0, "${CONTROLLER_PASSWORD_PLACEHOLDER}", ENVIRON["KAFKA_CONTROLLER_PASSWORD"])
+}'
 mkdir -p "$(dirname "$config")"
-sed -e "s/@NODE_ID@/$node_id/g" -e "s/@POD_NAME@/$pod/g" \\
-  "$template" > "$config.tmp"
+sed -e "s/@NODE_ID@/$node_id/g" -e "s/@POD_NAME@/$pod/g" "$template" \\
+  | awk "$fill_awk" > "$config.tmp"
 mv "$config.tmp" "$config"
 echo "start: node.id=$node_id pod=$pod cluster.id=$cluster_id"
+client_config="$(dirname "$config")/client.properties"
+write_client_config "$client_config" || exit 1
+setting() { sed -n "s/^$1=//p" "$config" | tail -n 1; }
+
+# TLS: Kafka's PEM keystore is one file with the unencrypted PKCS#8 key
+# and the certificate chain, composed here from the mounted Secret.
+keystore="$(setting 'ssl\\.keystore\\.location')"
+compose_keystore() {
+  if grep -qE 'BEGIN (RSA |EC |DSA |ENCRYPTED )PRIVATE KEY' ${TLS_KEY_FILE}; then
+    echo "start: ${TLS_KEY_FILE} is not an unencrypted PKCS#8 key" \\
+      "(it has '$(grep -m 1 -oE 'BEGIN [A-Z ]*PRIVATE KEY' ${TLS_KEY_FILE})')," \\
+      "and Kafka's PEM keystore reads no other: convert it with" \\
+      "'openssl pkcs8 -topk8 -nocrypt', or set the cert-manager" \\
+      "Certificate's privateKey.encoding to PKCS8" >&2
+    return 1
+  fi
+  if ! grep -q 'BEGIN PRIVATE KEY' ${TLS_KEY_FILE}; then
+    echo "start: ${TLS_KEY_FILE} holds no PEM private key" >&2
+    return 1
+  fi
+  cat ${TLS_KEY_FILE} ${TLS_CERT_FILE} > "$keystore.tmp" || return 1
+  mv "$keystore.tmp" "$keystore"
+}
+
+# A renewed certificate: a new keystore file, and the broker listener
+# told to read it again (Kafka reloads a keystore whose file changed when
+# its location is set again, without a restart).
+reload_tls() {
+  compose_keystore || return 1
+  "$kafka_home/bin/kafka-configs.sh" \\
+    --bootstrap-server "\${KAFKA_LOCAL_BOOTSTRAP:-localhost:${BROKER_PORT}}" \\
+    --command-config "$client_config" --entity-type brokers \\
+    --entity-name "$node_id" --alter \\
+    --add-config "listener.name.broker.ssl.keystore.location=$keystore"
+}
+
+# A dedicated controller has no broker listener: its own listener is
+# told through the controllers' admin API, with mutual TLS as this node.
+reload_controller_tls() {
+  compose_keystore || return 1
+  (
+    umask 077
+    echo "security.protocol=SSL"
+    echo "ssl.keystore.type=PEM"
+    echo "ssl.keystore.location=$keystore"
+    echo "ssl.truststore.type=PEM"
+    echo "ssl.truststore.location=$(setting 'ssl\\.truststore\\.location')"
+  ) > "$controller_client_config"
+  "$kafka_home/bin/kafka-configs.sh" \\
+    --bootstrap-controller "\${KAFKA_LOCAL_CONTROLLER:-localhost:${CONTROLLER_PORT}}" \\
+    --command-config "$controller_client_config" --entity-type brokers \\
+    --entity-name "$node_id" --alter \\
+    --add-config "listener.name.controller.ssl.keystore.location=$keystore"
+}
+controller_client_config="$(dirname "$config")/controller-client.properties"
+
+${TLS_WATCH_FUNCTION}
+
+if [ -n "$keystore" ]; then
+  compose_keystore || exit 1
+  echo "start: TLS keystore composed from ${TLS_DIR}"
+  case "$(setting 'process\\.roles')" in
+    *broker*) tls_watch reload_tls ;;
+    *) tls_watch reload_controller_tls ;;
+  esac
+fi
 
 # Format once: a formatted directory holds meta.properties, and
 # --ignore-formatted makes a second run harmless too. A directory
@@ -62,8 +210,18 @@ if [ -f "$first_dir/meta.properties" ]; then
   echo "start: storage in $first_dir is already formatted"
 else
   echo "start: formatting storage in $log_dirs"
+  # SASL: the SCRAM users of a new cluster are written into its first
+  # metadata (an existing cluster's are made with kafka-configs).
+  if [ -n "\${KAFKA_INTER_BROKER_PASSWORD:-}" ]; then
+    check_password KAFKA_PASSWORD "\${KAFKA_PASSWORD:-}" || exit 1
+    set -- --add-scram \\
+      "${SCRAM_MECHANISM}=[name=\${KAFKA_USERNAME:-${ADMIN_USER}},password=$KAFKA_PASSWORD]" \\
+      --add-scram \\
+      "${SCRAM_MECHANISM}=[name=${INTER_BROKER_USER},password=$KAFKA_INTER_BROKER_PASSWORD]"
+    echo "start: with the SCRAM users \${KAFKA_USERNAME:-${ADMIN_USER}} and ${INTER_BROKER_USER}"
+  fi
   "$kafka_home/bin/kafka-storage.sh" format --cluster-id "$cluster_id" \\
-    --config "$config" --ignore-formatted
+    --config "$config" --ignore-formatted "$@"
 fi
 
 exec "$kafka_home/bin/kafka-server-start.sh" "$config"
@@ -80,7 +238,8 @@ export const SCRIPTS_DIR = '/etc/kafka/scripts';
  *
  *   drain.sh --bootstrap-server HOST:PORT --keep 0,1,2 --drain 3,4
  *
- * Environment: KAFKA_HOME (/opt/kafka), DRAIN_POLL_SECONDS (10), DRAIN_ROUNDS (5: plans made
+ * Environment: KAFKA_SECURITY_PROTOCOL, KAFKA_SASL_MECHANISM, KAFKA_USERNAME, KAFKA_PASSWORD,
+ * KAFKA_CA_FILE (how the admin tools connect), KAFKA_HOME (/opt/kafka), DRAIN_POLL_SECONDS (10), DRAIN_ROUNDS (5: plans made
  * again when partitions appeared on the drained brokers meanwhile), DRAIN_THROTTLE_BYTES (none:
  * the replication throttle in bytes/s while moving, removed at the end).
  */
@@ -112,6 +271,11 @@ throttle="\${DRAIN_THROTTLE_BYTES:-}"
 work="$(mktemp -d "\${TMPDIR:-/tmp}/drain.XXXXXX")"
 trap 'rm -rf "$work"' EXIT
 started="$(date +%s)"
+
+# The admin tools authenticate as the connection's user (the same
+# variables connectionEnv() gives apps), and verify TLS with its CA.
+${CLIENT_CONFIG_FUNCTIONS}
+write_client_config "$work/client.properties" || exit 1
 
 say() { echo "drain: $*"; }
 
@@ -174,7 +338,7 @@ END {
 
 describe() {
   "$bin/kafka-topics.sh" --bootstrap-server "$bootstrap" --describe \\
-    > "$work/describe"
+    --command-config "$work/client.properties" > "$work/describe"
 }
 
 round=1
@@ -202,6 +366,7 @@ while :; do
   say "round $round: moving $(cat "$work/count") partition(s) off brokers $drain to $keep"
   cat "$work/plan.json"
   "$bin/kafka-reassign-partitions.sh" --bootstrap-server "$bootstrap" \\
+    --command-config "$work/client.properties" \\
     --reassignment-json-file "$work/plan.json" --execute --additional \\
     \${throttle:+--throttle "$throttle"}
   moved=$((moved + $(cat "$work/count")))
@@ -209,6 +374,7 @@ while :; do
   # the throttle.
   while :; do
     "$bin/kafka-reassign-partitions.sh" --bootstrap-server "$bootstrap" \\
+      --command-config "$work/client.properties" \\
       --reassignment-json-file "$work/plan.json" --verify > "$work/verify" || true
     if grep -q 'still in progress' "$work/verify"; then
       say "$(grep -c 'still in progress' "$work/verify") partition(s) still moving"

@@ -24,7 +24,12 @@ describe('names, shared with the renderer', () => {
   });
 
   const render = (overrides: { [key: string]: string }) => renderServerProperties(scope(), {
-    role: NodeRole.COMBINED, voters: ['0@events-0:9093'], podDomain: 'events-headless.db.svc.cluster.local', brokers: 3, overrides,
+    role: NodeRole.COMBINED,
+    voters: ['0@events-0:9093'],
+    podDomain: 'events-headless.db.svc.cluster.local',
+    brokers: 3,
+    overrides,
+    security: { sasl: true, tls: false, plaintextClients: false },
   });
 
   test.each([

@@ -8,6 +8,10 @@
 //   produce-until BOOTSTRAP TOPIC FROM STOP FILE  send acks=all records one every 5 ms until the file STOP exists
 //   health  BOOTSTRAP - GONE                   every partition of every topic: a leader, a full ISR, no replica on the ids GONE ("3,4");
 //                                              prints the replicas each broker holds
+//   refused BOOTSTRAP - CONFIG                 a client with the settings in the file CONFIG must be refused: exits 0 when
+//                                              describing the cluster fails (printing why), 1 when it succeeds
+// Every client takes its security settings (security.protocol, SASL, truststore) from the properties
+// file IT_CLIENT_CONFIG when it is set: the client.properties the rendered start script writes.
 // Every wait is bounded; a failure exits non-zero.
 import java.nio.file.*;
 import java.time.Duration;
@@ -33,12 +37,40 @@ public class Check {
       case "create-placed": createPlaced(bootstrap, topic, args[3]); break;
       case "produce-until": produceUntil(bootstrap, topic, Integer.parseInt(args[3]), Paths.get(args[4]), Paths.get(args[5])); break;
       case "health": health(bootstrap, args[3]); break;
+      case "refused": refused(bootstrap, Paths.get(args[3])); break;
       default: throw new IllegalArgumentException("unknown mode " + mode);
     }
   }
 
-  static Admin admin(String bootstrap) {
+  /** The security settings of IT_CLIENT_CONFIG, if set. */
+  static Properties base() throws Exception {
     Properties p = new Properties();
+    String file = System.getenv("IT_CLIENT_CONFIG");
+    if (file != null && !file.isEmpty()) {
+      try (var in = Files.newInputStream(Paths.get(file))) { p.load(in); }
+    }
+    return p;
+  }
+
+  static void refused(String bootstrap, Path config) throws Exception {
+    Properties p = new Properties();
+    try (var in = Files.newInputStream(config)) { p.load(in); }
+    p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    p.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 15000);
+    p.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 5000);
+    long t0 = System.currentTimeMillis();
+    try (Admin admin = Admin.create(p)) {
+      Collection<Node> nodes = admin.describeCluster().nodes().get(20, TimeUnit.SECONDS);
+      System.out.println("NOT refused: the client described " + nodes.size() + " brokers");
+      System.exit(1);
+    } catch (ExecutionException | TimeoutException e) {
+      Throwable cause = e.getCause() == null ? e : e.getCause();
+      System.out.println("refused after " + (System.currentTimeMillis() - t0) + " ms: " + cause.getClass().getSimpleName() + ": " + cause.getMessage());
+    }
+  }
+
+  static Admin admin(String bootstrap) throws Exception {
+    Properties p = base();
     p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
     p.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 15000);
     p.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 10000);
@@ -143,7 +175,7 @@ public class Check {
   }
 
   static void produce(String bootstrap, String topic, int from, int count, Path file) throws Exception {
-    Properties p = new Properties();
+    Properties p = base();
     p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
     p.put(ProducerConfig.ACKS_CONFIG, "all");
     p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
@@ -169,7 +201,7 @@ public class Check {
   }
 
   static void produceUntil(String bootstrap, String topic, int from, Path stop, Path file) throws Exception {
-    Properties p = new Properties();
+    Properties p = base();
     p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
     p.put(ProducerConfig.ACKS_CONFIG, "all");
     p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
@@ -200,7 +232,7 @@ public class Check {
 
   static void verify(String bootstrap, String topic, Path file) throws Exception {
     Set<String> expected = new HashSet<>(Files.readAllLines(file));
-    Properties p = new Properties();
+    Properties p = base();
     p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
     p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
     p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());

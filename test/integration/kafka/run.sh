@@ -23,16 +23,34 @@
 # /metrics must serve the series docs/engines/kafka.md names (it prints how many series each served
 # and which were found), and exactly one controller must report itself active.
 #
+# TLS and authentication (issue 12), in the same starts: the combined topology is rendered with `tls`
+# (a Secret kafka-tls) and the default authentication, the dedicated one with the default
+# authentication only. The test's "Secret" holds passwords made the way the generator Job makes them,
+# and, for TLS, openssl-made PEM files: a CA and one certificate for every node (as the cert-manager
+# Certificate is one for all pods) whose SANs are exactly the names of the Certificate the construct
+# writes (OUT/cert-names), with a PKCS#8 key. The pods' DNS names resolve to 127.0.0.1 through a
+# hosts file given to every JVM (-Djdk.net.hosts.file), so that hostname verification checks the
+# names the brokers advertise. Every client (the checks, the admin tools, the drain) authenticates
+# with the client.properties the rendered start script writes. Shown: producing and consuming over
+# SASL_SSL (SASL_PLAINTEXT without TLS) with replication over it and the controller listener on
+# mutual TLS (SASL/PLAIN without TLS); clients refused: without credentials, with a wrong password,
+# in plaintext, and a controller-listener client without a certificate; a renewed certificate
+# picked up by the running brokers (tls_watch and the rendered reload); a PKCS#1 key refused at start.
+#
 # What differs from a pod, and only that: the image's bin/kafka-storage.sh and
 # bin/kafka-server-start.sh are shims that run the same main classes from the jars, and they map the
 # pods' DNS names and ports to 127.0.0.1 with distinct ports and /var/lib/kafka/data to a directory per
 # node (each node's diff is printed into its log). Nothing else in server.properties changes. In
 # KAFKA_OPTS only the agent jar's path, the rules' directory and the port change, and the agent
-# listens on 127.0.0.1.
+# listens on 127.0.0.1. With TLS, the pod's paths /etc/tls (the Secret's mount) and
+# /etc/kafka/runtime (the emptyDir of the keystore) are mapped to directories of the test in the
+# start script and each node's copy of the templates; the names keep their DNS form (only the ports
+# are mapped), and the TLS reload reaches the broker at localhost:<its port> (KAFKA_LOCAL_BOOTSTRAP).
 #
 # Env: KAFKA_VERSION (default: the library's default version), JMX_EXPORTER_VERSION (default 1.0.1,
 # the agent of JmxExporterAgent.DEFAULT_IMAGE), KAFKA_IT_TOPOLOGIES (default
-# "combined dedicated"), KAFKA_IT_PORT_BASE (default 24090: below the ephemeral port range, where an
+# "combined dedicated"), KAFKA_IT_TLS_TOPOLOGIES (default "combined": those rendered with `tls`),
+# KAFKA_IT_PORT_BASE (default 24090: below the ephemeral port range, where an
 # outgoing connection could take a port before a broker binds it), CDK8S_STATEFUL_CACHE (default
 # ~/.cache/cdk8s-stateful), KEEP_WORK=1 keeps the logs. Prints PASS/FAIL lines and a summary line.
 # shellcheck disable=SC2030,SC2031 # nodes, hooks and the drain run in subshells with their own environment, on purpose
@@ -42,6 +60,7 @@ HERE="$(cd "$(dirname "$0")" && pwd)"
 ROOT="$(cd "$HERE/../../.." && pwd)"
 VERSION="${KAFKA_VERSION:-4.4.0}"
 TOPOLOGIES="${KAFKA_IT_TOPOLOGIES:-combined dedicated}"
+TLS_TOPOLOGIES="${KAFKA_IT_TLS_TOPOLOGIES:-combined}"
 PORT_BASE="${KAFKA_IT_PORT_BASE:-24090}"
 CACHE="${CDK8S_STATEFUL_CACHE:-$HOME/.cache/cdk8s-stateful}/kafka-$VERSION"
 LIB="$CACHE/lib"
@@ -54,6 +73,8 @@ WORK=""
 TOPIC=it-events
 BROKERS=3
 CONTROLLERS=0
+TLS=0
+TLS_DIR=""
 declare -A PIDS=()
 passed=0
 failed=0
@@ -62,13 +83,15 @@ pass() { echo "PASS: [$topology] $*"; passed=$((passed + 1)); }
 fail() { echo "FAIL: [$topology] $*"; failed=$((failed + 1)); }
 log() { echo "--- $*"; }
 
-stop_node() { # stop_node NODE SIGNAL
+stop_node() { # stop_node NODE SIGNAL: the server, then what else its start left (the certificate watcher)
   local pid="${PIDS[$1]:-}"
   [ -n "$pid" ] || return 0
   kill "-$2" "$pid" 2>/dev/null || true
   for _ in $(seq 1 60); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
   kill -KILL "$pid" 2>/dev/null || true
   wait "$pid" 2>/dev/null || true
+  # Each node runs in its own session (setsid in start_node): its process group is its pod.
+  kill -KILL -- "-$pid" 2>/dev/null || true
   PIDS[$1]=""
 }
 
@@ -141,9 +164,11 @@ set -euo pipefail
 sed -f "$IT_WORK/hosts.sed" \
   -e "s#BROKER://:9092#BROKER://127.0.0.1:$IT_BROKER_PORT#" \
   -e "s#CONTROLLER://:9093#CONTROLLER://127.0.0.1:$IT_CONTROLLER_PORT#" \
+  -e "s#CLIENT_PLAINTEXT://:9094#CLIENT_PLAINTEXT://127.0.0.1:$((IT_BROKER_PORT + 2))#" \
   -e "s#/var/lib/kafka/data#$IT_DATA#g" \
   "$1" > "$2"
-if grep -nE 'svc\.cluster\.local|:909[23]\b|/var/lib/kafka' "$2"; then
+if grep -nE ':909[234]\b|/var/lib/kafka|/etc/tls|/etc/kafka/runtime' "$2" \
+   || { [ "${IT_TLS:-0}" = 0 ] && grep -nE 'svc\.cluster\.local' "$2"; }; then
   echo "map-config: the lines above were not mapped" >&2
   exit 1
 fi
@@ -181,7 +206,7 @@ done
 # The image's script runs through kafka-run-class.sh, so the first start's format gets KAFKA_OPTS too.
 opts="$("$(dirname "$0")/map-opts")"
 # shellcheck disable=SC2086 # KAFKA_OPTS is a list of options, as in kafka-run-class.sh
-exec java $opts -cp "$IT_LIB/*" kafka.tools.StorageTool "${args[@]}"
+exec java $opts "$IT_JAVA_OPTS" -cp "$IT_LIB/*" kafka.tools.StorageTool "${args[@]}"
 EOF
 cat > "$SHIMS/kafka-server-start.sh" <<'EOF'
 #!/usr/bin/env bash
@@ -193,17 +218,18 @@ diff "$1" "$1.mapped" || true
 opts="$("$(dirname "$0")/map-opts")"
 echo "--- KAFKA_OPTS as run here: $opts"
 # shellcheck disable=SC2086 # KAFKA_HEAP_OPTS and KAFKA_OPTS are lists of options, as in kafka-run-class.sh
-exec java $KAFKA_HEAP_OPTS -Dorg.slf4j.simpleLogger.showDateTime=true \
+exec java $KAFKA_HEAP_OPTS "$IT_JAVA_OPTS" -Dorg.slf4j.simpleLogger.showDateTime=true \
   -cp "$IT_LIB/*" $opts kafka.Kafka "$1.mapped"
 EOF
 for tool in kafka-topics.sh:org.apache.kafka.tools.TopicCommand \
     kafka-reassign-partitions.sh:org.apache.kafka.tools.reassign.ReassignPartitionsCommand \
-    kafka-metadata-quorum.sh:org.apache.kafka.tools.MetadataQuorumCommand; do
+    kafka-metadata-quorum.sh:org.apache.kafka.tools.MetadataQuorumCommand \
+    kafka-configs.sh:org.apache.kafka.tools.ConfigCommand; do
   cat > "$SHIMS/${tool%%:*}" <<EOF
 #!/usr/bin/env bash
 # Stands in for the image's ${tool%%:*}: the same main class (the tools jar and the broker's jars).
 # shellcheck disable=SC2086 # KAFKA_HEAP_OPTS is a list of options, as in kafka-run-class.sh
-exec java \${KAFKA_HEAP_OPTS:-} -cp "\$IT_TOOLS/*:\$IT_LIB/*" ${tool#*:} "\$@"
+exec java \${KAFKA_HEAP_OPTS:-} "\$IT_JAVA_OPTS" -cp "\$IT_TOOLS/*:\$IT_LIB/*" ${tool#*:} "\$@"
 EOF
 done
 # The API server's answer to the stop hook's scale-down check: a Scale of IT_REPLICAS, written where
@@ -228,6 +254,18 @@ echo db > "$WORK_ROOT/fake-api/sa/namespace"
 echo ca > "$WORK_ROOT/fake-api/sa/ca.crt"
 chmod +x "$SHIMS/"* "$WORK_ROOT/fake-api/bin/curl"
 export IT_TOOLS="$TOOLS" IT_LIB="$LIB" IT_FAKE_API="$WORK_ROOT/fake-api"
+# Every JVM resolves the pods' DNS names through this file (written per topology).
+export IT_HOSTS="$WORK_ROOT/hosts"
+export IT_JAVA_OPTS="-Djdk.net.hosts.file=$IT_HOSTS"
+: > "$IT_HOSTS"
+
+# --- the credentials Secret: passwords made as the generator Job makes them --------------------
+SECRET="$WORK_ROOT/secret"
+mkdir -p "$SECRET"
+for key in password inter-broker-password controller-password; do
+  head -c 96 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 32 > "$SECRET/$key"
+done
+wrong_password="$(head -c 96 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 32)"
 topology=setup
 if shellcheck "$SHIMS/"*; then pass "the test shims pass shellcheck"; else fail "the test shims have shellcheck findings"; fi
 
@@ -268,16 +306,36 @@ choose_ports() {
   return 1
 }
 
+pod_host() { # pod_host NODE: its DNS name
+  case "$1" in
+    b*) echo "kafka-${1#b}.kafka-headless.db.svc.cluster.local" ;;
+    c*) echo "kafka-controller-${1#c}.kafka-controller-headless.db.svc.cluster.local" ;;
+  esac
+}
+
 write_hosts_sed() {
-  local j
+  local j host
   : > "$WORK/hosts.sed"
+  map() { # map NODE PORT NEW_PORT: with TLS the name stays (the hosts file resolves it), else 127.0.0.1
+    host="$(pod_host "$1")"
+    if [ "$TLS" = 1 ]; then
+      echo "s#${host//./\\.}:$2#$host:$3#g" >> "$WORK/hosts.sed"
+      echo "127.0.0.1 $host" >> "$IT_HOSTS.tmp"
+    else
+      echo "s#${host//./\\.}:$2#127.0.0.1:$3#g" >> "$WORK/hosts.sed"
+    fi
+  }
+  # Replaced whole (mv), never truncated: running JVMs read it on every lookup.
+  echo "127.0.0.1 localhost" > "$IT_HOSTS.tmp"
   for j in $(seq 0 $((BROKERS - 1))); do
-    echo "s#kafka-$j\\.kafka-headless\\.db\\.svc\\.cluster\\.local:9092#127.0.0.1:$(broker_port "$j")#g" >> "$WORK/hosts.sed"
-    echo "s#kafka-$j\\.kafka-headless\\.db\\.svc\\.cluster\\.local:9093#127.0.0.1:$(controller_port "b$j")#g" >> "$WORK/hosts.sed"
+    map "b$j" 9092 "$(broker_port "$j")"
+    map "b$j" 9093 "$(controller_port "b$j")"
+    map "b$j" 9094 $(($(broker_port "$j") + 2))
   done
   for j in $(seq 0 $((CONTROLLERS - 1))); do
-    echo "s#kafka-controller-$j\\.kafka-controller-headless\\.db\\.svc\\.cluster\\.local:9093#127.0.0.1:$(controller_port "c$j")#g" >> "$WORK/hosts.sed"
+    map "c$j" 9093 "$(controller_port "c$j")"
   done
+  mv "$IT_HOSTS.tmp" "$IT_HOSTS"
 }
 
 start_node() { # start_node NODE: runs the rendered start script as the node's pod would
@@ -290,19 +348,34 @@ start_node() { # start_node NODE: runs the rendered start script as the node's p
     . "$WORK/rendered/$set/env"
     set +a
     if [ -n "${IT_CLUSTER_ID:-}" ]; then export KAFKA_CLUSTER_ID="$IT_CLUSTER_ID"; fi
+    # The kubelet's part: the variables from the credentials Secret.
+    while IFS='=' read -r name key; do
+      [ -n "$name" ] && export "$name=$(cat "$SECRET/$key")"
+    done < "$WORK/rendered/$set/secret-env"
     POD_NAME="$(pod_of "$node")"
     export POD_NAME
-    export KAFKA_CONFIG_TEMPLATE="$WORK/rendered/$set/server.properties"
+    # Each node's copy of the templates, with the keystore's emptyDir and the Secret's mount mapped.
+    local tls_dir="${IT_TLS_DIR:-$TLS_DIR}"
+    mkdir -p "$WORK/$node/template" "$WORK/$node/runtime"
+    for f in "$WORK/rendered/$set/"*.properties; do
+      sed -e "s#/etc/kafka/runtime/#$WORK/$node/runtime/#g" -e "s#/etc/tls/#$tls_dir/#g" "$f" > "$WORK/$node/template/${f##*/}"
+    done
+    sed -e "s#/etc/tls/#$tls_dir/#g" "$WORK/rendered/start.sh" > "$WORK/$node/start.sh"
+    [ "$TLS" = 1 ] && export KAFKA_CA_FILE="$tls_dir/ca.crt"
+    export KAFKA_CONFIG_TEMPLATE="$WORK/$node/template/server.properties"
     export KAFKA_CONFIG="$WORK/$node/runtime/server.properties"
     export KAFKA_HOME="$WORK_ROOT/kafka-home"
     # Several JVMs share this machine with other work: a smaller heap than the rendered one.
     export KAFKA_HEAP_OPTS="-Xms128m -Xmx384m"
-    export IT_WORK="$WORK" IT_LIB="$LIB" IT_DATA="$WORK/$node/data"
+    export IT_WORK="$WORK" IT_LIB="$LIB" IT_DATA="$WORK/$node/data" IT_TLS="$TLS"
+    KAFKA_LOCAL_BOOTSTRAP="localhost:$(broker_port "${node#?}")" KAFKA_LOCAL_CONTROLLER="localhost:$(controller_port "$node")"
+    export KAFKA_LOCAL_BOOTSTRAP KAFKA_LOCAL_CONTROLLER TLS_WATCH_SECONDS=2
     IT_BROKER_PORT="$(broker_port "${node#?}")" IT_CONTROLLER_PORT="$(controller_port "$node")"
     export IT_BROKER_PORT IT_CONTROLLER_PORT
     IT_METRICS_PORT="$(metrics_port "$node")"
     export IT_METRICS_PORT IT_AGENT_JAR="$AGENT_JAR" IT_RULES_DIR="$WORK/rendered/$set"
-    exec sh "$WORK/rendered/start.sh"
+    # Its own session, so that stop_node ends the background certificate watcher with it, as a pod's end would.
+    exec setsid sh "$WORK/$node/start.sh"
   ) >> "$WORK/$node/server.log" 2>&1 &
   PIDS[$node]=$!
 }
@@ -385,10 +458,11 @@ check_metrics() { # check_metrics NODE...: every node's /metrics serves the seri
   fi
 }
 
-check() { timeout 300 java -cp "$LIB/*" "$HERE/Check.java" "$@" 2>>"$WORK/client.log"; }
+# The checks authenticate with the client.properties the rendered start script wrote on kafka-0.
+check() { IT_CLIENT_CONFIG="$WORK/b0/runtime/client.properties" timeout 300 java "$IT_JAVA_OPTS" -cp "$LIB/*" "$HERE/Check.java" "$@" 2>>"$WORK/client.log"; }
 
 render() { # render DIR BROKERS [DRAIN]: the construct (combined, 3 voters by default) into DIR
-  (cd "$ROOT" && CDK8S_STATEFUL_QUIET=1 timeout 300 node -r ts-node/register/transpile-only \
+  (cd "$ROOT" && KAFKA_IT_TLS="$TLS" CDK8S_STATEFUL_QUIET=1 timeout 300 node -r ts-node/register/transpile-only \
     test/integration/kafka/render.ts "$1" "$VERSION" "$CONTROLLERS" "$2" "${3:-}")
 }
 
@@ -409,6 +483,17 @@ run_prestop() { # run_prestop NODE REPLICAS WAIT: the rendered stop hook, as the
     export SCALE_DOWN_CHECK_SA_DIR="$IT_FAKE_API/sa" SCALE_DOWN_CHECK_CLIENT=curl
     exec sh "$WORK/rendered/prestop.sh"
   )
+}
+
+drain_env() { # the drain Job's environment: its literal variables, the Secret's, its CA mapped
+  set -a
+  # shellcheck disable=SC1090,SC1091
+  . "$WORK/rendered-drain/drain-env"
+  set +a
+  while IFS='=' read -r name key; do
+    [ -n "$name" ] && export "$name=$(cat "$SECRET/$key")"
+  done < "$WORK/rendered-drain/drain-secret-env"
+  if [ "$TLS" = 1 ]; then export KAFKA_CA_FILE="$TLS_DIR/ca.crt"; fi
 }
 
 # Scaling the combined topology: 3 -> 5 brokers, then back to 3 through drainBrokers and the stop hook.
@@ -437,7 +522,8 @@ scale_combined() {
   else
     fail "the new ordinals did not start as brokers only"
   fi
-  out="$(KAFKA_HEAP_OPTS=-Xmx128m timeout 120 "$WORK_ROOT/kafka-home/bin/kafka-metadata-quorum.sh" --bootstrap-server "$bootstrap" describe --status 2>>"$WORK/client.log" || true)"
+  out="$(KAFKA_HEAP_OPTS=-Xmx128m timeout 120 "$WORK_ROOT/kafka-home/bin/kafka-metadata-quorum.sh" --bootstrap-server "$bootstrap" \
+    --command-config "$WORK/b0/runtime/client.properties" describe --status 2>>"$WORK/client.log" || true)"
   while IFS= read -r line; do echo "    $line"; done <<< "$out"
   local voters observers
   voters="$(echo "$out" | sed -n 's/^CurrentVoters:[[:space:]]*//p' | grep -oE '"id": ?[0-9]+' | grep -oE '[0-9]+' | sort -n | paste -sd, -)"
@@ -493,6 +579,7 @@ scale_combined() {
   echo "    the Job's command: ${args[*]}"
   t0=$SECONDS
   if (
+    drain_env
     export KAFKA_HOME="$WORK_ROOT/kafka-home" DRAIN_POLL_SECONDS=2 KAFKA_HEAP_OPTS=-Xmx256m
     sh "$WORK/rendered-drain/drain.sh" "${args[@]:2}"
   ) > "$WORK/drain.log" 2>&1; then
@@ -502,7 +589,7 @@ scale_combined() {
   else
     fail "the drain failed"; cat "$WORK/drain.log"
   fi
-  out="$(KAFKA_HOME="$WORK_ROOT/kafka-home" KAFKA_HEAP_OPTS=-Xmx256m sh "$WORK/rendered-drain/drain.sh" "${args[@]:2}" 2>&1 | grep '^drain:' || true)"
+  out="$(drain_env; KAFKA_HOME="$WORK_ROOT/kafka-home" KAFKA_HEAP_OPTS=-Xmx256m sh "$WORK/rendered-drain/drain.sh" "${args[@]:2}" 2>&1 | grep '^drain:' || true)"
   if [[ "$out" == *"no partition replica is left on brokers 3,4"*"0 moved"* ]]; then
     pass "a second run of the drain moves nothing: $out"
   else
@@ -560,6 +647,161 @@ scale_combined() {
 }
 cluster_id() { sed -n 's/^KAFKA_CLUSTER_ID="\(.*\)"$/\1/p' "$WORK/rendered/broker/env"; }
 
+# --- TLS material, made by openssl as a CA and cert-manager would ---------------------------------
+issue() { # issue DIR [pkcs1]: tls.key (PKCS#8 unless pkcs1), tls.crt (the Certificate's SANs), ca.crt
+  local dir="$1" sans
+  sans="$(paste -sd, "$WORK/rendered/cert-names")"
+  mkdir -p "$dir"
+  if [ "${2:-}" = pkcs1 ]; then
+    openssl genrsa -traditional -out "$dir/tls.key" 2048 2>/dev/null
+  else
+    openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$dir/tls.key" 2>/dev/null
+  fi
+  openssl req -new -key "$dir/tls.key" -subj "/CN=kafka" -out "$dir/tls.csr" 2>/dev/null
+  printf 'subjectAltName=%s\nextendedKeyUsage=serverAuth,clientAuth\nkeyUsage=critical,digitalSignature,keyEncipherment\n' "$sans" > "$dir/ext"
+  openssl x509 -req -in "$dir/tls.csr" -CA "$WORK/ca/ca.crt" -CAkey "$WORK/ca/ca.key" -set_serial "0x$(openssl rand -hex 8)" \
+    -days 2 -extfile "$dir/ext" -out "$dir/tls.crt" 2>/dev/null
+  cp "$WORK/ca/ca.crt" "$dir/ca.crt"
+  rm -f "$dir/tls.csr" "$dir/ext"
+}
+
+# The Secret's volume as the kubelet lays it out: tls.* are links into ..data, a link to the current
+# version, swapped in one rename when the Secret changes.
+make_certificates() {
+  TLS_DIR="$WORK/tls"
+  mkdir -p "$WORK/ca" "$TLS_DIR"
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout "$WORK/ca/ca.key" \
+    -out "$WORK/ca/ca.crt" -subj "/CN=cdk8s-stateful it CA" -days 2 2>/dev/null
+  issue "$TLS_DIR/..v1"
+  ln -s ..v1 "$TLS_DIR/..data"
+  for f in tls.crt tls.key ca.crt; do ln -s "..data/$f" "$TLS_DIR/$f"; done
+  echo "    certificate: $(openssl x509 -in "$TLS_DIR/tls.crt" -noout -serial), key $(head -n 1 "$TLS_DIR/tls.key"), SANs $(paste -sd' ' "$WORK/rendered/cert-names")"
+  issue "$WORK/tls-pkcs1" pkcs1
+}
+
+served_serial() { # served_serial PORT HOST [openssl options]: the serial of the certificate served there, verified for HOST
+  local port="$1" host="$2"; shift 2
+  openssl s_client -connect "127.0.0.1:$port" -servername "$host" -verify_hostname "$host" -verify_return_error \
+    -CAfile "$TLS_DIR/ca.crt" "$@" < /dev/null 2>/dev/null | openssl x509 -noout -serial 2>/dev/null
+}
+
+security_checks() { # what is authenticated and encrypted, on the cluster just formed
+  local bootstrap="$1" conf="$WORK/b0/runtime/client.properties" refused="$WORK/refused" out protocol
+  protocol="$(sed -n 's/^security.protocol=//p' "$conf")"
+  echo "    client.properties written by the rendered start script: $(sed 's/password="[^"]*"/password="***"/' "$conf" | paste -sd' ' -)"
+  echo "    listener.security.protocol.map: $(sed -n 's/^listener.security.protocol.map=//p' "$WORK/b0/runtime/server.properties")"
+  local expected=SASL_PLAINTEXT
+  [ "$TLS" = 1 ] && expected=SASL_SSL
+  if [ "$protocol" = "$expected" ] && grep -q 'password="[A-Za-z0-9]\{32\}"' "$conf"; then
+    pass "the checks connect as the SCRAM user with the Secret's password over $protocol (every check below, failover, scaling and drain included)"
+  else
+    fail "client.properties: protocol '$protocol', want $expected with the Secret's password"
+  fi
+  mkdir -p "$refused"
+  # Without credentials: the same transport, no SASL.
+  { if [ "$TLS" = 1 ]; then echo security.protocol=SSL; grep '^ssl\.' "$conf"; else echo security.protocol=PLAINTEXT; fi; } > "$refused/none.properties"
+  sed "s/password=\"[^\"]*\"/password=\"$wrong_password\"/" "$conf" > "$refused/wrong.properties"
+  if out="$(check refused "$bootstrap" - "$refused/none.properties")"; then
+    pass "a client without credentials is refused: $out"
+  else
+    fail "a client without credentials was admitted: $out"
+  fi
+  if out="$(check refused "$bootstrap" - "$refused/wrong.properties")" && [[ "$out" == *SaslAuthenticationException* ]]; then
+    pass "a client with a wrong password is refused: $out"
+  else
+    fail "a client with a wrong password: $out"
+  fi
+  if [ "$TLS" = 1 ]; then
+    echo security.protocol=SASL_PLAINTEXT > "$refused/plaintext.properties"
+    grep '^sasl\.' "$conf" >> "$refused/plaintext.properties"
+    if out="$(check refused "$bootstrap" - "$refused/plaintext.properties")"; then
+      pass "a plaintext client (SASL_PLAINTEXT, right password) is refused by the TLS listener: $out"
+    else
+      fail "a plaintext client was admitted: $out"
+    fi
+    local serial host port cport ok=1
+    serial="$(openssl x509 -in "$TLS_DIR/tls.crt" -noout -serial)"
+    for node in "${nodes[@]}"; do
+      host="$(pod_host "$node")" port="$(broker_port "${node#?}")" cport="$(controller_port "$node")"
+      case "$node" in c*) port="" ;; esac
+      if [ -n "$port" ] && [ "$(served_serial "$port" "$host")" != "$serial" ]; then ok=0; echo "    $host:$port does not serve $serial verified for its name"; fi
+      case "$node$CONTROLLERS" in b*0|c*)
+        if [ "$(served_serial "$cport" "$host" -cert "$TLS_DIR/tls.crt" -key "$TLS_DIR/tls.key")" != "$serial" ]; then ok=0; echo "    $host:$cport (controller) does not serve $serial"; fi ;;
+      esac
+    done
+    if [ "$ok" = 1 ]; then
+      pass "every broker and controller listener serves the CA-signed $serial, verified by openssl for the pod's DNS name"
+    else
+      fail "a listener does not serve the certificate for its name"
+    fi
+    # The controller listener wants a client certificate: a TLS client without one gets no session.
+    local first="${nodes[0]}"
+    case "$CONTROLLERS" in 0) ;; *) first=c0 ;; esac
+    # TLS 1.3: the server's refusal arrives as an alert after the handshake, so the client waits to read it.
+    local with without alert='alert (bad certificate|certificate required|handshake failure)'
+    without="$( (sleep 3) | openssl s_client -connect "127.0.0.1:$(controller_port "$first")" -CAfile "$TLS_DIR/ca.crt" 2>&1 || true)"
+    with="$( (sleep 3) | openssl s_client -connect "127.0.0.1:$(controller_port "$first")" -CAfile "$TLS_DIR/ca.crt" \
+      -cert "$TLS_DIR/tls.crt" -key "$TLS_DIR/tls.key" 2>&1 || true)"
+    if grep -qiE "$alert" <<< "$without" && ! grep -qiE "$alert" <<< "$with"; then
+      pass "the controller listener refuses a TLS client without a certificate ($(grep -oiE "$alert" <<< "$without" | head -n 1)) and keeps one with the CA-signed certificate"
+    else
+      fail "the controller listener: without a certificate '$(grep -iE 'alert|error' <<< "$without" | head -n 1)', with one '$(grep -iE 'alert|error' <<< "$with" | head -n 1)'"
+    fi
+  fi
+}
+
+rotation_check() { # a renewed certificate (new key, same names) is served without a restart
+  local bootstrap="$1" old new t0 node host port pending
+  old="$(openssl x509 -in "$TLS_DIR/tls.crt" -noout -serial)"
+  issue "$TLS_DIR/..v2"
+  new="$(openssl x509 -in "$TLS_DIR/..v2/tls.crt" -noout -serial)"
+  ln -s ..v2 "$TLS_DIR/..data.tmp" && mv -T "$TLS_DIR/..data.tmp" "$TLS_DIR/..data"
+  log "[$topology] certificate renewed ($old -> $new): waiting for every listener to serve it"
+  t0=$SECONDS
+  while :; do
+    pending=()
+    for node in "${nodes[@]}"; do
+      host="$(pod_host "$node")"
+      case "$node" in
+        b*) [ "$(served_serial "$(broker_port "${node#?}")" "$host")" = "$new" ] || pending+=("$node:broker") ;;
+      esac
+      case "$node$CONTROLLERS" in
+        b*0|c*) [ "$(served_serial "$(controller_port "$node")" "$host" -cert "$TLS_DIR/tls.crt" -key "$TLS_DIR/tls.key")" = "$new" ] \
+          || pending+=("$node:controller") ;;
+      esac
+    done
+    [ "${#pending[@]}" = 0 ] && break
+    if [ $((SECONDS - t0)) -gt 90 ]; then break; fi
+    sleep 1
+  done
+  grep -h 'tls-watch' "$WORK"/*/server.log | sort | uniq -c | sed 's/^/    /'
+  if [ "${#pending[@]}" = 0 ]; then
+    pass "every broker and controller listener serves the renewed certificate $((SECONDS - t0)) s after the Secret changed, without a restart (tls_watch every 2 s, the rendered reloads)"
+  else
+    fail "${pending[*]} still serve the old certificate after $((SECONDS - t0)) s"
+  fi
+  local acked="$WORK/acked-rotation.txt"
+  : > "$acked"
+  if check produce "$bootstrap" "$TOPIC" 900000 500 "$acked" > /dev/null && check verify "$bootstrap" "$TOPIC" "$acked" > /dev/null; then
+    pass "after the renewal new clients produce and consume over $want_protocol: $(wc -l < "$acked") records"
+  else
+    fail "clients failed after the renewal"
+  fi
+}
+
+pkcs1_check() { # a key that is not PKCS#8 stops the pod before Kafka starts
+  local status
+  IT_TLS_DIR="$WORK/tls-pkcs1" start_node b9
+  for _ in $(seq 1 60); do kill -0 "${PIDS[b9]}" 2>/dev/null || break; sleep 1; done
+  wait "${PIDS[b9]}" 2>/dev/null && status=0 || status=$?
+  stop_node b9 KILL
+  if [ "$status" != 0 ] && grep -q 'is not an unencrypted PKCS#8 key' "$WORK/b9/server.log" && [ ! -e "$WORK/b9/data/logs/meta.properties" ]; then
+    pass "a PKCS#1 key (BEGIN RSA PRIVATE KEY) stops the rendered start script with status $status before formatting: $(grep -o 'start: .*not an unencrypted PKCS#8 key.*' "$WORK/b9/server.log" | head -n 1 | cut -c1-120)..."
+  else
+    fail "a PKCS#1 key: status $status"; tail -n 5 "$WORK/b9/server.log"
+  fi
+}
+
 run_topology() {
   topology="$1"
   WORK="$WORK_ROOT/$topology"
@@ -570,12 +812,14 @@ run_topology() {
     dedicated) CONTROLLERS=3 ;;
     *) fail "unknown topology"; return ;;
   esac
+  TLS=0
+  case " $TLS_TOPOLOGIES " in *" $topology "*) TLS=1 ;; esac
   local nodes=() i node
   for i in $(seq 0 $((BROKERS - 1))); do nodes+=("b$i"); done
   for i in $(seq 0 $((CONTROLLERS - 1))); do nodes+=("c$i"); done
 
-  log "[$topology] rendering the construct (namespace db, name kafka, $BROKERS brokers, $CONTROLLERS dedicated controllers, Kafka $VERSION)"
-  (cd "$ROOT" && CDK8S_STATEFUL_QUIET=1 timeout 300 node -r ts-node/register/transpile-only \
+  log "[$topology] rendering the construct (namespace db, name kafka, $BROKERS brokers, $CONTROLLERS dedicated controllers, Kafka $VERSION, tls $TLS)"
+  (cd "$ROOT" && KAFKA_IT_TLS="$TLS" CDK8S_STATEFUL_QUIET=1 timeout 300 node -r ts-node/register/transpile-only \
     test/integration/kafka/render.ts "$WORK/rendered" "$VERSION" "$CONTROLLERS")
   if shellcheck -s sh "$WORK/rendered/start.sh" "$WORK/rendered/prestop.sh" "$WORK/rendered/drain.sh"; then
     pass "the start, stop hook and drain scripts pass shellcheck"
@@ -586,7 +830,15 @@ run_topology() {
   choose_ports
   write_hosts_sed
   local bootstrap=""
-  for i in $(seq 0 $((BROKERS - 1))); do bootstrap="${bootstrap:+$bootstrap,}127.0.0.1:$(broker_port "$i")"; done
+  for i in $(seq 0 $((BROKERS - 1))); do
+    # With TLS by the names the certificate covers (the hosts file resolves them), else by address.
+    if [ "$TLS" = 1 ]; then
+      bootstrap="${bootstrap:+$bootstrap,}$(pod_host "b$i"):$(broker_port "$i")"
+    else
+      bootstrap="${bootstrap:+$bootstrap,}127.0.0.1:$(broker_port "$i")"
+    fi
+  done
+  if [ "$TLS" = 1 ]; then make_certificates; fi
 
   log "[$topology] starting ${nodes[*]} on 127.0.0.1 from port $PORT_BASE"
   for node in "${nodes[@]}"; do start_node "$node"; done
@@ -596,6 +848,8 @@ run_topology() {
   else
     fail "the cluster did not form"; show_logs; stop_all; return
   fi
+  want_protocol="$(sed -n 's/^security.protocol=//p' "$WORK/b0/runtime/client.properties")"
+  security_checks "$bootstrap"
 
   local ok=1 expected_id
   for node in "${nodes[@]}"; do
@@ -617,6 +871,7 @@ run_topology() {
     fail "acks=all writes failed with every node up"
   fi
   check_metrics "${nodes[@]}"
+  if [ "$TLS" = 1 ]; then rotation_check "$bootstrap"; fi
 
   log "[$topology] killing broker kafka-1 (SIGKILL)"
   stop_node b1 KILL
@@ -667,11 +922,12 @@ run_topology() {
   if ! kill -0 "${PIDS[b2]}" 2>/dev/null \
      && grep -iE "invalid|inconsistent|mismatch" "$WORK/b2/server.log" | grep -qi "cluster.id\|clusterId"; then
     pass "a node refuses to start on storage formatted with another cluster id"
-    wait "${PIDS[b2]}" 2>/dev/null || true
-    PIDS[b2]=""
+    stop_node b2 KILL
   else
     fail "a node started (or hung) on storage of another cluster id"
   fi
+
+  if [ "$TLS" = 1 ]; then pkcs1_check; fi
 
   [ "$failed" -gt 0 ] && show_logs
   stop_all
