@@ -1,5 +1,5 @@
 import { SCALE_DOWN_CHECK_FUNCTION, SCALED_AWAY } from '../scale-down';
-import { TLS_CA_FILE, TLS_CERT_FILE, TLS_DIR, TLS_KEY_FILE, TLS_WATCH_FUNCTION } from '../tls-kit';
+import { TLS_CA_FILE, TLS_DIR, TLS_PEM_BUNDLE_FUNCTION, TLS_WATCH_FUNCTION } from '../tls-kit';
 import { ADMIN_USER, BROKER_PORT, CONTROLLER_PASSWORD_PLACEHOLDER, CONTROLLER_PORT, INTER_BROKER_PASSWORD_PLACEHOLDER, INTER_BROKER_USER, SCRAM_MECHANISM } from './config';
 
 /**
@@ -138,30 +138,14 @@ write_client_config "$client_config" || exit 1
 setting() { sed -n "s/^$1=//p" "$config" | tail -n 1; }
 
 # TLS: Kafka's PEM keystore is one file with the unencrypted PKCS#8 key
-# and the certificate chain, composed here from the mounted Secret.
+# and the certificate chain, composed from the mounted Secret (tls_pem_bundle).
 keystore="$(setting 'ssl\\.keystore\\.location')"
-compose_keystore() {
-  if grep -qE 'BEGIN (RSA |EC |DSA |ENCRYPTED )PRIVATE KEY' ${TLS_KEY_FILE}; then
-    echo "start: ${TLS_KEY_FILE} is not an unencrypted PKCS#8 key" \\
-      "(it has '$(grep -m 1 -oE 'BEGIN [A-Z ]*PRIVATE KEY' ${TLS_KEY_FILE})')," \\
-      "and Kafka's PEM keystore reads no other: convert it with" \\
-      "'openssl pkcs8 -topk8 -nocrypt', or set the cert-manager" \\
-      "Certificate's privateKey.encoding to PKCS8" >&2
-    return 1
-  fi
-  if ! grep -q 'BEGIN PRIVATE KEY' ${TLS_KEY_FILE}; then
-    echo "start: ${TLS_KEY_FILE} holds no PEM private key" >&2
-    return 1
-  fi
-  cat ${TLS_KEY_FILE} ${TLS_CERT_FILE} > "$keystore.tmp" || return 1
-  mv "$keystore.tmp" "$keystore"
-}
 
 # A renewed certificate: a new keystore file, and the broker listener
 # told to read it again (Kafka reloads a keystore whose file changed when
 # its location is set again, without a restart).
 reload_tls() {
-  compose_keystore || return 1
+  tls_pem_bundle "$keystore" pkcs8 || return 1
   "$kafka_home/bin/kafka-configs.sh" \\
     --bootstrap-server "\${KAFKA_LOCAL_BOOTSTRAP:-localhost:${BROKER_PORT}}" \\
     --command-config "$client_config" --entity-type brokers \\
@@ -172,7 +156,7 @@ reload_tls() {
 # A dedicated controller has no broker listener: its own listener is
 # told through the controllers' admin API, with mutual TLS as this node.
 reload_controller_tls() {
-  compose_keystore || return 1
+  tls_pem_bundle "$keystore" pkcs8 || return 1
   (
     umask 077
     echo "security.protocol=SSL"
@@ -191,8 +175,10 @@ controller_client_config="$(dirname "$config")/controller-client.properties"
 
 ${TLS_WATCH_FUNCTION}
 
+${TLS_PEM_BUNDLE_FUNCTION}
+
 if [ -n "$keystore" ]; then
-  compose_keystore || exit 1
+  tls_pem_bundle "$keystore" pkcs8 || exit 1
   echo "start: TLS keystore composed from ${TLS_DIR}"
   case "$(setting 'process\\.roles')" in
     *broker*) tls_watch reload_tls ;;

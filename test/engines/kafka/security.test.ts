@@ -401,8 +401,8 @@ describe('start script: passwords and the keystore', () => {
     const r = run({ tls: TLS }, { key: kind });
     expect(r.key).toContain(header);
     expect(r.status).toBe(1);
-    expect(r.stderr).toContain(`is not an unencrypted PKCS#8 key (it has '${header}')`);
-    expect(r.stderr).toContain('privateKey.encoding to PKCS8');
+    expect(r.stderr).toContain(`holds '-----${header}-----'; this server reads only unencrypted PKCS#8 keys`);
+    expect(r.stderr).toContain('privateKey.encoding: PKCS8');
     expect(r.keystore).toBeUndefined();
     expect(r.calls).toEqual([]);
   });

@@ -795,8 +795,8 @@ pkcs1_check() { # a key that is not PKCS#8 stops the pod before Kafka starts
   for _ in $(seq 1 60); do kill -0 "${PIDS[b9]}" 2>/dev/null || break; sleep 1; done
   wait "${PIDS[b9]}" 2>/dev/null && status=0 || status=$?
   stop_node b9 KILL
-  if [ "$status" != 0 ] && grep -q 'is not an unencrypted PKCS#8 key' "$WORK/b9/server.log" && [ ! -e "$WORK/b9/data/logs/meta.properties" ]; then
-    pass "a PKCS#1 key (BEGIN RSA PRIVATE KEY) stops the rendered start script with status $status before formatting: $(grep -o 'start: .*not an unencrypted PKCS#8 key.*' "$WORK/b9/server.log" | head -n 1 | cut -c1-120)..."
+  if [ "$status" != 0 ] && grep -q 'reads only unencrypted PKCS#8 keys' "$WORK/b9/server.log" && [ ! -e "$WORK/b9/data/logs/meta.properties" ]; then
+    pass "a PKCS#1 key (BEGIN RSA PRIVATE KEY) stops the rendered start script with status $status before formatting: $(grep -o 'tls: .*reads only unencrypted PKCS#8 keys.*' "$WORK/b9/server.log" | head -n 1 | cut -c1-120)..."
   else
     fail "a PKCS#1 key: status $status"; tail -n 5 "$WORK/b9/server.log"
   fi
