@@ -33,6 +33,8 @@ interface EngineCase {
   /** The prop that counts pods. */
   readonly countProp: string;
   readonly credentialKeys: string[];
+  /** The engine has credentials but no URI convention (Cassandra). */
+  readonly noUri?: boolean;
   readonly image: string;
   /** After the version in the default tag (a build number). */
   readonly tagSuffix?: string;
@@ -104,7 +106,8 @@ const ENGINES: { [name: string]: EngineCase } = {
     range: /Cassandra 4\.0 to 5\.x/,
     foreignVersion: () => MongoDbVersion.V8_0,
     countProp: 'replicas',
-    credentialKeys: [],
+    credentialKeys: ['password'],
+    noUri: true,
     image: 'cassandra',
     envPrefix: 'CASSANDRA',
   },
@@ -383,9 +386,14 @@ describe.each(ALL)('%s', (_name, engine) => {
         expect(password.value).toBeUndefined();
         expect(password.valueFrom?.secretKeyRef).toEqual({ name: 'orders-credentials', key: 'password' });
         const uri = env.findIndex((e) => e.name === `${engine.envPrefix}_URI`);
-        // $(VAR) expands only from variables defined before it.
-        expect(uri).toBeGreaterThan(env.findIndex((e) => e.name === `${engine.envPrefix}_PASSWORD`));
-        expect(env[uri].value).toContain(`$(${engine.envPrefix}_PASSWORD)`);
+        if (engine.noUri) {
+          expect(uri).toBe(-1);
+          expect(byName[`${engine.envPrefix}_USERNAME`].value).toBeDefined();
+        } else {
+          // $(VAR) expands only from variables defined before it.
+          expect(uri).toBeGreaterThan(env.findIndex((e) => e.name === `${engine.envPrefix}_PASSWORD`));
+          expect(env[uri].value).toContain(`$(${engine.envPrefix}_PASSWORD)`);
+        }
       } else {
         expect(password).toBeUndefined();
       }

@@ -290,14 +290,14 @@ bootstrap() {
     fi
     log "disabled the default superuser cassandra (no login, no superuser)"
   fi
+  # A failed ALTER (a node joining: Cassandra refuses to change a replication factor then) is retried.
   replicate
-  return 0
 }
 
 # system_auth: NetworkTopologyStrategy, up to AUTH_REPLICATION replicas here, never lowered.
 replicate() {
   if ! cql admin -e "SELECT replication FROM system_schema.keyspaces WHERE keyspace_name = 'system_auth'" > "$work/out" 2>&1; then
-    log "reading system_auth's replication failed: $(tail -n 1 "$work/out")"; return 0
+    log "reading system_auth's replication failed: $(tail -n 1 "$work/out")"; return 1
   fi
   current="$(sed -n "s/.*'\\(replication_factor\\|$CASSANDRA_DC\\)': '\\([0-9]*\\)'.*/\\2/p" "$work/out" | head -n 1)"
   others="$(grep -o "'[^']*': '[0-9]*'" "$work/out" | grep -v "^'\\(replication_factor\\|$CASSANDRA_DC\\)'" | head -n 1)"
@@ -313,7 +313,7 @@ replicate() {
   fi
   if [ "\${current:-0}" -gt "$want" ]; then want="$current"; fi
   if ! cql admin -e "ALTER KEYSPACE system_auth WITH replication = {'class': 'NetworkTopologyStrategy', '$CASSANDRA_DC': $want}" > "$work/out" 2>&1; then
-    log "replicating system_auth failed: $(tail -n 1 "$work/out")"; return 0
+    log "replicating system_auth failed (retrying): $(tail -n 1 "$work/out")"; return 1
   fi
   log "system_auth replicated: NetworkTopologyStrategy, $want in $CASSANDRA_DC (was \${current:-?}); repairing it"
   if nodetool repair -full system_auth > "$work/out" 2>&1; then
