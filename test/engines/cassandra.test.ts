@@ -804,6 +804,18 @@ describe('Cassandra TLS and authentication', () => {
     expect(envOf(server(ring({ replicas: 5, replicationFactor: 5 }).objects)).AUTH_REPLICATION).toBe('3');
   });
 
+  test('auth reads at LOCAL_ONE below 3 replicas of system_auth (LOCAL_QUORUM of 2 is both); Cassandra\'s default from 3', () => {
+    expect(setting(cassandraYaml(ring({ replicationFactor: 2 }).objects), 'auth_read_consistency_level')).toBe('LOCAL_ONE');
+    expect(setting(cassandraYaml(ring({ replicationFactor: 1 }).objects), 'auth_read_consistency_level')).toBe('LOCAL_ONE');
+    expect(setting(cassandraYaml(ring().objects), 'auth_read_consistency_level')).toBeUndefined();
+    expect(setting(cassandraYaml(ring({ replicationFactor: 3 }).objects), 'auth_read_consistency_level')).toBeUndefined();
+    // 4.0 has no such setting; without authentication there is nothing to read.
+    expect(setting(cassandraYaml(ring({ replicationFactor: 2, version: CassandraVersion.V4_0 }).objects), 'auth_read_consistency_level')).toBeUndefined();
+    expect(setting(cassandraYaml(ring({ replicationFactor: 2, passwordAuthentication: false }).objects), 'auth_read_consistency_level')).toBeUndefined();
+    // Yours wins.
+    expect(setting(cassandraYaml(ring({ replicationFactor: 2, config: { auth_read_consistency_level: 'LOCAL_QUORUM' } }).objects), 'auth_read_consistency_level')).toBe('LOCAL_QUORUM');
+  });
+
   test('Credentials.fromSecret: the password from your Secret and key, no generator Job; the connection names them', () => {
     const { objects, cassandra } = ring({ credentials: Credentials.fromSecret('mine', { password: 'admin-pw' }) });
     expect(envOf(server(objects)).ADMIN_PASSWORD).toEqual({ secretKeyRef: { name: 'mine', key: 'admin-pw' } });
@@ -958,16 +970,28 @@ esac
         writeFileSync(join(dir, 'auth.sh'), script());
         const result = spawnSync('sh', [join(dir, 'auth.sh')], {
           env: {
-            PATH: `${dir}:${process.env.PATH}`, STATE: st, TMPDIR: join(dir, 'tmp'), ADMIN_USER: 'admin', ADMIN_PASSWORD: PASSWORD,
-            POD_IP: '10.0.0.1', CASSANDRA_DC: 'dc1', AUTH_REPLICATION: '3', AUTH_RETRY_SECONDS: '0.1',
+            PATH: `${dir}:${process.env.PATH}`,
+            STATE: st,
+            TMPDIR: join(dir, 'tmp'),
+            ADMIN_USER: 'admin',
+            ADMIN_PASSWORD: PASSWORD,
+            POD_IP: '10.0.0.1',
+            CASSANDRA_DC: 'dc1',
+            AUTH_REPLICATION: '3',
+            AUTH_RETRY_SECONDS: '0.1',
           },
           encoding: 'utf8',
           timeout: timeoutMs,
         });
         const read = (f: string) => (existsSync(join(st, f)) ? readFileSync(join(st, f), 'utf8') : '');
         return {
-          status: result.status, stdout: result.stdout, roles: read('roles').trim().split('\n'), argv: read('argv'),
-          altered: read('altered'), repaired: read('repaired'), leftInTmp: existsSync(join(dir, 'tmp')) ? readdirSync(join(dir, 'tmp')) : [],
+          status: result.status,
+          stdout: result.stdout,
+          roles: read('roles').trim().split('\n'),
+          argv: read('argv'),
+          altered: read('altered'),
+          repaired: read('repaired'),
+          leftInTmp: existsSync(join(dir, 'tmp')) ? readdirSync(join(dir, 'tmp')) : [],
         };
       } finally {
         rmSync(dir, { recursive: true, force: true });

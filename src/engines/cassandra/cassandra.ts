@@ -102,7 +102,7 @@ export interface CassandraProps extends EngineProps {
   readonly replicationFactor?: number;
   /**
    * cassandra.yaml settings that win over the rendered ones, as one-line YAML values
-   * (`'concurrent_reads': '64'`, `'authenticator': 'PasswordAuthenticator'`, `'x': '[a, b]'`).
+   * (`'concurrent_reads': '64'`, `'auth_read_consistency_level': 'LOCAL_ONE'`, `'x': '[a, b]'`).
    * Addresses, ports, seeds, snitch and directories are the construct's and refused here.
    * @default - none
    * @see https://cassandra.apache.org/doc/latest/cassandra/managing/configuration/cass_yaml_file.html
@@ -215,8 +215,9 @@ export class Cassandra extends EngineBase {
       passwordAuthentication: 'boolean',
     });
     const passwordAuthentication = props.passwordAuthentication ?? true;
+    const authReplication = Math.min(MAX_AUTH_REPLICATION, props.replicationFactor ?? MAX_AUTH_REPLICATION);
     if (this._tls && this.version.majorVersion === '4.0') {
-      invalid(this, 'tls', "needs Cassandra 4.1 or newer: the construct gives Cassandra PEM files (PEMBasedSslContextFactory), which 4.0 cannot read (it reads JKS or PKCS#12 keystores only); use CassandraVersion.V4_1 or V5_0", this.version.fullVersion);
+      invalid(this, 'tls', 'needs Cassandra 4.1 or newer: the construct gives Cassandra PEM files (PEMBasedSslContextFactory), which 4.0 cannot read (it reads JKS or PKCS#12 keystores only); use CassandraVersion.V4_1 or V5_0', this.version.fullVersion);
     }
     if (props.metricsAgent !== undefined && !props.metrics) {
       invalid(this, 'metricsAgent', "has no effect without 'metrics: true': set metrics or leave metricsAgent out");
@@ -264,7 +265,13 @@ export class Cassandra extends EngineBase {
     this.seeds = seedPods.map(([setName, ordinal]) => this._dns.pod(setName, ordinal));
     const configData: { [key: string]: string } = {
       'cassandra.yaml': renderCassandraYaml(this, {
-        clusterName, seeds: this.seeds, version, racks: rackNames.length, overrides, passwordAuthentication,
+        clusterName,
+        seeds: this.seeds,
+        version,
+        racks: rackNames.length,
+        overrides,
+        passwordAuthentication,
+        authReplication,
         tls: this._tls && { keystore: `${TLS_STORE_DIR}/${KEYSTORE_FILE}`, truststore: `${TLS_STORE_DIR}/${TRUSTSTORE_FILE}`, allowPlaintext: this._tls.allowPlaintext },
       }),
     };
@@ -355,7 +362,7 @@ export class Cassandra extends EngineBase {
             ADMIN_USER: kplus.EnvValue.fromValue(ADMIN_USER),
             ADMIN_PASSWORD: kplus.EnvValue.fromSecretValue({ secret: credentials.secret, key: passwordKey }),
             CASSANDRA_DC: kplus.EnvValue.fromValue(datacenter),
-            AUTH_REPLICATION: kplus.EnvValue.fromValue(String(Math.min(MAX_AUTH_REPLICATION, props.replicationFactor ?? MAX_AUTH_REPLICATION))),
+            AUTH_REPLICATION: kplus.EnvValue.fromValue(String(authReplication)),
             // cqlsh 4.0 reads no credentials file.
             ...version.majorVersion === '4.0' ? { CQLSH_PASSWORD_IN_CQLSHRC: kplus.EnvValue.fromValue('true') } : {},
             ...this._tls ? { TLS_STORE_DIR: kplus.EnvValue.fromValue(TLS_STORE_DIR), CQLSH_CA_FILE: kplus.EnvValue.fromValue(TLS_CA_FILE) } : {},

@@ -70,6 +70,8 @@ export interface CassandraYamlInput {
   readonly overrides: { [key: string]: string };
   /** PasswordAuthenticator and CassandraAuthorizer (else Cassandra's AllowAll ones); default true. */
   readonly passwordAuthentication?: boolean;
+  /** Replicas of system_auth per datacenter that the bootstrap aims at (at most 3); default 3. */
+  readonly authReplication?: number;
   /** Client and internode encryption, from PEM files. */
   readonly tls?: CassandraYamlTls;
 }
@@ -115,6 +117,12 @@ export function renderCassandraYaml(scope: IConstruct, input: CassandraYamlInput
     authorizer: input.passwordAuthentication === false ? 'AllowAllAuthorizer' : 'CassandraAuthorizer',
     role_manager: 'CassandraRoleManager',
   };
+  // Logins and permission checks read system_auth at LOCAL_QUORUM (4.1+): with 2 replicas both
+  // must answer, so one node down would refuse every request once the auth caches expire. Writes
+  // stay at EACH_QUORUM, which with 2 replicas is both: a read at LOCAL_ONE still sees every write.
+  if (input.passwordAuthentication !== false && (input.authReplication ?? 3) < 3 && input.version.majorVersion !== '4.0') {
+    settings.auth_read_consistency_level = 'LOCAL_ONE';
+  }
   if (input.tls) {
     const stores = `keystore: ${input.tls.keystore}, truststore: ${input.tls.truststore}, ssl_context_factory: {class_name: ${PEM_SSL_CONTEXT_FACTORY}}`;
     settings.client_encryption_options = `{enabled: true, optional: ${input.tls.allowPlaintext}, require_client_auth: false, ${stores}}`;

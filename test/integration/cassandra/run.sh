@@ -429,14 +429,12 @@ storage_tls() { # <extra s_client options...>: a TLS client on node 2's storage 
 }
 with_cert="$(storage_tls -cert "$tls/tls.crt" -key "$tls/tls.key")"
 without="$(storage_tls)"
-if grep -q 'Verify return code: 0 (ok)' <<<"$with_cert" && ! grep -qi 'alert' <<<"$with_cert" \
+if grep -q 'Verify return code: 0 (ok)' <<<"$with_cert" && ! grep -q 'SSL alert' <<<"$with_cert" \
    && grep -qiE 'alert (certificate required|handshake failure|bad certificate)|peer did not return a certificate' <<<"$without"; then
   pass "storage port 7000 speaks TLS ($(grep -m1 -oE 'TLSv1\.[23]' <<<"$with_cert")): a peer with a certificate of the CA completes the handshake, one without is refused ($(grep -m1 -oiE 'alert [a-z ]+' <<<"$without"))"
 else
   fail "storage port TLS: with a certificate: $(grep -iE 'verify return|alert' <<<"$with_cert" | head -2) / without: $(grep -iE 'verify return|alert|error' <<<"$without" | head -2)"
 fi
-plain7000="$(timeout 10 bash -c 'exec 3<>/dev/tcp/127.0.0.2/7000; printf "\x00\x00\x00\x00plaintext" >&3; cat <&3' 2>/dev/null | head -c 64 | od -An -c | tr -s ' ' | head -c 80)"
-echo "    plaintext bytes to 127.0.0.2:7000 were answered with: '${plain7000:-nothing}'"
 
 if out="$(check 127.0.0.1 dc1 2 ONE login 0 2>&1)" && grep -q '^login=ok user=admin tls=true release=5\.0\.9$' <<<"$out"; then
   pass "CQL over TLS as the generated superuser admin (password from the Secret): $(grep '^login=' <<<"$out")"
@@ -733,10 +731,13 @@ if [ -n "$seen_down" ] && ready 1 >/dev/null 2>&1; then
 else
   fail "node 1 does not see the drained node 2 down, or is not Ready"
 fi
-if out="$(check 127.0.0.1 dc1 2 ONE 2>&1)" && grep -q '^value=ring$' <<<"$out"; then
-  pass "with rack b down, writes and reads at ONE go on through rack a"
+# A new login and its permission checks, with one of system_auth's 2 replicas down: the rendered
+# auth_read_consistency_level LOCAL_ONE (Cassandra's LOCAL_QUORUM would need both) keeps them going.
+if grep -q '^auth_read_consistency_level: LOCAL_ONE$' "$work/ring/config/cassandra.yaml" \
+   && out="$(check 127.0.0.1 dc1 2 ONE 2>&1)" && grep -q '^value=ring$' <<<"$out"; then
+  pass "with rack b down (one of system_auth's 2 replicas), a new login as admin writes and reads at ONE through rack a"
 else
-  fail "CQL at ONE with rack b down"; echo "$out" | tail -20
+  fail "CQL at ONE with rack b down"; grep -v '^\s*at \|DEBUG' <<<"$out" | tail -20
 fi
 
 for pid in "${daemon_pids[@]}"; do stop_daemon "$pid"; done
