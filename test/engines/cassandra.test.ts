@@ -943,18 +943,22 @@ case "$stmt" in
     echo "$name|True|True|$pw" >> "$STATE/roles" ;;
   "ALTER ROLE cassandra WITH SUPERUSER = false AND LOGIN = false") sed -i 's/^cassandra|True|True|/cassandra|False|False|/' "$STATE/roles" ;;
   "SELECT replication"*) printf ' replication\\n---\\n %s\\n' "$(cat "$STATE/replication")" ;;
-  "ALTER KEYSPACE system_auth"*) echo "$stmt" >> "$STATE/altered" ;;
+  "ALTER KEYSPACE system_auth"*)
+    echo "$stmt" >> "$STATE/altered"
+    printf '%s' "$stmt" | sed -n "s/.*'dc1': \\([0-9]*\\)}.*/{'class': 'org.apache.cassandra.locator.NetworkTopologyStrategy', 'dc1': '\\1'}/p" > "$STATE/replication" ;;
   *) echo "unexpected: $stmt"; exit 2 ;;
 esac
 `;
     const NODETOOL = `#!/bin/sh
 case "$1" in
-  status) printf 'Datacenter: dc1\\n=======\\n'; i=0; while [ "$i" -lt "$(cat "$STATE/live")" ]; do i=$((i + 1)); echo "UN  10.0.0.$i  1 MiB  16  ?  id$i  a"; done ;;
+  status) printf 'Datacenter: dc1\\n=======\\n'; i=0; while [ "$i" -lt "$(cat "$STATE/live")" ]; do i=$((i + 1)); echo "UN  10.0.0.$i  1 MiB  16  ?  id$i  a"; done
+    # A growing ring: one more node at every look, up to 3.
+    if [ -f "$STATE/grow" ] && [ "$(cat "$STATE/live")" -lt 3 ]; then echo $(($(cat "$STATE/live") + 1)) > "$STATE/live"; fi ;;
   repair) echo "$*" >> "$STATE/repaired" ;;
 esac
 `;
     const PASSWORD = "it's a p@ss";
-    const bootstrap = (state: { roles: string[]; up?: boolean; live?: number; replication?: string; createIsLost?: boolean }, timeoutMs = 20000) => {
+    const bootstrap = (state: { roles: string[]; up?: boolean; live?: number; grow?: boolean; replication?: string; createIsLost?: boolean }, timeoutMs = 20000) => {
       const dir = mkdtempSync(join(tmpdir(), 'cassandra-auth-'));
       try {
         const st = join(dir, 'state');
@@ -965,6 +969,7 @@ esac
         writeFileSync(join(st, 'replication'), state.replication ?? "{'class': 'org.apache.cassandra.locator.SimpleStrategy', 'replication_factor': '1'}");
         if (state.up ?? true) { writeFileSync(join(st, 'up'), ''); }
         if (state.createIsLost) { writeFileSync(join(st, 'create-is-lost'), ''); }
+        if (state.grow) { writeFileSync(join(st, 'grow'), ''); }
         writeFileSync(join(dir, 'cqlsh'), CQLSH, { mode: 0o755 });
         writeFileSync(join(dir, 'nodetool'), NODETOOL, { mode: 0o755 });
         writeFileSync(join(dir, 'auth.sh'), script());
@@ -979,6 +984,7 @@ esac
             CASSANDRA_DC: 'dc1',
             AUTH_REPLICATION: '3',
             AUTH_RETRY_SECONDS: '0.1',
+            AUTH_RECHECK_SECONDS: '0.1',
           },
           encoding: 'utf8',
           timeout: timeoutMs,
@@ -1028,7 +1034,8 @@ esac
       expect(r.roles).toEqual(['cassandra|False|False|cassandra', `admin|True|True|${PASSWORD}`]);
       expect(r.argv).not.toMatch(/create\.cql|ALTER/);
       expect(r.altered).toBe('');
-      expect(r.stdout).toContain('system_auth keeps its replication (3 in dc1; 3 node(s) up)');
+      expect(r.stdout).toContain('system_auth keeps its replication (3 in dc1)');
+      expect(r.stdout).toMatch(/auth-bootstrap: done\n$/);
     });
 
     test('never locks the ring out: if the new superuser cannot log in, the default one stays', () => {
@@ -1038,8 +1045,19 @@ esac
       expect(r.argv).not.toContain('ALTER ROLE');
     });
 
-    test('system_auth: no more replicas than live nodes, never lowered, other datacenters left alone', () => {
-      expect(bootstrap({ roles: ['cassandra|True|True|cassandra'], live: 2 }).altered).toContain("'dc1': 2}");
+    test('a ring smaller than the target: as many replicas as nodes, then raised and repaired as nodes join', () => {
+      const small = bootstrap({ roles: ['cassandra|True|True|cassandra'], live: 2 }, 2000);
+      // Still watching for the ring to grow: not done, and no second ALTER while it has 2 nodes.
+      expect(small.status).toBeNull();
+      expect(small.altered).toBe("ALTER KEYSPACE system_auth WITH replication = {'class': 'NetworkTopologyStrategy', 'dc1': 2}\n");
+      const growing = bootstrap({ roles: ['cassandra|True|True|cassandra'], live: 1, grow: true });
+      expect(growing.status).toBe(0);
+      expect(growing.altered.trim().split('\n').map((l) => l.replace(/.*'dc1': /, ''))).toEqual(['1}', '2}', '3}']);
+      expect(growing.repaired.trim().split('\n')).toHaveLength(3);
+      expect(growing.stdout).toMatch(/auth-bootstrap: done\n$/);
+    });
+
+    test('system_auth: never lowered, other datacenters left alone', () => {
       const high = bootstrap({ roles: ['cassandra|True|True|cassandra'], replication: "{'class': 'org.apache.cassandra.locator.NetworkTopologyStrategy', 'dc1': '5'}" });
       expect(high.altered).toBe('');
       const simple = bootstrap({ roles: ['cassandra|True|True|cassandra'], live: 2, replication: "{'class': 'org.apache.cassandra.locator.SimpleStrategy', 'replication_factor': '3'}" });

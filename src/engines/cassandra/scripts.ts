@@ -290,11 +290,11 @@ bootstrap() {
     fi
     log "disabled the default superuser cassandra (no login, no superuser)"
   fi
-  # A failed ALTER (a node joining: Cassandra refuses to change a replication factor then) is retried.
-  replicate
 }
 
 # system_auth: NetworkTopologyStrategy, up to AUTH_REPLICATION replicas here, never lowered.
+# Returns 0 once it has AUTH_REPLICATION (or is not ours to change), 2 while the datacenter has
+# fewer nodes up than that, 1 on an error.
 replicate() {
   if ! cql admin -e "SELECT replication FROM system_schema.keyspaces WHERE keyspace_name = 'system_auth'" > "$work/out" 2>&1; then
     log "reading system_auth's replication failed: $(tail -n 1 "$work/out")"; return 1
@@ -304,15 +304,17 @@ replicate() {
   if [ -n "$others" ]; then
     log "system_auth is replicated to other datacenters too ($others): left as it is"; return 0
   fi
+  if grep -q NetworkTopologyStrategy "$work/out" && [ "\${current:-0}" -ge "\${AUTH_REPLICATION:-3}" ]; then
+    log "system_auth keeps its replication ($current in $CASSANDRA_DC)"; return 0
+  fi
   live="$(nodetool status 2>/dev/null | awk -v dc="$CASSANDRA_DC" '/^Datacenter: / { here = ($2 == dc) } here && /^UN / { n++ } END { print n + 0 }')"
   want="\${AUTH_REPLICATION:-3}"
   if [ "$live" -lt "$want" ]; then want="$live"; fi
-  if [ "$want" -lt 1 ]; then log "nodetool status shows no node up in $CASSANDRA_DC: system_auth left as it is"; return 0; fi
-  if grep -q NetworkTopologyStrategy "$work/out" && [ "\${current:-0}" -ge "$want" ]; then
-    log "system_auth keeps its replication ($current in $CASSANDRA_DC; $live node(s) up)"; return 0
-  fi
+  if [ "$want" -lt 1 ]; then log "nodetool status shows no node up in $CASSANDRA_DC"; return 1; fi
+  if grep -q NetworkTopologyStrategy "$work/out" && [ "\${current:-0}" -ge "$want" ]; then return 2; fi
   if [ "\${current:-0}" -gt "$want" ]; then want="$current"; fi
   if ! cql admin -e "ALTER KEYSPACE system_auth WITH replication = {'class': 'NetworkTopologyStrategy', '$CASSANDRA_DC': $want}" > "$work/out" 2>&1; then
+    # A node joining makes Cassandra refuse to change a replication factor: retried.
     log "replicating system_auth failed (retrying): $(tail -n 1 "$work/out")"; return 1
   fi
   log "system_auth replicated: NetworkTopologyStrategy, $want in $CASSANDRA_DC (was \${current:-?}); repairing it"
@@ -321,6 +323,8 @@ replicate() {
   else
     log "repairing system_auth failed (run 'nodetool repair -full system_auth'): $(tail -n 1 "$work/out")"
   fi
+  if [ "$want" -lt "\${AUTH_REPLICATION:-3}" ]; then return 2; fi
+  return 0
 }
 
 tries=0
@@ -328,6 +332,19 @@ until bootstrap; do
   tries=$((tries + 1))
   # Every 10 s while the node starts, then every minute (a wrong password in the Secret, say).
   if [ "$tries" -lt 30 ]; then sleep "\${AUTH_RETRY_SECONDS:-10}"; else sleep 60; fi
+done
+# While the ring has fewer nodes than AUTH_REPLICATION it watches it grow, and raises the
+# replication and repairs as nodes join: a seed joins without streaming, so until then the roles
+# written before it came may be on the other nodes only.
+checks=0
+while :; do
+  replicate
+  case $? in
+    0) break ;;
+    1) sleep "\${AUTH_RETRY_SECONDS:-10}" ;;
+    *) checks=$((checks + 1))
+       if [ "$checks" -lt 30 ]; then sleep "\${AUTH_RECHECK_SECONDS:-60}"; else sleep 600; fi ;;
+  esac
 done
 log "done"
 `;

@@ -46,7 +46,8 @@
 # each seed's DNS name -> its node's loopback address (what cluster DNS would answer),
 # rpc_address -> the node's address, the heap set to 768 MiB, JMX ports 7199/7200, a small
 # logback.xml standing in for the image's; /etc/tls (the Secret's mount) -> a directory of the test,
-# /var/run/cassandra-tls (the composed keystore's emptyDir) -> one per node, tls_watch every 5 s; in JVM_EXTRA_OPTS the agent jar's path and the rules'
+# /var/run/cassandra-tls (the composed keystore's emptyDir) -> one per node, tls_watch every 5 s,
+# auth.sh's retries every 3 s and its look at the ring's growth every 5 s; in JVM_EXTRA_OPTS the agent jar's path and the rules'
 # directory, and the agent listens on the node's own loopback address (127.0.0.<n>:9404).
 # These ports are fixed: when one is busy (another run), it waits for it, up to PORT_WAIT seconds
 # (default 900). Prints PASS/FAIL lines; exits non-zero on any failure.
@@ -317,7 +318,7 @@ start_node() { # <node> [<rendered>]: prepare its configuration as the init cont
   PATH="$dir/bin:$work/bin:$cqlsh_venv/bin:$PATH" JMX_PORT="$((7198 + n))" POD_IP="$ip" TMPDIR="$dir/tmp" \
     ADMIN_USER="$(envval "$src" ADMIN_USER)" ADMIN_PASSWORD="$admin_pw" CASSANDRA_DC="$(envval "$src" CASSANDRA_DC)" \
     AUTH_REPLICATION="$(envval "$src" AUTH_REPLICATION)" CQLSH_CA_FILE="$(envval "$src" CQLSH_CA_FILE | sed "s#^/etc/tls/#$tls/#")" \
-    TLS_STORE_DIR="$dir/tls-store" TLS_WATCH_SECONDS=5 AUTH_RETRY_SECONDS=3 \
+    TLS_STORE_DIR="$dir/tls-store" TLS_WATCH_SECONDS=5 AUTH_RETRY_SECONDS=3 AUTH_RECHECK_SECONDS=5 \
     setsid sh "$src/scripts/start.sh" >>"$dir/daemon.out" 2>&1 &
   daemon_pids+=($!)
   node_pids[n]=$!
@@ -462,7 +463,7 @@ else
   pass "cqlsh --ssl as cassandra/cassandra refused: $(grep -oE "[A-Za-z ]*(not permitted to log in|incorrect)[^'\"]*" <<<"$out" | head -n 1)"
 fi
 auth_rf="$(PATH="$cqlsh_venv/bin:$PATH" HOME="$work" SSL_CERTFILE="$tls/ca.crt" timeout 60 cqlsh --ssl -u admin -p "$admin_pw" 127.0.0.1 9042 \
-  -e "SELECT replication FROM system_schema.keyspaces WHERE keyspace_name = 'system_auth'" 2>/dev/null | grep -o "{.*}")"
+  -e "SELECT replication FROM system_schema.keyspaces WHERE keyspace_name = 'system_auth'" 2>/dev/null | grep -o "{.*}" || true)"
 if grep -q "NetworkTopologyStrategy" <<<"$auth_rf" && grep -q "'dc1': '2'" <<<"$auth_rf"; then
   pass "system_auth is NetworkTopologyStrategy with 2 replicas in dc1 (the declared replicationFactor; 2 nodes): $auth_rf"
 else
