@@ -945,7 +945,8 @@ case "$stmt" in
   "SELECT replication"*) printf ' replication\\n---\\n %s\\n' "$(cat "$STATE/replication")" ;;
   "ALTER KEYSPACE system_auth"*)
     echo "$stmt" >> "$STATE/altered"
-    printf '%s' "$stmt" | sed -n "s/.*'dc1': \\([0-9]*\\)}.*/{'class': 'org.apache.cassandra.locator.NetworkTopologyStrategy', 'dc1': '\\1'}/p" > "$STATE/replication" ;;
+    nts="'class': 'org.apache.cassandra.locator.NetworkTopologyStrategy'"
+    printf '%s' "$stmt" | sed -n "s/.*'dc1': \\([0-9]*\\)}.*/{$nts, 'dc1': '\\1'}/p" > "$STATE/replication" ;;
   *) echo "unexpected: $stmt"; exit 2 ;;
 esac
 `;
@@ -958,7 +959,8 @@ case "$1" in
 esac
 `;
     const PASSWORD = "it's a p@ss";
-    const bootstrap = (state: { roles: string[]; up?: boolean; live?: number; grow?: boolean; replication?: string; createIsLost?: boolean }, timeoutMs = 20000) => {
+    interface RingState { roles: string[]; up?: boolean; live?: number; grow?: boolean; replication?: string; createIsLost?: boolean }
+    const bootstrap = (state: RingState, timeoutMs = 20000) => {
       const dir = mkdtempSync(join(tmpdir(), 'cassandra-auth-'));
       try {
         const st = join(dir, 'state');
