@@ -959,7 +959,7 @@ case "$1" in
 esac
 `;
     const PASSWORD = "it's a p@ss";
-    interface RingState { roles: string[]; up?: boolean; live?: number; grow?: boolean; replication?: string; createIsLost?: boolean }
+    interface RingState { roles: string[]; up?: boolean; live?: number; grow?: boolean; replication?: string; createIsLost?: boolean; seeds?: string }
     const bootstrap = (state: RingState, timeoutMs = 20000) => {
       const dir = mkdtempSync(join(tmpdir(), 'cassandra-auth-'));
       try {
@@ -972,6 +972,9 @@ esac
         if (state.up ?? true) { writeFileSync(join(st, 'up'), ''); }
         if (state.createIsLost) { writeFileSync(join(st, 'create-is-lost'), ''); }
         if (state.grow) { writeFileSync(join(st, 'grow'), ''); }
+        mkdirSync(join(dir, 'conf'));
+        writeFileSync(join(dir, 'conf', 'cassandra.yaml'),
+          `seed_provider: [{class_name: org.apache.cassandra.locator.SimpleSeedProvider, parameters: [{seeds: "${state.seeds ?? '10.0.0.1,10.0.0.2'}"}]}]\n`);
         writeFileSync(join(dir, 'cqlsh'), CQLSH, { mode: 0o755 });
         writeFileSync(join(dir, 'nodetool'), NODETOOL, { mode: 0o755 });
         writeFileSync(join(dir, 'auth.sh'), script());
@@ -987,6 +990,7 @@ esac
             AUTH_REPLICATION: '3',
             AUTH_RETRY_SECONDS: '0.1',
             AUTH_RECHECK_SECONDS: '0.1',
+            CASSANDRA_CONF: join(dir, 'conf'),
           },
           encoding: 'utf8',
           timeout: timeoutMs,
@@ -1018,6 +1022,14 @@ esac
       expect(r.argv).not.toContain('p@ss');
       // The private directory with the credentials files is removed.
       expect(r.leftInTmp).toEqual([]);
+    });
+
+    test('creates no role before every seed is Up/Normal (a seed joins without streaming)', () => {
+      const r = bootstrap({ roles: ['cassandra|True|True|cassandra'], live: 1 }, 1500);
+      expect(r.status).toBeNull();
+      expect(r.stdout).toContain('auth-bootstrap: waiting for seed 10.0.0.2 (10.0.0.2) to be Up/Normal before creating roles');
+      expect(r.roles).toEqual(['cassandra|True|True|cassandra']);
+      expect(r.argv).not.toContain('create.cql');
     });
 
     test('waits for the node to serve CQL, then does its work', () => {
@@ -1052,10 +1064,11 @@ esac
       // Still watching for the ring to grow: not done, and no second ALTER while it has 2 nodes.
       expect(small.status).toBeNull();
       expect(small.altered).toBe("ALTER KEYSPACE system_auth WITH replication = {'class': 'NetworkTopologyStrategy', 'dc1': 2}\n");
-      const growing = bootstrap({ roles: ['cassandra|True|True|cassandra'], live: 1, grow: true });
+      // One seed; the stand-in ring gains a node at every nodetool status.
+      const growing = bootstrap({ roles: ['cassandra|True|True|cassandra'], live: 1, grow: true, seeds: '10.0.0.1' });
       expect(growing.status).toBe(0);
-      expect(growing.altered.trim().split('\n').map((l) => l.replace(/.*'dc1': /, ''))).toEqual(['1}', '2}', '3}']);
-      expect(growing.repaired.trim().split('\n')).toHaveLength(3);
+      expect(growing.altered.trim().split('\n').map((l) => l.replace(/.*'dc1': /, ''))).toEqual(['2}', '3}']);
+      expect(growing.repaired.trim().split('\n')).toHaveLength(2);
       expect(growing.stdout).toMatch(/auth-bootstrap: done\n$/);
     });
 

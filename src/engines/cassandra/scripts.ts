@@ -227,6 +227,7 @@ export const AUTH_SH = `#!/bin/sh
 #   CQLSH_CA_FILE               with TLS: cqlsh connects over TLS and verifies the node with this CA
 #   CQLSH_PASSWORD_IN_CQLSHRC   'true' for cqlsh 4.0, which knows no credentials file
 #   AUTH_RETRY_SECONDS          between attempts while the node is not serving yet (default 10)
+#   CASSANDRA_CONF              the configuration directory: the seeds are read from its cassandra.yaml
 set -u
 : "\${ADMIN_USER:?ADMIN_USER is not set}"
 : "\${ADMIN_PASSWORD:?ADMIN_PASSWORD is not set}"
@@ -260,6 +261,22 @@ cql() { # <name> <cqlsh args...>: cqlsh as that user; HOME for its history
 # system_auth.roles as 'role|can_login|is_superuser' lines
 roles() { cql "$1" -e 'SELECT role, can_login, is_superuser FROM system_auth.roles' > "$work/out" 2>&1 && tr -d ' ' < "$work/out" > "$work/roles"; }
 
+# Seeds join a new ring without streaming: a role written before every seed is in the ring may land
+# in ranges a seed then takes over with no data, and nobody could log in. So roles are created only
+# once every seed is Up/Normal; nodes that join later stream system_auth like any keyspace.
+seeds_up() {
+  status="$(nodetool status 2>/dev/null)" || return 1
+  for seed in $(sed -n 's/.*seeds: "\\([^"]*\\)".*/\\1/p' "\${CASSANDRA_CONF:-/etc/cassandra}/cassandra.yaml" | tr ',' ' '); do
+    case "$seed" in
+      *[!0-9.]*) ip="$(getent hosts "$seed" | awk '{ print $1; exit }')" ;;
+      *) ip="$seed" ;;
+    esac
+    if [ -z "$ip" ] || ! printf '%s\n' "$status" | grep -q "^UN  *$ip "; then
+      log "waiting for seed $seed (\${ip:-not resolved}) to be Up/Normal before creating roles"; return 1
+    fi
+  done
+}
+
 bootstrap() {
   if roles admin; then
     session='admin'
@@ -272,6 +289,7 @@ bootstrap() {
   # An authenticator that asks for no password (passwordAuthentication false) lets any login in:
   # the role's row, not the login, tells whether it exists.
   if ! grep -q "^$ADMIN_USER|" "$work/roles"; then
+    seeds_up || return 1
     password="$(printf '%s' "$ADMIN_PASSWORD" | sed "s/'/''/g")"
     printf "CREATE ROLE IF NOT EXISTS \\"%s\\" WITH PASSWORD = '%s' AND SUPERUSER = true AND LOGIN = true;\\n" "$ADMIN_USER" "$password" > "$work/create.cql"
     if ! cql "$session" -f "$work/create.cql" > "$work/out" 2>&1; then

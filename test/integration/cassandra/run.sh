@@ -318,7 +318,7 @@ start_node() { # <node> [<rendered>]: prepare its configuration as the init cont
   PATH="$dir/bin:$work/bin:$cqlsh_venv/bin:$PATH" JMX_PORT="$((7198 + n))" POD_IP="$ip" TMPDIR="$dir/tmp" \
     ADMIN_USER="$(envval "$src" ADMIN_USER)" ADMIN_PASSWORD="$admin_pw" CASSANDRA_DC="$(envval "$src" CASSANDRA_DC)" \
     AUTH_REPLICATION="$(envval "$src" AUTH_REPLICATION)" CQLSH_CA_FILE="$(envval "$src" CQLSH_CA_FILE | sed "s#^/etc/tls/#$tls/#")" \
-    TLS_STORE_DIR="$dir/tls-store" TLS_WATCH_SECONDS=5 AUTH_RETRY_SECONDS=3 AUTH_RECHECK_SECONDS=5 \
+    TLS_STORE_DIR="$dir/tls-store" TLS_WATCH_SECONDS=5 AUTH_RETRY_SECONDS=3 AUTH_RECHECK_SECONDS=5 CASSANDRA_CONF="$dir/conf" \
     setsid sh "$src/scripts/start.sh" >>"$dir/daemon.out" 2>&1 &
   daemon_pids+=($!)
   node_pids[n]=$!
