@@ -1,10 +1,10 @@
 import { spawnSync } from 'child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { App, Chart, Duration, Size, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
-import { AccessMode, Cassandra, CassandraProps, CassandraVersion, Placement, PlacementProfile, Provisioner, SpreadMode, StorageClass } from '../../src';
+import { AccessMode, Cassandra, CassandraProps, CassandraVersion, Credentials, Placement, PlacementProfile, Provisioner, SpreadMode, StorageClass, TlsCertificates } from '../../src';
 import { testShellcheck } from '../shellcheck';
 import { appYaml, newChart, only, selects, synth, warningsOf } from '../util';
 
@@ -36,9 +36,10 @@ describe('Cassandra', () => {
       const { objects } = ring();
       // THEN
       expect(objects.map((o) => `${o.kind}/${o.metadata.name}`).sort()).toEqual([
-        'ConfigMap/ring-config', 'ConfigMap/ring-scripts', 'NetworkPolicy/ring', 'PodDisruptionBudget/ring',
-        'Role/ring-scale-down', 'RoleBinding/ring-scale-down',
-        'Service/ring', 'Service/ring-headless', 'ServiceAccount/ring', 'StatefulSet/ring',
+        'ConfigMap/ring-config', 'ConfigMap/ring-scripts', 'Job/ring-credentials-init-1b5fe805',
+        'NetworkPolicy/ring', 'NetworkPolicy/ring-credentials-init', 'PodDisruptionBudget/ring',
+        'Role/ring-credentials-init', 'Role/ring-scale-down', 'RoleBinding/ring-credentials-init', 'RoleBinding/ring-scale-down',
+        'Service/ring', 'Service/ring-headless', 'ServiceAccount/ring', 'ServiceAccount/ring-credentials-init', 'StatefulSet/ring',
       ]);
       const sts = only(objects, 'StatefulSet');
       expect(sts.spec.replicas).toBe(3);
@@ -82,10 +83,11 @@ describe('Cassandra', () => {
       expect(envOf(init).POD_IP).toEqual({ fieldRef: { fieldPath: 'status.podIP' } });
     });
 
-    test('the server starts directly (not the entrypoint that edits its config in place)', () => {
+    test('start.sh starts the server directly (not the entrypoint that edits its config in place)', () => {
       const { objects } = ring();
       const c = mainContainer(only(objects, 'StatefulSet'));
-      expect(c.command).toEqual(['cassandra', '-f']);
+      expect(c.command).toEqual(['/opt/cdk8s-stateful/start.sh']);
+      expect(only(objects, 'ConfigMap', 'ring-scripts').data['start.sh']).toMatch(/\nexec cassandra -f\n$/);
       expect(c.ports).toEqual([
         { name: 'cql', containerPort: 9042 },
         { name: 'intra-node', containerPort: 7000 },
@@ -166,6 +168,10 @@ describe('Cassandra', () => {
         contactPoints: ['ring-0.ring-headless.db.svc.cluster.local', 'ring-1.ring-headless.db.svc.cluster.local'],
         datacenter: 'dc1',
         clusterName: 'ring',
+        username: 'admin',
+        secretName: 'ring-credentials',
+        passwordKey: 'password',
+        passwordVariable: 'CASSANDRA_PASSWORD',
       });
       expect(cassandra.seeds).toEqual(cassandra.connection.contactPoints);
       expect(cassandra.workload.podDnsName(0)).toBe(cassandra.seeds[0]);
@@ -325,7 +331,7 @@ describe('Cassandra', () => {
       const app = kplus.Pods.select(chart, 'App', { labels: { app: 'shop' } });
       new Cassandra(chart, 'ring', { racks: threeRacks, allowFrom: [app] });
       const objects = synth(chart);
-      const policies = objects.filter((o) => o.kind === 'NetworkPolicy');
+      const policies = objects.filter((o) => o.kind === 'NetworkPolicy' && o.metadata.labels['app.kubernetes.io/name'] === 'cassandra');
       expect(policies).toHaveLength(3);
       for (const p of policies) {
         const rules = p.spec.ingress;
@@ -406,7 +412,7 @@ describe('Cassandra', () => {
     test('config overrides win and stay sorted', () => {
       const { objects } = ring({
         config: {
-          authenticator: 'PasswordAuthenticator',
+          concurrent_writes: '48',
           num_tokens: '8',
           concurrent_reads: '64',
           commitlog_sync_period_in_ms: '5000',
@@ -415,7 +421,7 @@ describe('Cassandra', () => {
         },
       });
       const yaml = cassandraYaml(objects);
-      expect(setting(yaml, 'authenticator')).toBe('PasswordAuthenticator');
+      expect(setting(yaml, 'concurrent_writes')).toBe('48');
       expect(setting(yaml, 'num_tokens')).toBe('8');
       expect(setting(yaml, 'concurrent_reads')).toBe('64');
       expect(setting(yaml, 'commitlog_sync_period_in_ms')).toBe('5000');
@@ -482,7 +488,8 @@ describe('Cassandra', () => {
         expect(binding.subjects).toEqual([{ kind: 'ServiceAccount', name: sts.spec.template.spec.serviceAccountName }]);
         expect(sts.spec.template.spec.automountServiceAccountToken).toBe(true);
       }
-      expect(objects.filter((o) => o.kind === 'Role')).toHaveLength(3);
+      expect(objects.filter((o) => o.kind === 'Role').map((r) => r.metadata.name).sort())
+        .toEqual(['ring-a-scale-down', 'ring-b-scale-down', 'ring-c-scale-down', 'ring-credentials-init']);
     });
 
     test('the server knows its pod name and its rack\'s place in the leaving order (racks leave 20 s apart)', () => {
@@ -756,5 +763,323 @@ describe('Cassandra', () => {
     new Cassandra(chart, 'ring');
     new Cassandra(chart, 'other', { name: 'ring' });
     expect(() => Testing.synth(chart)).toThrow(/test\/\w+ and test\/\w+ both create objects named .*'ring'/);
+  });
+});
+
+describe('Cassandra TLS and authentication', () => {
+  const server = (objects: any[], name = 'ring') => mainContainer(only(objects, 'StatefulSet', name));
+  const certificates = { certificates: TlsCertificates.fromSecret('ring-tls') };
+
+  test('PasswordAuthenticator, CassandraAuthorizer and CassandraRoleManager by default; the password only as a Secret reference', () => {
+    const { objects } = ring();
+    const yaml = cassandraYaml(objects);
+    expect(setting(yaml, 'authenticator')).toBe('PasswordAuthenticator');
+    expect(setting(yaml, 'authorizer')).toBe('CassandraAuthorizer');
+    expect(setting(yaml, 'role_manager')).toBe('CassandraRoleManager');
+    expect(setting(yaml, 'client_encryption_options')).toBeUndefined();
+    const env = envOf(server(objects));
+    expect(env).toMatchObject({ ADMIN_USER: 'admin', CASSANDRA_DC: 'dc1', AUTH_REPLICATION: '3' });
+    expect(env.ADMIN_PASSWORD).toEqual({ secretKeyRef: { name: 'ring-credentials', key: 'password' } });
+    expect(env.TLS_STORE_DIR).toBeUndefined();
+    expect(env.CQLSH_PASSWORD_IN_CQLSHRC).toBeUndefined();
+    expect(objects.filter((o) => o.kind === 'Secret')).toEqual([]);
+    expect(objects.filter((o) => o.kind === 'Job').map((j) => j.metadata.name)).toEqual([expect.stringMatching(/^ring-credentials-init-/)]);
+  });
+
+  test('passwordAuthentication false keeps AllowAll, and the superuser is still created (the first step for an existing ring)', () => {
+    const { objects } = ring({ passwordAuthentication: false });
+    const yaml = cassandraYaml(objects);
+    expect(setting(yaml, 'authenticator')).toBe('AllowAllAuthenticator');
+    expect(setting(yaml, 'authorizer')).toBe('AllowAllAuthorizer');
+    expect(envOf(server(objects)).ADMIN_PASSWORD).toEqual({ secretKeyRef: { name: 'ring-credentials', key: 'password' } });
+    expect(() => ring({ passwordAuthentication: 'no' } as unknown as CassandraProps)).toThrow(/'passwordAuthentication' must be true or false, got 'no'/);
+  });
+
+  test.each(['authenticator', 'authorizer', 'role_manager'])('config.%s is refused: the construct sets it', (key) => {
+    expect(() => ring({ config: { [key]: 'AllowAllAuthenticator' } })).toThrow(new RegExp(`test/ring: 'config.${key}' cannot be overridden: it is `));
+  });
+
+  test('system_auth replicas: the declared replicationFactor, at most 3', () => {
+    expect(envOf(server(ring({ replicationFactor: 2 }).objects)).AUTH_REPLICATION).toBe('2');
+    expect(envOf(server(ring({ replicas: 5, replicationFactor: 5 }).objects)).AUTH_REPLICATION).toBe('3');
+  });
+
+  test('auth reads at LOCAL_ONE below 3 replicas of system_auth (LOCAL_QUORUM of 2 is both); Cassandra\'s default from 3', () => {
+    expect(setting(cassandraYaml(ring({ replicationFactor: 2 }).objects), 'auth_read_consistency_level')).toBe('LOCAL_ONE');
+    expect(setting(cassandraYaml(ring({ replicationFactor: 1 }).objects), 'auth_read_consistency_level')).toBe('LOCAL_ONE');
+    expect(setting(cassandraYaml(ring().objects), 'auth_read_consistency_level')).toBeUndefined();
+    expect(setting(cassandraYaml(ring({ replicationFactor: 3 }).objects), 'auth_read_consistency_level')).toBeUndefined();
+    // 4.0 has no such setting; without authentication there is nothing to read.
+    expect(setting(cassandraYaml(ring({ replicationFactor: 2, version: CassandraVersion.V4_0 }).objects), 'auth_read_consistency_level')).toBeUndefined();
+    expect(setting(cassandraYaml(ring({ replicationFactor: 2, passwordAuthentication: false }).objects), 'auth_read_consistency_level')).toBeUndefined();
+    // Yours wins.
+    expect(setting(cassandraYaml(ring({ replicationFactor: 2, config: { auth_read_consistency_level: 'LOCAL_QUORUM' } }).objects), 'auth_read_consistency_level')).toBe('LOCAL_QUORUM');
+  });
+
+  test('Credentials.fromSecret: the password from your Secret and key, no generator Job; the connection names them', () => {
+    const { objects, cassandra } = ring({ credentials: Credentials.fromSecret('mine', { password: 'admin-pw' }) });
+    expect(envOf(server(objects)).ADMIN_PASSWORD).toEqual({ secretKeyRef: { name: 'mine', key: 'admin-pw' } });
+    expect(objects.filter((o) => o.kind === 'Job')).toEqual([]);
+    expect(cassandra.connection).toMatchObject({ username: 'admin', secretName: 'mine', passwordKey: 'admin-pw' });
+  });
+
+  test('connectionEnv: user, password from the Secret, TLS and CA file; no URI (Cassandra has no URI convention)', () => {
+    const { cassandra } = ring({ tls: certificates });
+    const env = cassandra.connectionEnv();
+    expect(env).toContainEqual({ name: 'CASSANDRA_USERNAME', value: 'admin' });
+    expect(env).toContainEqual({ name: 'CASSANDRA_PASSWORD', valueFrom: { secretKeyRef: { name: 'ring-credentials', key: 'password' } } });
+    expect(env).toContainEqual({ name: 'CASSANDRA_TLS', value: 'required' });
+    expect(env).toContainEqual({ name: 'CASSANDRA_CA_FILE', value: '/etc/cdk8s-stateful/ring/ca.crt' });
+    expect(env.map((e) => e.name)).not.toContain('CASSANDRA_URI');
+    expect(cassandra.connection.tls).toEqual({ required: true, caSecretName: 'ring-tls', caKey: 'ca.crt', caFile: '/etc/cdk8s-stateful/ring/ca.crt' });
+  });
+
+  test('tls: client and internode encryption from the composed PEM files, in a memory emptyDir', () => {
+    const { objects } = ring({ tls: certificates });
+    const yaml = cassandraYaml(objects);
+    const stores = 'keystore: /var/run/cassandra-tls/keystore.pem, truststore: /var/run/cassandra-tls/truststore.pem, '
+      + 'ssl_context_factory: {class_name: org.apache.cassandra.security.PEMBasedSslContextFactory}';
+    expect(setting(yaml, 'client_encryption_options')).toBe(`{enabled: true, optional: false, require_client_auth: false, ${stores}}`);
+    expect(setting(yaml, 'server_encryption_options'))
+      .toBe(`{internode_encryption: all, require_client_auth: true, require_endpoint_verification: false, ${stores}}`);
+    // The storage port stays 7000, encrypted: no legacy ssl_storage_port.
+    expect(setting(yaml, 'storage_port')).toBe('7000');
+    expect(setting(yaml, 'ssl_storage_port')).toBeUndefined();
+    const sts = only(objects, 'StatefulSet');
+    const c = mainContainer(sts);
+    expect(envOf(c)).toMatchObject({ TLS_STORE_DIR: '/var/run/cassandra-tls', CQLSH_CA_FILE: '/etc/tls/ca.crt' });
+    const mount = c.volumeMounts.find((m: any) => m.mountPath === '/var/run/cassandra-tls');
+    const volume = sts.spec.template.spec.volumes.find((v: any) => v.name === mount.name);
+    expect(volume.emptyDir).toEqual({ medium: 'Memory', sizeLimit: '1Mi' });
+    expect(c.volumeMounts).toContainEqual({ name: 'tls', mountPath: '/etc/tls', readOnly: true });
+  });
+
+  test('tls.allowPlaintext makes client encryption optional; internode stays encrypted', () => {
+    const yaml = cassandraYaml(ring({ tls: { ...certificates, allowPlaintext: true } }).objects);
+    expect(setting(yaml, 'client_encryption_options')).toMatch(/^\{enabled: true, optional: true, /);
+    expect(setting(yaml, 'server_encryption_options')).toMatch(/^\{internode_encryption: all, require_client_auth: true, /);
+  });
+
+  test('tls on Cassandra 4.0 is refused (no PEM support); 4.1 is accepted; 4.0 cqlsh gets its password from cqlshrc', () => {
+    expect(() => ring({ version: CassandraVersion.V4_0, tls: certificates }))
+      .toThrow(/test\/ring: 'tls' needs Cassandra 4\.1 or newer: .*PEMBasedSslContextFactory.*got '4\.0\.19'/);
+    expect(setting(cassandraYaml(ring({ version: CassandraVersion.V4_1, tls: certificates }).objects), 'server_encryption_options')).toContain('PEMBasedSslContextFactory');
+    expect(envOf(server(ring({ version: CassandraVersion.V4_0 }).objects)).CQLSH_PASSWORD_IN_CQLSHRC).toBe('true');
+  });
+
+  test('with tls, the encryption options are the construct\'s; without, they stay yours', () => {
+    expect(() => ring({ tls: certificates, config: { client_encryption_options: '{enabled: false}' } }))
+      .toThrow(/'config.client_encryption_options' cannot be overridden with 'tls' set/);
+    expect(() => ring({ tls: certificates, config: { server_encryption_options: '{internode_encryption: none}' } }))
+      .toThrow(/'config.server_encryption_options' cannot be overridden with 'tls' set/);
+    expect(setting(cassandraYaml(ring({ config: { client_encryption_options: '{enabled: false}' } }).objects), 'client_encryption_options')).toBe('{enabled: false}');
+  });
+
+  describe('tls.sh', () => {
+    const script = () => only(ring({ tls: certificates }).objects, 'ConfigMap', 'ring-scripts').data['tls.sh'] as string;
+    const run = (key: string, args: string[] = []) => {
+      const dir = mkdtempSync(join(tmpdir(), 'cassandra-tls-'));
+      try {
+        mkdirSync(join(dir, 'tls'));
+        writeFileSync(join(dir, 'tls', 'tls.key'), key);
+        writeFileSync(join(dir, 'tls', 'tls.crt'), '-----BEGIN CERTIFICATE-----\ncert\n-----END CERTIFICATE-----\n');
+        writeFileSync(join(dir, 'tls', 'ca.crt'), '-----BEGIN CERTIFICATE-----\nca\n-----END CERTIFICATE-----\n');
+        writeFileSync(join(dir, 'tls.sh'), script().split('/etc/tls/').join(`${dir}/tls/`));
+        writeFileSync(join(dir, 'nodetool'), `#!/bin/sh\necho "$@" > ${dir}/nodetool.args\n`, { mode: 0o755 });
+        const result = spawnSync('sh', [join(dir, 'tls.sh'), ...args], {
+          env: { PATH: `${dir}:${process.env.PATH}`, TLS_STORE_DIR: join(dir, 'store') }, encoding: 'utf8',
+        });
+        const read = (f: string) => (existsSync(join(dir, f)) ? readFileSync(join(dir, f), 'utf8') : undefined);
+        return { status: result.status, stderr: result.stderr, keystore: read('store/keystore.pem'), truststore: read('store/truststore.pem'), nodetool: read('nodetool.args') };
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    };
+    const pkcs8 = '-----BEGIN PRIVATE KEY-----\nkey\n-----END PRIVATE KEY-----\n';
+
+    test('composes the keystore (key, then chain) and the truststore; reload runs nodetool reloadssl', () => {
+      const composed = run(pkcs8);
+      expect(composed.status).toBe(0);
+      expect(composed.keystore).toBe(`${pkcs8}-----BEGIN CERTIFICATE-----\ncert\n-----END CERTIFICATE-----\n`);
+      expect(composed.truststore).toBe('-----BEGIN CERTIFICATE-----\nca\n-----END CERTIFICATE-----\n');
+      expect(composed.nodetool).toBeUndefined();
+      expect(run(pkcs8, ['reload']).nodetool).toBe('reloadssl\n');
+    });
+
+    test.each(['EC PRIVATE KEY', 'RSA PRIVATE KEY', 'ENCRYPTED PRIVATE KEY'])('refuses a %s key, with the reason and the fix', (kind) => {
+      const refused = run(`-----BEGIN ${kind}-----\nkey\n-----END ${kind}-----\n`);
+      expect(refused.status).toBe(1);
+      expect(refused.stderr).toContain(`is a '${kind}' key, not an unencrypted PKCS#8 key ('BEGIN PRIVATE KEY'): Cassandra reads only PKCS#8`);
+      expect(refused.stderr).toContain('openssl pkcs8 -topk8 -nocrypt');
+      expect(refused.keystore).toBeUndefined();
+    });
+  });
+
+  describe('auth.sh, against a stand-in cqlsh that keeps the roles in a file', () => {
+    const script = () => only(ring().objects, 'ConfigMap', 'ring-scripts').data['auth.sh'] as string;
+    // Logins are checked against roles ('name|login|superuser|password'); every call's argv is logged.
+    const CQLSH = `#!/bin/sh
+echo "$*" >> "$STATE/argv"
+rc=""; stmt=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --cqlshrc) rc="$2"; shift 2 ;;
+    -e) stmt="$2"; shift 2 ;;
+    -f) stmt="$(cat "$2")"; shift 2 ;;
+    *) shift ;;
+  esac
+done
+creds="$(sed -n 's/^credentials = //p' "$rc")"
+user="$(sed -n 's/^username = //p' "$creds")"
+pass="$(sed -n 's/^password = //p' "$creds")"
+[ -f "$STATE/up" ] || { echo "Connection error: ('Unable to connect to any servers')"; exit 1; }
+grep -qxF "$user|True|True|$pass" "$STATE/roles" || { echo "AuthenticationFailed('Provided username $user and/or password are incorrect')"; exit 2; }
+case "$stmt" in
+  "SELECT role, can_login"*) printf ' role | can_login | is_superuser\\n------+-----+-----\\n'; cut -d'|' -f1-3 "$STATE/roles" | sed 's/|/ | /g' ;;
+  "CREATE ROLE"*)
+    [ -f "$STATE/create-is-lost" ] && exit 0
+    name="$(printf '%s' "$stmt" | sed -n 's/^CREATE ROLE IF NOT EXISTS "\\([^"]*\\)".*/\\1/p')"
+    pw="$(printf '%s' "$stmt" | sed -n "s/.*PASSWORD = '\\(.*\\)' AND SUPERUSER.*/\\1/p" | sed "s/''/'/g")"
+    echo "$name|True|True|$pw" >> "$STATE/roles" ;;
+  "ALTER ROLE cassandra WITH SUPERUSER = false AND LOGIN = false") sed -i 's/^cassandra|True|True|/cassandra|False|False|/' "$STATE/roles" ;;
+  "SELECT replication"*) printf ' replication\\n---\\n %s\\n' "$(cat "$STATE/replication")" ;;
+  "ALTER KEYSPACE system_auth"*)
+    echo "$stmt" >> "$STATE/altered"
+    nts="'class': 'org.apache.cassandra.locator.NetworkTopologyStrategy'"
+    printf '%s' "$stmt" | sed -n "s/.*'dc1': \\([0-9]*\\)}.*/{$nts, 'dc1': '\\1'}/p" > "$STATE/replication" ;;
+  *) echo "unexpected: $stmt"; exit 2 ;;
+esac
+`;
+    const NODETOOL = `#!/bin/sh
+case "$1" in
+  status) printf 'Datacenter: dc1\\n=======\\n'; i=0; while [ "$i" -lt "$(cat "$STATE/live")" ]; do i=$((i + 1)); echo "UN  10.0.0.$i  1 MiB  16  ?  id$i  a"; done
+    # A growing ring: one more node at every look, up to 3.
+    if [ -f "$STATE/grow" ] && [ "$(cat "$STATE/live")" -lt 3 ]; then echo $(($(cat "$STATE/live") + 1)) > "$STATE/live"; fi ;;
+  repair) echo "$*" >> "$STATE/repaired" ;;
+esac
+`;
+    const PASSWORD = "it's a p@ss";
+    interface RingState { roles: string[]; up?: boolean; live?: number; grow?: boolean; replication?: string; createIsLost?: boolean; seeds?: string }
+    const bootstrap = (state: RingState, timeoutMs = 20000) => {
+      const dir = mkdtempSync(join(tmpdir(), 'cassandra-auth-'));
+      try {
+        const st = join(dir, 'state');
+        mkdirSync(st);
+        mkdirSync(join(dir, 'tmp'));
+        writeFileSync(join(st, 'roles'), state.roles.map((r) => `${r}\n`).join(''));
+        writeFileSync(join(st, 'live'), String(state.live ?? 3));
+        writeFileSync(join(st, 'replication'), state.replication ?? "{'class': 'org.apache.cassandra.locator.SimpleStrategy', 'replication_factor': '1'}");
+        if (state.up ?? true) { writeFileSync(join(st, 'up'), ''); }
+        if (state.createIsLost) { writeFileSync(join(st, 'create-is-lost'), ''); }
+        if (state.grow) { writeFileSync(join(st, 'grow'), ''); }
+        mkdirSync(join(dir, 'conf'));
+        writeFileSync(join(dir, 'conf', 'cassandra.yaml'),
+          `seed_provider: [{class_name: org.apache.cassandra.locator.SimpleSeedProvider, parameters: [{seeds: "${state.seeds ?? '10.0.0.1,10.0.0.2'}"}]}]\n`);
+        writeFileSync(join(dir, 'cqlsh'), CQLSH, { mode: 0o755 });
+        writeFileSync(join(dir, 'nodetool'), NODETOOL, { mode: 0o755 });
+        writeFileSync(join(dir, 'auth.sh'), script());
+        const result = spawnSync('sh', [join(dir, 'auth.sh')], {
+          env: {
+            PATH: `${dir}:${process.env.PATH}`,
+            STATE: st,
+            TMPDIR: join(dir, 'tmp'),
+            ADMIN_USER: 'admin',
+            ADMIN_PASSWORD: PASSWORD,
+            POD_IP: '10.0.0.1',
+            CASSANDRA_DC: 'dc1',
+            AUTH_REPLICATION: '3',
+            AUTH_RETRY_SECONDS: '0.1',
+            AUTH_RECHECK_SECONDS: '0.1',
+            CASSANDRA_CONF: join(dir, 'conf'),
+          },
+          encoding: 'utf8',
+          timeout: timeoutMs,
+        });
+        const read = (f: string) => (existsSync(join(st, f)) ? readFileSync(join(st, f), 'utf8') : '');
+        return {
+          status: result.status,
+          stdout: result.stdout,
+          roles: read('roles').trim().split('\n'),
+          argv: read('argv'),
+          altered: read('altered'),
+          repaired: read('repaired'),
+          leftInTmp: existsSync(join(dir, 'tmp')) ? readdirSync(join(dir, 'tmp')) : [],
+        };
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    };
+
+    test('a new ring: admin created, the default superuser disabled, system_auth replicated and repaired; no password in argv', () => {
+      const r = bootstrap({ roles: ['cassandra|True|True|cassandra'] });
+      expect(r.status).toBe(0);
+      expect(r.roles).toEqual(['cassandra|False|False|cassandra', `admin|True|True|${PASSWORD}`]);
+      expect(r.altered).toBe("ALTER KEYSPACE system_auth WITH replication = {'class': 'NetworkTopologyStrategy', 'dc1': 3}\n");
+      expect(r.repaired).toBe('repair -full system_auth\n');
+      expect(r.stdout).toContain('auth-bootstrap: created the superuser admin');
+      expect(r.stdout).toContain('auth-bootstrap: disabled the default superuser cassandra');
+      expect(r.stdout).toMatch(/auth-bootstrap: done\n$/);
+      expect(r.argv).not.toContain('p@ss');
+      // The private directory with the credentials files is removed.
+      expect(r.leftInTmp).toEqual([]);
+    });
+
+    test('creates no role before every seed is Up/Normal (a seed joins without streaming)', () => {
+      const r = bootstrap({ roles: ['cassandra|True|True|cassandra'], live: 1 }, 1500);
+      expect(r.status).toBeNull();
+      expect(r.stdout).toContain('auth-bootstrap: waiting for seed 10.0.0.2 (10.0.0.2) to be Up/Normal before creating roles');
+      expect(r.roles).toEqual(['cassandra|True|True|cassandra']);
+      expect(r.argv).not.toContain('create.cql');
+    });
+
+    test('waits for the node to serve CQL, then does its work', () => {
+      const r = bootstrap({ roles: ['cassandra|True|True|cassandra'], up: false }, 1500);
+      expect(r.status).toBeNull();
+      expect(r.stdout).toContain('auth-bootstrap: no login yet as admin or the default superuser: Connection error');
+      expect(r.roles).toEqual(['cassandra|True|True|cassandra']);
+    });
+
+    test('idempotent: admin exists and cassandra is disabled: nothing is created or altered', () => {
+      const r = bootstrap({
+        roles: ['cassandra|False|False|cassandra', `admin|True|True|${PASSWORD}`],
+        replication: "{'class': 'org.apache.cassandra.locator.NetworkTopologyStrategy', 'dc1': '3'}",
+      });
+      expect(r.status).toBe(0);
+      expect(r.roles).toEqual(['cassandra|False|False|cassandra', `admin|True|True|${PASSWORD}`]);
+      expect(r.argv).not.toMatch(/create\.cql|ALTER/);
+      expect(r.altered).toBe('');
+      expect(r.stdout).toContain('system_auth keeps its replication (3 in dc1)');
+      expect(r.stdout).toMatch(/auth-bootstrap: done\n$/);
+    });
+
+    test('never locks the ring out: if the new superuser cannot log in, the default one stays', () => {
+      const r = bootstrap({ roles: ['cassandra|True|True|cassandra'], createIsLost: true }, 1500);
+      expect(r.roles).toEqual(['cassandra|True|True|cassandra']);
+      expect(r.stdout).toContain('auth-bootstrap: admin cannot log in as a superuser yet');
+      expect(r.argv).not.toContain('ALTER ROLE');
+    });
+
+    test('a ring smaller than the target: as many replicas as nodes, then raised and repaired as nodes join', () => {
+      const small = bootstrap({ roles: ['cassandra|True|True|cassandra'], live: 2 }, 2000);
+      // Still watching for the ring to grow: not done, and no second ALTER while it has 2 nodes.
+      expect(small.status).toBeNull();
+      expect(small.altered).toBe("ALTER KEYSPACE system_auth WITH replication = {'class': 'NetworkTopologyStrategy', 'dc1': 2}\n");
+      // One seed; the stand-in ring gains a node at every nodetool status.
+      const growing = bootstrap({ roles: ['cassandra|True|True|cassandra'], live: 1, grow: true, seeds: '10.0.0.1' });
+      expect(growing.status).toBe(0);
+      expect(growing.altered.trim().split('\n').map((l) => l.replace(/.*'dc1': /, ''))).toEqual(['2}', '3}']);
+      expect(growing.repaired.trim().split('\n')).toHaveLength(2);
+      expect(growing.stdout).toMatch(/auth-bootstrap: done\n$/);
+    });
+
+    test('system_auth: never lowered, other datacenters left alone', () => {
+      const high = bootstrap({ roles: ['cassandra|True|True|cassandra'], replication: "{'class': 'org.apache.cassandra.locator.NetworkTopologyStrategy', 'dc1': '5'}" });
+      expect(high.altered).toBe('');
+      const simple = bootstrap({ roles: ['cassandra|True|True|cassandra'], live: 2, replication: "{'class': 'org.apache.cassandra.locator.SimpleStrategy', 'replication_factor': '3'}" });
+      expect(simple.altered).toContain("'dc1': 3}");
+      const multi = bootstrap({ roles: ['cassandra|True|True|cassandra'], replication: "{'class': 'org.apache.cassandra.locator.NetworkTopologyStrategy', 'dc1': '1', 'dc2': '3'}" });
+      expect(multi.altered).toBe('');
+      expect(multi.stdout).toContain("system_auth is replicated to other datacenters too ('dc2': '3'): left as it is");
+    });
   });
 });

@@ -33,8 +33,11 @@ interface EngineCase {
   /** The prop that counts pods. */
   readonly countProp: string;
   readonly credentialKeys: string[];
-  /** The connectionEnv() suffix of the ready-made client setting that refers to the password variable. @default 'URI' */
-  readonly passwordReference?: string;
+  /**
+   * The connectionEnv() suffix of the ready-made client setting that refers to the password
+   * variable; none for an engine without one (Cassandra). @default 'URI'
+   */
+  readonly passwordReference?: string | null;
   readonly image: string;
   /** After the version in the default tag (a build number). */
   readonly tagSuffix?: string;
@@ -106,7 +109,8 @@ const ENGINES: { [name: string]: EngineCase } = {
     range: /Cassandra 4\.0 to 5\.x/,
     foreignVersion: () => MongoDbVersion.V8_0,
     countProp: 'replicas',
-    credentialKeys: [],
+    credentialKeys: ['password'],
+    passwordReference: null,
     image: 'cassandra',
     envPrefix: 'CASSANDRA',
   },
@@ -385,10 +389,16 @@ describe.each(ALL)('%s', (_name, engine) => {
       if (engine.credentialKeys.length > 0) {
         expect(password.value).toBeUndefined();
         expect(password.valueFrom?.secretKeyRef).toEqual({ name: 'orders-credentials', key: 'password' });
-        const uri = env.findIndex((e) => e.name === `${engine.envPrefix}_${engine.passwordReference ?? 'URI'}`);
-        // $(VAR) expands only from variables defined before it.
-        expect(uri).toBeGreaterThan(env.findIndex((e) => e.name === `${engine.envPrefix}_PASSWORD`));
-        expect(env[uri].value).toContain(`$(${engine.envPrefix}_PASSWORD)`);
+        const reference = engine.passwordReference === null ? undefined : `${engine.envPrefix}_${engine.passwordReference ?? 'URI'}`;
+        const uri = env.findIndex((e) => e.name === reference);
+        if (reference === undefined) {
+          expect(env.map((e) => e.name)).not.toContain(`${engine.envPrefix}_URI`);
+          expect(byName[`${engine.envPrefix}_USERNAME`].value).toBeDefined();
+        } else {
+          // $(VAR) expands only from variables defined before it.
+          expect(uri).toBeGreaterThan(env.findIndex((e) => e.name === `${engine.envPrefix}_PASSWORD`));
+          expect(env[uri].value).toContain(`$(${engine.envPrefix}_PASSWORD)`);
+        }
       } else {
         expect(password).toBeUndefined();
       }

@@ -5,7 +5,7 @@ import { Construct } from 'constructs';
 import { CassandraVersion } from './cassandra-version';
 import { CQL_PORT, DATA_MOUNT, heapSizes, renderCassandraYaml, renderRackDc, STORAGE_PORT, validateConfig } from './config';
 import { CASSANDRA_JMX_RULES } from './metrics';
-import { PRE_STOP_SH, PREPARE_CONFIG_SH, READY_SH } from './scripts';
+import { AUTH_SH, KEYSTORE_FILE, PRE_STOP_SH, PREPARE_CONFIG_SH, READY_SH, START_SH, TLS_SH, TRUSTSTORE_FILE } from './scripts';
 import { requireWholeSeconds } from '../../private/durations';
 import { invalid, requireInteger, warn } from '../../private/errors';
 import { requireLabelValue } from '../../private/names';
@@ -14,11 +14,13 @@ import { mebibytesOf } from '../../private/quantity';
 import { millicoresOf } from '../../private/resources';
 import { DisruptionBudget } from '../../workload/disruption-budget';
 import { PodManagementPolicy } from '../../workload/stateful-workload';
+import { Credentials } from '../credentials';
 import { EngineProps } from '../engine';
 import { EngineBase, EngineDefinition } from '../engine-base';
 import { EngineConnection } from '../engine-connection';
 import { JmxExporterAgent } from '../metrics';
 import { grantScaleDownCheck } from '../scale-down';
+import { TLS_CA_FILE } from '../tls-kit';
 
 /** A rack of the ring: one StatefulSet pinned to one zone. */
 export interface CassandraRack {
@@ -46,6 +48,14 @@ export interface CassandraConnection extends EngineConnection {
   readonly datacenter: string;
   /** The cluster name. */
   readonly clusterName: string;
+  /** The generated superuser to connect as (create your apps' own roles with it). */
+  readonly username: string;
+  /** Name of the Secret that holds its password. */
+  readonly secretName: string;
+  /** Key of the password in that Secret. */
+  readonly passwordKey: string;
+  /** The environment variable `connectionEnv()` puts the password in (from the Secret). */
+  readonly passwordVariable: string;
 }
 
 /** Properties of a {@link Cassandra} ring. */
@@ -92,7 +102,7 @@ export interface CassandraProps extends EngineProps {
   readonly replicationFactor?: number;
   /**
    * cassandra.yaml settings that win over the rendered ones, as one-line YAML values
-   * (`'concurrent_reads': '64'`, `'authenticator': 'PasswordAuthenticator'`, `'x': '[a, b]'`).
+   * (`'concurrent_reads': '64'`, `'auth_read_consistency_level': 'LOCAL_ONE'`, `'x': '[a, b]'`).
    * Addresses, ports, seeds, snitch and directories are the construct's and refused here.
    * @default - none
    * @see https://cassandra.apache.org/doc/latest/cassandra/managing/configuration/cass_yaml_file.html
@@ -119,10 +129,25 @@ export interface CassandraProps extends EngineProps {
    * @default JmxExporterAgent.bitnami(): copied by an init container from a pinned image
    */
   readonly metricsAgent?: JmxExporterAgent;
+  /**
+   * Where the password of the generated superuser `admin` comes from. The Secret holds `password`.
+   * Each node, once up, creates `admin` if it is missing and then disables Cassandra's default
+   * superuser `cassandra` (no login, no superuser).
+   * @default Credentials.generated()
+   */
+  readonly credentials?: Credentials;
+  /**
+   * PasswordAuthenticator and CassandraAuthorizer: every CQL client logs in. With false, Cassandra's
+   * AllowAllAuthenticator stays (anyone reaching port 9042 is let in) while the superuser `admin` is
+   * still created: the first step of turning authentication on for a ring that ran without it
+   * (see docs/engines/cassandra.md, "TLS and authentication").
+   * @default true
+   */
+  readonly passwordAuthentication?: boolean;
 }
 
 const DEFINITION: EngineDefinition = {
-  engine: { name: 'cassandra', displayName: 'Cassandra', image: 'cassandra', imageUser: 999, pkcs8KeysOnly: true, clientPorts: [CQL_PORT] },
+  engine: { name: 'cassandra', displayName: 'Cassandra', image: 'cassandra', imageUser: 999, pkcs8KeysOnly: true, clientPorts: [CQL_PORT], credentialKeys: ['password'] },
   // The rendered cassandra.yaml uses 4.0's names (3.11 has none of them).
   versions: { defaultVersion: CassandraVersion.V5_0, oldest: '4.0', newest: '5', majorParts: 2, fullParts: 3 },
   defaults: { cpu: kplus.Cpu.millis(1000), memory: Size.gibibytes(4), storage: Size.gibibytes(50), terminationGracePeriod: Duration.seconds(300) },
@@ -143,6 +168,13 @@ const RENDERED_DIR = '/config';
 const PREPARED_DIR = '/prepared-conf';
 /** The JMX exporter's rules file, beside cassandra.yaml in the config ConfigMap. */
 const JMX_RULES_FILE = 'jmx-exporter.yaml';
+/** The superuser the construct creates in place of `cassandra`. */
+const ADMIN_USER = 'admin';
+const PASSWORD_VARIABLE = 'CASSANDRA_PASSWORD';
+/** Where start.sh composes the PEM keystore and truststore (memory: the key never reaches the node's disk). */
+const TLS_STORE_DIR = '/var/run/cassandra-tls';
+/** system_auth gets at most this many replicas per datacenter. */
+const MAX_AUTH_REPLICATION = 3;
 
 /**
  * An Apache Cassandra ring: GossipingPropertyFileSnitch with a datacenter and racks (one
@@ -150,8 +182,9 @@ const JMX_RULES_FILE = 'jmx-exporter.yaml';
  * Service `<name>` for CQL on 9042 in front of every node, one PodDisruptionBudget across the ring,
  * readiness when the node is Up/Normal, `nodetool drain` before stopping, the heap sized from memory.
  *
- * Authentication is Cassandra's default (AllowAllAuthenticator); the NetworkPolicy admits only the
- * ring and `allowFrom`. See docs/engines/cassandra.md for enabling PasswordAuthenticator.
+ * PasswordAuthenticator and CassandraAuthorizer, with a generated superuser `admin` in place of
+ * `cassandra`; with `tls`, client and internode encryption from PEM files (Cassandra 4.1 and later).
+ * The NetworkPolicy admits only the ring and `allowFrom`.
  */
 export class Cassandra extends EngineBase {
   /** One StatefulSet per rack. */
@@ -179,7 +212,13 @@ export class Cassandra extends EngineBase {
       startupTimeout: instanceOf(Duration, 'Duration.hours(2)'),
       metrics: 'boolean',
       metricsAgent: 'checked-elsewhere',
+      passwordAuthentication: 'boolean',
     });
+    const passwordAuthentication = props.passwordAuthentication ?? true;
+    const authReplication = Math.min(MAX_AUTH_REPLICATION, props.replicationFactor ?? MAX_AUTH_REPLICATION);
+    if (this._tls && this.version.majorVersion === '4.0') {
+      invalid(this, 'tls', 'needs Cassandra 4.1 or newer: the construct gives Cassandra PEM files (PEMBasedSslContextFactory), which 4.0 cannot read (it reads JKS or PKCS#12 keystores only); use CassandraVersion.V4_1 or V5_0', this.version.fullVersion);
+    }
     if (props.metricsAgent !== undefined && !props.metrics) {
       invalid(this, 'metricsAgent', "has no effect without 'metrics: true': set metrics or leave metricsAgent out");
     }
@@ -225,7 +264,16 @@ export class Cassandra extends EngineBase {
     // Seeds are known before the workloads exist: pod DNS names follow from names, namespace and domain.
     this.seeds = seedPods.map(([setName, ordinal]) => this._dns.pod(setName, ordinal));
     const configData: { [key: string]: string } = {
-      'cassandra.yaml': renderCassandraYaml(this, { clusterName, seeds: this.seeds, version, racks: rackNames.length, overrides }),
+      'cassandra.yaml': renderCassandraYaml(this, {
+        clusterName,
+        seeds: this.seeds,
+        version,
+        racks: rackNames.length,
+        overrides,
+        passwordAuthentication,
+        authReplication,
+        tls: this._tls && { keystore: `${TLS_STORE_DIR}/${KEYSTORE_FILE}`, truststore: `${TLS_STORE_DIR}/${TRUSTSTORE_FILE}`, allowPlaintext: this._tls.allowPlaintext },
+      }),
     };
     for (const rack of rackNames) {
       configData[`rackdc-${rack}.properties`] = renderRackDc(datacenter, rack);
@@ -233,16 +281,22 @@ export class Cassandra extends EngineBase {
     // Only with metrics: a config map that changes rolls the pods, and an upgrade must not roll them for nothing.
     if (props.metrics) { configData[JMX_RULES_FILE] = CASSANDRA_JMX_RULES; }
     const configMap = this._addConfigMap('Config', '-config', configData);
-    const scriptsConfigMap = this._addConfigMap('Scripts', '-scripts', { 'prepare-config.sh': PREPARE_CONFIG_SH, 'ready.sh': READY_SH, 'pre-stop.sh': PRE_STOP_SH });
+    const scripts = {
+      'prepare-config.sh': PREPARE_CONFIG_SH, 'start.sh': START_SH, 'auth.sh': AUTH_SH, 'tls.sh': TLS_SH, 'ready.sh': READY_SH, 'pre-stop.sh': PRE_STOP_SH,
+    };
+    const scriptsConfigMap = this._addConfigMap('Scripts', '-scripts', scripts);
+    const credentials = this._credentials!;
+    const passwordKey = credentials.key('password');
 
     const configVolume = kplus.Volume.fromConfigMap(this, 'ConfigVolume', configMap, { name: 'config' });
     const scriptsVolume = kplus.Volume.fromConfigMap(this, 'ScriptsVolume', scriptsConfigMap, { name: 'scripts', defaultMode: 0o555 });
     const confVolume = kplus.Volume.fromEmptyDir(this, 'ConfVolume', 'conf');
     const logsVolume = kplus.Volume.fromEmptyDir(this, 'LogsVolume', 'logs');
     const tmpVolume = kplus.Volume.fromEmptyDir(this, 'TmpVolume', 'tmp');
+    const tlsStoreVolume = this._tls && kplus.Volume.fromEmptyDir(this, 'TlsStoreVolume', 'tls-store', { medium: kplus.EmptyDirMedium.MEMORY, sizeLimit: Size.mebibytes(1) });
     const image = this.image;
     const podIp = kplus.EnvValue.fromFieldRef(kplus.EnvFieldPaths.POD_IP);
-    const checksum = [configData, PREPARE_CONFIG_SH, READY_SH, PRE_STOP_SH];
+    const checksum = [configData, scripts];
     // cassandra-env.sh appends JVM_EXTRA_OPTS to the server's options; nodetool (the probes, preStop)
     // restores its own options after reading that file, so the agent loads in the server only.
     const agent = props.metrics ? this._jmxExporter(this, props.metricsAgent ?? JmxExporterAgent.bitnami(), `${RENDERED_DIR}/${JMX_RULES_FILE}`) : undefined;
@@ -289,8 +343,8 @@ export class Cassandra extends EngineBase {
         containers: [{
           name: 'cassandra',
           image,
-          // The image's entrypoint edits the configuration in place; start the server directly instead.
-          command: ['cassandra', '-f'],
+          // The image's entrypoint edits the configuration in place; start.sh runs the server directly.
+          command: [`${SCRIPTS_DIR}/start.sh`],
           ports: [
             { name: 'cql', number: CQL_PORT },
             { name: 'intra-node', number: STORAGE_PORT },
@@ -304,6 +358,14 @@ export class Cassandra extends EngineBase {
             MAX_HEAP_SIZE: kplus.EnvValue.fromValue(`${heap.maxHeapMiB}M`),
             HEAP_NEWSIZE: kplus.EnvValue.fromValue(`${heap.newSizeMiB}M`),
             ...agent ? { JVM_EXTRA_OPTS: kplus.EnvValue.fromValue(agent.javaAgent) } : {},
+            // The authentication bootstrap (auth.sh).
+            ADMIN_USER: kplus.EnvValue.fromValue(ADMIN_USER),
+            ADMIN_PASSWORD: kplus.EnvValue.fromSecretValue({ secret: credentials.secret, key: passwordKey }),
+            CASSANDRA_DC: kplus.EnvValue.fromValue(datacenter),
+            AUTH_REPLICATION: kplus.EnvValue.fromValue(String(authReplication)),
+            // cqlsh 4.0 reads no credentials file.
+            ...version.majorVersion === '4.0' ? { CQLSH_PASSWORD_IN_CQLSHRC: kplus.EnvValue.fromValue('true') } : {},
+            ...this._tls ? { TLS_STORE_DIR: kplus.EnvValue.fromValue(TLS_STORE_DIR), CQLSH_CA_FILE: kplus.EnvValue.fromValue(TLS_CA_FILE) } : {},
           },
           resources,
           // CQL opens only once the node has joined the ring: a cheap start signal, however long the bootstrap.
@@ -329,6 +391,7 @@ export class Cassandra extends EngineBase {
             { volume: confVolume, path: CONF_DIR },
             { volume: logsVolume, path: '/var/log/cassandra' },
             { volume: tmpVolume, path: '/tmp' },
+            ...tlsStoreVolume ? [{ volume: tlsStoreVolume, path: TLS_STORE_DIR }] : [],
             // The rules file, read by the agent in the server's JVM.
             ...agent ? [{ volume: configVolume, path: RENDERED_DIR, readOnly: true }, ...agent.volumeMounts] : [],
           ],
@@ -364,13 +427,19 @@ export class Cassandra extends EngineBase {
       });
     }
 
+    this._generateCredentials();
     const host = this._dns.service(name);
+    // Cassandra has no URI convention: drivers take contact points, datacenter, user and password.
     this.connection = this._connect<CassandraConnection>({
       host,
       port: CQL_PORT,
       contactPoints: [...this.seeds],
       datacenter,
       clusterName,
+      username: ADMIN_USER,
+      secretName: credentials.secretName,
+      passwordKey,
+      passwordVariable: PASSWORD_VARIABLE,
     }, { CONTACT_POINTS: this.seeds.join(','), LOCAL_DATACENTER: datacenter });
   }
 

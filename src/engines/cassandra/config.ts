@@ -33,7 +33,19 @@ const MANAGED: { [key: string]: string } = {
   hints_directory: 'must stay on the data volume',
   saved_caches_directory: 'must stay on the data volume',
   cdc_raw_directory: 'must stay on the data volume',
+  authenticator: "is PasswordAuthenticator (AllowAllAuthenticator with 'passwordAuthentication: false'): the generated superuser depends on it",
+  authorizer: "is CassandraAuthorizer (AllowAllAuthorizer with 'passwordAuthentication: false')",
+  role_manager: 'is CassandraRoleManager: the generated superuser is one of its roles',
 };
+
+/** Keys the construct owns when `tls` is set. */
+const MANAGED_WITH_TLS: { [key: string]: string } = {
+  client_encryption_options: "is rendered from the 'tls' prop (PEM files composed from the TLS Secret)",
+  server_encryption_options: "is rendered from the 'tls' prop: every internode connection is encrypted and both ends present certificates",
+};
+
+/** Cassandra's SslContextFactory for PEM files (4.1 and later). */
+export const PEM_SSL_CONTEXT_FACTORY = 'org.apache.cassandra.security.PEMBasedSslContextFactory';
 
 /** Virtual nodes per node, and the replication factor the token allocation optimizes for (RF 3). */
 export const NUM_TOKENS = 16;
@@ -56,6 +68,21 @@ export interface CassandraYamlInput {
   /** Racks of the ring (1 without racks). */
   readonly racks: number;
   readonly overrides: { [key: string]: string };
+  /** PasswordAuthenticator and CassandraAuthorizer (else Cassandra's AllowAll ones); default true. */
+  readonly passwordAuthentication?: boolean;
+  /** Replicas of system_auth per datacenter that the bootstrap aims at (at most 3); default 3. */
+  readonly authReplication?: number;
+  /** Client and internode encryption, from PEM files. */
+  readonly tls?: CassandraYamlTls;
+}
+
+/** TLS in cassandra.yaml. */
+export interface CassandraYamlTls {
+  /** The composed PEM keystore (key and chain) and the CA, as files. */
+  readonly keystore: string;
+  readonly truststore: string;
+  /** Clients may connect without TLS too (internode traffic is encrypted regardless). */
+  readonly allowPlaintext: boolean;
 }
 
 /**
@@ -85,7 +112,25 @@ export function renderCassandraYaml(scope: IConstruct, input: CassandraYamlInput
     seed_provider: `[{class_name: org.apache.cassandra.locator.SimpleSeedProvider, parameters: [{seeds: ${JSON.stringify(input.seeds.join(','))}}]}]`,
     start_native_transport: 'true',
     storage_port: String(STORAGE_PORT),
+    // The class names 4.0 to 5.0 all read (5.0 also takes {class_name: ...}).
+    authenticator: input.passwordAuthentication === false ? 'AllowAllAuthenticator' : 'PasswordAuthenticator',
+    authorizer: input.passwordAuthentication === false ? 'AllowAllAuthorizer' : 'CassandraAuthorizer',
+    role_manager: 'CassandraRoleManager',
   };
+  // Logins and permission checks read system_auth at LOCAL_QUORUM (4.1+): with 2 replicas both
+  // must answer, so one node down would refuse every request once the auth caches expire. Writes
+  // stay at EACH_QUORUM, which with 2 replicas is both: a read at LOCAL_ONE still sees every write.
+  if (input.passwordAuthentication !== false && (input.authReplication ?? 3) < 3 && input.version.majorVersion !== '4.0') {
+    settings.auth_read_consistency_level = 'LOCAL_ONE';
+  }
+  if (input.tls) {
+    const stores = `keystore: ${input.tls.keystore}, truststore: ${input.tls.truststore}, ssl_context_factory: {class_name: ${PEM_SSL_CONTEXT_FACTORY}}`;
+    settings.client_encryption_options = `{enabled: true, optional: ${input.tls.allowPlaintext}, require_client_auth: false, ${stores}}`;
+    // Internode: on the storage port itself (no legacy ssl_storage_port), every connection, and both
+    // ends prove a certificate of the CA. No endpoint verification: peers dial each other's pod IP,
+    // which no certificate names.
+    settings.server_encryption_options = `{internode_encryption: all, require_client_auth: true, require_endpoint_verification: false, ${stores}}`;
+  }
   // 4.1 renamed settings to carry their unit; 4.0 knows only the old names.
   if (input.version.majorVersion === '4.0') {
     settings.commitlog_sync_period_in_ms = '10000';
@@ -99,6 +144,9 @@ export function renderCassandraYaml(scope: IConstruct, input: CassandraYamlInput
   }
   for (const [key, value] of Object.entries(input.overrides)) {
     checkSetting(scope, key, value);
+    if (input.tls && MANAGED_WITH_TLS[key]) {
+      invalid(scope, `config.${key}`, `cannot be overridden with 'tls' set: it ${MANAGED_WITH_TLS[key]}`);
+    }
     // A setting made obsolete by the user's spelling (either name of the commit log period) gives way.
     if (key === 'commitlog_sync_period' || key === 'commitlog_sync_period_in_ms') {
       delete settings.commitlog_sync_period;

@@ -1,4 +1,5 @@
 import { SCALE_DOWN_CHECK_FUNCTION, SCALED_AWAY } from '../scale-down';
+import { TLS_CA_FILE, TLS_CERT_FILE, TLS_KEY_FILE, TLS_WATCH_FUNCTION } from '../tls-kit';
 
 /*
  * Shell scripts the pods run, shipped in the JS package as template strings and mounted from the
@@ -145,4 +146,223 @@ if nodetool decommission; then
 fi
 log "nodetool decommission failed after $(($(date +%s) - started)) s: draining; this node stays in the ring, down (DN): see Scaling in the Cassandra docs (nodetool removenode)"
 drain
+`;
+
+/** The composed PEM keystore (private key, then certificate chain) and truststore, in `TLS_STORE_DIR`. */
+export const KEYSTORE_FILE = 'keystore.pem';
+export const TRUSTSTORE_FILE = 'truststore.pem';
+
+/**
+ * The server container's command. With TLS it composes the PEM keystore first (a key that is not
+ * PKCS#8 stops the container here, with the reason in its log) and watches the mounted Secret for
+ * renewals; the authentication bootstrap runs in the background; then the server replaces the shell.
+ */
+export const START_SH = `#!/bin/sh
+# Starts a Cassandra node.
+#   TLS_STORE_DIR  with TLS: where tls.sh composes the PEM keystore and truststore
+set -eu
+scripts="$(dirname "$0")"
+${TLS_WATCH_FUNCTION}
+if [ -n "\${TLS_STORE_DIR:-}" ]; then
+  "$scripts/tls.sh"
+  # cert-manager renews the Secret: compose again and have the node reload it, no restart.
+  tls_watch "$scripts/tls.sh" reload
+fi
+"$scripts/auth.sh" &
+exec cassandra -f
+`;
+
+/**
+ * Composes what Cassandra's PEMBasedSslContextFactory reads: one file with the private key and the
+ * certificate chain (the Secret keeps them apart), and the CA as truststore, in a writable
+ * directory. It refuses a key that is not unencrypted PKCS#8. With \`reload\` it then has the
+ * running node reload both (\`nodetool reloadssl\`: 4.1 and later; without it Cassandra's own
+ * check of the files' times picks them up within 10 minutes).
+ */
+export const TLS_SH = `#!/bin/sh
+# Composes the PEM keystore and truststore from the mounted TLS Secret; 'reload': then reloads them.
+#   TLS_STORE_DIR  the writable directory Cassandra reads ${KEYSTORE_FILE} and ${TRUSTSTORE_FILE} from
+set -eu
+: "\${TLS_STORE_DIR:?TLS_STORE_DIR is not set}"
+key=${TLS_KEY_FILE}
+for file in ${TLS_CERT_FILE} "$key" ${TLS_CA_FILE}; do
+  if [ ! -r "$file" ]; then echo "tls: cannot read $file (the TLS Secret needs tls.crt, tls.key and ca.crt)" >&2; exit 1; fi
+done
+if ! grep -q -- '-----BEGIN PRIVATE KEY-----' "$key"; then
+  kind="$(sed -n 's/^-----BEGIN \\(.*\\)-----$/\\1/p' "$key" | head -n 1)"
+  echo "tls: $key is a '\${kind:-unknown}' key, not an unencrypted PKCS#8 key ('BEGIN PRIVATE KEY'): Cassandra reads only PKCS#8." \\
+    "Convert it with 'openssl pkcs8 -topk8 -nocrypt -in tls.key', or give the cert-manager Certificate privateKey.encoding PKCS8." >&2
+  exit 1
+fi
+umask 077
+mkdir -p "$TLS_STORE_DIR"
+# Each file is replaced whole: a reload never reads half of one.
+cat "$key" ${TLS_CERT_FILE} > "$TLS_STORE_DIR/${KEYSTORE_FILE}.new"
+cat ${TLS_CA_FILE} > "$TLS_STORE_DIR/${TRUSTSTORE_FILE}.new"
+mv -f "$TLS_STORE_DIR/${KEYSTORE_FILE}.new" "$TLS_STORE_DIR/${KEYSTORE_FILE}"
+mv -f "$TLS_STORE_DIR/${TRUSTSTORE_FILE}.new" "$TLS_STORE_DIR/${TRUSTSTORE_FILE}"
+echo "tls: keystore and truststore composed in $TLS_STORE_DIR"
+if [ "\${1:-}" = reload ]; then
+  MAX_HEAP_SIZE=128M HEAP_NEWSIZE=32M nodetool reloadssl
+  echo "tls: the node reloaded its certificates"
+fi
+`;
+
+/**
+ * Authentication bootstrap, in the background of every start, idempotent, and safe with several
+ * nodes doing it at once. Once CQL answers it logs in as the generated superuser, or else as the
+ * default one (cassandra/cassandra); creates the generated superuser if it is missing; only once a
+ * login as it works does it disable the default one (LOGIN and SUPERUSER false), so the ring is
+ * never left without a superuser. Then it raises system_auth to NetworkTopologyStrategy with
+ * \`AUTH_REPLICATION\` replicas in this datacenter (never more than its live nodes, never lowering
+ * what is there) and repairs it, so that logins survive the loss of a node. Passwords travel in
+ * files of a private directory (cqlsh's credentials file, a CQL file), never in argv.
+ */
+export const AUTH_SH = `#!/bin/sh
+# Creates the generated superuser and disables the default one; replicates system_auth.
+#   ADMIN_USER, ADMIN_PASSWORD  the generated superuser (the password from the credentials Secret)
+#   POD_IP                      where this node serves CQL
+#   CASSANDRA_DC                this node's datacenter
+#   AUTH_REPLICATION            replicas of system_auth in the datacenter (at most 3)
+#   CQLSH_CA_FILE               with TLS: cqlsh connects over TLS and verifies the node with this CA
+#   CQLSH_PASSWORD_IN_CQLSHRC   'true' for cqlsh 4.0, which knows no credentials file
+#   AUTH_RETRY_SECONDS          between attempts while the node is not serving yet (default 10)
+#   CASSANDRA_CONF              the configuration directory: the seeds are read from its cassandra.yaml
+set -u
+: "\${ADMIN_USER:?ADMIN_USER is not set}"
+: "\${ADMIN_PASSWORD:?ADMIN_PASSWORD is not set}"
+: "\${POD_IP:?POD_IP is not set}"
+: "\${CASSANDRA_DC:?CASSANDRA_DC is not set}"
+MAX_HEAP_SIZE=128M
+HEAP_NEWSIZE=32M
+export MAX_HEAP_SIZE HEAP_NEWSIZE
+log() { echo "auth-bootstrap: $*"; }
+umask 077
+work="$(mktemp -d "\${TMPDIR:-/tmp}/auth-bootstrap.XXXXXX")" || exit 1
+trap 'rm -rf "$work"' EXIT
+
+rc() { # <name> <user> <password>: a cqlshrc and credentials file for that user
+  printf '[plain_text_auth]\\nusername = %s\\npassword = %s\\n' "$2" "$3" > "$work/$1.credentials"
+  {
+    printf '[authentication]\\ncredentials = %s\\n' "$work/$1.credentials"
+    if [ "\${CQLSH_PASSWORD_IN_CQLSHRC:-}" = true ]; then printf 'username = %s\\npassword = %s\\n' "$2" "$3"; fi
+    printf '[connection]\\nrequest_timeout = 60\\n'
+    if [ -n "\${CQLSH_CA_FILE:-}" ]; then
+      printf 'ssl = true\\n[ssl]\\ncertfile = %s\\nvalidate = true\\n' "$CQLSH_CA_FILE"
+    fi
+  } > "$work/$1.cqlshrc"
+}
+rc admin "$ADMIN_USER" "$ADMIN_PASSWORD"
+rc default cassandra cassandra
+cql() { # <name> <cqlsh args...>: cqlsh as that user; HOME for its history
+  name="$1"; shift
+  HOME="$work" cqlsh --cqlshrc "$work/$name.cqlshrc" "$@" "$POD_IP" 9042
+}
+# system_auth.roles as 'role|can_login|is_superuser' lines
+roles() { cql "$1" -e 'SELECT role, can_login, is_superuser FROM system_auth.roles' > "$work/out" 2>&1 && tr -d ' ' < "$work/out" > "$work/roles"; }
+
+# Seeds join a new ring without streaming: a role written before every seed is in the ring may land
+# in ranges a seed then takes over with no data, and nobody could log in. So roles are created only
+# once every seed is Up/Normal; nodes that join later stream system_auth like any keyspace.
+seeds_up() {
+  status="$(nodetool status 2>/dev/null)" || return 1
+  for seed in $(sed -n 's/.*seeds: "\\([^"]*\\)".*/\\1/p' "\${CASSANDRA_CONF:-/etc/cassandra}/cassandra.yaml" | tr ',' ' '); do
+    case "$seed" in
+      *[!0-9.]*) ip="$(getent hosts "$seed" | awk '{ print $1; exit }')" ;;
+      *) ip="$seed" ;;
+    esac
+    if [ -z "$ip" ] || ! printf '%s\n' "$status" | grep -q "^UN  *$ip "; then
+      log "waiting for seed $seed (\${ip:-not resolved}) to be Up/Normal before creating roles"; return 1
+    fi
+  done
+}
+
+bootstrap() {
+  if roles admin; then
+    session='admin'
+  elif roles default; then
+    session='default'
+  else
+    log "no login yet as $ADMIN_USER or the default superuser: $(grep -v '^$' "$work/out" | tail -n 1)"
+    return 1
+  fi
+  # An authenticator that asks for no password (passwordAuthentication false) lets any login in:
+  # the role's row, not the login, tells whether it exists.
+  if ! grep -q "^$ADMIN_USER|" "$work/roles"; then
+    seeds_up || return 1
+    password="$(printf '%s' "$ADMIN_PASSWORD" | sed "s/'/''/g")"
+    printf "CREATE ROLE IF NOT EXISTS \\"%s\\" WITH PASSWORD = '%s' AND SUPERUSER = true AND LOGIN = true;\\n" "$ADMIN_USER" "$password" > "$work/create.cql"
+    if ! cql "$session" -f "$work/create.cql" > "$work/out" 2>&1; then
+      log "creating the superuser $ADMIN_USER failed: $(tail -n 1 "$work/out")"; return 1
+    fi
+    rm -f "$work/create.cql"
+    log "created the superuser $ADMIN_USER"
+  fi
+  # Never lock the ring out: the default superuser is disabled only once the new one logs in.
+  if ! roles admin || ! grep -q "^$ADMIN_USER|True|True$" "$work/roles"; then
+    log "$ADMIN_USER cannot log in as a superuser yet: $(tail -n 1 "$work/out")"; return 1
+  fi
+  if grep -q '^cassandra|' "$work/roles" && ! grep -q '^cassandra|False|False$' "$work/roles"; then
+    if ! cql admin -e 'ALTER ROLE cassandra WITH SUPERUSER = false AND LOGIN = false' > "$work/out" 2>&1; then
+      log "disabling the default superuser failed: $(tail -n 1 "$work/out")"; return 1
+    fi
+    log "disabled the default superuser cassandra (no login, no superuser)"
+  fi
+}
+
+# system_auth: NetworkTopologyStrategy, up to AUTH_REPLICATION replicas here, never lowered.
+# Returns 0 once it has AUTH_REPLICATION (or is not ours to change), 2 while the datacenter has
+# fewer nodes up than that, 1 on an error.
+replicate() {
+  if ! cql admin -e "SELECT replication FROM system_schema.keyspaces WHERE keyspace_name = 'system_auth'" > "$work/out" 2>&1; then
+    log "reading system_auth's replication failed: $(tail -n 1 "$work/out")"; return 1
+  fi
+  current="$(sed -n "s/.*'\\(replication_factor\\|$CASSANDRA_DC\\)': '\\([0-9]*\\)'.*/\\2/p" "$work/out" | head -n 1)"
+  others="$(grep -o "'[^']*': '[0-9]*'" "$work/out" | grep -v "^'\\(replication_factor\\|$CASSANDRA_DC\\)'" | head -n 1)"
+  if [ -n "$others" ]; then
+    log "system_auth is replicated to other datacenters too ($others): left as it is"; return 0
+  fi
+  if grep -q NetworkTopologyStrategy "$work/out" && [ "\${current:-0}" -ge "\${AUTH_REPLICATION:-3}" ]; then
+    log "system_auth keeps its replication ($current in $CASSANDRA_DC)"; return 0
+  fi
+  live="$(nodetool status 2>/dev/null | awk -v dc="$CASSANDRA_DC" '/^Datacenter: / { here = ($2 == dc) } here && /^UN / { n++ } END { print n + 0 }')"
+  want="\${AUTH_REPLICATION:-3}"
+  if [ "$live" -lt "$want" ]; then want="$live"; fi
+  if [ "$want" -lt 1 ]; then log "nodetool status shows no node up in $CASSANDRA_DC"; return 1; fi
+  if grep -q NetworkTopologyStrategy "$work/out" && [ "\${current:-0}" -ge "$want" ]; then return 2; fi
+  if [ "\${current:-0}" -gt "$want" ]; then want="$current"; fi
+  if ! cql admin -e "ALTER KEYSPACE system_auth WITH replication = {'class': 'NetworkTopologyStrategy', '$CASSANDRA_DC': $want}" > "$work/out" 2>&1; then
+    # A node joining makes Cassandra refuse to change a replication factor: retried.
+    log "replicating system_auth failed (retrying): $(tail -n 1 "$work/out")"; return 1
+  fi
+  log "system_auth replicated: NetworkTopologyStrategy, $want in $CASSANDRA_DC (was \${current:-?}); repairing it"
+  if nodetool repair -full system_auth > "$work/out" 2>&1; then
+    log "system_auth repaired"
+  else
+    log "repairing system_auth failed (run 'nodetool repair -full system_auth'): $(tail -n 1 "$work/out")"
+  fi
+  if [ "$want" -lt "\${AUTH_REPLICATION:-3}" ]; then return 2; fi
+  return 0
+}
+
+tries=0
+until bootstrap; do
+  tries=$((tries + 1))
+  # Every 10 s while the node starts, then every minute (a wrong password in the Secret, say).
+  if [ "$tries" -lt 30 ]; then sleep "\${AUTH_RETRY_SECONDS:-10}"; else sleep 60; fi
+done
+# While the ring has fewer nodes than AUTH_REPLICATION it watches it grow, and raises the
+# replication and repairs as nodes join: a seed joins without streaming, so until then the roles
+# written before it came may be on the other nodes only.
+checks=0
+while :; do
+  replicate
+  case $? in
+    0) break ;;
+    1) sleep "\${AUTH_RETRY_SECONDS:-10}" ;;
+    *) checks=$((checks + 1))
+       if [ "$checks" -lt 30 ]; then sleep "\${AUTH_RECHECK_SECONDS:-60}"; else sleep 600; fi ;;
+  esac
+done
+log "done"
 `;

@@ -25,7 +25,7 @@ function yaml(overrides: { [key: string]: string }, version = CassandraVersion.V
 
 describe('names, shared with the renderer', () => {
   test('valid overrides come back unchanged', () => {
-    const config = { concurrent_reads: '64', authenticator: 'PasswordAuthenticator', num_tokens: '8', commitlog_sync_period_in_ms: '5000' };
+    const config = { concurrent_reads: '64', concurrent_writes: '48', num_tokens: '8', commitlog_sync_period_in_ms: '5000' };
     expect(check(config)).toEqual(config);
   });
 

@@ -3,11 +3,13 @@
 // run.sh tests exactly what the pods run.
 //   usage: ts-node render.ts <out-dir> [<full-version> <major-version> [<rack>,<rack>... [<replicas>]]]
 // With racks, each rack gets `replicas` nodes (default 1) and the seeds are the racks' first pods.
-// The ring declares replicationFactor 2 (the keyspace run.sh writes to).
+// The ring declares replicationFactor 2 (the keyspace run.sh writes to). It has TLS from a Secret
+// (ring-tls) and the default authentication; RENDER_TLS=no renders it without TLS (Cassandra 4.0
+// refuses TLS). The connection (user, Secret, TLS) goes to connection.json.
 import { mkdirSync, writeFileSync } from 'fs';
 import { join } from 'path';
 import { Chart, Testing } from 'cdk8s';
-import { Cassandra, CassandraVersion } from '../../../src';
+import { Cassandra, CassandraVersion, TlsCertificates } from '../../../src';
 
 // One or two nodes are what a loopback test can afford: the construct's warning about them is expected.
 process.env.CDK8S_STATEFUL_QUIET = '1';
@@ -23,6 +25,7 @@ const ring = new Cassandra(chart, 'ring', {
   racks: racks ? racks.split(',').map((name, i) => ({ name, zone: `zone-${i}` })) : undefined,
   config: { concurrent_reads: '16' },
   metrics: true,
+  tls: process.env.RENDER_TLS === 'no' ? undefined : { certificates: TlsCertificates.fromSecret('ring-tls') },
 });
 const objects: any[] = Testing.synth(chart);
 for (const kind of ['config', 'scripts']) {
@@ -46,4 +49,5 @@ writeFileSync(join(out, 'pre-stop'), JSON.stringify({
   token: sts.spec.template.spec.automountServiceAccountToken,
   roles: objects.filter((o) => o.kind === 'Role').map((o) => ({ name: o.metadata.name, rules: o.rules })),
 }) + '\n');
+writeFileSync(join(out, 'connection.json'), JSON.stringify({ connection: ring.connection, env: ring.connectionEnv() }) + '\n');
 console.log(`rendered ${version.fullVersion} into ${out}`);
