@@ -909,7 +909,7 @@ describe('Cassandra TLS and authentication', () => {
     test.each(['EC PRIVATE KEY', 'RSA PRIVATE KEY', 'ENCRYPTED PRIVATE KEY'])('refuses a %s key, with the reason and the fix', (kind) => {
       const refused = run(`-----BEGIN ${kind}-----\nkey\n-----END ${kind}-----\n`);
       expect(refused.status).toBe(1);
-      expect(refused.stderr).toContain(`is a '${kind}' key, not an unencrypted PKCS#8 key ('BEGIN PRIVATE KEY'): Cassandra reads only PKCS#8`);
+      expect(refused.stderr).toContain(`holds '-----BEGIN ${kind}-----'; this server reads only unencrypted PKCS#8 keys`);
       expect(refused.stderr).toContain('openssl pkcs8 -topk8 -nocrypt');
       expect(refused.keystore).toBeUndefined();
     });

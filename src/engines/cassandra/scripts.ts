@@ -1,5 +1,5 @@
 import { SCALE_DOWN_CHECK_FUNCTION, SCALED_AWAY } from '../scale-down';
-import { TLS_CA_FILE, TLS_CERT_FILE, TLS_KEY_FILE, TLS_WATCH_FUNCTION } from '../tls-kit';
+import { TLS_CA_FILE, TLS_CERT_FILE, TLS_KEY_FILE, TLS_PEM_BUNDLE_FUNCTION, TLS_WATCH_FUNCTION } from '../tls-kit';
 
 /*
  * Shell scripts the pods run, shipped in the JS package as template strings and mounted from the
@@ -184,22 +184,14 @@ export const TLS_SH = `#!/bin/sh
 #   TLS_STORE_DIR  the writable directory Cassandra reads ${KEYSTORE_FILE} and ${TRUSTSTORE_FILE} from
 set -eu
 : "\${TLS_STORE_DIR:?TLS_STORE_DIR is not set}"
-key=${TLS_KEY_FILE}
-for file in ${TLS_CERT_FILE} "$key" ${TLS_CA_FILE}; do
+for file in ${TLS_CERT_FILE} ${TLS_KEY_FILE} ${TLS_CA_FILE}; do
   if [ ! -r "$file" ]; then echo "tls: cannot read $file (the TLS Secret needs tls.crt, tls.key and ca.crt)" >&2; exit 1; fi
 done
-if ! grep -q -- '-----BEGIN PRIVATE KEY-----' "$key"; then
-  kind="$(sed -n 's/^-----BEGIN \\(.*\\)-----$/\\1/p' "$key" | head -n 1)"
-  echo "tls: $key is a '\${kind:-unknown}' key, not an unencrypted PKCS#8 key ('BEGIN PRIVATE KEY'): Cassandra reads only PKCS#8." \\
-    "Convert it with 'openssl pkcs8 -topk8 -nocrypt -in tls.key', or give the cert-manager Certificate privateKey.encoding PKCS8." >&2
-  exit 1
-fi
-umask 077
+${TLS_PEM_BUNDLE_FUNCTION}
 mkdir -p "$TLS_STORE_DIR"
-# Each file is replaced whole: a reload never reads half of one.
-cat "$key" ${TLS_CERT_FILE} > "$TLS_STORE_DIR/${KEYSTORE_FILE}.new"
-cat ${TLS_CA_FILE} > "$TLS_STORE_DIR/${TRUSTSTORE_FILE}.new"
-mv -f "$TLS_STORE_DIR/${KEYSTORE_FILE}.new" "$TLS_STORE_DIR/${KEYSTORE_FILE}"
+tls_pem_bundle "$TLS_STORE_DIR/${KEYSTORE_FILE}" pkcs8
+# Replaced whole: a reload never reads half of it.
+(umask 077 && cat ${TLS_CA_FILE} > "$TLS_STORE_DIR/${TRUSTSTORE_FILE}.new")
 mv -f "$TLS_STORE_DIR/${TRUSTSTORE_FILE}.new" "$TLS_STORE_DIR/${TRUSTSTORE_FILE}"
 echo "tls: keystore and truststore composed in $TLS_STORE_DIR"
 if [ "\${1:-}" = reload ]; then

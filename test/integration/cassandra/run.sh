@@ -515,7 +515,7 @@ for kind in ec rsa; do
   sed "s#$tls/#$bad/tls/#g" "$work/ring/scripts/tls.sh" > "$bad/tls.sh"
   if out="$(TLS_STORE_DIR="$bad/store" sh "$bad/tls.sh" 2>&1)"; then
     fail "tls.sh accepted a $(head -n 1 "$bad/tls/tls.key") key"
-  elif grep -q 'not an unencrypted PKCS#8 key' <<<"$out" && [ ! -e "$bad/store/keystore.pem" ]; then
+  elif grep -q 'reads only unencrypted PKCS#8 keys' <<<"$out" && [ ! -e "$bad/store/keystore.pem" ]; then
     pass "tls.sh refuses a non-PKCS#8 key, exit non-zero: $(cut -c1-150 <<<"$out" | head -n 1)"
   else
     fail "tls.sh with a $kind key: $out"
