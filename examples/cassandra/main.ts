@@ -3,7 +3,9 @@
 // A small app Deployment connects through `connection` and is admitted by `allowFrom`.
 import { App, Chart, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
-import { Cassandra, CassandraVersion, EbsVolumeType, Provisioner, RestrictedPodSecurity, StorageClass, VolumeSnapshotClass } from 'cdk8s-stateful';
+import {
+  Cassandra, CassandraVersion, EbsVolumeType, IssuerKind, Provisioner, RestrictedPodSecurity, StorageClass, TlsCertificates, VolumeSnapshotClass,
+} from 'cdk8s-stateful';
 
 const app = new App();
 const chart = new Chart(app, 'cassandra', { namespace: 'events' });
@@ -39,12 +41,15 @@ const events = new Cassandra(chart, 'events', {
     concurrent_writes: '64',
   },
   allowFrom: [appPods],
+  // Client and internode TLS with a certificate from the platform's cert-manager ClusterIssuer
+  // 'internal-ca' (PKCS#8, as Cassandra needs). Logins are always required: the superuser 'admin'
+  // gets a password generated in the cluster, and the default 'cassandra' is disabled.
+  tls: { certificates: TlsCertificates.certManager({ issuerName: 'internal-ca', issuerKind: IssuerKind.CLUSTER_ISSUER }) },
   // A CSI snapshot of each of the six volumes every night, the last 14 kept. Each is crash-consistent
   // (commit log and data on one volume); after a restore, run a repair (docs/backups.md).
   volumeSnapshots: { schedule: '17 2 * * *', timeZone: 'Europe/Dublin', keep: 14, snapshotClass: snapshots },
 });
 
-const conn = events.connection;
 const appLabels = { 'app.kubernetes.io/name': 'events-api' };
 const tmp = kplus.Volume.fromEmptyDir(chart, 'events-api-tmp', 'tmp');
 const deployment = new kplus.Deployment(chart, 'events-api', {
@@ -59,19 +64,17 @@ const deployment = new kplus.Deployment(chart, 'events-api', {
     image: `cassandra:${CassandraVersion.V5_0.fullVersion}`,
     command: ['/bin/bash', '-c', [
       'set -eu',
+      // The user and password in a private file (never on a command line), TLS verified against the CA.
+      'umask 077',
+      'printf "[authentication]\\nusername = %s\\npassword = %s\\n[ssl]\\ncertfile = %s\\nvalidate = true\\n" "$CASSANDRA_USERNAME" "$CASSANDRA_PASSWORD" "$CASSANDRA_CA_FILE" > /tmp/cqlshrc',
       'while true; do',
-      '  cqlsh "$CASSANDRA_HOST" "$CASSANDRA_PORT" -e "CREATE KEYSPACE IF NOT EXISTS events WITH replication = {\'class\': \'NetworkTopologyStrategy\', \'$CASSANDRA_DATACENTER\': 3}; CREATE TABLE IF NOT EXISTS events.visits (id timeuuid PRIMARY KEY); CONSISTENCY LOCAL_QUORUM; INSERT INTO events.visits (id) VALUES (now()); SELECT COUNT(*) FROM events.visits;"',
+      '  cqlsh --ssl --cqlshrc /tmp/cqlshrc "$CASSANDRA_HOST" "$CASSANDRA_PORT" -e "CREATE KEYSPACE IF NOT EXISTS events WITH replication = {\'class\': \'NetworkTopologyStrategy\', \'$CASSANDRA_LOCAL_DATACENTER\': 3}; CREATE TABLE IF NOT EXISTS events.visits (id timeuuid PRIMARY KEY); CONSISTENCY LOCAL_QUORUM; INSERT INTO events.visits (id) VALUES (now()); SELECT COUNT(*) FROM events.visits;"',
       '  sleep 60',
       'done',
     ].join('\n')],
-    envVariables: {
-      // Drivers take `contactPoints` (the seeds) and the local datacenter; cqlsh needs one host.
-      CASSANDRA_HOST: kplus.EnvValue.fromValue(conn.host),
-      CASSANDRA_PORT: kplus.EnvValue.fromValue(String(conn.port)),
-      CASSANDRA_CONTACT_POINTS: kplus.EnvValue.fromValue(conn.contactPoints.join(',')),
-      CASSANDRA_DATACENTER: kplus.EnvValue.fromValue(conn.datacenter),
-      HOME: kplus.EnvValue.fromValue('/tmp'),
-    },
+    // Drivers take CASSANDRA_CONTACT_POINTS (the seeds) and CASSANDRA_LOCAL_DATACENTER; cqlsh needs
+    // one host. addConnectionEnv below adds them, the user, the password and the CA.
+    envVariables: { HOME: kplus.EnvValue.fromValue('/tmp') },
     resources: {
       cpu: { request: kplus.Cpu.millis(50), limit: kplus.Cpu.millis(500) },
       memory: { request: Size.mebibytes(128), limit: Size.mebibytes(256) },
@@ -80,6 +83,7 @@ const deployment = new kplus.Deployment(chart, 'events-api', {
     volumeMounts: [{ volume: tmp, path: '/tmp' }],
   }],
 });
+events.addConnectionEnv(deployment.containers[0]);
 // cdk8s-plus-27 cannot spell seccomp or `drop: [ALL]`: complete the pod to the restricted profile.
 RestrictedPodSecurity.applyToWorkload(deployment);
 // The app takes no connections, and keeps one pod up through node drains.
