@@ -46,3 +46,14 @@ export function exactly(message: string): RegExp {
 export function warningsOf(construct: IConstruct): string[] {
   return construct.node.metadata.filter((m) => m.type === 'cdk8s-stateful:warning').map((m) => String(m.data));
 }
+
+/** A Java properties file as the Kafka configs render it: key=value lines, '#' comments. */
+export function parseProperties(text: string): { [key: string]: string } {
+  const out: { [key: string]: string } = {};
+  for (const line of text.split('\n')) {
+    if (line === '' || line.startsWith('#')) { continue; }
+    const eq = line.indexOf('=');
+    out[line.slice(0, eq)] = line.slice(eq + 1);
+  }
+  return out;
+}

@@ -6,7 +6,7 @@ import { Chart, Duration, Size, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { AccessMode, Kafka, KafkaProps, KafkaVersion, Provisioner, SpreadMode, StorageClass } from '../../src';
 import { testShellcheck } from '../shellcheck';
-import { appYaml, selects } from '../util';
+import { appYaml, parseProperties, selects } from '../util';
 
 process.env.CDK8S_STATEFUL_QUIET = '1';
 
@@ -34,16 +34,6 @@ function controllerSet(s: ReturnType<typeof synth>) {
   const container = sts.spec.template.spec.containers[0];
   const properties = parseProperties(s.find('ConfigMap', `${s.name}-controller-config`).data['server.properties']);
   return { sts, container, properties };
-}
-
-function parseProperties(text: string): { [key: string]: string } {
-  const out: { [key: string]: string } = {};
-  for (const line of text.split('\n')) {
-    if (line === '' || line.startsWith('#')) { continue; }
-    const eq = line.indexOf('=');
-    out[line.slice(0, eq)] = line.slice(eq + 1);
-  }
-  return out;
 }
 
 function env(container: any, name: string): any {

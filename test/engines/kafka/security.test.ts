@@ -10,7 +10,7 @@ import { Chart, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Credentials, Kafka, KafkaProps, TlsCertificates } from '../../../src';
 import { testShellcheck } from '../../shellcheck';
-import { appYaml, warningsOf } from '../../util';
+import { appYaml, parseProperties, warningsOf } from '../../util';
 
 process.env.CDK8S_STATEFUL_QUIET = '1';
 
@@ -27,22 +27,12 @@ function synth(props: KafkaProps = {}) {
   return { kafka, chart, objects, find, config, scripts, container };
 }
 
-function properties(text: string): { [key: string]: string } {
-  const out: { [key: string]: string } = {};
-  for (const line of text.split('\n')) {
-    if (line === '' || line.startsWith('#')) { continue; }
-    const eq = line.indexOf('=');
-    out[line.slice(0, eq)] = line.slice(eq + 1);
-  }
-  return out;
-}
-
 const envOf = (container: any, name: string) => container.env.find((e: any) => e.name === name);
 const SCRAM_LOGIN = 'org.apache.kafka.common.security.scram.ScramLoginModule required';
 
 describe('authentication by default (SASL, no TLS)', () => {
   test('THEN SCRAM-SHA-512 on the broker listener for clients and brokers, SASL/PLAIN on the controller listener', () => {
-    const p = properties(synth().config['server.properties']);
+    const p = parseProperties(synth().config['server.properties']);
     expect(p['listener.security.protocol.map']).toBe('BROKER:SASL_PLAINTEXT,CONTROLLER:SASL_PLAINTEXT');
     expect(p['sasl.enabled.mechanisms']).toBe('SCRAM-SHA-512');
     expect(p['sasl.mechanism.inter.broker.protocol']).toBe('SCRAM-SHA-512');
@@ -56,8 +46,8 @@ describe('authentication by default (SASL, no TLS)', () => {
 
   test('THEN dedicated controllers serve SASL/PLAIN and brokers log in to them with it; no SCRAM on controllers', () => {
     const s = synth({ controllers: 3 });
-    const c = properties(s.find('ConfigMap', 'events-controller-config').data['server.properties']);
-    const b = properties(s.config['server.properties']);
+    const c = parseProperties(s.find('ConfigMap', 'events-controller-config').data['server.properties']);
+    const b = parseProperties(s.config['server.properties']);
     expect(c['listener.security.protocol.map']).toBe('CONTROLLER:SASL_PLAINTEXT');
     expect(b['listener.security.protocol.map']).toBe('BROKER:SASL_PLAINTEXT,CONTROLLER:SASL_PLAINTEXT');
     for (const props of [b, c]) {
@@ -128,7 +118,7 @@ describe('authentication by default (SASL, no TLS)', () => {
 describe('saslAuthentication: false (the opt-out while turning it on)', () => {
   test('THEN PLAINTEXT as before, a warning, and no SASL in the connection', () => {
     const s = synth({ saslAuthentication: false });
-    const p = properties(s.config['server.properties']);
+    const p = parseProperties(s.config['server.properties']);
     expect(p['listener.security.protocol.map']).toBe('BROKER:PLAINTEXT,CONTROLLER:PLAINTEXT');
     expect(Object.keys(p).filter((k) => k.includes('sasl'))).toEqual([]);
     expect(warningsOf(s.kafka).join('\n')).toMatch(/'saslAuthentication' is false: any client that reaches port 9092 may read, write and delete every topic/);
@@ -143,7 +133,7 @@ describe('saslAuthentication: false (the opt-out while turning it on)', () => {
   });
 
   test('GIVEN tls too THEN SSL on every listener, the controller one with mutual TLS', () => {
-    const p = properties(synth({ saslAuthentication: false, tls: TLS }).config['server.properties']);
+    const p = parseProperties(synth({ saslAuthentication: false, tls: TLS }).config['server.properties']);
     expect(p['listener.security.protocol.map']).toBe('BROKER:SSL,CONTROLLER:SSL');
     expect(p['listener.name.controller.ssl.client.auth']).toBe('required');
   });
@@ -157,7 +147,7 @@ describe('tls', () => {
   test('THEN SASL_SSL for clients and brokers, SSL with client certificates on the controller listener, PEM stores', () => {
     const s = synth({ tls: TLS, brokers: 5 });
     for (const file of ['server.properties', 'broker.properties']) {
-      const p = properties(s.config[file]);
+      const p = parseProperties(s.config[file]);
       expect(p['listener.security.protocol.map']).toBe('BROKER:SASL_SSL,CONTROLLER:SSL');
       expect(p['ssl.keystore.type']).toBe('PEM');
       expect(p['ssl.keystore.location']).toBe('/etc/kafka/runtime/keystore.pem');
@@ -177,7 +167,7 @@ describe('tls', () => {
 
   test('GIVEN dedicated controllers THEN their listener is SSL with client certificates too', () => {
     const s = synth({ tls: TLS, controllers: 3 });
-    const c = properties(s.find('ConfigMap', 'events-controller-config').data['server.properties']);
+    const c = parseProperties(s.find('ConfigMap', 'events-controller-config').data['server.properties']);
     expect(c['listener.security.protocol.map']).toBe('CONTROLLER:SSL');
     expect(c['listener.name.controller.ssl.client.auth']).toBe('required');
     expect(c['ssl.keystore.location']).toBe('/etc/kafka/runtime/keystore.pem');
@@ -203,12 +193,12 @@ describe('tls', () => {
     const kafka = new Kafka(chart, 'events', { tls: { ...TLS, allowPlaintext: true }, brokers: 5, allowFrom: [client] });
     const objects: any[] = Testing.synth(chart);
     const config = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === 'events-config').data;
-    const combined = properties(config['server.properties']);
+    const combined = parseProperties(config['server.properties']);
     expect(combined.listeners).toBe('BROKER://:9092,CONTROLLER://:9093,CLIENT_PLAINTEXT://:9094');
     expect(combined['advertised.listeners']).toBe('BROKER://@POD_NAME@.events-headless.db.svc.cluster.local:9092,CLIENT_PLAINTEXT://@POD_NAME@.events-headless.db.svc.cluster.local:9094');
     expect(combined['listener.security.protocol.map']).toBe('BROKER:SASL_SSL,CONTROLLER:SSL,CLIENT_PLAINTEXT:SASL_PLAINTEXT');
     expect(combined['inter.broker.listener.name']).toBe('BROKER');
-    expect(properties(config['broker.properties']).listeners).toBe('BROKER://:9092,CLIENT_PLAINTEXT://:9094');
+    expect(parseProperties(config['broker.properties']).listeners).toBe('BROKER://:9092,CLIENT_PLAINTEXT://:9094');
     const service = objects.find((o) => o.kind === 'Service' && o.metadata.name === 'events');
     expect(service.spec.ports).toEqual([{ name: 'broker', port: 9092, targetPort: 9092 }, { name: 'plaintext', port: 9094, targetPort: 9094 }]);
     const policy = objects.find((o) => o.kind === 'NetworkPolicy' && o.metadata.name === 'events');
@@ -272,7 +262,7 @@ describe('the drain Job authenticates', () => {
       expect(result.stderr).toBe('');
       expect(result.status).toBe(0);
       expect(readFileSync(join(dir, 'calls'), 'utf8')).toMatch(/--command-config \S+\/client\.properties/);
-      expect(properties(readFileSync(join(dir, 'seen.properties'), 'utf8'))).toEqual({
+      expect(parseProperties(readFileSync(join(dir, 'seen.properties'), 'utf8'))).toEqual({
         'security.protocol': 'SASL_SSL',
         'sasl.mechanism': 'SCRAM-SHA-512',
         'sasl.jaas.config': `${SCRAM_LOGIN} username="admin" password="Pw1";`,
@@ -358,11 +348,11 @@ describe('start script: passwords and the keystore', () => {
   test('GIVEN SASL THEN the passwords are filled into the pod\'s config (mode 600) and client.properties, the SCRAM users added at format', () => {
     const r = run({});
     expect(r.status).toBe(0);
-    const p = properties(r.config!);
+    const p = parseProperties(r.config!);
     expect(p['listener.name.broker.scram-sha-512.sasl.jaas.config']).toBe(`${SCRAM_LOGIN} username="broker" password="Br0ker&Pw";`);
     expect(p['listener.name.controller.plain.sasl.jaas.config']).toContain('password="C0ntr$ller" user_controller="C0ntr$ller";');
     expect(r.configMode).toBe(0o600);
-    expect(properties(r.client!)).toEqual({
+    expect(parseProperties(r.client!)).toEqual({
       'security.protocol': 'SASL_PLAINTEXT',
       'sasl.mechanism': 'SCRAM-SHA-512',
       'sasl.jaas.config': `${SCRAM_LOGIN} username="admin" password="Adm1n-Pw=";`,
@@ -389,8 +379,8 @@ describe('start script: passwords and the keystore', () => {
     expect(r.key).toContain('BEGIN PRIVATE KEY');
     expect(r.keystore).toBe(r.key + r.cert);
     expect(r.keystoreMode).toBe(0o600);
-    expect(properties(r.client!)['security.protocol']).toBe('SASL_SSL');
-    expect(properties(r.client!)['ssl.truststore.type']).toBe('PEM');
+    expect(parseProperties(r.client!)['security.protocol']).toBe('SASL_SSL');
+    expect(parseProperties(r.client!)['ssl.truststore.type']).toBe('PEM');
     expect(r.calls.map((c) => c.split(' ')[0])).toEqual(['kafka-storage.sh', 'kafka-server-start.sh']);
   });
 
